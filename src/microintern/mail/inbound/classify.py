@@ -1,0 +1,421 @@
+"""Classify inbound mail before anything else is done with it.
+
+Only human mail may become an expression of interest or receive an acknowledgement. The
+order of the checks matters and follows the issue: our own mail coming back (loop), bounce or
+delivery-status report, auto-reply / out-of-office, mailing list or bulk, and only then human.
+
+Also here: whether an automatic acknowledgement may be sent (RFC 3834), and whether our own
+mail server vouches for the sender (Authentication-Results with dmarc=pass, RFC 8601).
+
+Pure Python, no Django.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.utils import parseaddr
+from enum import StrEnum
+
+from flufl.bounce import all_failures
+
+from .parse import ParsedMessage
+
+__all__ = [
+    "DEFAULT_LOOP_HEADER",
+    "AuthResult",
+    "Classification",
+    "Kind",
+    "auto_reply_allowed",
+    "auto_reply_decision",
+    "classify",
+    "dmarc_pass_from_own_server",
+    "parse_authentication_results",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOOP_HEADER = "X-Microintern-Loop"
+
+
+class Kind(StrEnum):
+    """What an inbound message is (stable values, fit for storing)."""
+
+    LOOP = "loop"
+    BOUNCE = "bounce"
+    AUTO_REPLY = "auto_reply"
+    BULK = "bulk"
+    HUMAN = "human"
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The class of a message and the reason, written for staff.
+
+    `failed_recipients` lists the addresses a bounce reports as failed (permanent failures
+    first), when they could be found.
+    """
+
+    kind: Kind
+    reason: str
+    failed_recipients: tuple[str, ...] = ()
+
+    @property
+    def is_human(self) -> bool:
+        """True when the message may become an expression of interest."""
+        return self.kind is Kind.HUMAN
+
+
+_BOUNCE_LOCALPARTS = frozenset({"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"})
+_BOUNCE_SUBJECT = re.compile(
+    r"^\s*(undeliver(?:ed|able)\b|delivery (?:status notification|failure|has failed)|"
+    r"mail delivery (?:failed|failure|system)|returned mail\b|failure notice\b|"
+    r"non[- ]?delivery|unzustellbar|non remis|no entregado|non recapitabile|"
+    r"onbestelbaar)",
+    re.IGNORECASE,
+)
+
+# Subjects of out-of-office and other automatic replies, compared after case-folding and
+# removing accents, at the start of the subject (after any Re:/AW:/Fwd: prefixes), so that a
+# human writing "out of office hours" further into a subject is not affected.
+_AUTO_REPLY_SUBJECTS = (
+    "automatic reply",
+    "auto reply",
+    "auto-reply",
+    "autoreply",
+    "auto response",
+    "auto-response",
+    "out of office",
+    "out of the office",
+    "ooo:",
+    "abwesenheitsnotiz",
+    "automatische antwort",
+    "abwesend",
+    "reponse automatique",
+    "absence du bureau",
+    "respuesta automatica",
+    "fuera de la oficina",
+    "risposta automatica",
+    "fuori sede",
+    "automatisch antwoord",
+    "afwezig",
+    "autosvar",
+    "fravaer",
+    "resposta automatica",
+    "ausencia",
+    "automaattinen vastaus",
+    "odpowiedz automatyczna",
+)
+_SUBJECT_PREFIX = re.compile(r"^(?:\s*(?:re|aw|sv|antw|wg|fw|fwd|tr|rv|r)\s*(?:\[\d+\])?\s*:)+")
+
+
+def _fold(text: str) -> str:
+    """Case-fold and strip accents so that 'Réponse' matches 'reponse'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _localpart(address: str) -> str:
+    return address.rpartition("@")[0].lower() if "@" in address else address.lower()
+
+
+def _normalise(address: str) -> str:
+    return parseaddr(address)[1].strip().lower() or address.strip().lower()
+
+
+def classify(
+    parsed: ParsedMessage,
+    *,
+    own_addresses: Iterable[str] = (),
+    own_loop_header_value: str | None = None,
+    loop_header: str = DEFAULT_LOOP_HEADER,
+) -> Classification:
+    """Classify a parsed message as loop, bounce, auto-reply, bulk or human (in that order).
+
+    `own_addresses` are the addresses this system sends from (and the mailboxes it reads);
+    `own_loop_header_value` is the value of the loop header we put on outgoing mail. When it
+    is None, any message carrying the loop header counts as ours.
+    """
+    result = (
+        _loop(parsed, own_addresses, own_loop_header_value, loop_header)
+        or _bounce(parsed)
+        or _auto_reply(parsed)
+        or _bulk(parsed)
+    )
+    if result is not None:
+        return result
+    return Classification(Kind.HUMAN, "Written by a person: no automatic-mail signs found.")
+
+
+def _loop(
+    parsed: ParsedMessage,
+    own_addresses: Iterable[str],
+    own_value: str | None,
+    loop_header: str,
+) -> Classification | None:
+    for value in parsed.header_all(loop_header):
+        if own_value is None or value.strip() == own_value.strip():
+            return Classification(
+                Kind.LOOP, f"Our own mail came back: it carries our {loop_header} header."
+            )
+    own = {_normalise(address) for address in own_addresses}
+    for address in parsed.from_addresses:
+        if address.lower() in own:
+            return Classification(
+                Kind.LOOP, f"Our own mail came back: it is from our own address {address}."
+            )
+    return None
+
+
+def _bounce_failures(parsed: ParsedMessage) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return (permanent, temporary) failed recipients found by flufl.bounce."""
+    try:
+        temporary, permanent = all_failures(parsed.email)
+    except Exception:  # a detector failing must not lose the message.
+        log.warning("flufl.bounce failed on message %s", parsed.sha256, exc_info=True)
+        return (), ()
+
+    def decode(addresses: Iterable[bytes]) -> tuple[str, ...]:
+        return tuple(sorted(a.decode("ascii", "replace").strip().lower() for a in addresses))
+
+    permanent_s = decode(permanent)
+    temporary_s = tuple(a for a in decode(temporary) if a not in permanent_s)
+    return permanent_s, temporary_s
+
+
+def _is_delivery_report(parsed: ParsedMessage) -> bool:
+    msg = parsed.email
+    try:
+        if msg.get_content_type() == "multipart/report":
+            report_type = str(msg.get_param("report-type", "") or "").lower()
+            if report_type in ("delivery-status", ""):
+                return True
+        for part in msg.walk():
+            if part.get_content_type() in (
+                "message/delivery-status",
+                "message/global-delivery-status",
+            ):
+                return True
+    except Exception:
+        return False
+    return False
+
+
+def _bounce(parsed: ParsedMessage) -> Classification | None:
+    signs: list[str] = []
+    if _is_delivery_report(parsed):
+        signs.append("it is a delivery-status report")
+    sender = parsed.from_address
+    if _localpart(sender) in _BOUNCE_LOCALPARTS:
+        signs.append(f"it is from {sender}")
+    if parsed.return_path == "" and _BOUNCE_SUBJECT.search(parsed.subject):
+        signs.append("it has a null sender and a delivery-failure subject")
+    permanent, temporary = _bounce_failures(parsed)
+    failed = permanent + temporary
+    if failed:
+        label = "delivery failed" if permanent else "delivery delayed"
+        signs.append(f"{label} for {', '.join(failed)}")
+    if not signs:
+        return None
+    return Classification(
+        Kind.BOUNCE, "Bounce or delivery report: " + "; ".join(signs) + ".", failed
+    )
+
+
+def _auto_reply(parsed: ParsedMessage) -> Classification | None:
+    def found(sign: str) -> Classification:
+        return Classification(Kind.AUTO_REPLY, f"Automatic reply: {sign}.")
+
+    auto_submitted = (parsed.auto_submitted or "").split(";")[0].strip().lower()
+    if auto_submitted and auto_submitted != "no":
+        return found(f"Auto-Submitted: {auto_submitted}")
+    for header in ("X-Autoreply", "X-Autorespond", "X-Autogenerated", "X-AutoReply-From"):
+        value = parsed.header(header)
+        if value is not None and value.strip().lower() not in ("no", "false", "0"):
+            return found(f"{header}: {value}" if value else f"{header} present")
+    precedence = (parsed.header("Precedence") or "").strip().lower()
+    if precedence == "auto_reply":
+        return found("Precedence: auto_reply")
+    if parsed.header("X-MS-Exchange-Inbox-Rules-Loop") is not None:
+        return found("X-MS-Exchange-Inbox-Rules-Loop (an Outlook rule or out-of-office)")
+    source = parsed.header("X-MS-Exchange-Generated-Message-Source") or ""
+    if "autoreply" in source.lower().replace(" ", "") or "mailbox rules" in source.lower():
+        return found(f"X-MS-Exchange-Generated-Message-Source: {source}")
+    subject = _SUBJECT_PREFIX.sub("", _fold(parsed.subject)).strip()
+    for phrase in _AUTO_REPLY_SUBJECTS:
+        if subject.startswith(phrase):
+            return found(f'the subject begins "{parsed.subject[: len(phrase) + 12].strip()}"')
+    if parsed.return_path == "":
+        return found("the envelope sender is null (Return-Path: <>)")
+    return None
+
+
+def _bulk(parsed: ParsedMessage) -> Classification | None:
+    precedence = (parsed.header("Precedence") or "").strip().lower()
+    if precedence in ("bulk", "junk", "list"):
+        return Classification(Kind.BULK, f"Bulk or list mail: Precedence: {precedence}.")
+    list_id = parsed.header("List-Id")
+    if list_id is not None:
+        return Classification(Kind.BULK, f"Mailing-list mail: List-Id: {list_id}.")
+    if parsed.header("List-Unsubscribe") is not None:
+        return Classification(Kind.BULK, "Bulk mail: it has a List-Unsubscribe header.")
+    return None
+
+
+def auto_reply_decision(
+    parsed: ParsedMessage,
+    classification: Classification,
+    *,
+    own_addresses: Iterable[str] = (),
+    envelope_sender: str | None = None,
+) -> tuple[bool, str]:
+    """Decide whether an automatic acknowledgement may be sent (RFC 3834), with a reason.
+
+    Only human mail, from a known, non-null envelope sender (the Return-Path recorded at
+    delivery, or `envelope_sender` when the caller knows it), that is not one of our own
+    addresses and not a mailer daemon. The acknowledgement goes to that envelope sender.
+    """
+    if classification.kind is not Kind.HUMAN:
+        return False, f"not human mail ({classification.kind.value})"
+    sender = envelope_sender if envelope_sender is not None else parsed.return_path
+    if sender is None:
+        return False, "the envelope sender is unknown (no Return-Path)"
+    sender = _normalise(sender)
+    if not sender or "@" not in sender:
+        return False, "the envelope sender is null"
+    own = {_normalise(address) for address in own_addresses}
+    if sender in own:
+        return False, f"the envelope sender {sender} is our own address"
+    if (
+        _localpart(sender) in _BOUNCE_LOCALPARTS
+        or _localpart(sender).startswith(
+            ("owner-", "noreply", "no-reply", "do-not-reply", "donotreply")
+        )
+        or _localpart(sender).endswith("-request")
+    ):
+        return False, f"the envelope sender {sender} is an automatic or list address"
+    return True, f"acknowledge to {sender}"
+
+
+def auto_reply_allowed(
+    parsed: ParsedMessage,
+    classification: Classification,
+    *,
+    own_addresses: Iterable[str] = (),
+    envelope_sender: str | None = None,
+) -> bool:
+    """Return True when an automatic acknowledgement may be sent (see `auto_reply_decision`)."""
+    allowed, _reason = auto_reply_decision(
+        parsed, classification, own_addresses=own_addresses, envelope_sender=envelope_sender
+    )
+    return allowed
+
+
+# --------------------------------------------------------------------------------------------
+# Authentication-Results (RFC 8601).
+
+
+@dataclass(frozen=True, slots=True)
+class AuthResult:
+    """One method result from an Authentication-Results header."""
+
+    method: str
+    result: str
+    properties: dict[str, str]
+
+
+def _strip_comments(value: str) -> str:
+    """Remove (possibly nested) RFC 5322 comments outside quoted strings, iteratively."""
+    out: list[str] = []
+    depth = 0
+    quoted = False
+    escaped = False
+    for ch in value:
+        if escaped:
+            escaped = False
+            if depth == 0:
+                out.append(ch)
+            continue
+        if ch == "\\":
+            escaped = True
+            if depth == 0:
+                out.append(ch)
+            continue
+        if quoted:
+            out.append(ch)
+            if ch == '"':
+                quoted = False
+            continue
+        if ch == "(":
+            depth += 1
+            continue
+        if ch == ")" and depth:
+            depth -= 1
+            continue
+        if depth:
+            continue
+        if ch == '"':
+            quoted = True
+        out.append(ch)
+    return "".join(out)
+
+
+def parse_authentication_results(value: str) -> tuple[str | None, list[AuthResult]]:
+    """Parse one Authentication-Results value into (authserv-id, results).
+
+    The authserv-id is None when the header has none (Microsoft 365 omits it).
+    """
+    segments = [segment.strip() for segment in _strip_comments(value).split(";")]
+    if not segments:
+        return None, []
+    head = segments[0].split()
+    authserv_id: str | None = None
+    if head and "=" not in head[0]:
+        authserv_id = head[0].lower()
+        rest = segments[1:]
+    else:
+        rest = segments
+    results: list[AuthResult] = []
+    for segment in rest:
+        tokens = segment.split()
+        if not tokens or "=" not in tokens[0]:
+            continue
+        method, _, result = tokens[0].partition("=")
+        properties: dict[str, str] = {}
+        for token in tokens[1:]:
+            key, sep, val = token.partition("=")
+            if sep:
+                properties[key.lower()] = val.strip('"').lower()
+        results.append(AuthResult(method.split("/")[0].lower(), result.lower(), properties))
+    return authserv_id, results
+
+
+def dmarc_pass_from_own_server(parsed: ParsedMessage, trusted_authserv_id: str) -> bool:
+    """Return True when our own mail server recorded dmarc=pass for the From domain.
+
+    Only the topmost Authentication-Results header whose authserv-id is `trusted_authserv_id`
+    counts (the one our server added last); headers from anyone else, including forged ones
+    further down, are ignored. The message must have exactly one From address and the
+    result's header.from must be its domain. Our MTA must remove incoming headers that claim
+    our authserv-id (RFC 8601 section 5) for this to be meaningful.
+    """
+    if not trusted_authserv_id or len(parsed.from_addresses) != 1:
+        return False
+    from_domain = parsed.from_addresses[0].rpartition("@")[2].strip().lower().rstrip(".")
+    if not from_domain:
+        return False
+    trusted = trusted_authserv_id.strip().lower()
+    for value in parsed.authentication_results:
+        authserv_id, results = parse_authentication_results(value)
+        if authserv_id != trusted:
+            continue
+        return any(
+            r.method == "dmarc"
+            and r.result == "pass"
+            and r.properties.get("header.from", "").rstrip(".") == from_domain
+            for r in results
+        )
+    return False

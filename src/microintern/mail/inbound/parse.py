@@ -1,0 +1,761 @@
+"""Safe parsing of inbound email.
+
+`parse_message` turns the raw bytes of one message into a `ParsedMessage`, or into a
+`Quarantined` result when the message is too large, too deeply nested or too broken to parse.
+It never raises: the caller has already stored the raw bytes and only needs to know what to
+show staff.
+
+Hostile input is refused *before* the standard-library parser sees it, because header parsing
+in `email.policy.default` can use hundreds of megabytes on a header of a few hundred kilobytes
+(thousands of encoded-words) and raises `RecursionError` on deeply nested comments. The
+checks are linear scans over bytes; only messages that pass them are parsed.
+
+This module is pure Python (no Django) so it can be tested and benchmarked on its own.
+"""
+
+from __future__ import annotations
+
+import codecs
+import email
+import email.policy
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.header import decode_header, make_header
+from email.message import EmailMessage, Message
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from enum import StrEnum
+
+import charset_normalizer
+import filetype
+import nh3
+from bs4 import BeautifulSoup
+from email_reply_parser import EmailReplyParser
+
+__all__ = [
+    "ALLOWED_ATTACHMENT_TYPES",
+    "DEFAULT_LIMITS",
+    "Attachment",
+    "Limits",
+    "ParsedMessage",
+    "QuarantineCode",
+    "Quarantined",
+    "decode_text",
+    "extract_message_id",
+    "html_to_text",
+    "parse_message",
+    "sanitize_filename",
+    "sanitize_html",
+]
+
+KB = 1024
+MB = 1024 * KB
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps applied to every inbound message; anything beyond them is quarantined."""
+
+    max_total_bytes: int = 10 * MB
+    max_header_bytes: int = 8 * KB
+    """Largest single header (after unfolding), top level or inside a MIME part."""
+    max_header_block_bytes: int = 64 * KB
+    """Largest header block (the top-level one, and each MIME part's)."""
+    max_parts: int = 100
+    max_depth: int = 10
+    max_attachment_bytes: int = 5 * MB
+    max_filename_chars: int = 120
+    charset_detection_bytes: int = 64 * KB
+    """How much of a body part charset detection looks at (detection is slow on large input)."""
+
+
+DEFAULT_LIMITS = Limits()
+
+ALLOWED_ATTACHMENT_TYPES: frozenset[str] = frozenset(
+    {
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.oasis.opendocument.text",
+        "text/plain",
+    }
+)
+"""Attachment types kept, as detected from the content (never from the name)."""
+
+
+class QuarantineCode(StrEnum):
+    """Why a message was not parsed (stable values, fit for storing)."""
+
+    TOO_LARGE = "too_large"
+    HEADER_TOO_LARGE = "header_too_large"
+    HEADER_BLOCK_TOO_LARGE = "header_block_too_large"
+    TOO_MANY_PARTS = "too_many_parts"
+    TOO_DEEP = "too_deep"
+    UNPARSEABLE = "unparseable"
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A message that was stored but not parsed; `reason` is written for staff."""
+
+    code: QuarantineCode
+    reason: str
+    sha256: str
+    size: int
+    message_id: str | None = None
+    """Best-effort Message-ID taken from the raw bytes without the email parser."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """One attachment. `content` is kept only when `allowed`; otherwise it is None."""
+
+    filename: str
+    """Sanitised: no directories, no control characters, length-capped; safe for downloads."""
+    size: int
+    declared_type: str
+    sniffed_type: str | None
+    """The type detected from the bytes (filetype), or text/plain for plain text."""
+    allowed: bool
+    reason: str
+    """Why the attachment was kept or dropped, for staff."""
+    content: bytes | None = field(default=None, repr=False)
+    sha256: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMessage:
+    """What the rest of the system needs from one inbound message.
+
+    Header values are decoded to text; absent headers are None (or empty tuples). `headers`
+    holds every top-level header (lower-cased name → values in order of appearance) for
+    classification. `email` is the parsed stdlib message for detectors that need the MIME
+    tree (bounce detection); do not use it to fetch headers again.
+    """
+
+    sha256: str
+    size: int
+    message_id: str | None
+    subject: str
+    from_name: str
+    from_address: str
+    from_addresses: tuple[str, ...]
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    reply_to: tuple[str, ...]
+    date: datetime | None
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    return_path: str | None
+    """Envelope sender from Return-Path: None if absent, "" for the null sender <>."""
+    authentication_results: tuple[str, ...]
+    """Authentication-Results header values, top (most recently added) first."""
+    auto_submitted: str | None
+    content_type: str
+    headers: dict[str, tuple[str, ...]]
+    body_text: str
+    """The whole body as text (text/plain preferred, otherwise converted from HTML)."""
+    body_trimmed: str
+    """`body_text` without quoted replies and signatures."""
+    body_source: str
+    """Where the body came from: "plain", "html" or "none"."""
+    sanitized_html: str | None
+    """The HTML part cleaned with nh3, for staff display only; None if there was none."""
+    attachments: tuple[Attachment, ...]
+    part_count: int
+    depth: int
+    notes: tuple[str, ...]
+    """Human-readable remarks on what was repaired (charset fallbacks, MIME defects)."""
+    email: EmailMessage = field(repr=False, compare=False)
+
+    def header(self, name: str) -> str | None:
+        """Return the first value of a top-level header, or None."""
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+    def header_all(self, name: str) -> tuple[str, ...]:
+        """Return every value of a top-level header, in order."""
+        return self.headers.get(name.lower(), ())
+
+
+# --------------------------------------------------------------------------------------------
+# Checks on raw bytes, before the stdlib parser runs.
+
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_NESTED_MIME_HEADER = re.compile(
+    rb"(?im)^content-(?:type|disposition)[ \t]*:[^\n]*(?:\n[ \t][^\n]*)*"
+)
+_MESSAGE_ID = re.compile(rb"(?im)^message-id[ \t]*:[ \t]*(?:\r?\n[ \t]+)?(<[^<>\s]{1,900}>)")
+
+
+def _sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def extract_message_id(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> str | None:
+    """Return the Message-ID from the raw header block without parsing the message.
+
+    Cheap and safe on hostile input: it looks only at the first `max_header_block_bytes`.
+    Meant for storing and de-duplicating a message before it is parsed.
+    """
+    head = raw[: limits.max_header_block_bytes]
+    end = _HEADER_END.search(head)
+    if end:
+        head = head[: end.start()]
+    match = _MESSAGE_ID.search(head)
+    if not match:
+        return None
+    return match.group(1).decode("ascii", "replace")
+
+
+def _unfolded_headers(block: bytes) -> Iterator[bytes]:
+    """Yield each header of a header block with its continuation lines joined."""
+    current: list[bytes] = []
+    for line in block.splitlines():
+        if line[:1] in (b" ", b"\t") and current:
+            current.append(line)
+            continue
+        if current:
+            yield b"".join(current)
+        current = [line]
+    if current:
+        yield b"".join(current)
+
+
+def _header_name(header: bytes) -> str:
+    name = header.split(b":", 1)[0][:60]
+    return name.decode("ascii", "replace").strip() or "(unnamed)"
+
+
+def _precheck(raw: bytes, limits: Limits) -> tuple[QuarantineCode, str] | None:
+    """Return why `raw` must not be parsed, or None if it is safe to hand to the parser."""
+    size = len(raw)
+    if size > limits.max_total_bytes:
+        return (
+            QuarantineCode.TOO_LARGE,
+            f"The message is {_human_size(size)}, over the limit of "
+            f"{_human_size(limits.max_total_bytes)}; it was stored but not opened.",
+        )
+    window = raw[: limits.max_header_block_bytes + 4]
+    end = _HEADER_END.search(window)
+    if end is None and size > limits.max_header_block_bytes:
+        return (
+            QuarantineCode.HEADER_BLOCK_TOO_LARGE,
+            f"The message headers are longer than {_human_size(limits.max_header_block_bytes)}; "
+            "it was stored but not opened.",
+        )
+    block = window[: end.start()] if end else raw
+    for header in _unfolded_headers(block):
+        if len(header) > limits.max_header_bytes:
+            return (
+                QuarantineCode.HEADER_TOO_LARGE,
+                f"The {_header_name(header)} header is {_human_size(len(header))}, over the "
+                f"limit of {_human_size(limits.max_header_bytes)}; it was stored but not opened.",
+            )
+    # The parser reads Content-Type (and we read Content-Disposition) of every MIME part, so a
+    # bloated one deep inside the body is as dangerous as one at the top.
+    for match in _NESTED_MIME_HEADER.finditer(raw):
+        if match.end() - match.start() > limits.max_header_bytes:
+            return (
+                QuarantineCode.HEADER_TOO_LARGE,
+                f"A {_header_name(match.group(0))} header inside the message is over the limit "
+                f"of {_human_size(limits.max_header_bytes)}; it was stored but not opened.",
+            )
+    return None
+
+
+def _human_size(size: int) -> str:
+    if size >= MB:
+        return f"{size / MB:.1f} MB"
+    if size >= KB:
+        return f"{size / KB:.1f} KB"
+    return f"{size} bytes"
+
+
+# --------------------------------------------------------------------------------------------
+# Checks on the parsed tree, before any header of a part is interpreted.
+
+
+def _walk(
+    msg: Message, limits: Limits
+) -> tuple[list[tuple[Message, int]], tuple[QuarantineCode, str] | None]:
+    """List every part with its depth, iteratively; stop with a reason at the first cap hit.
+
+    Only raw header storage is touched here (no header parsing), so this is safe on parts
+    whose headers would be expensive to interpret.
+    """
+    parts: list[tuple[Message, int]] = []
+    stack: list[tuple[Message, int]] = [(msg, 0)]
+    while stack:
+        part, depth = stack.pop()
+        if depth > limits.max_depth:
+            return parts, (
+                QuarantineCode.TOO_DEEP,
+                f"MIME parts are nested more than {limits.max_depth} levels deep",
+            )
+        parts.append((part, depth))
+        if len(parts) > limits.max_parts:
+            return parts, (
+                QuarantineCode.TOO_MANY_PARTS,
+                f"The message has more than {limits.max_parts} MIME parts",
+            )
+        block = 0
+        for name, value in part.raw_items():
+            length = len(name) + len(str(value))
+            block += length
+            if length > limits.max_header_bytes:
+                return parts, (
+                    QuarantineCode.HEADER_TOO_LARGE,
+                    f"A {name} header inside the message is over the size limit",
+                )
+        if block > limits.max_header_block_bytes:
+            return parts, (
+                QuarantineCode.HEADER_BLOCK_TOO_LARGE,
+                "A MIME part's headers are over the size limit",
+            )
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            stack.extend((child, depth + 1) for child in reversed(payload))
+    return parts, None
+
+
+# --------------------------------------------------------------------------------------------
+# Headers.
+
+
+def _raw_header_text(value: object) -> str:
+    """Decode a header's raw value (encoded-words included) without the policy machinery."""
+    text = str(value)
+    try:
+        return str(make_header(decode_header(text)))
+    except Exception:  # any malformed encoded-word: show it undecoded.
+        return text.encode("ascii", "replace").decode("ascii")
+
+
+def _collect_headers(msg: Message) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """Return all top-level headers decoded to text, and notes on ones that needed repair."""
+    headers: dict[str, list[str]] = {}
+    notes: list[str] = []
+    for name, raw_value in msg.raw_items():
+        key = name.lower()
+        try:
+            value = str(msg.policy.header_fetch_parse(name, raw_value))
+        except Exception:  # a broken header must not lose the message.
+            value = _raw_header_text(raw_value)
+            notes.append(f"The {name} header could not be decoded and is shown as received.")
+        value = _clean_header_value(value)
+        headers.setdefault(key, []).append(value)
+    return {key: tuple(values) for key, values in headers.items()}, notes
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean_header_value(value: str) -> str:
+    value = value.replace("\r", " ").replace("\n", " ")
+    return _CONTROL.sub("", value).strip()
+
+
+def _addresses(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Split decoded address header values into (name, address) pairs, tolerant of junk."""
+    pairs = []
+    try:
+        found = getaddresses(list(values))
+    except Exception:
+        found = [parseaddr(value) for value in values]
+    for name, address in found:
+        address = address.strip()
+        if address and "@" in address:
+            pairs.append((name.strip(), address))
+    return pairs
+
+
+def _msg_ids(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    ids = re.findall(r"<[^<>\s]+>", value)
+    if ids:
+        return tuple(ids)
+    return tuple(token for token in value.split() if token)
+
+
+def _return_path(values: tuple[str, ...]) -> str | None:
+    """Return the envelope sender recorded at delivery: None absent, "" for null (<>)."""
+    if not values:
+        return None
+    value = values[0].strip()
+    if value in ("<>", ""):
+        return ""
+    _, address = parseaddr(value)
+    if not address or address == "<>":
+        return ""
+    return address
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except Exception:  # unparseable dates are common in spam and bounces.
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Bodies.
+
+
+def decode_text(
+    payload: bytes, declared: str | None, limits: Limits = DEFAULT_LIMITS
+) -> tuple[str, str | None]:
+    """Decode body bytes to text with a fallback chain; return (text, note or None).
+
+    Declared charset (if Python knows it as a text encoding and the bytes fit) → charset
+    detection with charset-normalizer → latin-1 (which decodes any byte). Without a declared
+    charset, ASCII and then UTF-8 are tried before detection.
+    """
+    candidates: list[str] = []
+    if declared:
+        candidates.append(declared)
+    else:
+        candidates.extend(["ascii", "utf-8"])
+    for name in candidates:
+        try:
+            if not codecs.lookup(name)._is_text_encoding:  # e.g. "zlib".
+                raise LookupError(name)
+            return payload.decode(name), None
+        except (LookupError, UnicodeError, ValueError):
+            continue
+    reason = (
+        f"declared charset {declared!r} is unknown or does not fit the text"
+        if declared
+        else "no charset was declared for 8-bit text"
+    )
+    try:
+        best = charset_normalizer.from_bytes(payload[: limits.charset_detection_bytes]).best()
+    except Exception:
+        best = None
+    if best is not None and best.encoding:
+        return (
+            payload.decode(best.encoding, errors="replace"),
+            f"Body text: {reason}; decoded as {best.encoding} (detected).",
+        )
+    return payload.decode("latin-1", errors="replace"), f"Body text: {reason}; decoded as latin-1."
+
+
+_BLOCK_TAGS = [
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
+    "nav", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+]  # fmt: skip
+_DROP_TAGS = ["script", "style", "head", "title", "template", "noscript", "svg", "iframe", "object"]
+
+
+def html_to_text(html: str) -> str:
+    """Convert HTML to readable plain text with a real HTML parser.
+
+    Scripts, styles and the document head are dropped; block elements become line breaks;
+    runs of blank lines and spaces are collapsed.
+    """
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(_BLOCK_TAGS):
+        if tag.name in ("br", "hr"):
+            tag.replace_with("\n")
+        else:
+            tag.insert_before("\n")
+            tag.insert_after("\n")
+    text = soup.get_text()
+    return _tidy_text(text)
+
+
+def _tidy_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
+    lines = [re.sub(r"[ \t\f\v]+", " ", line).strip() for line in text.split("\n")]
+    tidy = "\n".join(lines)
+    tidy = re.sub(r"\n{3,}", "\n\n", tidy)
+    return tidy.strip()
+
+
+_ALLOWED_HTML_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "div", "dl", "dt", "em",
+    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "q", "s", "small",
+    "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u",
+    "ul",
+}  # fmt: skip
+_ALLOWED_HTML_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+}
+
+
+def sanitize_html(html: str) -> str:
+    """Clean HTML for staff display: an allowlist of tags, links only to https and mailto.
+
+    Images are not allowed (remote images are trackers; inline ones are attachments), nor
+    are styles, forms or scripts.
+    """
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_HTML_TAGS,
+        clean_content_tags={"script", "style", "head", "title", "template", "noscript"},
+        attributes=_ALLOWED_HTML_ATTRIBUTES,
+        url_schemes={"https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def trim_reply(text: str) -> str:
+    """Remove quoted replies and signatures (email-reply-parser); fall back to the text."""
+    try:
+        trimmed = EmailReplyParser.parse_reply(text)
+    except Exception:
+        return text
+    return trimmed.strip() or text.strip()
+
+
+# --------------------------------------------------------------------------------------------
+# Attachments.
+
+_UNSAFE_FILENAME = re.compile(r'[<>:"|?*\x00-\x1f\x7f]')
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
+    f"{p}{n}" for p in ("com", "lpt") for n in range(10)
+}
+
+
+def sanitize_filename(name: str | None, max_chars: int = DEFAULT_LIMITS.max_filename_chars) -> str:
+    """Make an attachment filename safe to offer as a download.
+
+    Keeps only the last path component (both / and \\ separate), drops control and
+    formatting characters (including right-to-left overrides), characters Windows forbids and
+    leading dots, and caps the length while keeping the extension.
+    """
+    if not name:
+        return "attachment"
+    name = unicodedata.normalize("NFC", str(name))
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp"))
+    name = _UNSAFE_FILENAME.sub("_", name)
+    name = re.sub(r"\s+", " ", name).strip().lstrip(".").strip()
+    if not name or name in (".", ".."):
+        return "attachment"
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    if stem.lower() in _WINDOWS_RESERVED:
+        stem = f"_{stem}"
+    if ext and len(ext) > 10:
+        stem, ext = f"{stem}.{ext}", ""
+    ext = f".{ext}" if ext else ""
+    stem = stem[: max(1, max_chars - len(ext))]
+    return f"{stem}{ext}"
+
+
+def _sniff(content: bytes) -> str | None:
+    kind = filetype.guess(content[:8192]) if content else None
+    if kind is not None:
+        return kind.mime
+    if content and b"\x00" not in content[:65536]:
+        try:
+            content[:65536].decode("utf-8")
+            return "text/plain"
+        except UnicodeDecodeError:
+            pass
+        best = charset_normalizer.from_bytes(content[:16384]).best()
+        if best is not None:
+            return "text/plain"
+    return None
+
+
+def _attachment(part: Message, limits: Limits) -> Attachment:
+    declared = _safe(lambda: part.get_content_type(), "application/octet-stream")
+    raw_name = _safe(lambda: part.get_filename(), None)
+    filename = sanitize_filename(raw_name, limits.max_filename_chars)
+    content = _safe(lambda: part.get_payload(decode=True), b"") or b""
+    if not isinstance(content, bytes):
+        content = b""
+    size = len(content)
+    sniffed = _sniff(content)
+    if size == 0:
+        allowed, reason = False, "empty attachment"
+    elif size > limits.max_attachment_bytes:
+        allowed, reason = (
+            False,
+            f"{_human_size(size)} is over the attachment limit of "
+            f"{_human_size(limits.max_attachment_bytes)}",
+        )
+    elif sniffed in ALLOWED_ATTACHMENT_TYPES:
+        allowed, reason = True, f"content is {sniffed}"
+    elif sniffed is None:
+        allowed, reason = False, "content type could not be recognised"
+    else:
+        allowed, reason = False, f"content is {sniffed}, which is not an allowed type"
+    return Attachment(
+        filename=filename,
+        size=size,
+        declared_type=declared,
+        sniffed_type=sniffed,
+        allowed=allowed,
+        reason=reason,
+        content=content if allowed else None,
+        sha256=_sha256(content),
+    )
+
+
+def _safe(call, default):
+    try:
+        return call()
+    except Exception:  # a broken part header must not lose the message.
+        return default
+
+
+def _is_attachment(part: Message) -> bool:
+    disposition = _safe(lambda: part.get_content_disposition(), None)
+    if disposition == "attachment":
+        return True
+    if _safe(lambda: part.get_filename(), None):
+        return True
+    maintype = _safe(lambda: part.get_content_maintype(), "text")
+    return maintype not in ("text", "multipart", "message")
+
+
+# --------------------------------------------------------------------------------------------
+# The entry point.
+
+
+def parse_message(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedMessage | Quarantined:
+    """Parse one message safely; never raises.
+
+    Returns a `ParsedMessage`, or `Quarantined` with a code and a reason for staff when the
+    message breaks a limit or cannot be parsed at all.
+    """
+    sha256 = _sha256(raw)
+    size = len(raw)
+    try:
+        refused = _precheck(raw, limits)
+        if refused is not None:
+            code, reason = refused
+            return Quarantined(code, reason, sha256, size, extract_message_id(raw, limits))
+        return _parse(raw, sha256, size, limits)
+    except RecursionError:
+        return Quarantined(
+            QuarantineCode.UNPARSEABLE,
+            "The message is nested too deeply to be read; it was stored but not opened.",
+            sha256,
+            size,
+            _safe(lambda: extract_message_id(raw, limits), None),
+        )
+    except Exception as exc:  # every failure becomes a quarantine reason.
+        return Quarantined(
+            QuarantineCode.UNPARSEABLE,
+            f"The message could not be read ({type(exc).__name__}: {str(exc)[:200]}); "
+            "it was stored but not opened.",
+            sha256,
+            size,
+            _safe(lambda: extract_message_id(raw, limits), None),
+        )
+
+
+def _parse(raw: bytes, sha256: str, size: int, limits: Limits) -> ParsedMessage | Quarantined:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    parts, refused = _walk(msg, limits)
+    if refused is not None:
+        code, reason = refused
+        return Quarantined(
+            code,
+            f"{reason}; it was stored but not opened.",
+            sha256,
+            size,
+            extract_message_id(raw, limits),
+        )
+
+    headers, notes = _collect_headers(msg)
+
+    def first(name: str) -> str | None:
+        values = headers.get(name)
+        return values[0] if values else None
+
+    from_pairs = _addresses(headers.get("from", ()))
+    from_name, from_address = from_pairs[0] if from_pairs else ("", "")
+    if not from_pairs and headers.get("from"):
+        notes.append("The From header has no usable address.")
+
+    plain: str | None = None
+    html: str | None = None
+    attachments: list[Attachment] = []
+    for part, _depth in parts:
+        if part.is_multipart():
+            continue
+        if _is_attachment(part):
+            attachments.append(_attachment(part, limits))
+            continue
+        ctype = _safe(lambda p=part: p.get_content_type(), "text/plain")
+        if ctype not in ("text/plain", "text/html"):
+            if part is msg and ctype.startswith("text/"):
+                ctype = "text/plain"
+            else:
+                continue
+        if (ctype == "text/plain" and plain is not None) or (ctype == "text/html" and html):
+            continue
+        payload = _safe(lambda p=part: p.get_payload(decode=True), b"") or b""
+        if not isinstance(payload, bytes):
+            payload = str(payload).encode("utf-8", "replace")
+        charset = _safe(lambda p=part: p.get_content_charset(), None)
+        text, note = decode_text(payload, charset, limits)
+        if note:
+            notes.append(note)
+        if ctype == "text/plain":
+            plain = text
+        else:
+            html = text
+
+    if plain is not None and plain.strip():
+        body_text, body_source = _tidy_text(plain), "plain"
+    elif html is not None:
+        body_text, body_source = html_to_text(html), "html"
+    elif plain is not None:
+        body_text, body_source = "", "plain"
+    else:
+        body_text, body_source = "", "none"
+
+    defects = {type(defect).__name__ for part, _ in parts for defect in part.defects}
+    if defects:
+        notes.append("MIME problems repaired while reading: " + ", ".join(sorted(defects)) + ".")
+
+    auth_results = headers.get("authentication-results", ())
+    return ParsedMessage(
+        sha256=sha256,
+        size=size,
+        message_id=(_msg_ids(first("message-id")) or (None,))[0],
+        subject=first("subject") or "",
+        from_name=from_name,
+        from_address=from_address,
+        from_addresses=tuple(address for _, address in from_pairs),
+        to=tuple(address for _, address in _addresses(headers.get("to", ()))),
+        cc=tuple(address for _, address in _addresses(headers.get("cc", ()))),
+        reply_to=tuple(address for _, address in _addresses(headers.get("reply-to", ()))),
+        date=_date(first("date")),
+        in_reply_to=(_msg_ids(first("in-reply-to")) or (None,))[0],
+        references=_msg_ids(" ".join(headers.get("references", ()))),
+        return_path=_return_path(headers.get("return-path", ())),
+        authentication_results=auth_results,
+        auto_submitted=first("auto-submitted"),
+        content_type=_safe(lambda: msg.get_content_type(), "text/plain"),
+        headers=headers,
+        body_text=body_text,
+        body_trimmed=trim_reply(body_text) if body_text else "",
+        body_source=body_source,
+        sanitized_html=sanitize_html(html) if html is not None else None,
+        attachments=tuple(attachments),
+        part_count=len(parts),
+        depth=max(depth for _, depth in parts),
+        notes=tuple(notes),
+        email=msg,
+    )

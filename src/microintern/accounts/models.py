@@ -1,0 +1,129 @@
+"""People: a User signs in (by email); a Student holds the student-record facts."""
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+from .enums import FeeStatus, Role, StudyLevel, StudyMode
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **fields):
+        if not email:
+            raise ValueError("Every user needs an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.update(is_staff=True, is_superuser=True, role=Role.ADMINISTRATOR)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Anyone who signs in. Email is the login; students and hosts never need a password."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.STUDENT)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="May use the Django admin (administrators only)."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="user_role_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def needs_mfa(self) -> bool:
+        """Staff-side roles sign in with a password and must also use TOTP."""
+        return self.role in Role.signing_in_with_password()
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.is_authenticated and self.role in roles
+
+
+class Student(models.Model):
+    """A student as the university knows them. WP flags are filled by the record import."""
+
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="student"
+    )
+    student_number = models.CharField(max_length=20, unique=True)
+    email = models.EmailField("university email", unique=True)
+    full_name = models.CharField(max_length=200)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    programme = models.CharField(max_length=200, blank=True)
+    school = models.CharField(max_length=200, blank=True)
+    level = models.CharField(max_length=20, choices=StudyLevel.choices, blank=True)
+    year_of_study = models.PositiveSmallIntegerField(null=True, blank=True)
+    mode = models.CharField(max_length=20, choices=StudyMode.choices, blank=True)
+    fee_status = models.CharField(max_length=20, choices=FeeStatus.choices, blank=True)
+    # Widening-participation flags (not special-category data); empty until imported.
+    imd_quintile = models.PositiveSmallIntegerField(null=True, blank=True)
+    polar4_quintile = models.PositiveSmallIntegerField(null=True, blank=True)
+    tundra_quintile = models.PositiveSmallIntegerField(null=True, blank=True)
+    care_experienced = models.BooleanField(null=True, blank=True)
+    first_in_family = models.BooleanField(null=True, blank=True)
+    carer = models.BooleanField(null=True, blank=True)
+    commuter = models.BooleanField(null=True, blank=True)
+    record_imported_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["full_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(year_of_study__isnull=True)
+                | models.Q(year_of_study__gte=1, year_of_study__lte=8),
+                name="student_year_of_study_range",
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=models.Q(**{f"{f}__isnull": True})
+                    | models.Q(**{f"{f}__gte": 1, f"{f}__lte": 5}),
+                    name=f"student_{f}_range",
+                )
+                for f in ("imd_quintile", "polar4_quintile", "tundra_quintile")
+            ],
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.student_number})"
+
+    @property
+    def display_name(self) -> str:
+        return self.preferred_name or self.full_name.split(" ")[0]
+
+    @property
+    def has_widening_participation_flag(self) -> bool:
+        """Any non-special-category WP flag from the student record (issue 5 uses this)."""
+        return bool(
+            (self.imd_quintile and self.imd_quintile <= 2)
+            or self.polar4_quintile == 1
+            or self.tundra_quintile == 1
+            or self.care_experienced
+            or self.first_in_family
+            or self.carer
+            or self.commuter
+        )

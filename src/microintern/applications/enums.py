@@ -1,0 +1,55 @@
+from django.db import models
+
+
+class Source(models.TextChoices):
+    WEB = "web", "Web form"
+    EMAIL = "email", "Email"
+    STAFF = "staff", "Entered by staff"
+
+
+class PlaceState(models.TextChoices):
+    """Where a student's expression of interest stands. Student-facing labels are plain."""
+
+    RECEIVED = "received", "Received"
+    WAITLISTED = "waitlisted", "On the waiting list"
+    NOT_SELECTED = "not_selected", "Not selected this time"
+    OFFERED = "offered", "Offered a place"
+    ACCEPTED = "accepted", "Place accepted"
+    DECLINED = "declined", "Place declined"
+    EXPIRED = "expired", "Offer expired"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    ATTENDED = "attended", "Attended"
+    NO_SHOW = "no_show", "Did not attend"
+
+    @classmethod
+    def holding_a_seat(cls) -> list["PlaceState"]:
+        """States that take one of the micro-internship's places."""
+        return [cls.OFFERED, cls.ACCEPTED, cls.ATTENDED, cls.NO_SHOW]
+
+    @classmethod
+    def awaiting_decision(cls) -> list["PlaceState"]:
+        return [cls.RECEIVED, cls.WAITLISTED]
+
+
+PLACE_TRANSITIONS: dict[str, set[str]] = {
+    PlaceState.RECEIVED: {
+        PlaceState.OFFERED,
+        PlaceState.WAITLISTED,
+        PlaceState.NOT_SELECTED,
+        PlaceState.WITHDRAWN,
+    },
+    PlaceState.WAITLISTED: {PlaceState.OFFERED, PlaceState.NOT_SELECTED, PlaceState.WITHDRAWN},
+    PlaceState.NOT_SELECTED: {PlaceState.OFFERED, PlaceState.WITHDRAWN},
+    PlaceState.OFFERED: {
+        PlaceState.ACCEPTED,
+        PlaceState.DECLINED,
+        PlaceState.EXPIRED,
+        PlaceState.WITHDRAWN,
+    },
+    PlaceState.ACCEPTED: {PlaceState.ATTENDED, PlaceState.NO_SHOW, PlaceState.WITHDRAWN},
+    PlaceState.ATTENDED: {PlaceState.NO_SHOW},
+    PlaceState.NO_SHOW: {PlaceState.ATTENDED},
+    PlaceState.DECLINED: set(),
+    PlaceState.EXPIRED: set(),
+    PlaceState.WITHDRAWN: set(),
+}

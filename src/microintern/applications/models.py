@@ -1,0 +1,61 @@
+"""Expressions of interest, each carrying its place lifecycle."""
+
+from django.db import models
+
+from .enums import PlaceState, Source
+
+
+class ExpressionOfInterest(models.Model):
+    """A student's interest in one micro-internship (at most one per pair).
+
+    `state` is changed only by `applications.domain.transition_place`.
+    """
+
+    student = models.ForeignKey(
+        "accounts.Student", on_delete=models.CASCADE, related_name="interests"
+    )
+    micro_internship = models.ForeignKey(
+        "programme.MicroInternship", on_delete=models.CASCADE, related_name="interests"
+    )
+    statement = models.TextField(help_text="Why are you interested? (150 words by default)")
+    statement_over_limit = models.BooleanField(
+        default=False, help_text="Kept whole but longer than the limit (e.g. from an email)."
+    )
+    access_needs = models.TextField(blank=True)
+    can_attend = models.BooleanField(default=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
+    preference_rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    received_at = models.DateTimeField()
+    verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the student showed the address is theirs."
+    )
+    state = models.CharField(max_length=20, choices=PlaceState.choices, default=PlaceState.RECEIVED)
+    state_changed_at = models.DateTimeField()
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    outcome_reason = models.TextField(blank=True, help_text="Plain-English reason shown to them.")
+
+    class Meta:
+        verbose_name = "expression of interest"
+        verbose_name_plural = "expressions of interest"
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "micro_internship"],
+                name="one_interest_per_student_per_micro_internship",
+                violation_error_message=(
+                    "This student has already said they are interested in this micro-internship."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=PlaceState.values), name="interest_state_known"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state=PlaceState.OFFERED)
+                | models.Q(offer_expires_at__isnull=False),
+                name="interest_offer_has_deadline",
+            ),
+        ]
+        indexes = [models.Index(fields=["micro_internship", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.student} → {self.micro_internship.reference}"

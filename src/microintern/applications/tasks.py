@@ -1,0 +1,25 @@
+"""Background tasks: thin, take ids, call the domain or mail layer."""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django_tasks import task
+
+from .models import ExpressionOfInterest
+
+
+@task()
+def send_place_email(interest_id: int, role: str) -> None:
+    """Send the student the email for `role` about their expression of interest."""
+    interest = ExpressionOfInterest.objects.select_related(
+        "student", "micro_internship__challenge__organisation"
+    ).get(pk=interest_id)
+    context = {
+        "interest": interest,
+        "student": interest.student,
+        "mi": interest.micro_internship,
+        "site_name": settings.MICROINTERN["SITE_NAME"],
+    }
+    subject = render_to_string(f"applications/email/{role}.subject.txt", context).strip()
+    body = render_to_string(f"applications/email/{role}.txt", context)
+    send_mail(subject, body, None, [interest.student.email])

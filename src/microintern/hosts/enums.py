@@ -1,0 +1,37 @@
+from django.db import models
+
+
+class OrganisationKind(models.TextChoices):
+    BUSINESS = "business", "Business"
+    CHARITY = "charity", "Charity"
+    SOCIAL_ENTERPRISE = "social_enterprise", "Social enterprise"
+    PUBLIC_BODY = "public_body", "Public body"
+
+
+class SizeBand(models.TextChoices):
+    MICRO = "micro", "Micro (1–9 people)"
+    SMALL = "small", "Small (10–49)"
+    MEDIUM = "medium", "Medium (50–249)"
+    LARGE = "large", "Large (250 or more)"
+
+
+class ChallengeState(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    SCHEDULED = "scheduled", "Scheduled"
+    ARCHIVED = "archived", "Archived"
+
+    @classmethod
+    def pipeline(cls) -> list["ChallengeState"]:
+        """States shown as columns of the staff pipeline, in order."""
+        return [cls.PROPOSED, cls.ACCEPTED, cls.SCHEDULED, cls.DECLINED, cls.ARCHIVED]
+
+
+CHALLENGE_TRANSITIONS: dict[str, set[str]] = {
+    ChallengeState.PROPOSED: {ChallengeState.ACCEPTED, ChallengeState.DECLINED},
+    ChallengeState.ACCEPTED: {ChallengeState.SCHEDULED, ChallengeState.ARCHIVED},
+    ChallengeState.DECLINED: {ChallengeState.ARCHIVED},
+    ChallengeState.SCHEDULED: {ChallengeState.ARCHIVED, ChallengeState.ACCEPTED},
+    ChallengeState.ARCHIVED: set(),
+}

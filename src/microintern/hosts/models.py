@@ -1,0 +1,87 @@
+"""Organisations that host, their contacts, and the challenges they bring."""
+
+from django.conf import settings
+from django.db import models
+
+from .enums import ChallengeState, OrganisationKind, SizeBand
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=30, choices=OrganisationKind.choices)
+    sector = models.CharField(max_length=100, help_text="e.g. Hospitality, Arts, Health")
+    size_band = models.CharField(max_length=20, choices=SizeBand.choices)
+    address = models.TextField()
+    website = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=OrganisationKind.values), name="organisation_kind_known"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HostContact(models.Model):
+    """A person at a host organisation; signs in with emailed codes through `user`."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="contacts")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="host_contact",
+    )
+    name = models.CharField(max_length=200)
+    email = models.EmailField(unique=True)
+    phone = models.CharField(max_length=40, blank=True)
+    job_title = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.organisation})"
+
+
+class Challenge(models.Model):
+    """The host's brief. Its lifecycle is changed only by `hosts.domain.transition_challenge`."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="challenges"
+    )
+    contact = models.ForeignKey(HostContact, on_delete=models.PROTECT, related_name="challenges")
+    title = models.CharField(max_length=200)
+    context = models.TextField(help_text="About the organisation and the situation.")
+    question = models.TextField(help_text="The question the team should answer.")
+    good_outcome = models.TextField(help_text="What a useful outcome looks like.")
+    materials = models.TextField(blank=True, help_text="Materials the host will share.")
+    subject_area = models.CharField(max_length=100, blank=True)
+    preferred_dates = models.TextField(blank=True)
+    state = models.CharField(
+        max_length=20, choices=ChallengeState.choices, default=ChallengeState.PROPOSED
+    )
+    decline_reason = models.TextField(blank=True)
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    state_changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-proposed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=ChallengeState.values), name="challenge_state_known"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state=ChallengeState.DECLINED) | ~models.Q(decline_reason=""),
+                name="challenge_declined_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,13 @@
+import rules
+
+from microintern.accounts.rules import is_clinic_staff
+
+
+@rules.predicate
+def is_contact_of_organisation(user, challenge) -> bool:
+    contact = getattr(user, "host_contact", None) if user.is_authenticated else None
+    return contact is not None and challenge.organisation_id == contact.organisation_id
+
+
+rules.add_perm("hosts.view_challenge", is_clinic_staff | is_contact_of_organisation)
+rules.add_perm("hosts.change_challenge_state", is_clinic_staff)

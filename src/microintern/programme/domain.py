@@ -1,0 +1,78 @@
+"""Scheduling micro-internships and moving them through their lifecycle."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from microintern.core.domain import log_activity
+from microintern.core.errors import TransitionNotAllowed
+from microintern.hosts.domain import transition_challenge
+from microintern.hosts.enums import ChallengeState
+
+from .enums import MICRO_INTERNSHIP_TRANSITIONS, MicroInternshipState
+from .models import MicroInternship
+
+
+def next_reference(year: int) -> str:
+    """The next free public reference for `year`, e.g. MI-2026-007."""
+    prefix = f"MI-{year}-"
+    used = MicroInternship.objects.filter(reference__startswith=prefix).values_list(
+        "reference", flat=True
+    )
+    highest = max((int(r.removeprefix(prefix)) for r in used), default=0)
+    return f"{prefix}{highest + 1:03d}"
+
+
+def schedule_micro_internship(challenge, *, actor=None, **fields) -> MicroInternship:
+    """Create a draft micro-internship for an accepted challenge and mark it scheduled.
+
+    Gives it the next public reference for its year (retrying if another request took it),
+    logs `micro_internship.scheduled`, and moves the challenge to "scheduled".
+    """
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                mi = MicroInternship(challenge=challenge, **fields)
+                mi.reference = next_reference(timezone.localtime(mi.starts_at).year)
+                mi.save()
+                log_activity(mi, "micro_internship.scheduled", actor=actor)
+                if challenge.state == ChallengeState.ACCEPTED:
+                    transition_challenge(challenge, ChallengeState.SCHEDULED, actor=actor)
+                return mi
+        except IntegrityError as error:
+            if "reference" not in str(error).lower():
+                raise
+    raise RuntimeError("Could not allocate a reference code after 5 attempts.")
+
+
+@transaction.atomic
+def transition_micro_internship(
+    mi: MicroInternship, to_state: MicroInternshipState, *, actor=None, reason: str = ""
+) -> MicroInternship:
+    """Move a micro-internship along draft → open → closed → selection published →
+    completed → evaluated, or to cancelled (which needs a reason).
+
+    Refuses a move the lifecycle does not allow, naming both states; saves and logs
+    `micro_internship.<state>`. Telling affected people about a cancellation is the
+    mail seam's job (issue 4).
+    """
+    locked = MicroInternship.objects.select_for_update().get(pk=mi.pk)
+    from_state = MicroInternshipState(locked.state)
+    to_state = MicroInternshipState(to_state)
+    if to_state not in MICRO_INTERNSHIP_TRANSITIONS[from_state]:
+        raise TransitionNotAllowed("micro-internship", from_state.label, to_state.label)
+    if to_state == MicroInternshipState.CANCELLED and not reason.strip():
+        raise TransitionNotAllowed.because("Cancelling needs a reason that we can tell people.")
+    locked.state = to_state
+    locked.state_changed_at = timezone.now()
+    if to_state == MicroInternshipState.CANCELLED:
+        locked.cancel_reason = reason.strip()
+    locked.save(update_fields=["state", "state_changed_at", "cancel_reason"])
+    log_activity(
+        locked,
+        f"micro_internship.{to_state.value}",
+        actor=actor,
+        from_state=from_state,
+        reason=reason,
+    )
+    mi.refresh_from_db()
+    return locked

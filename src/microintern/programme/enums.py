@@ -1,0 +1,40 @@
+from django.db import models
+
+MAX_TEAM_SIZE = 10
+
+
+class MicroInternshipState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open for interest"
+    CLOSED = "closed", "Closed for interest"
+    SELECTION_PUBLISHED = "selection_published", "Selection published"
+    COMPLETED = "completed", "Completed"
+    EVALUATED = "evaluated", "Evaluated"
+    CANCELLED = "cancelled", "Cancelled"
+
+    @classmethod
+    def public(cls) -> list["MicroInternshipState"]:
+        """States in which the public may see a micro-internship."""
+        return [cls.OPEN, cls.CLOSED, cls.SELECTION_PUBLISHED, cls.COMPLETED, cls.EVALUATED]
+
+    @classmethod
+    def upcoming(cls) -> list["MicroInternshipState"]:
+        return [cls.DRAFT, cls.OPEN, cls.CLOSED, cls.SELECTION_PUBLISHED]
+
+
+MICRO_INTERNSHIP_TRANSITIONS: dict[str, set[str]] = {
+    MicroInternshipState.DRAFT: {MicroInternshipState.OPEN, MicroInternshipState.CANCELLED},
+    MicroInternshipState.OPEN: {MicroInternshipState.CLOSED, MicroInternshipState.CANCELLED},
+    MicroInternshipState.CLOSED: {
+        MicroInternshipState.OPEN,
+        MicroInternshipState.SELECTION_PUBLISHED,
+        MicroInternshipState.CANCELLED,
+    },
+    MicroInternshipState.SELECTION_PUBLISHED: {
+        MicroInternshipState.COMPLETED,
+        MicroInternshipState.CANCELLED,
+    },
+    MicroInternshipState.COMPLETED: {MicroInternshipState.EVALUATED},
+    MicroInternshipState.EVALUATED: set(),
+    MicroInternshipState.CANCELLED: set(),
+}

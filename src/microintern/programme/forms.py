@@ -1,0 +1,70 @@
+from django import forms
+from django.utils import timezone
+
+from .enums import MAX_TEAM_SIZE
+from .models import MicroInternship
+
+
+class MicroInternshipForm(forms.ModelForm):
+    """Schedule a micro-internship: one day, capacity 1–10, interest closing before the day."""
+
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
+    end_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
+    capacity = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_TEAM_SIZE,
+        error_messages={
+            "min_value": "A team needs at least 1 place.",
+            "max_value": f"A team has at most {MAX_TEAM_SIZE} places.",
+        },
+    )
+
+    class Meta:
+        model = MicroInternship
+        fields = [
+            "venue_address",
+            "accessibility_notes",
+            "travel_notes",
+            "what_to_bring",
+            "capacity",
+            "interest_opens_at",
+            "interest_closes_at",
+            "facilitator",
+        ]
+        widgets = {
+            "interest_opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "interest_closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            start = timezone.localtime(self.instance.starts_at)
+            self.initial.update(
+                day=start.date(),
+                start_time=start.time(),
+                end_time=timezone.localtime(self.instance.ends_at).time(),
+            )
+
+    def clean(self):
+        data = super().clean()
+        day, start, end = data.get("day"), data.get("start_time"), data.get("end_time")
+        if day and start and end:
+            if end <= start:
+                self.add_error("end_time", "The day must end after it starts.")
+            tz = timezone.get_current_timezone()
+            data["starts_at"] = timezone.make_aware(timezone.datetime.combine(day, start), tz)
+            data["ends_at"] = timezone.make_aware(timezone.datetime.combine(day, end), tz)
+            closes = data.get("interest_closes_at")
+            if closes and timezone.localtime(closes).date() >= day:
+                self.add_error("interest_closes_at", "Interest must close before the day itself.")
+        opens, closes = data.get("interest_opens_at"), data.get("interest_closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("interest_closes_at", "Interest must close after it opens.")
+        return data
+
+    def save(self, commit=True):
+        self.instance.starts_at = self.cleaned_data["starts_at"]
+        self.instance.ends_at = self.cleaned_data["ends_at"]
+        return super().save(commit=commit)

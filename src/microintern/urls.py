@@ -1,0 +1,58 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from microintern.applications.views import staff as application_staff
+from microintern.applications.views import student
+from microintern.core import views as core
+from microintern.hosts.views import host
+from microintern.hosts.views import staff as host_staff
+from microintern.programme.views import public
+from microintern.programme.views import staff as programme_staff
+
+public_patterns = (
+    [
+        path("", public.open_list, name="home"),
+        path("micro-internships/<str:reference>/", public.detail, name="detail"),
+    ],
+    "public",
+)
+student_patterns = (
+    [
+        path("", student.my_interests, name="my_interests"),
+        path("interest/<str:reference>/", student.express_interest, name="express_interest"),
+        path("places/<int:pk>/<str:action>/", student.reply, name="reply"),
+    ],
+    "applications",
+)
+host_patterns = (
+    [
+        path("", host.home, name="home"),
+    ],
+    "hosts",
+)
+staff_patterns = (
+    [
+        path("", programme_staff.dashboard, name="dashboard"),
+        path("micro-internships/<int:pk>/", programme_staff.detail, name="micro_internship"),
+        path(
+            "micro-internships/<int:pk>/state/",
+            programme_staff.change_state,
+            name="micro_internship_state",
+        ),
+        path("places/<int:pk>/decide/", application_staff.decide, name="decide_place"),
+        path("challenges/", host_staff.pipeline, name="pipeline"),
+        path("challenges/<int:pk>/state/", host_staff.change_state, name="challenge_state"),
+    ],
+    "staff",
+)
+
+urlpatterns = [
+    path("", include(public_patterns)),
+    path("my/", include(student_patterns)),
+    path("host/", include(host_patterns)),
+    path("staff/", include(staff_patterns)),
+    path("insights/", core.insights_home, name="insights_home"),
+    path("home/", core.home_for_role, name="home_for_role"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]

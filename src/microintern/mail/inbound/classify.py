@@ -109,7 +109,9 @@ _AUTO_REPLY_SUBJECTS = (
     "automaattinen vastaus",
     "odpowiedz automatyczna",
 )
-_SUBJECT_PREFIX = re.compile(r"^(?:\s*(?:re|aw|sv|antw|wg|fw|fwd|tr|rv|r)\s*(?:\[\d+\])?\s*:)+")
+_SUBJECT_PREFIX = re.compile(
+    r"^(?:\s*(?:re|aw|sv|antw|wg|fw|fwd|tr|rv|r)\s*(?:\[\d+\])?\s*:)+", re.IGNORECASE
+)
 
 
 def _fold(text: str) -> str:
@@ -244,10 +246,11 @@ def _auto_reply(parsed: ParsedMessage) -> Classification | None:
     source = parsed.header("X-MS-Exchange-Generated-Message-Source") or ""
     if "autoreply" in source.lower().replace(" ", "") or "mailbox rules" in source.lower():
         return found(f"X-MS-Exchange-Generated-Message-Source: {source}")
-    subject = _SUBJECT_PREFIX.sub("", _fold(parsed.subject)).strip()
+    subject = _SUBJECT_PREFIX.sub("", parsed.subject).strip()
+    folded = _fold(subject)
     for phrase in _AUTO_REPLY_SUBJECTS:
-        if subject.startswith(phrase):
-            return found(f'the subject begins "{parsed.subject[: len(phrase) + 12].strip()}"')
+        if folded.startswith(phrase):
+            return found(f'the subject begins "{subject[: len(phrase)].strip()}"')
     if parsed.return_path == "":
         return found("the envelope sender is null (Return-Path: <>)")
     return None

@@ -242,20 +242,20 @@ def _precheck(raw: bytes, limits: Limits) -> tuple[QuarantineCode, str] | None:
         )
     window = raw[: limits.max_header_block_bytes + 4]
     end = _HEADER_END.search(window)
+    block = window[: end.start()] if end else window
+    for header in _unfolded_headers(block):
+        if len(header) > limits.max_header_bytes:
+            return (
+                QuarantineCode.HEADER_TOO_LARGE,
+                f"The {_header_name(header)} header is over the limit of "
+                f"{_human_size(limits.max_header_bytes)}; it was stored but not opened.",
+            )
     if end is None and size > limits.max_header_block_bytes:
         return (
             QuarantineCode.HEADER_BLOCK_TOO_LARGE,
             f"The message headers are longer than {_human_size(limits.max_header_block_bytes)}; "
             "it was stored but not opened.",
         )
-    block = window[: end.start()] if end else raw
-    for header in _unfolded_headers(block):
-        if len(header) > limits.max_header_bytes:
-            return (
-                QuarantineCode.HEADER_TOO_LARGE,
-                f"The {_header_name(header)} header is {_human_size(len(header))}, over the "
-                f"limit of {_human_size(limits.max_header_bytes)}; it was stored but not opened.",
-            )
     # The parser reads Content-Type (and we read Content-Disposition) of every MIME part, so a
     # bloated one deep inside the body is as dangerous as one at the top.
     for match in _NESTED_MIME_HEADER.finditer(raw):
@@ -343,13 +343,37 @@ def _collect_headers(msg: Message) -> tuple[dict[str, tuple[str, ...]], list[str
     for name, raw_value in msg.raw_items():
         key = name.lower()
         try:
-            value = str(msg.policy.header_fetch_parse(name, raw_value))
+            if _has_surrogates(str(raw_value)):
+                # Undeclared 8-bit bytes in a header: decode them like an undeclared body.
+                raw_bytes = str(raw_value).encode("ascii", "surrogateescape")
+                value, encoding = _decode_short(raw_bytes)
+                notes.append(f"The {name} header had undeclared 8-bit text; decoded as {encoding}.")
+            else:
+                value = str(msg.policy.header_fetch_parse(name, raw_value))
         except Exception:  # a broken header must not lose the message.
             value = _raw_header_text(raw_value)
             notes.append(f"The {name} header could not be decoded and is shown as received.")
         value = _clean_header_value(value)
         headers.setdefault(key, []).append(value)
     return {key: tuple(values) for key, values in headers.items()}, notes
+
+
+def _decode_short(raw: bytes) -> tuple[str, str]:
+    """Decode a short undeclared 8-bit string: UTF-8, else Windows-1252, else latin-1.
+
+    Statistical detection is unreliable on a few words, so headers use this fixed chain.
+    """
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1"), "latin-1"
+
+
+def _has_surrogates(text: str) -> bool:
+    """True when the parser kept undecodable bytes as surrogate escapes."""
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -360,17 +384,26 @@ def _clean_header_value(value: str) -> str:
     return _CONTROL.sub("", value).strip()
 
 
+_ADDR_SPEC = re.compile(r"[^\s<>\"(),;:@\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+
+
 def _addresses(values: tuple[str, ...]) -> list[tuple[str, str]]:
     """Split decoded address header values into (name, address) pairs, tolerant of junk."""
     pairs = []
     try:
         found = getaddresses(list(values))
-    except Exception:
-        found = [parseaddr(value) for value in values]
+    except Exception:  # e.g. RecursionError on nested comments; salvaged below.
+        found = []
     for name, address in found:
         address = address.strip()
-        if address and "@" in address:
+        if address and not _ADDR_SPEC.fullmatch(address):
+            salvaged = _ADDR_SPEC.search(address)
+            address = salvaged.group(0) if salvaged else ""
+        if address:
             pairs.append((name.strip(), address))
+    if not pairs:
+        for value in values:
+            pairs.extend(("", match.group(0)) for match in _ADDR_SPEC.finditer(value))
     return pairs
 
 
@@ -436,7 +469,7 @@ def decode_text(
         else "no charset was declared for 8-bit text"
     )
     try:
-        best = charset_normalizer.from_bytes(payload[: limits.charset_detection_bytes]).best()
+        best = _detect(payload[: limits.charset_detection_bytes])
     except Exception:
         best = None
     if best is not None and best.encoding:
@@ -445,6 +478,30 @@ def decode_text(
             f"Body text: {reason}; decoded as {best.encoding} (detected).",
         )
     return payload.decode("latin-1", errors="replace"), f"Body text: {reason}; decoded as latin-1."
+
+
+_PREFERRED_ENCODINGS = ("utf_8", "cp1252", "latin_1", "iso8859_15")
+"""On a tie, prefer the encodings most mail to a UK university is written in."""
+
+
+def _detect(payload: bytes):
+    """Return charset-normalizer's best match, preferring Western encodings on a near tie.
+
+    On short text several single-byte code pages fit equally well (cp1250 and cp1252 both
+    decode French, differently); picking cp1252 there is right far more often.
+    """
+    matches = list(charset_normalizer.from_bytes(payload))
+    if not matches:
+        return None
+    best = matches[0]
+    for match in matches:
+        if (
+            match.percent_chaos <= best.percent_chaos
+            and match.percent_coherence >= best.percent_coherence - 5
+            and set(match.could_be_from_charset) & set(_PREFERRED_ENCODINGS)
+        ):
+            return match
+    return best
 
 
 _BLOCK_TAGS = [
@@ -501,7 +558,7 @@ def sanitize_html(html: str) -> str:
     Images are not allowed (remote images are trackers; inline ones are attachments), nor
     are styles, forms or scripts.
     """
-    return nh3.clean(
+    cleaned = nh3.clean(
         html,
         tags=_ALLOWED_HTML_TAGS,
         clean_content_tags={"script", "style", "head", "title", "template", "noscript"},
@@ -510,6 +567,7 @@ def sanitize_html(html: str) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
+    return cleaned.strip()
 
 
 def trim_reply(text: str) -> str:
@@ -558,6 +616,25 @@ def sanitize_filename(name: str | None, max_chars: int = DEFAULT_LIMITS.max_file
     return f"{stem}{ext}"
 
 
+_EXTENSIONS = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.oasis.opendocument.text": (".odt",),
+    "text/plain": (".txt", ".text"),
+}
+
+
+def _with_extension(filename: str, mime: str) -> str:
+    """Make the extension agree with the detected content (a PDF named .exe becomes .pdf)."""
+    extensions = _EXTENSIONS.get(mime)
+    if not extensions or filename.lower().endswith(extensions):
+        return filename
+    stem, dot, _ext = filename.rpartition(".")
+    return f"{stem if dot else filename}{extensions[0]}"
+
+
 def _sniff(content: bytes) -> str | None:
     kind = filetype.guess(content[:8192]) if content else None
     if kind is not None:
@@ -593,6 +670,7 @@ def _attachment(part: Message, limits: Limits) -> Attachment:
         )
     elif sniffed in ALLOWED_ATTACHMENT_TYPES:
         allowed, reason = True, f"content is {sniffed}"
+        filename = _with_extension(filename, sniffed)
     elif sniffed is None:
         allowed, reason = False, "content type could not be recognised"
     else:
@@ -698,7 +776,9 @@ def _parse(raw: bytes, sha256: str, size: int, limits: Limits) -> ParsedMessage 
             continue
         ctype = _safe(lambda p=part: p.get_content_type(), "text/plain")
         if ctype not in ("text/plain", "text/html"):
-            if part is msg and ctype.startswith("text/"):
+            # A top-level text/* of another subtype, or a multipart the parser could not split
+            # (no boundary): show its content as plain text rather than lose it.
+            if part is msg and ctype.startswith(("text/", "multipart/")):
                 ctype = "text/plain"
             else:
                 continue

@@ -73,7 +73,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -85,6 +84,9 @@ MIDDLEWARE = [
     "microintern.core.middleware.StaffMFAMiddleware",
     "microintern.core.middleware.ContentSecurityPolicyMiddleware",
 ]
+
+if PRODUCTION:
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "microintern.urls"
 WSGI_APPLICATION = "microintern.wsgi.application"

@@ -27,6 +27,7 @@ student_patterns = (
 host_patterns = (
     [
         path("", host.home, name="home"),
+        path("challenges/<int:pk>/", host_staff.challenge_detail, name="challenge"),
     ],
     "hosts",
 )

@@ -6,9 +6,7 @@ class TransitionNotAllowed(Exception):
 
     def __init__(self, what: str, from_label: str = "", to_label: str = "", message: str = ""):
         self.from_label, self.to_label = from_label, to_label
-        super().__init__(
-            message or f"This {what} cannot move from “{from_label}” to “{to_label}”."
-        )
+        super().__init__(message or f"This {what} cannot move from “{from_label}” to “{to_label}”.")
 
     @classmethod
     def because(cls, message: str) -> "TransitionNotAllowed":

@@ -30,7 +30,9 @@ class Organisation(models.Model):
 class HostContact(models.Model):
     """A person at a host organisation; signs in with emailed codes through `user`."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="contacts")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="contacts"
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -30,7 +30,7 @@ EXACT_WILCOXON_MAX_N = 50
 """SciPy's exact signed-rank null distribution is used up to this many non-zero pairs."""
 ENUMERATED_PERMUTATION_MAX_N = 16
 """With ties, all 2^n sign flips are enumerated up to this n (65,536 arrangements)."""
-MONTE_CARLO_RESAMPLES = 99_999
+MONTE_CARLO_RESAMPLES = 9_999
 MONTE_CARLO_SEED = 20240607
 """Fixed seed so a Monte Carlo p-value is reproducible from the same data."""
 
@@ -190,8 +190,9 @@ def conversions(
 
     ``funnel[group]`` lists that group's counts at each of ``stages`` in order (eligible,
     interested, offered, …); each count must not exceed the previous one. Groups with nobody
-    at the previous stage have no rate and take no part in choosing the best group. If the
-    best rate is 0, no impact ratio is defined.
+    at the previous stage have no rate and take no part in choosing the best group; ties for
+    best go to the first group name in sort order. If the best rate is 0, no impact ratio
+    is defined.
     """
     for group, counts in funnel.items():
         if len(counts) != len(stages):
@@ -203,7 +204,7 @@ def conversions(
             for group, counts in funnel.items()
         }
         defined = {g: r.estimate for g, r in rates.items() if r.estimate is not None}
-        best_group = max(defined, key=lambda g: (defined[g], g)) if defined else None
+        best_group = min(defined, key=lambda g: (-defined[g], g)) if defined else None
         best_rate = defined[best_group] if best_group is not None else None
         for group, rate in rates.items():
             ratio = None
@@ -217,7 +218,7 @@ def conversions(
                     rate=rate,
                     impact_ratio=ratio,
                     best_group=best_group,
-                    flagged=ratio is not None and ratio < threshold,
+                    flagged=ratio is not None and ratio <= threshold,
                 )
             )
     return result
@@ -442,10 +443,41 @@ class SignedRankResult:
     has_ties: bool
 
 
+def _wilcoxon_p(nonzero: np.ndarray, method: str) -> float:
+    return float(scipy_stats.wilcoxon(nonzero, zero_method="wilcox", method=method).pvalue)
+
+
+def _positive_rank_sum(signed_ranks: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.sum(np.where(signed_ranks > 0, signed_ranks, 0), axis=axis)
+
+
+def _sign_flip_p(nonzero: np.ndarray, ranks: np.ndarray, resamples: int, seed: int) -> float:
+    """Two-sided permutation p-value of W+ under random sign flips of the signed mid-ranks.
+
+    This is the null distribution ``scipy.stats.wilcoxon(method=PermutationMethod(...))``
+    uses; calling ``scipy.stats.permutation_test`` on the precomputed signed ranks with a
+    vectorised statistic gives the same p-value about 30 times faster, because the ranks are
+    not recomputed for every resample. With ``resamples ≥ 2^n`` SciPy enumerates every
+    arrangement (an exact test); otherwise it draws them with the seeded generator.
+    """
+    signed_ranks = np.sign(nonzero) * ranks
+    result = scipy_stats.permutation_test(
+        (signed_ranks,),
+        _positive_rank_sum,
+        permutation_type="samples",
+        vectorized=True,
+        n_resamples=resamples,
+        alternative="two-sided",
+        rng=np.random.default_rng(seed),
+    )
+    return min(1.0, float(result.pvalue))
+
+
 def wilcoxon_signed_rank(
     pre: Sequence[float], post: Sequence[float], *, seed: int = MONTE_CARLO_SEED
 ) -> SignedRankResult:
-    """Paired Wilcoxon signed-rank test (``scipy.stats.wilcoxon``), two-sided.
+    """Paired Wilcoxon signed-rank test, two-sided (``scipy.stats.wilcoxon`` /
+    ``scipy.stats.permutation_test``).
 
     Zero differences are removed first. Method, chosen explicitly (SciPy's own "auto"
     silently falls back to a normal approximation when there are ties):
@@ -453,8 +485,9 @@ def wilcoxon_signed_rank(
     * no tied |differences| and at most 50 pairs → ``"exact"`` null distribution;
     * ties and at most 16 pairs → a permutation test enumerating all 2^n sign flips (exact
       conditional on the observed mid-ranks);
-    * ties and more pairs → a Monte Carlo permutation test with 99,999 resamples and a fixed
-      ``seed`` so the reported p-value is reproducible;
+    * ties and more pairs → a Monte Carlo permutation test with 9,999 resamples (Monte Carlo
+      standard error about 0.002 at p = 0.05) and a fixed ``seed`` so the reported p-value
+      is reproducible;
     * more than 50 pairs without ties → the normal approximation (``"asymptotic"``).
     """
     if len(pre) != len(post):
@@ -473,18 +506,15 @@ def wilcoxon_signed_rank(
     w_minus = float(ranks[nonzero < 0].sum())
     has_ties = len(np.unique(np.abs(nonzero))) < m
     if not has_ties and m <= EXACT_WILCOXON_MAX_N:
-        method, label = "exact", "exact"
+        p_value, label = _wilcoxon_p(nonzero, "exact"), "exact"
     elif has_ties and m <= ENUMERATED_PERMUTATION_MAX_N:
-        method = scipy_stats.PermutationMethod(n_resamples=2**m)
+        p_value = _sign_flip_p(nonzero, ranks, 2**m, seed)
         label = f"permutation (all {2**m} sign flips)"
     elif has_ties:
-        method = scipy_stats.PermutationMethod(
-            n_resamples=MONTE_CARLO_RESAMPLES, rng=np.random.default_rng(seed)
-        )
+        p_value = _sign_flip_p(nonzero, ranks, MONTE_CARLO_RESAMPLES, seed)
         label = f"permutation (Monte Carlo, {MONTE_CARLO_RESAMPLES} resamples, seed {seed})"
     else:
-        method, label = "asymptotic", "normal approximation"
-    result = scipy_stats.wilcoxon(nonzero, zero_method="wilcox", method=method)
+        p_value, label = _wilcoxon_p(nonzero, "asymptotic"), "normal approximation"
     return SignedRankResult(
         n=n,
         n_nonzero=m,
@@ -492,7 +522,7 @@ def wilcoxon_signed_rank(
         w_plus=w_plus,
         w_minus=w_minus,
         rank_biserial=(w_plus - w_minus) / (w_plus + w_minus),
-        p_value=float(result.pvalue),
+        p_value=p_value,
         method=label,
         has_ties=has_ties,
     )

@@ -30,9 +30,9 @@ def open_for_interest(now=None):
 
 
 def publicly_visible():
-    return MicroInternship.objects.filter(
-        state__in=MicroInternshipState.public()
-    ).select_related("challenge__organisation")
+    return MicroInternship.objects.filter(state__in=MicroInternshipState.public()).select_related(
+        "challenge__organisation"
+    )
 
 
 def dashboard_groups():

@@ -68,7 +68,7 @@ def reply(request, pk: int, action: str):
     if action not in STUDENT_REPLIES:
         raise PermissionDenied
     if not request.user.has_perm("applications.respond_to_place", interest):
-        log_activity(interest, "place.refused_not_owner", actor=request.user, action=action)
+        log_activity(interest, "place.refused_not_owner", actor=request.user, requested=action)
         raise PermissionDenied
     try:
         transition_place(interest, STUDENT_REPLIES[action], actor=request.user)

@@ -12,6 +12,4 @@ def home(request):
     if contact is None:
         raise PermissionDenied
     challenges = contact.organisation.challenges.prefetch_related("micro_internships")
-    return render(
-        request, "hosts/host/home.html", {"contact": contact, "challenges": challenges}
-    )
+    return render(request, "hosts/host/home.html", {"contact": contact, "challenges": challenges})

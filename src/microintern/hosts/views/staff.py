@@ -17,7 +17,9 @@ from ..models import Challenge
 @permission_required("microintern.use_back_office")
 def pipeline(request):
     challenges = Challenge.objects.select_related("organisation", "contact")
-    columns = [(state, [c for c in challenges if c.state == state]) for state in ChallengeState.pipeline()]
+    columns = [
+        (state, [c for c in challenges if c.state == state]) for state in ChallengeState.pipeline()
+    ]
     return render(request, "hosts/staff/pipeline.html", {"columns": columns})
 
 

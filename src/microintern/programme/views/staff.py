@@ -25,7 +25,9 @@ def dashboard(request):
 @permission_required(BACK_OFFICE)
 def detail(request, pk: int):
     mi = get_object_or_404(
-        queries.with_place_counts(MicroInternship.objects.select_related("challenge__organisation")),
+        queries.with_place_counts(
+            MicroInternship.objects.select_related("challenge__organisation")
+        ),
         pk=pk,
     )
     interests = list(mi.interests.select_related("student").order_by("received_at"))

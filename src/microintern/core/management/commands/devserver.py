@@ -1,0 +1,47 @@
+"""Run the development web server and the task worker together (what `make run` uses)."""
+
+import signal
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from .demo import DEMO_LOGINS, DEMO_PASSWORD
+
+
+class Command(BaseCommand):
+    help = "Start the web server and the task worker; print the URL and the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+
+    def handle(self, *args, addrport: str, **options):
+        worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "microintern", "db_worker", "--queue-name", "default"]
+        )
+        self.stdout.write(self.banner(addrport))
+        try:
+            call_command("runserver", addrport, use_reloader=False)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+
+    def banner(self, addrport: str) -> str:
+        lines = [
+            "",
+            f"  {settings.MICROINTERN['SITE_NAME']} is running at http://{addrport}/",
+            "  (the task worker runs beside it; press Ctrl+C to stop both)",
+            "",
+            "  Demo logins:",
+        ]
+        for key, email, role, _name in DEMO_LOGINS:
+            how = (
+                f"password {DEMO_PASSWORD}, then the code from "
+                "`.venv/bin/python -m microintern demo_totp`"
+                if role in ("staff", "researcher", "administrator")
+                else "emailed sign-in code (the email appears in this terminal)"
+            )
+            lines.append(f"    {key:<14} {email:<32} {how}")
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,158 @@
+"""Every URL × every role (and anonymous): who may see what."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from microintern.hosts.models import HostContact
+from tests.factories import ChallengeFactory, ExpressionOfInterestFactory, MicroInternshipFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = [
+    "anonymous",
+    "student",
+    "other_student",
+    "host",
+    "other_host",
+    "staff",
+    "researcher",
+    "administrator",
+]
+OK, LOGIN, DENIED, NOT_ALLOWED = 200, "login", 403, 405
+
+# name -> expected outcome for each role (GET requests). Anything missing fails the test, so
+# a new URL cannot slip in without a decision about who may see it.
+STAFF_ONLY = {
+    "anonymous": LOGIN,
+    "student": DENIED,
+    "other_student": DENIED,
+    "host": DENIED,
+    "other_host": DENIED,
+    "staff": OK,
+    "researcher": DENIED,
+    "administrator": OK,
+}
+EVERYONE = dict.fromkeys(ROLES, OK)
+STUDENT_ONLY = {
+    **dict.fromkeys(ROLES, DENIED),
+    "anonymous": LOGIN,
+    "student": OK,
+    "other_student": OK,
+}
+POST_ONLY = dict.fromkeys(ROLES, NOT_ALLOWED)
+EXPECTED = {
+    "public:home": EVERYONE,
+    "public:detail": EVERYONE,
+    "applications:my_interests": STUDENT_ONLY,
+    "applications:express_interest": STUDENT_ONLY,
+    "applications:reply": POST_ONLY,
+    "hosts:home": {
+        **dict.fromkeys(ROLES, DENIED),
+        "anonymous": LOGIN,
+        "host": OK,
+        "other_host": OK,
+    },
+    "hosts:challenge": {**STAFF_ONLY, "host": OK, "other_host": DENIED},
+    "staff:dashboard": STAFF_ONLY,
+    "staff:micro_internship": STAFF_ONLY,
+    "staff:micro_internship_state": POST_ONLY,
+    "staff:decide_place": POST_ONLY,
+    "staff:pipeline": STAFF_ONLY,
+    "staff:challenge_state": POST_ONLY,
+    "insights_home": {
+        **dict.fromkeys(ROLES, DENIED),
+        "anonymous": LOGIN,
+        "staff": OK,
+        "researcher": OK,
+        "administrator": OK,
+    },
+    "home_for_role": {**dict.fromkeys(ROLES, 302), "anonymous": LOGIN},
+}
+
+
+def our_url_names():
+    names = []
+
+    def walk(patterns, namespace=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                if p.app_name in ("admin",) or "allauth" in str(p.urlconf_name):
+                    continue
+                walk(p.url_patterns, f"{p.namespace}:" if p.namespace else namespace)
+            elif isinstance(p, URLPattern) and p.name:
+                names.append(namespace + p.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+@pytest.fixture
+def world(make_user):
+    people = {role: make_user(role) for role in ("staff", "researcher", "administrator")}
+    challenge = ChallengeFactory()
+    other_challenge = ChallengeFactory()
+    for key, ch in (("host", challenge), ("other_host", other_challenge)):
+        people[key] = make_user("host")
+        HostContact.objects.filter(pk=ch.contact.pk).update(user=people[key])
+    mi = MicroInternshipFactory(challenge=challenge, open_now=True)
+    interest = ExpressionOfInterestFactory(micro_internship=mi)
+    people["student"] = interest.student.user
+    people["other_student"] = ExpressionOfInterestFactory(micro_internship=mi).student.user
+    kwargs = {
+        "public:detail": {"reference": mi.reference},
+        "applications:express_interest": {"reference": mi.reference},
+        "applications:reply": {"pk": interest.pk, "action": "withdraw"},
+        "hosts:challenge": {"pk": challenge.pk},
+        "staff:micro_internship": {"pk": mi.pk},
+        "staff:micro_internship_state": {"pk": mi.pk},
+        "staff:decide_place": {"pk": interest.pk},
+        "staff:challenge_state": {"pk": challenge.pk},
+    }
+    return people, kwargs
+
+
+def test_every_url_has_an_access_decision():
+    assert sorted(our_url_names()) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_who_may_see_what(client, world, role):
+    from django.urls import reverse
+
+    people, kwargs = world
+    if role != "anonymous":
+        client.force_login(people[role])
+    failures = []
+    for name, expected in EXPECTED.items():
+        url = reverse(name, kwargs=kwargs.get(name, {}))
+        response = client.get(url)
+        want = expected[role]
+        got = response.status_code
+        if want == LOGIN:
+            ok = got == 302 and response.url.startswith("/accounts/login/")
+        else:
+            ok = got == want
+        if not ok:
+            failures.append(f"{name} {url}: expected {want}, got {got}")
+    assert not failures, "\n".join(failures)
+
+
+def test_a_student_cannot_act_on_another_students_place_and_it_is_logged(client, world):
+    from microintern.core.models import ActivityLog
+
+    people, kwargs = world
+    client.force_login(people["other_student"])
+    interest_pk = kwargs["applications:reply"]["pk"]
+    response = client.post(f"/my/places/{interest_pk}/withdraw/")
+    assert response.status_code == 403
+    entry = ActivityLog.objects.get(action="place.refused_not_owner")
+    assert entry.actor == people["other_student"]
+    assert entry.object_id == str(interest_pk)
+
+
+def test_staff_post_actions_refuse_other_roles(client, world):
+    people, kwargs = world
+    client.force_login(people["student"])
+    mi_pk = kwargs["staff:micro_internship"]["pk"]
+    response = client.post(f"/staff/micro-internships/{mi_pk}/state/", {"to_state": "closed"})
+    assert response.status_code == 403

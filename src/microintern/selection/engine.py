@@ -508,7 +508,7 @@ def _deferred_acceptance(
                 break
             # Full. A newcomer is worse than every holder (they propose in priority order),
             # so it is rejected unless it can claim a reserved place.
-            if False:
+            if t == res_tier[j] and gcount[j] < res_seats[j]:
                 _claim(r, c, prefs, tier, cap, res_tier, res_seats, holders, gcount, got)
                 break
     return holders, got

@@ -1,0 +1,382 @@
+"""Classification of inbound mail, RFC 3834 acknowledgement rules and DMARC trust."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from microintern.mail.inbound import (
+    Classification,
+    Kind,
+    ParsedMessage,
+    auto_reply_allowed,
+    auto_reply_decision,
+    classify,
+    dmarc_pass_from_own_server,
+    parse_message,
+)
+from microintern.mail.inbound.classify import parse_authentication_results
+
+from .helpers import LOOP_VALUE, OWN_ADDRESSES, corpus_files, parsed
+
+
+def _classify(message: ParsedMessage) -> Classification:
+    return classify(message, own_addresses=OWN_ADDRESSES, own_loop_header_value=LOOP_VALUE)
+
+
+def _message(headers: str, body: str = "I am interested in MI-2026-007.") -> ParsedMessage:
+    base = (
+        "From: Student <s@student.example.ac.uk>\r\n"
+        "To: business-clinic@example.ac.uk\r\n"
+        "Message-ID: <t@student.example.ac.uk>\r\n"
+    )
+    result = parse_message((base + headers + "\r\n" + body).encode())
+    assert isinstance(result, ParsedMessage)
+    return result
+
+
+# What a staff member sees for each corpus message: the class and the stated reason.
+EXPECTED = {
+    "bounce_postfix.eml": (
+        Kind.BOUNCE,
+        "Bounce or delivery report: it is a delivery-status report; it is from "
+        "MAILER-DAEMON@mx1.example.ac.uk; it has a null sender and a delivery-failure subject; "
+        "delivery failed for a.pereira@student.example.ac.uk.",
+    ),
+    "bounce_exim.eml": (
+        Kind.BOUNCE,
+        "Bounce or delivery report: it is from Mailer-Daemon@mail.hostco.example; it has a "
+        "null sender and a delivery-failure subject; delivery failed for j.smith@hostco.example.",
+    ),
+    "bounce_office365_ndr.eml": (
+        Kind.BOUNCE,
+        "Bounce or delivery report: it is a delivery-status report; it has a null sender and a "
+        "delivery-failure subject; delivery failed for b.okafor@student.example.ac.uk.",
+    ),
+    "bounce_gmail.eml": (
+        Kind.BOUNCE,
+        "Bounce or delivery report: it is a delivery-status report; it is from "
+        "mailer-daemon@googlemail.com; it has a null sender and a delivery-failure subject; "
+        "delivery failed for chloe.nonexistent.2026@gmail.com.",
+    ),
+    "bounce_delayed_dsn.eml": (
+        Kind.BOUNCE,
+        "Bounce or delivery report: it is a delivery-status report; it is from "
+        "MAILER-DAEMON@mx1.example.ac.uk; delivery delayed for info@smallcharity.example.",
+    ),
+    "ooo_english_gmail_vacation.eml": (
+        Kind.AUTO_REPLY,
+        "Automatic reply: Auto-Submitted: auto-replied.",
+    ),
+    "ooo_german_subject_only.eml": (
+        Kind.AUTO_REPLY,
+        'Automatic reply: the subject begins "Abwesenheitsnotiz".',
+    ),
+    "ooo_french_encoded_subject.eml": (
+        Kind.AUTO_REPLY,
+        'Automatic reply: the subject begins "Réponse automatique".',
+    ),
+    "ooo_spanish_x_autorespond.eml": (
+        Kind.AUTO_REPLY,
+        "Automatic reply: X-Autorespond: Respuesta automatica.",
+    ),
+    "ooo_dutch_subject.eml": (
+        Kind.AUTO_REPLY,
+        'Automatic reply: the subject begins "Automatisch antwoord".',
+    ),
+    "ooo_italian_subject.eml": (
+        Kind.AUTO_REPLY,
+        'Automatic reply: the subject begins "Risposta automatica".',
+    ),
+    "ooo_swedish_subject.eml": (Kind.AUTO_REPLY, 'Automatic reply: the subject begins "Autosvar".'),
+    "ooo_portuguese_precedence.eml": (Kind.AUTO_REPLY, "Automatic reply: Precedence: auto_reply."),
+    "ooo_outlook_exchange.eml": (
+        Kind.AUTO_REPLY,
+        "Automatic reply: Auto-Submitted: auto-generated.",
+    ),
+    "ooo_outlook_rules_loop_only.eml": (
+        Kind.AUTO_REPLY,
+        "Automatic reply: X-MS-Exchange-Inbox-Rules-Loop (an Outlook rule or out-of-office).",
+    ),
+    "ooo_null_return_path_only.eml": (
+        Kind.AUTO_REPLY,
+        "Automatic reply: the envelope sender is null (Return-Path: <>).",
+    ),
+    "list_mailman.eml": (Kind.BULK, "Bulk or list mail: Precedence: list."),
+    "bulk_newsletter_list_unsubscribe.eml": (
+        Kind.BULK,
+        "Bulk mail: it has a List-Unsubscribe header.",
+    ),
+    "loop_own_acknowledgement.eml": (
+        Kind.LOOP,
+        "Our own mail came back: it carries our X-Microintern-Loop header.",
+    ),
+    "loop_from_own_address.eml": (
+        Kind.LOOP,
+        "Our own mail came back: it is from our own address Business-Clinic@Example.ac.uk.",
+    ),
+}
+HUMAN = "Written by a person: no automatic-mail signs found."
+
+
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.name)
+def test_corpus_classification_as_staff_see_it(path):
+    kind, reason = EXPECTED.get(path.name, (Kind.HUMAN, HUMAN))
+    result = _classify(parsed(path.name))
+    assert (result.kind, result.reason) == (kind, reason)
+    assert result.is_human == (kind is Kind.HUMAN)
+
+
+def test_every_non_human_corpus_file_is_listed():
+    names = {path.name for path in corpus_files()}
+    assert set(EXPECTED) <= names
+    for name in names - set(EXPECTED):
+        assert name.startswith(("human_", "broken_", "charset_", "attachment_")), name
+
+
+@pytest.mark.parametrize(
+    ("name", "failed"),
+    [
+        ("bounce_postfix.eml", ("a.pereira@student.example.ac.uk",)),
+        ("bounce_exim.eml", ("j.smith@hostco.example",)),
+        ("bounce_office365_ndr.eml", ("b.okafor@student.example.ac.uk",)),
+        ("bounce_gmail.eml", ("chloe.nonexistent.2026@gmail.com",)),
+        ("bounce_delayed_dsn.eml", ("info@smallcharity.example",)),
+    ],
+)
+def test_bounces_name_the_failed_recipients(name, failed):
+    assert _classify(parsed(name)).failed_recipients == failed
+
+
+def test_bounce_quoting_our_loop_header_is_a_bounce_not_a_loop():
+    # The returned original carries our loop header, but only top-level headers count.
+    assert _classify(parsed("bounce_gmail.eml")).kind is Kind.BOUNCE
+
+
+def test_loop_wins_over_everything():
+    message = _message(
+        "X-Microintern-Loop: example.ac.uk-clinic\r\nAuto-Submitted: auto-replied\r\n"
+    )
+    assert _classify(message).kind is Kind.LOOP
+
+
+def test_loop_header_from_another_installation_is_not_ours():
+    message = _message("X-Microintern-Loop: other-university\r\n")
+    assert _classify(message).kind is Kind.HUMAN
+
+
+def test_any_loop_header_counts_without_a_configured_value():
+    message = _message("X-Microintern-Loop: other-university\r\n")
+    assert classify(message).kind is Kind.LOOP
+
+
+def test_auto_reply_wins_over_bulk():
+    message = _message("Auto-Submitted: auto-replied\r\nPrecedence: bulk\r\n")
+    assert _classify(message).reason == "Automatic reply: Auto-Submitted: auto-replied."
+
+
+def test_auto_submitted_no_is_human():
+    assert _classify(_message("Auto-Submitted: no\r\n")).kind is Kind.HUMAN
+
+
+def test_exchange_generated_message_source():
+    message = _message("X-MS-Exchange-Generated-Message-Source: AutoReply\r\n")
+    result = _classify(message)
+    assert result.kind is Kind.AUTO_REPLY
+    assert result.reason == "Automatic reply: X-MS-Exchange-Generated-Message-Source: AutoReply."
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Automatic reply: MI-2026-007",
+        "RE: Out of Office: MI-2026-007",
+        "AW: Abwesenheitsnotiz",
+        "=?utf-8?q?R=C3=A9ponse_automatique_:_absent?=",
+        "=?utf-8?q?Respuesta_autom=C3=A1tica?=",
+        "Autosvar",
+        "=?utf-8?q?Resposta_autom=C3=A1tica?=",
+        "Automatisch antwoord: afwezig",
+    ],
+)
+def test_auto_reply_subjects(subject):
+    assert _classify(_message(f"Subject: {subject}\r\n")).kind is Kind.AUTO_REPLY
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Interest in MI-2026-007 (I work out of office hours)",
+        "Question about automatic replies",
+        "MI-2026-007",
+    ],
+)
+def test_human_subjects_mentioning_similar_words_stay_human(subject):
+    assert _classify(_message(f"Subject: {subject}\r\n")).kind is Kind.HUMAN
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ("Precedence: junk", "Bulk or list mail: Precedence: junk."),
+        ("Precedence: bulk", "Bulk or list mail: Precedence: bulk."),
+        ("List-Id: <students.lists.example.ac.uk>", "Mailing-list mail: List-Id: "),
+    ],
+)
+def test_bulk_headers(header, reason):
+    result = _classify(_message(header + "\r\n"))
+    assert result.kind is Kind.BULK
+    assert result.reason.startswith(reason)
+
+
+def test_postmaster_sender_is_a_bounce():
+    raw = (
+        b"From: postmaster@example.org\r\nTo: business-clinic@example.ac.uk\r\n"
+        b"Subject: Message rejected\r\n\r\nYour message was rejected."
+    )
+    result = parse_message(raw)
+    assert isinstance(result, ParsedMessage)
+    assert (
+        _classify(result).reason == "Bounce or delivery report: it is from postmaster@example.org."
+    )
+
+
+# ------------------------------------------------------------------------------ RFC 3834
+
+
+def test_human_mail_with_envelope_sender_may_be_acknowledged():
+    message = parsed("human_plain_eoi.eml")
+    result = _classify(message)
+    assert auto_reply_allowed(message, result, own_addresses=OWN_ADDRESSES)
+    assert auto_reply_decision(message, result) == (
+        True,
+        "acknowledge to a.pereira@student.example.ac.uk",
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ooo_english_gmail_vacation.eml", "bounce_postfix.eml", "list_mailman.eml"],
+)
+def test_automatic_mail_is_never_acknowledged(name):
+    message = parsed(name)
+    allowed, reason = auto_reply_decision(message, _classify(message))
+    assert not allowed
+    assert reason.startswith("not human mail")
+
+
+def test_no_return_path_means_no_acknowledgement():
+    message = _message("")
+    assert auto_reply_decision(message, _classify(message)) == (
+        False,
+        "the envelope sender is unknown (no Return-Path)",
+    )
+
+
+def test_envelope_sender_given_by_the_caller_is_used():
+    message = _message("")
+    assert auto_reply_decision(
+        message, _classify(message), envelope_sender="s@student.example.ac.uk"
+    ) == (True, "acknowledge to s@student.example.ac.uk")
+
+
+def test_no_acknowledgement_to_our_own_or_automatic_addresses():
+    human = Classification(Kind.HUMAN, HUMAN)
+    own = _message("Return-Path: <business-clinic@example.ac.uk>\r\n")
+    assert not auto_reply_allowed(own, human, own_addresses=OWN_ADDRESSES)
+    noreply = _message("Return-Path: <no-reply@example.org>\r\n")
+    assert auto_reply_decision(noreply, human) == (
+        False,
+        "the envelope sender no-reply@example.org is an automatic or list address",
+    )
+    listbounce = _message("Return-Path: <students-request@lists.example.org>\r\n")
+    assert not auto_reply_allowed(listbounce, human)
+
+
+# ------------------------------------------------------------------------------ DMARC trust
+
+OWN_SERVER = "mx1.example.ac.uk"
+
+
+def test_dmarc_pass_recorded_by_our_own_server_counts():
+    assert dmarc_pass_from_own_server(parsed("human_plain_eoi.eml"), OWN_SERVER)
+
+
+def test_dmarc_is_case_insensitive_on_authserv_id():
+    assert dmarc_pass_from_own_server(parsed("human_plain_eoi.eml"), "MX1.Example.AC.uk")
+
+
+def test_other_servers_results_are_ignored():
+    assert not dmarc_pass_from_own_server(parsed("human_plain_eoi.eml"), "mx.other.example")
+
+
+def test_no_authentication_results_means_no_trust():
+    assert not dmarc_pass_from_own_server(parsed("human_html_only_eoi.eml"), OWN_SERVER)
+
+
+def test_forged_header_below_ours_is_ignored():
+    message = _message(
+        f"Authentication-Results: {OWN_SERVER}; dmarc=fail header.from=student.example.ac.uk\r\n"
+        f"Authentication-Results: {OWN_SERVER}; dmarc=pass header.from=student.example.ac.uk\r\n"
+    )
+    assert not dmarc_pass_from_own_server(message, OWN_SERVER)
+
+
+def test_pass_for_another_domain_does_not_count():
+    message = _message(
+        f"Authentication-Results: {OWN_SERVER}; dmarc=pass header.from=evil.test\r\n"
+    )
+    assert not dmarc_pass_from_own_server(message, OWN_SERVER)
+
+
+def test_dmarc_pass_inside_a_comment_does_not_count():
+    message = _message(
+        f"Authentication-Results: {OWN_SERVER}; spf=pass (dmarc=pass "
+        "header.from=student.example.ac.uk) smtp.mailfrom=x@evil.test\r\n"
+    )
+    assert not dmarc_pass_from_own_server(message, OWN_SERVER)
+
+
+def test_two_from_addresses_are_never_trusted():
+    message = _message(
+        f"Authentication-Results: {OWN_SERVER}; dmarc=pass header.from=student.example.ac.uk\r\n"
+    )
+    message = dataclasses.replace(
+        message, from_addresses=("s@student.example.ac.uk", "t@student.example.ac.uk")
+    )
+    assert not dmarc_pass_from_own_server(message, OWN_SERVER)
+
+
+def test_microsoft_365_results_without_authserv_id_are_not_trusted():
+    message = _message(
+        "Authentication-Results: spf=pass (sender IP is 40.107.22.51) "
+        "smtp.mailfrom=student.example.ac.uk; dkim=pass (signature was verified) "
+        "header.d=student.example.ac.uk;dmarc=pass action=none "
+        "header.from=student.example.ac.uk;compauth=pass reason=100\r\n"
+    )
+    assert not dmarc_pass_from_own_server(message, OWN_SERVER)
+    authserv_id, results = parse_authentication_results(message.authentication_results[0])
+    assert authserv_id is None
+    assert [(r.method, r.result) for r in results] == [
+        ("spf", "pass"),
+        ("dkim", "pass"),
+        ("dmarc", "pass"),
+        ("compauth", "pass"),
+    ]
+
+
+def test_parse_authentication_results_with_version_and_nested_comments():
+    authserv_id, results = parse_authentication_results(
+        'mx1.example.ac.uk 1; dkim=pass (good (really) sig) header.d="example.org"; '
+        "dmarc=pass (p=none) header.from=Example.ORG"
+    )
+    assert authserv_id == "mx1.example.ac.uk"
+    assert results[0].properties == {"header.d": "example.org"}
+    assert results[1].properties == {"header.from": "example.org"}
+
+
+def test_flufl_bounce_does_not_fire_on_human_corpus():
+    for path in corpus_files():
+        if path.name.startswith("human_"):
+            assert _classify(parsed(path.name)).failed_recipients == ()

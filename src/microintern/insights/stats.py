@@ -218,7 +218,7 @@ def conversions(
                     rate=rate,
                     impact_ratio=ratio,
                     best_group=best_group,
-                    flagged=ratio is not None and ratio <= threshold,
+                    flagged=ratio is not None and ratio < threshold,
                 )
             )
     return result

@@ -398,6 +398,14 @@ def test_ethnicity_broad_groups_and_disability_group():
         hesa.ETHNIC.get("102")
 
 
+def test_disclosure_rates_per_field():
+    rates = hesa.disclosure_rates(hesa.PARED, ["01", "02", "02", "97", "98", "99", None])
+    assert (rates.asked, rates.answered, rates.prefer_not_to_say) == (7, 3, 1)
+    assert (rates.dont_know, rates.missing) == (1, 2)
+    with pytest.raises(KeyError):
+        hesa.disclosure_rates(hesa.PARED, ["03"])
+
+
 def test_uk_domicile():
     assert hesa.is_uk_domiciled("xf")
     assert hesa.is_uk_domiciled("JE")

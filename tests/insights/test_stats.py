@@ -420,6 +420,12 @@ def test_sign_flip_shortcut_agrees_with_scipy_wilcoxon_permutation_method():
     assert np.isfinite(result.p_value)
 
 
+def test_wilcoxon_float_noise_in_scale_means_still_ties():
+    result = wilcoxon_signed_rank([3.9, 4.0, 2.2, 3.0], [4.1, 4.2, 2.3, 3.0])
+    assert result.has_ties  # 0.2 == 0.2 despite 4.1 − 3.9 ≠ 4.2 − 4.0 in binary
+    assert (result.n_nonzero, result.w_plus, result.w_minus) == (3, 6.0, 0.0)
+
+
 def test_wilcoxon_no_changes_and_bad_input():
     result = wilcoxon_signed_rank([1, 2, 3], [1, 2, 3])
     assert (result.p_value, result.rank_biserial, result.median_change) == (None, None, 0.0)

@@ -23,6 +23,7 @@ only and must never be used to rank or decide about an individual (DPA 2018 Sch.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -285,6 +286,48 @@ FRAMES: dict[str, CodingFrame] = {
     for frame in (ETHNIC, DISABILITY, PARED, CARELEAVER, SEXID, GENDERID, RELBLF, SEXORT)
 }
 """Every equality-monitoring frame by HESA short name."""
+
+
+@dataclass(frozen=True)
+class DisclosureRates:
+    """How fully a question was answered: counts out of ``asked`` people.
+
+    ``missing`` counts people with no answer at all (``None``) *and* provider-only codes
+    (not known / not available). Pass the counts through the disclosure module (percentages
+    of fewer than 22.5 people are suppressed) before showing them.
+    """
+
+    field: str
+    asked: int
+    answered: int
+    prefer_not_to_say: int
+    dont_know: int
+    missing: int
+
+
+def disclosure_rates(frame: CodingFrame, answers: Iterable[str | None]) -> DisclosureRates:
+    """Count substantive answers, "prefer not to say", "don't know" and missing answers.
+
+    ``answers`` holds one code (or ``None``) per person asked; for a multiple-answer frame
+    pass one representative code per person (e.g. the "98" if they chose it).
+    """
+    counts = dict.fromkeys(CodeKind, 0)
+    missing = asked = 0
+    for answer in answers:
+        asked += 1
+        if answer is None:
+            missing += 1
+            continue
+        counts[frame.get(answer).kind] += 1
+    return DisclosureRates(
+        field=frame.field,
+        asked=asked,
+        answered=counts[CodeKind.ANSWER],
+        prefer_not_to_say=counts[CodeKind.PREFER_NOT_TO_SAY],
+        dont_know=counts[CodeKind.DONT_KNOW],
+        missing=missing + counts[CodeKind.PROVIDER_ONLY],
+    )
+
 
 UK_DOMICILE_CODES = frozenset({"XF", "XG", "XH", "XI", "XK", "XL", "GG", "JE", "IM"})
 """Domicile codes for the UK and Crown Dependencies: any other domicile is international

@@ -32,6 +32,8 @@ ENUMERATED_PERMUTATION_MAX_N = 16
 """With ties, all 2^n sign flips are enumerated up to this n (65,536 arrangements)."""
 MONTE_CARLO_RESAMPLES = 9_999
 MONTE_CARLO_SEED = 20240607
+DIFFERENCE_DECIMALS = 9
+"""Paired differences are rounded to this many decimals before ranking."""
 """Fixed seed so a Monte Carlo p-value is reproducible from the same data."""
 
 
@@ -495,6 +497,9 @@ def wilcoxon_signed_rank(
     differences = np.asarray(post, dtype=float) - np.asarray(pre, dtype=float)
     if np.isnan(differences).any():
         raise ValueError("pairs with a missing score must be removed first")
+    # Scale scores are item means (e.g. 4.1 − 3.9): round away floating-point noise so that
+    # equal changes tie and zero changes are zero.
+    differences = np.round(differences, DIFFERENCE_DECIMALS)
     n = len(differences)
     median_change = float(np.median(differences)) if n else None
     nonzero = differences[differences != 0]

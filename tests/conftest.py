@@ -12,7 +12,6 @@ from tests.factories import (
     with_totp,
 )
 
-
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in tests
 
 

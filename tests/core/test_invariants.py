@@ -85,7 +85,8 @@ def test_database_refuses_a_second_interest_from_the_same_student():
     with (
         pytest.raises(
             IntegrityError,
-            match="one_interest_per_student|UNIQUE constraint failed: applications_expressionofinterest.student_id",
+            match="one_interest_per_student|UNIQUE constraint failed: "
+            "applications_expressionofinterest.student_id",
         ),
         transaction.atomic(),
     ):

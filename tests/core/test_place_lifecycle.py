@@ -96,3 +96,16 @@ def test_no_show_gets_a_kind_message_not_a_ban():
         transition_place(interest, state)
     assert "is everything all right?" in mail.outbox[-1].subject
     assert "there is no penalty" in mail.outbox[-1].body
+
+
+def test_the_confirmation_email_carries_a_calendar_invite_for_the_day():
+    from icalendar import Calendar
+
+    interest = ExpressionOfInterestFactory()
+    transition_place(interest, PlaceState.OFFERED)
+    transition_place(interest, PlaceState.ACCEPTED)
+    filename, content, mimetype = mail.outbox[-1].attachments[0]
+    assert (filename, mimetype) == (f"{interest.micro_internship.reference}.ics", "text/calendar")
+    event = Calendar.from_ical(content).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == interest.micro_internship.starts_at.replace(microsecond=0)
+    assert interest.micro_internship.reference in str(event.get("summary"))

@@ -20,13 +20,19 @@ EMAIL_ROLE_FOR_STATE: dict[PlaceState, str] = {
     PlaceState.ATTENDED: "thank_you",
     PlaceState.NO_SHOW: "missed_you",
 }
+ROLES_WITH_INVITE = {"place_confirmed"}
 
 
 def queue_place_email(interest, from_state: PlaceState | None, to_state: PlaceState) -> None:
     """Queue the email for `to_state` (if any) to be sent by the worker after commit."""
     role = EMAIL_ROLE_FOR_STATE.get(to_state)
-    if role is None:
-        return
+    if role is not None:
+        queue_interest_email(interest, role)
+
+
+def queue_interest_email(interest, role: str) -> None:
+    """Queue the email template `role` (templates/email/<role>.txt) to the student, after
+    commit. The calendar invite is attached to roles in ROLES_WITH_INVITE."""
     from .tasks import send_place_email
 
     interest_id = interest.pk

@@ -1,11 +1,14 @@
 """Background tasks: thin, take ids, call the domain or mail layer."""
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django_tasks import task
 
+from microintern.programme.calendar import invite_for
+
 from .models import ExpressionOfInterest
+from .notifications import ROLES_WITH_INVITE
 
 
 @task()
@@ -20,6 +23,9 @@ def send_place_email(interest_id: int, role: str) -> None:
         "mi": interest.micro_internship,
         "site_name": settings.MICROINTERN["SITE_NAME"],
     }
-    subject = render_to_string(f"applications/email/{role}.subject.txt", context).strip()
-    body = render_to_string(f"applications/email/{role}.txt", context)
-    send_mail(subject, body, None, [interest.student.email])
+    subject = render_to_string(f"email/{role}.subject.txt", context).strip()
+    body = render_to_string(f"email/{role}.txt", context)
+    message = EmailMessage(subject, body, to=[interest.student.email])
+    if role in ROLES_WITH_INVITE:
+        message.attach(*invite_for(interest.micro_internship))
+    message.send()

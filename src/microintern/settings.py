@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "microintern.hosts",
     "microintern.programme",
     "microintern.applications",
+    "microintern.mail",
 ]
 
 MIDDLEWARE = [
@@ -228,4 +229,18 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Outbox (issue 4): a "sending" row whose lease expired is retried (keep the lease well above
+# EMAIL_TIMEOUT); temporary SMTP failures retry after FIRST_RETRY_SECONDS, doubling, up to
+# MAX_ATTEMPTS attempts in all.
+MICROINTERN_OUTBOX = {
+    "LEASE_SECONDS": int(os.environ.get("OUTBOX_LEASE_SECONDS", "600")),
+    "FIRST_RETRY_SECONDS": int(os.environ.get("OUTBOX_FIRST_RETRY_SECONDS", "60")),
+    "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),
+}
+# `python -m microintern run_periodic` runs each job every so many seconds (add yours here).
+MICROINTERN_PERIODIC_JOBS = {
+    "microintern.mail.outbox.retry_due": int(os.environ.get("OUTBOX_SWEEP_SECONDS", "30")),
+    "microintern.programme.domain.apply_interest_windows": 60,
 }

@@ -1,11 +1,12 @@
-"""The email seam of the place lifecycle.
+"""The email seam of the place lifecycle: every student email about a place goes through
+the outbox (`mail.outbox.queue_email`), in the caller's transaction, sent after commit.
 
-Each place state that a student must hear about has a template role. Queuing happens after
-the transaction commits, so a rolled-back change never sends anything. The outbox with
-editable templates (issue 4) replaces `tasks.send_place_email`'s body, not this seam.
+Each place state that a student must hear about has a template role; the role's template
+is the staff-edited one or templates/email/<role>.txt.
 """
 
-from django.db import transaction
+from microintern.mail.outbox import queue_email
+from microintern.programme.calendar import invite_for
 
 from .enums import PlaceState
 
@@ -30,10 +31,27 @@ def queue_place_email(interest, from_state: PlaceState | None, to_state: PlaceSt
         queue_interest_email(interest, role)
 
 
-def queue_interest_email(interest, role: str) -> None:
-    """Queue the email template `role` (templates/email/<role>.txt) to the student, after
-    commit. The calendar invite is attached to roles in ROLES_WITH_INVITE."""
-    from .tasks import send_place_email
+def queue_interest_email(
+    interest, role: str, *, extra_context: dict | None = None, hold: bool = False
+):
+    """Put the email template `role` to the student about `interest` in the outbox.
 
-    interest_id = interest.pk
-    transaction.on_commit(lambda: send_place_email.enqueue(interest_id, role))
+    Context: interest, student, mi (plus `extra_context`, e.g. signed links). The calendar
+    invite is attached to roles in ROLES_WITH_INVITE. `hold` keeps it as a draft for staff
+    to review and release. Returns the OutboundMessage.
+    """
+    mi = interest.micro_internship
+    return queue_email(
+        role,
+        to=interest.student.email,
+        context={
+            "interest": interest,
+            "student": interest.student,
+            "mi": mi,
+            **(extra_context or {}),
+        },
+        person=interest.student,
+        about=interest,
+        attachments=[invite_for(mi)] if role in ROLES_WITH_INVITE else None,
+        hold=hold,
+    )

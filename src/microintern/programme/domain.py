@@ -76,3 +76,25 @@ def transition_micro_internship(
     )
     mi.refresh_from_db()
     return locked
+
+
+def apply_interest_windows(now=None) -> str:
+    """The periodic job that keeps interest windows on their dates.
+
+    Rules: a draft whose window has begun (and not ended) opens; an open one whose window
+    has ended closes. Each move goes through `transition_micro_internship` (logged, actor
+    None: the system). Returns a short summary (empty when nothing moved).
+    """
+    now = now or timezone.now()
+    opened = closed = 0
+    for mi in MicroInternship.objects.filter(
+        state=MicroInternshipState.DRAFT, interest_opens_at__lte=now, interest_closes_at__gt=now
+    ):
+        transition_micro_internship(mi, MicroInternshipState.OPEN)
+        opened += 1
+    for mi in MicroInternship.objects.filter(
+        state=MicroInternshipState.OPEN, interest_closes_at__lte=now
+    ):
+        transition_micro_internship(mi, MicroInternshipState.CLOSED)
+        closed += 1
+    return f"opened {opened}, closed {closed}" if opened or closed else ""

@@ -1,0 +1,70 @@
+"""Run the periodic jobs (settings.MICROINTERN_PERIODIC_JOBS) in a loop.
+
+django-tasks has no scheduler, so this small loop is the clock: each job (a dotted path to a
+function taking no arguments) runs every so many seconds, in this process. Jobs are short
+and idempotent (they mostly enqueue tasks for the worker), so running two loops by mistake
+does no harm. `--once` runs every job once and exits (for cron or a systemd timer).
+"""
+
+import logging
+import signal
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Run the periodic jobs (outbox retries, interest windows, ...) in a loop."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="Run every job once and exit.")
+        parser.add_argument(
+            "--tick", type=float, default=1.0, help="Seconds between checks (default 1)."
+        )
+        parser.add_argument(
+            "--every",
+            type=float,
+            default=None,
+            help="Run every job this often instead of each job's own interval (tests, demos).",
+        )
+
+    def handle(self, *args, once: bool, tick: float, every: float | None, **options):
+        jobs = {
+            path: (import_string(path), every or seconds)
+            for path, seconds in settings.MICROINTERN_PERIODIC_JOBS.items()
+        }
+        if once:
+            for path, (job, _seconds) in jobs.items():
+                self.run_job(path, job)
+            return
+        self.running = True
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        due = dict.fromkeys(jobs, 0.0)
+        while self.running:
+            now = time.monotonic()
+            for path, (job, seconds) in jobs.items():
+                if now >= due[path]:
+                    self.run_job(path, job)
+                    due[path] = now + seconds
+            time.sleep(tick)
+
+    def stop(self, signum, frame):
+        self.running = False
+
+    def run_job(self, path: str, job) -> None:
+        close_old_connections()
+        try:
+            result = job()
+        except Exception:
+            logger.exception("Periodic job %s failed", path)
+        else:
+            if result:
+                logger.info("Periodic job %s: %s", path, result)
+        finally:
+            close_old_connections()

@@ -1,0 +1,166 @@
+"""Render email templates (staff-edited or file default) and check them strictly.
+
+Email templates are plain text rendered with autoescaping off by a separate template
+engine. A staff-edited template may use only: text, {{ placeholders }} from its role's
+list (with filters), {% if %} / {% elif %} / {% else %}, {% autoescape %} and comments.
+"""
+
+from functools import cache
+from pathlib import Path
+
+from django.template import Context, Engine, TemplateSyntaxError
+from django.template.base import FilterExpression, Node, TextNode, VariableNode
+from django.template.defaulttags import AutoEscapeControlNode, CommentNode, IfNode
+
+from .roles import COMMON, EmailRole, template_dir
+
+ALLOWED_NODES = (TextNode, VariableNode, IfNode, AutoEscapeControlNode, CommentNode)
+WRAPPER_START = "{% autoescape off %}"
+WRAPPER_END = "{% endautoescape %}"
+
+
+@cache
+def engine() -> Engine:
+    return Engine(autoescape=False, debug=False, string_if_invalid="")
+
+
+def default_source(role: str) -> tuple[str, str]:
+    """(subject, body) of the role's file template, without the autoescape wrapper."""
+    directory = template_dir()
+    return (
+        _unwrap(_read(directory / f"{role}.subject.txt")),
+        _unwrap(_read(directory / f"{role}.txt")),
+    )
+
+
+def current_source(role: str) -> tuple[str, str, bool]:
+    """(subject, body, is_edited): the staff-edited version if any, else the default."""
+    from .models import EmailTemplate
+
+    edited = EmailTemplate.objects.filter(role=role).first()
+    if edited is not None:
+        return edited.subject, edited.body, True
+    return (*default_source(role), False)
+
+
+def render_source(subject: str, body: str, context: dict) -> tuple[str, str]:
+    """Render subject (one line) and body with `context`."""
+    ctx = Context(context, autoescape=False)
+    rendered_subject = engine().from_string(subject).render(ctx)
+    rendered_body = engine().from_string(body).render(Context(context, autoescape=False))
+    return " ".join(rendered_subject.split()), rendered_body.strip() + "\n"
+
+
+def render_role(role: str, context: dict) -> tuple[str, str]:
+    subject, body, _edited = current_source(role)
+    return render_source(subject, body, {**common_context(), **context})
+
+
+def common_context() -> dict:
+    from django.conf import settings
+
+    return {
+        "site_name": settings.MICROINTERN["SITE_NAME"],
+        "site_url": settings.MICROINTERN.get("BASE_URL", "http://127.0.0.1:8000"),
+    }
+
+
+def check_source(role: EmailRole, subject: str, body: str) -> list[str]:
+    """Reasons the template cannot be saved (empty list: it is fine)."""
+    problems = []
+    allowed = set(role.allowed()) | set(COMMON)
+    for part, source in (("Subject", subject), ("Body", body)):
+        if not source.strip():
+            problems.append(f"{part}: it cannot be empty.")
+            continue
+        try:
+            nodelist = engine().from_string(source).nodelist
+        except TemplateSyntaxError as error:
+            problems.append(f"{part}: {error}")
+            continue
+        for problem in _walk(nodelist, allowed):
+            problems.append(f"{part}: {problem}")
+    return problems
+
+
+def placeholders_in(source: str) -> set[str]:
+    """Every placeholder path a template uses (syntax errors give an empty set)."""
+    try:
+        nodelist = engine().from_string(source).nodelist
+    except TemplateSyntaxError:
+        return set()
+    found: set[str] = set()
+    for node in _nodes(nodelist):
+        for expression in _expressions(node):
+            found |= _paths(expression)
+    return found
+
+
+def _walk(nodelist, allowed: set[str]) -> list[str]:
+    problems = []
+    for node in _nodes(nodelist):
+        if not isinstance(node, ALLOWED_NODES):
+            tag = node.token.contents.split()[0] if getattr(node, "token", None) else "?"
+            problems.append(f"the {{% {tag} %}} tag cannot be used in email templates.")
+            continue
+        for expression in _expressions(node):
+            for path in sorted(_paths(expression) - allowed):
+                problems.append(
+                    f"{{{{ {path} }}}} is not a placeholder this email can use. "
+                    "See the list of placeholders."
+                )
+    return problems
+
+
+def _nodes(nodelist):
+    for node in nodelist:
+        yield node
+        if isinstance(node, IfNode):
+            for _condition, child in node.conditions_nodelists:
+                yield from _nodes(child)
+        else:
+            for attr in getattr(node, "child_nodelists", ()):
+                yield from _nodes(getattr(node, attr, None) or [])
+
+
+def _expressions(node: Node):
+    if isinstance(node, VariableNode):
+        yield node.filter_expression
+    elif isinstance(node, IfNode):
+        for condition, _nodelist in node.conditions_nodelists:
+            yield from _condition_expressions(condition)
+
+
+def _condition_expressions(condition):
+    if condition is None:
+        return
+    value = getattr(condition, "value", None)
+    if isinstance(value, FilterExpression):
+        yield value
+    for side in ("first", "second"):
+        child = getattr(condition, side, None)
+        if child is not None:
+            yield from _condition_expressions(child)
+
+
+def _paths(expression: FilterExpression) -> set[str]:
+    found = set()
+    variables = [expression.var] + [
+        arg for _func, args in expression.filters for is_lookup, arg in args if is_lookup
+    ]
+    for variable in variables:
+        lookups = getattr(variable, "lookups", None)
+        if lookups:
+            found.add(".".join(lookups))
+    return found
+
+
+def _read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
+def _unwrap(source: str) -> str:
+    text = source.strip()
+    if text.startswith(WRAPPER_START) and text.endswith(WRAPPER_END):
+        text = text[len(WRAPPER_START) : -len(WRAPPER_END)]
+    return text.strip("\n") + "\n" if text.strip() else ""

@@ -1,0 +1,198 @@
+"""The outbox: every email is a row; delivery through a real SMTP server (aiosmtpd)."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from microintern.applications.domain import transition_place
+from microintern.applications.enums import PlaceState
+from microintern.core.models import ActivityLog
+from microintern.mail.enums import MessageState
+from microintern.mail.models import OutboundMessage
+from microintern.mail.outbox import queue_email, release_held, retry_due, retry_failed
+from tests import smtp_sink as sink
+from tests.factories import ExpressionOfInterestFactory, StudentFactory
+
+smtp_sink = sink.smtp_sink  # the fixture
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def place_context(interest):
+    return {"interest": interest, "student": interest.student, "mi": interest.micro_internship}
+
+
+def test_a_queued_email_is_stored_rendered_and_sent_once_with_its_stored_message_id(smtp_sink):
+    interest = ExpressionOfInterestFactory()
+    with transaction.atomic():
+        message = queue_email(
+            "place_offered",
+            to=interest.student.email,
+            context=place_context(interest),
+            person=interest.student,
+            about=interest,
+            headers={"X-Microintern-Role": "place_offered"},
+            attachments=[("note.txt", b"hello", "text/plain")],
+            reply_to="clinic@example.ac.uk",
+        )
+        assert message.state == MessageState.QUEUED
+        assert smtp_sink.received == []  # nothing leaves before the commit
+    message.refresh_from_db()
+    assert message.state == MessageState.SENT
+    assert message.attempts == 1
+    assert message.person == interest.student and message.about == interest
+    [received] = smtp_sink.received
+    assert received.rcpt_tos == [interest.student.email]
+    assert received.message_id == message.message_id
+    assert received.subject == message.subject
+    assert interest.micro_internship.title in message.subject
+    assert f"Hello {interest.student.display_name}" in received.body
+    assert received.message["X-Microintern-Role"] == "place_offered"
+    assert received.message["Reply-To"] == "clinic@example.ac.uk"
+    assert [p.get_filename() for p in received.message.iter_attachments()] == ["note.txt"]
+
+
+def test_a_rolled_back_change_sends_nothing_and_leaves_no_row(smtp_sink):
+    interest = ExpressionOfInterestFactory()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        queue_email("place_offered", to=interest.student.email, context=place_context(interest))
+        raise RuntimeError("the change failed")
+    assert OutboundMessage.objects.count() == 0
+    assert smtp_sink.received == []
+
+
+def test_the_same_dedupe_key_returns_the_first_message_and_sends_nothing_more(smtp_sink):
+    interest = ExpressionOfInterestFactory()
+    first = queue_email(
+        "interest_acknowledged",
+        to=interest.student.email,
+        context=place_context(interest),
+        dedupe_key="ack:inbound-42",
+    )
+    again = queue_email(
+        "interest_acknowledged",
+        to=interest.student.email,
+        context=place_context(interest),
+        dedupe_key="ack:inbound-42",
+    )
+    assert again.pk == first.pk
+    assert OutboundMessage.objects.count() == 1
+    assert len(smtp_sink.received) == 1
+
+
+def test_held_drafts_wait_for_review_then_release_sends_them(smtp_sink, make_user):
+    staff = make_user("staff")
+    interests = [ExpressionOfInterestFactory() for _ in range(3)]
+    drafts = [
+        queue_email("place_offered", to=i.student.email, context=place_context(i), hold=True)
+        for i in interests
+    ]
+    assert {m.state for m in drafts} == {MessageState.DRAFT}
+    assert smtp_sink.received == []
+    assert release_held([m.pk for m in drafts[:2]], staff) == 2
+    assert len(smtp_sink.received) == 2
+    assert release_held([m.pk for m in drafts[:2]], staff) == 0  # already sent: no resend
+    assert len(smtp_sink.received) == 2
+    states = dict(OutboundMessage.objects.values_list("pk", "state"))
+    assert [states[m.pk] for m in drafts] == ["sent", "sent", "draft"]
+    assert ActivityLog.objects.filter(action="email.released", actor=staff).count() == 2
+
+
+def test_a_permanent_refusal_marks_the_message_failed_with_the_reason(smtp_sink, make_user):
+    student = StudentFactory()
+    smtp_sink.refuse[student.email] = (550, "5.1.1 No such mailbox here")
+    message = queue_email(
+        "place_withdrawn",
+        to=student.email,
+        context={"student": student, "mi": ExpressionOfInterestFactory().micro_internship},
+        person=student,
+    )
+    message.refresh_from_db()
+    assert message.state == MessageState.FAILED
+    assert "550" in message.last_error and "No such mailbox" in message.last_error
+    assert ActivityLog.objects.filter(action="email.failed", object_id=str(message.pk)).exists()
+    # Staff fix the problem and retry: it is sent, once.
+    del smtp_sink.refuse[student.email]
+    assert retry_failed(message, make_user("staff"))
+    message.refresh_from_db()
+    assert message.state == MessageState.SENT
+    assert len(smtp_sink.to(student.email)) == 1
+
+
+def test_a_temporary_refusal_retries_with_back_off_and_then_sends(smtp_sink):
+    student = StudentFactory()
+    smtp_sink.refuse[student.email] = (451, "4.3.0 Try again later")
+    mi = ExpressionOfInterestFactory().micro_internship
+    message = queue_email(
+        "place_withdrawn", to=student.email, context={"student": student, "mi": mi}
+    )
+    message.refresh_from_db()
+    assert message.state == MessageState.QUEUED
+    assert message.attempts == 1
+    assert "451" in message.last_error
+    assert message.next_attempt_at > timezone.now() + timedelta(seconds=50)
+    assert retry_due() == 0  # not due yet
+    assert smtp_sink.to(student.email) == []
+    del smtp_sink.refuse[student.email]
+    assert retry_due(now=message.next_attempt_at + timedelta(seconds=1)) == 1
+    message.refresh_from_db()
+    assert message.state == MessageState.SENT
+    assert message.attempts == 2
+    assert len(smtp_sink.to(student.email)) == 1
+
+
+def test_an_unreachable_server_is_temporary_and_gives_up_after_the_attempt_limit(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.free_port()  # nobody listens
+    settings.MICROINTERN_OUTBOX = {**settings.MICROINTERN_OUTBOX, "MAX_ATTEMPTS": 3}
+    interest = ExpressionOfInterestFactory()
+    message = queue_email(
+        "place_offered", to=interest.student.email, context=place_context(interest)
+    )
+    later = timezone.now()
+    for attempt in (1, 2):
+        message.refresh_from_db()
+        assert (message.state, message.attempts) == (MessageState.QUEUED, attempt)
+        assert "Could not reach the mail server" in message.last_error
+        later += timedelta(days=1)
+        retry_due(now=later)
+    message.refresh_from_db()
+    assert message.state == MessageState.FAILED
+    assert message.last_error.startswith("Gave up after 3 attempts")
+
+
+def test_a_sending_row_whose_lease_expired_is_retried_with_the_same_message_id(smtp_sink):
+    interest = ExpressionOfInterestFactory()
+    message = queue_email(
+        "place_offered", to=interest.student.email, context=place_context(interest), hold=True
+    )
+    # As a worker killed after claiming it leaves it: "sending", a lease, a Message-ID.
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        state=MessageState.SENDING,
+        attempts=1,
+        message_id="<kept@example.ac.uk>",
+        lease_expires_at=timezone.now() + timedelta(minutes=10),
+    )
+    assert retry_due() == 0  # the lease still holds: another worker may be sending it
+    assert retry_due(now=timezone.now() + timedelta(minutes=11)) == 1
+    message.refresh_from_db()
+    assert message.state == MessageState.SENT
+    assert [r.message_id for r in smtp_sink.received] == ["<kept@example.ac.uk>"]
+
+
+def test_place_emails_go_through_the_outbox_with_the_invite_attached(smtp_sink):
+    interest = ExpressionOfInterestFactory()
+    transition_place(interest, PlaceState.OFFERED)
+    transition_place(interest, PlaceState.ACCEPTED)
+    roles = list(
+        OutboundMessage.objects.filter(to=interest.student.email)
+        .order_by("id")
+        .values_list("role", "state")
+    )
+    assert roles == [("place_offered", "sent"), ("place_confirmed", "sent")]
+    confirmed = smtp_sink.to(interest.student.email)[-1].message
+    [invite] = list(confirmed.iter_attachments())
+    assert invite.get_content_type() == "text/calendar"
+    assert invite.get_filename() == f"{interest.micro_internship.reference}.ics"

@@ -207,6 +207,10 @@ MICROINTERN = {
     ],
     "STATEMENT_WORD_LIMIT": int(os.environ.get("STATEMENT_WORD_LIMIT", "150")),
     "OFFER_REPLY_HOURS": int(os.environ.get("OFFER_REPLY_HOURS", "72")),
+    # Links in emails (confirm your interest, reply to an offer, feedback) start with this.
+    "BASE_URL": os.environ.get("MICROINTERN_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+    # How long the "this is my address" link in the acknowledgement email works.
+    "CONFIRM_LINK_DAYS": int(os.environ.get("CONFIRM_LINK_DAYS", "14")),
 }
 
 SESSION_COOKIE_HTTPONLY = True
@@ -243,4 +247,5 @@ MICROINTERN_OUTBOX = {
 MICROINTERN_PERIODIC_JOBS = {
     "microintern.mail.outbox.retry_due": int(os.environ.get("OUTBOX_SWEEP_SECONDS", "30")),
     "microintern.programme.domain.apply_interest_windows": 60,
+    "microintern.applications.reminders.run_due_reminders": 300,
 }

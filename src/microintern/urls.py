@@ -13,6 +13,7 @@ public_patterns = (
     [
         path("", public.open_list, name="home"),
         path("micro-internships/<str:reference>/", public.detail, name="detail"),
+        path("micro-internships/<str:reference>/calendar.ics", public.calendar, name="calendar"),
     ],
     "public",
 )
@@ -20,7 +21,13 @@ student_patterns = (
     [
         path("", student.my_interests, name="my_interests"),
         path("interest/<str:reference>/", student.express_interest, name="express_interest"),
+        path("interest/<str:reference>/sent/", student.interest_sent, name="interest_sent"),
+        path("confirm/<str:token>/", student.confirm_interest, name="confirm_interest"),
+        path("offer/<str:token>/", student.offer, name="offer"),
+        path("places/<int:pk>/certificate.pdf", student.certificate, name="certificate"),
         path("places/<int:pk>/<str:action>/", student.reply, name="reply"),
+        path("feedback/<str:token>/", student.feedback, name="feedback"),
+        path("certificate/<str:token>/", student.certificate_link, name="certificate_link"),
     ],
     "applications",
 )

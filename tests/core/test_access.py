@@ -3,6 +3,7 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from microintern.applications import links
 from microintern.hosts.models import HostContact
 from tests.factories import ChallengeFactory, ExpressionOfInterestFactory, MicroInternshipFactory
 
@@ -44,8 +45,19 @@ EXPECTED = {
     "public:home": EVERYONE,
     "public:detail": EVERYONE,
     "applications:my_interests": STUDENT_ONLY,
-    "applications:express_interest": STUDENT_ONLY,
+    "applications:express_interest": EVERYONE,
     "applications:reply": POST_ONLY,
+    "public:calendar": EVERYONE,
+    "applications:interest_sent": EVERYONE,
+    "applications:confirm_interest": EVERYONE,  # the signed link is the key
+    "applications:offer": {  # signed link; a signed-in other person is refused and logged
+        **dict.fromkeys(ROLES, DENIED),
+        "anonymous": OK,
+        "student": OK,
+    },
+    "applications:feedback": EVERYONE,
+    "applications:certificate_link": dict.fromkeys(ROLES, 404),  # not attended: no certificate
+    "applications:certificate": {**STUDENT_ONLY, "student": 404, "other_student": DENIED},
     "hosts:home": {
         **dict.fromkeys(ROLES, DENIED),
         "anonymous": LOGIN,
@@ -102,6 +114,13 @@ def world(make_user):
         "public:detail": {"reference": mi.reference},
         "applications:express_interest": {"reference": mi.reference},
         "applications:reply": {"pk": interest.pk, "action": "withdraw"},
+        "public:calendar": {"reference": mi.reference},
+        "applications:interest_sent": {"reference": mi.reference},
+        "applications:confirm_interest": {"token": links.confirm_token(interest)},
+        "applications:offer": {"token": links.offer_token(interest)},
+        "applications:feedback": {"token": links.after_the_day_token(interest)},
+        "applications:certificate_link": {"token": links.after_the_day_token(interest)},
+        "applications:certificate": {"pk": interest.pk},
         "hosts:challenge": {"pk": challenge.pk},
         "staff:micro_internship": {"pk": mi.pk},
         "staff:micro_internship_state": {"pk": mi.pk},

@@ -1,6 +1,7 @@
 """Expressions of interest and the place lifecycle: every change goes through here."""
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -14,13 +15,19 @@ from microintern.programme.models import MicroInternship
 
 from . import notifications
 from .enums import PLACE_TRANSITIONS, PlaceState, Source
-from .models import ExpressionOfInterest
+from .models import DayFeedback, ExpressionOfInterest
 
 WORD = re.compile(r"\S+")
 
 
 class InterestRefused(Exception):
-    """An expression of interest that cannot be recorded; the message is for the student."""
+    """An expression of interest that cannot be recorded; the message is for the student.
+
+    `field` names the form field the message belongs by (None: the whole form)."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def count_words(text: str) -> int:
@@ -30,6 +37,17 @@ def count_words(text: str) -> int:
 
 def statement_word_limit() -> int:
     return settings.MICROINTERN["STATEMENT_WORD_LIMIT"]
+
+
+def ensure_open_for_interest(micro_internship: MicroInternship, at: datetime) -> None:
+    """Raise InterestRefused unless the micro-internship takes interest at `at`."""
+    if micro_internship.state != MicroInternshipState.OPEN or not (
+        micro_internship.interest_opens_at <= at < micro_internship.interest_closes_at
+    ):
+        raise InterestRefused(
+            f"Sorry, {micro_internship.reference} is not open for interest at the moment. "
+            "Please have a look at the other micro-internships that are open now."
+        )
 
 
 def record_interest(
@@ -42,21 +60,20 @@ def record_interest(
     source: Source = Source.WEB,
     actor=None,
     received_at: datetime | None = None,
+    verified_at: datetime | None = None,
 ) -> ExpressionOfInterest:
     """Record a student's interest in an open micro-internship (one per student per day).
 
     Rules: the micro-internship must be open for interest; a web statement must be within
-    the word limit, while an emailed one is kept whole and flagged for staff. Side effects:
-    logs `interest.received` and queues the acknowledgement email after commit.
+    the word limit, while an emailed one is kept whole and flagged for staff. The interest
+    counts only once `verified_at` is set: pass it when the student has already shown the
+    address is theirs (signed in, or mail vouched for by our own server); otherwise the
+    acknowledgement carries a confirm link (see `verify_interest`). Side effects: logs
+    `interest.received` and queues the acknowledgement email after commit.
     Raises InterestRefused with a message for the student.
     """
     received_at = received_at or timezone.now()
-    if micro_internship.state != MicroInternshipState.OPEN or not (
-        micro_internship.interest_opens_at <= received_at < micro_internship.interest_closes_at
-    ):
-        raise InterestRefused(
-            f"{micro_internship.reference} is not open for interest at the moment."
-        )
+    ensure_open_for_interest(micro_internship, received_at)
     over_limit = count_words(statement) > statement_word_limit()
     if over_limit and source == Source.WEB:
         raise InterestRefused(
@@ -73,6 +90,7 @@ def record_interest(
                 can_attend=can_attend,
                 source=source,
                 received_at=received_at,
+                verified_at=verified_at,
                 state=PlaceState.RECEIVED,
                 state_changed_at=received_at,
             )
@@ -85,9 +103,164 @@ def record_interest(
                 "You can see it on your “My micro-internships” page."
             ) from error
         raise
-    log_activity(interest, "interest.received", actor=actor, source=source)
+    log_activity(
+        interest, "interest.received", actor=actor, source=source, verified=bool(verified_at)
+    )
     notifications.queue_place_email(interest, None, PlaceState.RECEIVED)
     return interest
+
+
+@dataclass(frozen=True)
+class WebInterest:
+    """What happened to a web form submission. `already` means the student had told us before
+    (the existing interest is returned and, for someone not signed in, only emailed about)."""
+
+    interest: ExpressionOfInterest
+    already: bool = False
+
+
+def record_web_interest(
+    micro_internship: MicroInternship,
+    *,
+    full_name: str,
+    email: str,
+    student_number: str,
+    statement: str,
+    access_needs: str = "",
+    can_attend: bool = True,
+    signed_in_student=None,
+    actor=None,
+    now: datetime | None = None,
+) -> WebInterest:
+    """Record interest from the public web form, for a signed-in student or for anyone.
+
+    Rules: a signed-in student has shown their address is theirs, so their interest counts at
+    once; a second one for the same day is refused with a message. For anyone else the student
+    is found by email (or created) through `accounts.domain.student_for_interest`, nothing on
+    an existing record changes, and the interest counts only after the confirm link in the
+    acknowledgement is clicked (or they sign in with a code). So that nobody learns what
+    someone else has done by typing their address, a repeat from someone not signed in is
+    answered by email only ("interest_already_received", with a fresh confirm link if needed).
+    A student number on record with another address is refused. Side effects: those of
+    `record_interest`; logs `interest.student_number_differs` for staff when the number typed
+    is not the one on record. Raises InterestRefused (with `field` for the form).
+    """
+    from microintern.accounts.domain import StudentNumberBelongsToSomeoneElse
+
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            return _record_web_interest(
+                micro_internship,
+                full_name=full_name,
+                email=email,
+                student_number=student_number,
+                signed_in_student=signed_in_student,
+                now=now,
+                fields={
+                    "statement": statement,
+                    "access_needs": access_needs,
+                    "can_attend": can_attend,
+                    "source": Source.WEB,
+                    "actor": actor,
+                    "received_at": now,
+                },
+            )
+    except StudentNumberBelongsToSomeoneElse as error:
+        log_activity(
+            micro_internship,
+            "interest.refused_number_on_record",
+            actor=actor,
+            email=email,
+            student_number=student_number,
+            statement=statement,
+        )
+        raise InterestRefused(
+            "We could not match this student number with this email address. Please check "
+            "both, and use the university email address you were given when you enrolled.",
+            field="student_number",
+        ) from error
+
+
+def _record_web_interest(
+    micro_internship, *, full_name, email, student_number, signed_in_student, now, fields
+) -> WebInterest:
+    from microintern.accounts.domain import student_for_interest
+
+    ensure_open_for_interest(micro_internship, now)
+    actor = fields["actor"]
+    if signed_in_student is not None:
+        interest = record_interest(signed_in_student, micro_internship, verified_at=now, **fields)
+        return WebInterest(interest)
+    match = student_for_interest(email=email, student_number=student_number, full_name=full_name)
+    existing = ExpressionOfInterest.objects.filter(
+        student=match.student, micro_internship=micro_internship
+    ).first()
+    if existing is not None:
+        log_activity(existing, "interest.repeated", actor=actor, source=Source.WEB)
+        notifications.queue_interest_email(existing, "interest_already_received")
+        return WebInterest(existing, already=True)
+    interest = record_interest(match.student, micro_internship, **fields)
+    if match.number_differs:
+        log_activity(interest, "interest.student_number_differs", typed=student_number)
+    return WebInterest(interest)
+
+
+def verify_interest(
+    interest: ExpressionOfInterest, *, how: str, actor=None, now: datetime | None = None
+) -> bool:
+    """Mark that the student has shown the interest's address is theirs, so it counts.
+
+    Rules: `how` is "link" (the confirm link in the acknowledgement) or "sign-in" (an emailed
+    sign-in code); the first proof wins and later ones change nothing. Side effects: sets
+    `verified_at` and logs `interest.verified`. Returns whether anything changed.
+    """
+    now = now or timezone.now()
+    changed = ExpressionOfInterest.objects.filter(pk=interest.pk, verified_at__isnull=True).update(
+        verified_at=now
+    )
+    if changed:
+        interest.verified_at = now
+        log_activity(interest, "interest.verified", actor=actor, how=how)
+    else:
+        interest.refresh_from_db(fields=["verified_at"])
+    return bool(changed)
+
+
+def verify_on_sign_in(student, *, actor=None, now: datetime | None = None) -> int:
+    """A student signed in with a code sent to their address: all their interests count.
+
+    Every interest on a student record came from that address (the form matches on email), so
+    signing in proves them all. Side effects: as `verify_interest`, once per interest.
+    """
+    pending = list(student.interests.filter(verified_at__isnull=True))
+    return sum(verify_interest(i, how="sign-in", actor=actor, now=now) for i in pending)
+
+
+class FeedbackNotOpen(Exception):
+    """Feedback on the day is only for students marked as having attended."""
+
+
+def record_day_feedback(
+    interest: ExpressionOfInterest, *, rating: int, comment: str = "", now: datetime | None = None
+) -> DayFeedback:
+    """Keep a student's rating (1–5) and comment on their day; a later answer replaces it.
+
+    Rules: only for a place marked attended. Side effects: saves and logs
+    `feedback.received` (the rating only; the comment stays in the feedback row).
+    """
+    if interest.state != PlaceState.ATTENDED:
+        raise FeedbackNotOpen
+    feedback, _ = DayFeedback.objects.update_or_create(
+        interest=interest,
+        defaults={
+            "rating": rating,
+            "comment": comment.strip(),
+            "submitted_at": now or timezone.now(),
+        },
+    )
+    log_activity(interest, "feedback.received", rating=rating)
+    return feedback
 
 
 def offer_deadline(micro_internship: MicroInternship, now: datetime) -> datetime:

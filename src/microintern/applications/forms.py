@@ -1,11 +1,43 @@
 from django import forms
+from django.conf import settings
 
 from .domain import count_words, statement_word_limit
 
 
-class InterestForm(forms.Form):
-    """The short expression of interest: one answer, optional access needs, a tick."""
+def university_domains() -> list[str]:
+    return settings.MICROINTERN["UNIVERSITY_EMAIL_DOMAINS"]
 
+
+def is_university_email(email: str) -> bool:
+    domain = email.rsplit("@", 1)[-1].strip().lower()
+    return any(domain == d or domain.endswith("." + d) for d in university_domains())
+
+
+class InterestForm(forms.Form):
+    """The short expression of interest: who you are (unless signed in), one answer, optional
+    access needs, a tick. Nothing else: no CV, no cover letter."""
+
+    full_name = forms.CharField(
+        label="Your full name",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
+        error_messages={"required": "Please tell us your name."},
+    )
+    email = forms.EmailField(
+        label="Your university email address",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+        error_messages={
+            "required": "Please give your university email address.",
+            "invalid": "Please check your email address: it should look like name@{domain}.",
+        },
+    )
+    student_number = forms.CharField(
+        label="Your student number",
+        max_length=20,
+        help_text="It is on your student card.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": "Please give your student number."},
+    )
     statement = forms.CharField(
         label="Why are you interested?",
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -13,6 +45,7 @@ class InterestForm(forms.Form):
     )
     access_needs = forms.CharField(
         label="Anything we should arrange so you can take part? (optional)",
+        help_text="For example step-free access, a quiet room, or breaks at set times.",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
@@ -21,19 +54,79 @@ class InterestForm(forms.Form):
         error_messages={"required": "Please confirm that you can come on the day."},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, student=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.student = student
+        if student is not None:  # signed in: we already know who they are
+            for name in ("full_name", "email", "student_number"):
+                del self.fields[name]
+        else:
+            domain = university_domains()[0]
+            self.fields["email"].help_text = f"It ends in @{domain}."
+            self.fields["email"].error_messages["invalid"] = (
+                self.fields["email"].error_messages["invalid"].format(domain=domain)
+            )
         limit = statement_word_limit()
-        self.fields["statement"].help_text = f"{limit} words at most."
+        statement = self.fields["statement"]
+        statement.widget.attrs["data-word-limit"] = limit
+        statement.help_text = f"A few sentences are enough: {limit} words at most."
+
+    @property
+    def word_limit(self) -> int:
+        return statement_word_limit()
+
+    @property
+    def word_count(self) -> int:
+        """Words typed so far (after a submit), so the count works without JavaScript."""
+        return count_words(self.data.get("statement", "")) if self.is_bound else 0
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if not is_university_email(email):
+            domains = " or ".join(f"@{d}" for d in university_domains())
+            raise forms.ValidationError(
+                f"Please use your university email address, ending in {domains}. "
+                "We use it to check that you study here."
+            )
+        return email
+
+    def clean_student_number(self):
+        return self.cleaned_data["student_number"].strip().upper()
 
     def clean_statement(self):
         statement = self.cleaned_data["statement"]
         words, limit = count_words(statement), statement_word_limit()
         if words > limit:
             raise forms.ValidationError(
-                f"Your answer has {words} words. Please shorten it to {limit} words or fewer."
+                f"Your answer has {words} words. Please shorten it to {limit} words or fewer. "
+                "We have kept what you wrote so you can edit it."
             )
         return statement
+
+
+class DayFeedbackForm(forms.Form):
+    """Interim feedback on the day (issue 7's survey replaces it)."""
+
+    rating = forms.TypedChoiceField(
+        label="How useful was the day for you?",
+        choices=[
+            (5, "5 – Very useful"),
+            (4, "4 – Useful"),
+            (3, "3 – Somewhat useful"),
+            (2, "2 – Not very useful"),
+            (1, "1 – Not useful at all"),
+        ],
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Please choose how useful the day was."},
+    )
+    comment = forms.CharField(
+        label="Anything you would like to tell us? (optional)",
+        help_text="What went well, and what could be better next time.",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
 
 
 class PlaceDecisionForm(forms.Form):

@@ -44,3 +44,38 @@ def dashboard_groups():
     for mi in rows:
         groups[MicroInternshipState(mi.state)].append(mi)
     return [(state, items) for state, items in groups.items()]
+
+
+def open_for_interest_filtered(*, month: str = "", subject: str = "", now=None):
+    """Open micro-internships, optionally only those on days in `month` ("YYYY-MM", local
+    time) and with challenges in `subject` area. Unknown filter values match nothing."""
+    rows = open_for_interest(now).order_by("starts_at", "reference")
+    if month:
+        try:
+            year, number = (int(part) for part in month.split("-", 1))
+        except ValueError:
+            return rows.none()
+        rows = rows.filter(starts_at__year=year, starts_at__month=number)
+    if subject:
+        rows = rows.filter(challenge__subject_area=subject)
+    return rows
+
+
+def open_months(now=None) -> list[tuple[str, str]]:
+    """(value "YYYY-MM", label "March 2027") for months that have open micro-internships."""
+    months = {}
+    for starts_at in open_for_interest(now).values_list("starts_at", flat=True):
+        local = timezone.localtime(starts_at)
+        months[f"{local:%Y-%m}"] = f"{local:%B %Y}"
+    return sorted(months.items())
+
+
+def open_subject_areas(now=None) -> list[str]:
+    """Subject areas of the challenges that are open now, A to Z."""
+    return sorted(
+        set(
+            open_for_interest(now)
+            .exclude(challenge__subject_area="")
+            .values_list("challenge__subject_area", flat=True)
+        )
+    )

@@ -1,8 +1,14 @@
-"""A student's own pages: say you're interested, see where you stand, reply to offers."""
+"""A student's pages: say you're interested (no account needed), confirm it is you, see where
+you stand, reply to offers, and after the day give feedback and get a certificate."""
 
+from functools import wraps
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from microintern.core.domain import log_activity
@@ -10,10 +16,20 @@ from microintern.core.errors import TransitionNotAllowed
 from microintern.core.permissions import permission_required
 from microintern.programme import queries
 
-from ..domain import InterestRefused, record_interest, transition_place
-from ..enums import PlaceState, Source
-from ..forms import InterestForm
-from ..models import ExpressionOfInterest
+from .. import links
+from ..certificate import NotAttended, certificate_pdf
+from ..domain import (
+    FeedbackNotOpen,
+    InterestRefused,
+    record_day_feedback,
+    record_web_interest,
+    transition_place,
+    verify_interest,
+    verify_on_sign_in,
+)
+from ..enums import PlaceState
+from ..forms import DayFeedbackForm, InterestForm
+from ..models import DayFeedback, ExpressionOfInterest
 
 STUDENT_PAGES = "microintern.use_student_pages"
 STUDENT_REPLIES = {
@@ -21,6 +37,35 @@ STUDENT_REPLIES = {
     "decline": PlaceState.DECLINED,
     "withdraw": PlaceState.WITHDRAWN,
 }
+DONE_MESSAGES = {
+    PlaceState.ACCEPTED: "You have accepted your place. We look forward to seeing you!",
+    PlaceState.DECLINED: "You have declined the place. Thank you for letting us know.",
+    PlaceState.WITHDRAWN: "You have withdrawn. Thank you for letting us know.",
+}
+SENT_KEY = "interest_sent"
+
+
+def signed_link(load):
+    """Decorate a view taking (request, <what the link is for>, token): an expired or broken
+    link gets a kind page saying what to do instead."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, token: str):
+            try:
+                subject = load(token)
+            except links.LinkProblem as problem:
+                return render(
+                    request,
+                    "applications/student/link_problem.html",
+                    {"problem": problem},
+                    status=410,
+                )
+            return view(request, subject, token)
+
+        return wrapper
+
+    return decorate
 
 
 def _student_of(request):
@@ -30,35 +75,131 @@ def _student_of(request):
     return student
 
 
+def _signed_in_student(request):
+    user = request.user
+    return getattr(user, "student", None) if user.is_authenticated else None
+
+
 @permission_required(STUDENT_PAGES)
 def my_interests(request):
     student = _student_of(request)
-    interests = student.interests.select_related("micro_internship__challenge__organisation")
-    return render(request, "applications/student/my_interests.html", {"interests": interests})
+    verify_on_sign_in(student, actor=request.user)
+    interests = student.interests.select_related(
+        "micro_internship__challenge__organisation", "day_feedback"
+    ).order_by("-micro_internship__starts_at")
+    return render(
+        request,
+        "applications/student/my_interests.html",
+        {
+            "interests": interests,
+            "now": timezone.now(),
+            "withdrawable": [PlaceState.RECEIVED, PlaceState.WAITLISTED, PlaceState.ACCEPTED],
+        },
+    )
 
 
-@permission_required(STUDENT_PAGES)
 def express_interest(request, reference: str):
-    student = _student_of(request)
-    mi = get_object_or_404(queries.publicly_visible(), reference=reference.upper())
-    form = InterestForm(request.POST or None)
+    """The interest form, open to anyone; signed-in students skip the "who are you" part."""
+    mi = queries.publicly_visible().filter(reference=reference.upper()).first()
+    if mi is None:
+        return render(
+            request, "applications/student/unknown.html", {"reference": reference}, status=404
+        )
+    is_open = queries.open_for_interest().filter(pk=mi.pk).exists()
+    if not is_open and request.method != "POST":  # a late POST keeps the text, with a message
+        return render(request, "applications/student/closed.html", {"mi": mi})
+    student = _signed_in_student(request)
+    form = InterestForm(request.POST or None, student=student)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            record_interest(
-                student,
+            outcome = record_web_interest(
                 mi,
-                statement=form.cleaned_data["statement"],
-                access_needs=form.cleaned_data["access_needs"],
-                can_attend=form.cleaned_data["can_attend"],
-                source=Source.WEB,
+                full_name=data.get("full_name", ""),
+                email=data.get("email", ""),
+                student_number=data.get("student_number", ""),
+                statement=data["statement"],
+                access_needs=data["access_needs"],
+                can_attend=data["can_attend"],
+                signed_in_student=student,
                 actor=request.user,
             )
         except InterestRefused as refusal:
-            form.add_error(None, str(refusal))
+            form.add_error(refusal.field, str(refusal))
         else:
-            messages.success(request, f"Thank you. We have your interest in {mi.reference}.")
-            return redirect("applications:my_interests")
-    return render(request, "applications/student/interest_form.html", {"form": form, "mi": mi})
+            request.session[SENT_KEY] = {
+                "reference": mi.reference,
+                "email": student.email if student else data["email"],
+                "counts_now": outcome.interest.verified_at is not None and not outcome.already,
+            }
+            return redirect("applications:interest_sent", reference=mi.reference)
+    return render(
+        request,
+        "applications/student/interest_form.html",
+        {"form": form, "mi": mi, "student": student},
+    )
+
+
+def interest_sent(request, reference: str):
+    """What happens next, and by when."""
+    mi = get_object_or_404(queries.publicly_visible(), reference=reference.upper())
+    sent = request.session.get(SENT_KEY) or {}
+    if sent.get("reference") != mi.reference:
+        sent = {}
+    return render(
+        request,
+        "applications/student/interest_sent.html",
+        {"mi": mi, "sent": sent, "reply_hours": settings.MICROINTERN["OFFER_REPLY_HOURS"]},
+    )
+
+
+@signed_link(links.interest_from_confirm_token)
+def confirm_interest(request, interest, token: str):
+    """The link in the acknowledgement: a button (not the link itself) makes the interest
+    count, so a mail scanner opening links cannot confirm for the student."""
+    if request.method == "POST":
+        if verify_interest(interest, how="link"):
+            messages.success(request, "Thank you. Your interest now counts.")
+        return redirect("applications:confirm_interest", token=token)
+    return render(request, "applications/student/confirm.html", {"interest": interest})
+
+
+@signed_link(links.offer_from_token)
+def offer(request, link, token: str):
+    """The link in an offer email: see the offer and accept or decline it, without signing in.
+
+    Old, used and expired links each say kindly what has happened; someone else's signed-in
+    account cannot use the link (refused and logged)."""
+    interest = link.interest
+    signed_in = _signed_in_student(request)
+    if request.user.is_authenticated and signed_in != interest.student:
+        log_activity(interest, "place.refused_not_owner", actor=request.user, via="offer link")
+        raise PermissionDenied
+    if request.method == "POST" and link.is_current:
+        action = request.POST.get("action")
+        if action in ("accept", "decline"):
+            try:
+                transition_place(interest, STUDENT_REPLIES[action], actor=request.user)
+            except TransitionNotAllowed as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, DONE_MESSAGES[STUDENT_REPLIES[action]])
+        return redirect("applications:offer", token=token)
+    now = timezone.now()
+    return render(
+        request,
+        "applications/student/offer.html",
+        {
+            "interest": interest,
+            "mi": interest.micro_internship,
+            "link": link,
+            "can_reply": link.is_current
+            and interest.state == PlaceState.OFFERED
+            and interest.offer_expires_at > now,
+            "deadline_passed": interest.state == PlaceState.OFFERED
+            and interest.offer_expires_at <= now,
+        },
+    )
 
 
 @require_POST
@@ -75,5 +216,63 @@ def reply(request, pk: int, action: str):
     except TransitionNotAllowed as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Done: {interest.get_state_display().lower()}.")
+        messages.success(request, DONE_MESSAGES[STUDENT_REPLIES[action]])
     return redirect("applications:my_interests")
+
+
+@signed_link(links.interest_from_after_the_day_token)
+def feedback(request, interest, token: str):
+    """Short feedback on the day, from the link in the thank-you email."""
+    existing = DayFeedback.objects.filter(interest=interest).first()
+    initial = {"rating": existing.rating, "comment": existing.comment} if existing else None
+    form = DayFeedbackForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_day_feedback(
+                interest, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"]
+            )
+        except FeedbackNotOpen:
+            pass
+        else:
+            messages.success(request, "Thank you for your feedback. It helps the next team.")
+            return redirect("applications:feedback", token=token)
+    return render(
+        request,
+        "applications/student/feedback.html",
+        {
+            "interest": interest,
+            "mi": interest.micro_internship,
+            "form": form,
+            "existing": existing,
+            "token": token,
+            "attended": interest.state == PlaceState.ATTENDED,
+        },
+    )
+
+
+def _certificate_response(request, interest):
+    try:
+        pdf = certificate_pdf(interest)
+    except NotAttended:
+        return render(
+            request, "applications/student/no_certificate.html", {"interest": interest}, status=404
+        )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = f"certificate-{interest.micro_internship.reference}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@permission_required(STUDENT_PAGES)
+def certificate(request, pk: int):
+    interest = get_object_or_404(ExpressionOfInterest, pk=pk)
+    if not request.user.has_perm("applications.view_interest", interest):
+        log_activity(interest, "certificate.refused_not_owner", actor=request.user)
+        raise PermissionDenied
+    return _certificate_response(request, interest)
+
+
+@signed_link(links.interest_from_after_the_day_token)
+def certificate_link(request, interest, token: str):
+    """The certificate from the link in the thank-you email."""
+    return _certificate_response(request, interest)

@@ -1,0 +1,64 @@
+"""Certificate of participation (PDF, made with fpdf2) for a student marked as attended."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+from fpdf import FPDF
+
+from .enums import PlaceState
+
+UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+class NotAttended(Exception):
+    """Certificates are only for students marked as having attended."""
+
+
+def certificate_pdf(interest) -> bytes:
+    """An A4 landscape certificate naming the student, the host, the challenge and the day."""
+    if interest.state != PlaceState.ATTENDED:
+        raise NotAttended
+    mi = interest.micro_internship
+    pdf = FPDF(orientation="landscape", format="A4")
+    pdf.set_title(f"Certificate of participation – {mi.reference}")
+    pdf.set_author(settings.MICROINTERN["SITE_NAME"])
+    pdf.set_lang("en-GB")
+    pdf.set_compression(False)  # small anyway; keeps the text searchable by simple tools
+    family = _font(pdf)
+    pdf.add_page()
+    pdf.set_line_width(1.5)
+    pdf.rect(10, 10, pdf.w - 20, pdf.h - 20)
+    pdf.set_y(35)
+
+    def line(text: str, size: int, gap: float = 6) -> None:
+        pdf.set_font(family, size=size)
+        pdf.multi_cell(0, size * 0.5, _safe(text, family), align="C")
+        pdf.ln(gap)
+
+    line("Certificate of participation", 30, 12)
+    line("This is to certify that", 14)
+    line(interest.student.full_name, 26, 10)
+    line("took part in the micro-internship", 14)
+    line(f"“{mi.title}”", 20, 4)
+    line(f"with {mi.challenge.organisation.name}", 16, 8)
+    day = timezone.localtime(mi.starts_at)
+    line(f"on {day:%A} {day.day} {day:%B %Y}, working in a team of students on a real", 13, 0)
+    line("question from the host and presenting recommendations at the end of the day.", 13, 14)
+    line(f"{settings.MICROINTERN['SITE_NAME']} · reference {mi.reference}", 11)
+    return bytes(pdf.output())
+
+
+def _font(pdf: FPDF) -> str:
+    if UNICODE_FONT.exists():
+        pdf.add_font("DejaVu", fname=str(UNICODE_FONT))
+        return "DejaVu"
+    return "Helvetica"
+
+
+def _safe(text: str, family: str) -> str:
+    """The built-in Helvetica only has Latin-1; without a Unicode font, replace the rest."""
+    if family != "Helvetica":
+        return text
+    text = text.replace("“", '"').replace("”", '"').replace("·", "-").replace("–", "-")
+    return text.encode("latin-1", "replace").decode("latin-1")

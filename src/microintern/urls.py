@@ -6,6 +6,7 @@ from microintern.applications.views import student
 from microintern.core import views as core
 from microintern.hosts.views import host
 from microintern.hosts.views import staff as host_staff
+from microintern.insights.views import dashboard as insights_dashboard
 from microintern.programme.views import public
 from microintern.programme.views import staff as programme_staff
 
@@ -59,7 +60,8 @@ urlpatterns = [
     path("my/", include(student_patterns)),
     path("host/", include(host_patterns)),
     path("staff/", include(staff_patterns)),
-    path("insights/", core.insights_home, name="insights_home"),
+    path("insights/", insights_dashboard.dashboard, name="insights_home"),
+    path("", include("microintern.insights.urls")),
     path("home/", core.home_for_role, name="home_for_role"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

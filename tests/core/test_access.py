@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from microintern.applications import links
 from microintern.hosts.models import HostContact
+from microintern.insights.models import PopulationImport
 from tests.factories import ChallengeFactory, ExpressionOfInterestFactory, MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +80,26 @@ EXPECTED = {
         "administrator": OK,
     },
     "home_for_role": {**dict.fromkeys(ROLES, 302), "anonymous": LOGIN},
+    "insights:export": {
+        **dict.fromkeys(ROLES, DENIED),
+        "anonymous": LOGIN,
+        "staff": OK,
+        "researcher": OK,
+        "administrator": OK,
+    },
+    "insights:research_export": {
+        **dict.fromkeys(ROLES, DENIED),
+        "anonymous": LOGIN,
+        "researcher": OK,
+        "administrator": OK,
+    },
+    "insights:population_upload": STAFF_ONLY,
+    "insights:population_report": STAFF_ONLY,
+    "insights:population_confirm": POST_ONLY,
+    "insights:equality_monitoring": STUDENT_ONLY,
+    "insights:delete_equality_monitoring": POST_ONLY,
+    "insights:research_consent": STUDENT_ONLY,
+    "insights:withdraw_research_consent": POST_ONLY,
 }
 
 
@@ -110,6 +131,9 @@ def world(make_user):
     interest = ExpressionOfInterestFactory(micro_internship=mi)
     people["student"] = interest.student.user
     people["other_student"] = ExpressionOfInterestFactory(micro_internship=mi).student.user
+    population_import = PopulationImport.objects.create(
+        academic_year="2026/27", file_name="x.csv", sha256="0"
+    )
     kwargs = {
         "public:detail": {"reference": mi.reference},
         "applications:express_interest": {"reference": mi.reference},
@@ -126,6 +150,9 @@ def world(make_user):
         "staff:micro_internship_state": {"pk": mi.pk},
         "staff:decide_place": {"pk": interest.pk},
         "staff:challenge_state": {"pk": challenge.pk},
+        "insights:export": {"key": "funnel", "extension": "csv"},
+        "insights:population_report": {"pk": population_import.pk},
+        "insights:population_confirm": {"pk": population_import.pk},
     }
     return people, kwargs
 

@@ -1,0 +1,209 @@
+"""Every change to insights data: population imports, equality answers, research consent."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import transaction
+from django.utils import timezone
+
+from microintern.accounts.models import Student
+from microintern.core.domain import log_activity
+
+from . import hesa
+from .academic_year import AcademicYear
+from .models import EqualityMonitoring, PopulationImport, PopulationRecord, ResearchConsent
+from .population import RECORD_FIELDS, read_extract, validate_rows
+
+BATCH = 2000
+
+
+def stage_population_import(
+    *, name: str, content: bytes, academic_year: str, actor=None
+) -> PopulationImport:
+    """Read and validate an extract, store the cleaned rows and the report; write nothing else.
+
+    Raises ``population.ExtractError`` when the file as a whole is unreadable and
+    ``ValueError`` for a malformed academic year. The student records change only when the
+    returned import is confirmed with :func:`apply_population_import`.
+    """
+    year = str(AcademicYear.parse(academic_year))
+    unknown, rows = read_extract(name, content)
+    numbers = [row.get("student_number", "") for _, row in rows]
+    emails = [row.get("email", "").lower() for _, row in rows if row.get("email")]
+    known = set()
+    for start in range(0, len(numbers), BATCH):
+        known |= set(
+            Student.objects.filter(student_number__in=numbers[start : start + BATCH]).values_list(
+                "student_number", flat=True
+            )
+        )
+    owners = {}
+    for start in range(0, len(emails), BATCH):
+        owners |= dict(
+            Student.objects.filter(email__in=emails[start : start + BATCH]).values_list(
+                "email", "student_number"
+            )
+        )
+    validation = validate_rows(rows, known, owners)
+    problems = [
+        {"line": 1, "field": column, "problem": "Unknown column, ignored.", "severity": "warning"}
+        for column in unknown
+    ] + validation.problems
+    staged = PopulationImport.objects.create(
+        academic_year=year,
+        file_name=name[:255],
+        sha256=hashlib.sha256(content).hexdigest(),
+        rows=validation.rows,
+        problems=problems,
+        row_count=validation.row_count,
+        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    log_activity(staged, "population.staged", actor=actor, rows=validation.row_count)
+    return staged
+
+
+@transaction.atomic
+def apply_population_import(staged: PopulationImport, *, actor=None) -> PopulationImport:
+    """Write a validated import: update known students, create new ones, record the year.
+
+    Idempotent: students are matched by student number (never duplicated); new students get
+    no User (they sign in later with their university email). One PopulationRecord per
+    student per academic year is created or updated. Applying the same import twice raises
+    ``ValueError``. Logs ``population.applied`` with the counts.
+    """
+    staged = PopulationImport.objects.select_for_update().get(pk=staged.pk)
+    if staged.applied_at:
+        raise ValueError("This import has already been applied.")
+    now = timezone.now()
+    created = updated = 0
+    for start in range(0, len(staged.rows), BATCH):
+        chunk = staged.rows[start : start + BATCH]
+        existing = Student.objects.in_bulk(
+            [row["student_number"] for row in chunk], field_name="student_number"
+        )
+        to_update, to_create = [], []
+        for row in chunk:
+            student = existing.get(row["student_number"])
+            if student is None:
+                student = Student(
+                    student_number=row["student_number"],
+                    email=row["email"],
+                    full_name=row["full_name"],
+                )
+                to_create.append(student)
+            else:
+                if row["email"]:
+                    student.email = row["email"]
+                if row["full_name"]:
+                    student.full_name = row["full_name"]
+                to_update.append(student)
+            for name in RECORD_FIELDS:
+                setattr(student, name, row[name])
+            student.record_imported_at = now
+        Student.objects.bulk_update(
+            to_update, ["email", "full_name", *RECORD_FIELDS, "record_imported_at"]
+        )
+        Student.objects.bulk_create(to_create)
+        created += len(to_create)
+        updated += len(to_update)
+        ids = dict(
+            Student.objects.filter(
+                student_number__in=[row["student_number"] for row in chunk]
+            ).values_list("student_number", "pk")
+        )
+        PopulationRecord.objects.bulk_create(
+            [
+                PopulationRecord(
+                    student_id=ids[row["student_number"]],
+                    academic_year=staged.academic_year,
+                    domicile=row["domicile"],
+                    source_import=staged,
+                    **{name: row[name] for name in RECORD_FIELDS},
+                )
+                for row in chunk
+            ],
+            update_conflicts=True,
+            unique_fields=["student", "academic_year"],
+            update_fields=[*RECORD_FIELDS, "domicile", "source_import", "updated_at"],
+        )
+    staged.applied_at = now
+    staged.created_count, staged.updated_count = created, updated
+    staged.save(update_fields=["applied_at", "created_count", "updated_count"])
+    log_activity(staged, "population.applied", actor=actor, created=created, updated=updated)
+    return staged
+
+
+# ---------------------------------------------------------------------------------------
+# Equality monitoring
+# ---------------------------------------------------------------------------------------
+
+
+def save_equality_answers(student: Student, answers: dict, *, actor=None) -> EqualityMonitoring:
+    """Store (or replace) a student's equality-monitoring answers.
+
+    ``answers`` maps :attr:`EqualityMonitoring.FIELD_FRAMES` names to a HESA code, ``""``
+    for not answered, and for ``disability_codes`` a list of codes. Every code is checked
+    against its frame (provider-only codes are refused). The broad disability group is
+    derived here. The activity log records that answers were saved, never the answers.
+    """
+    values = {}
+    for name, frame in EqualityMonitoring.FIELD_FRAMES.items():
+        value = answers.get(name) or ([] if frame.multiple else "")
+        codes = list(value) if frame.multiple else ([value] if value else [])
+        allowed = {code for code, _ in frame.student_choices()}
+        if any(code not in allowed for code in codes):
+            raise ValueError(f"{name}: not a code a student may choose")
+        values[name] = ",".join(sorted(codes)) if frame.multiple else value
+    values["disability_group"] = (
+        hesa.disability_group(set(answers.get("disability_codes") or []))
+        if answers.get("disability_codes")
+        else ""
+    )
+    record, _ = EqualityMonitoring.objects.update_or_create(
+        student=student, defaults={**values, "answered_at": timezone.now()}
+    )
+    log_activity(student, "equality.answered", actor=actor)
+    return record
+
+
+def delete_equality_answers(student: Student, *, actor=None) -> bool:
+    """A student objects (DPA 2018 Sch. 1 para 8(5)): delete every answer they gave.
+
+    Returns True if there was anything to delete. Logs only that it happened.
+    """
+    deleted, _ = EqualityMonitoring.objects.filter(student=student).delete()
+    if deleted:
+        log_activity(student, "equality.deleted", actor=actor)
+    return bool(deleted)
+
+
+# ---------------------------------------------------------------------------------------
+# Research consent
+# ---------------------------------------------------------------------------------------
+
+
+def active_consent(student: Student) -> ResearchConsent | None:
+    return student.research_consents.filter(withdrawn_at__isnull=True).first()
+
+
+@transaction.atomic
+def give_research_consent(student: Student, *, quotes: bool, actor=None) -> ResearchConsent:
+    """Record consent (replacing an active one, e.g. to change the quotes choice)."""
+    now = timezone.now()
+    ResearchConsent.objects.filter(student=student, withdrawn_at__isnull=True).update(
+        withdrawn_at=now
+    )
+    consent = ResearchConsent.objects.create(student=student, quotes=quotes, given_at=now)
+    log_activity(student, "research_consent.given", actor=actor, quotes=quotes)
+    return consent
+
+
+def withdraw_research_consent(student: Student, *, actor=None) -> bool:
+    """Withdraw consent: every later research export and report leaves the student out."""
+    changed = ResearchConsent.objects.filter(student=student, withdrawn_at__isnull=True).update(
+        withdrawn_at=timezone.now()
+    )
+    if changed:
+        log_activity(student, "research_consent.withdrawn", actor=actor)
+    return bool(changed)

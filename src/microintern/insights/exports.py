@@ -1,0 +1,167 @@
+"""CSV and XLSX files of the dashboard tables, and the pseudonymised research export."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+
+from django.conf import settings
+from django.utils import timezone
+
+from . import hesa
+from .academic_year import AcademicYear, term_of
+from .disclosure import OutputMode
+from .report import DisplayTable
+
+
+def _preamble(table: DisplayTable, mode: OutputMode, filters_text: str) -> list[list[str]]:
+    lines = [[table.title], [mode.label], [filters_text]]
+    if table.note:
+        lines.append([table.note])
+    return [*lines, []]
+
+
+def table_csv(table: DisplayTable, mode: OutputMode, filters_text: str) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerows(_preamble(table, mode, filters_text))
+    writer.writerow(table.header)
+    writer.writerows(table.rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _cell(value: str):
+    """Whole-number figures become numbers in the spreadsheet; everything else stays text."""
+    return int(value) if value.isdigit() else value
+
+
+def tables_xlsx(tables: list[DisplayTable], mode: OutputMode, filters_text: str) -> bytes:
+    """One worksheet per table, figures exactly as displayed (".." for suppressed)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for table in tables:
+        sheet = workbook.create_sheet(table.key[:31])
+        for line in _preamble(table, mode, filters_text):
+            sheet.append(line)
+        sheet.append(table.header)
+        for cell in sheet[sheet.max_row]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            sheet.append([_cell(value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------
+# Pseudonymised research export
+# ---------------------------------------------------------------------------------------
+
+
+class ResearchKeyMissing(RuntimeError):
+    """No MICROINTERN_RESEARCH_KEY: exporting would need a key kept with the data."""
+
+
+def pseudonym(student_number: str, key: str | None = None) -> str:
+    """HMAC-SHA256(key, student number) in hex: stable per student, unlinkable without the key."""
+    key = settings.MICROINTERN_RESEARCH_KEY if key is None else key
+    if not key:
+        raise ResearchKeyMissing(
+            "Set MICROINTERN_RESEARCH_KEY (or MICROINTERN_RESEARCH_KEY_FILE) to export."
+        )
+    return hmac.new(key.encode(), student_number.encode(), hashlib.sha256).hexdigest()
+
+
+RESEARCH_COLUMNS = [
+    "pid",
+    "academic_year",
+    "term",
+    "host_sector",
+    "outcome",
+    "school",
+    "level",
+    "mode",
+    "fee_status",
+    "imd_quintile",
+    "polar4_quintile",
+    "tundra_quintile",
+    "care_experienced",
+    "first_in_family",
+    "carer",
+    "commuter",
+    "ethnic_group",
+    "disability",
+]
+
+
+def research_rows() -> list[list]:
+    """One row per expression of interest by a student with active research consent.
+
+    Coarsened quasi-identifiers: date → term, host → sector, ethnicity → broad group,
+    disability → disabled / not / unknown. No names, emails, student numbers, statements or
+    free text. Withdrawn consent (``withdrawn_at`` set) excludes the student.
+    """
+    from microintern.applications.models import ExpressionOfInterest
+
+    key = settings.MICROINTERN_RESEARCH_KEY
+    if not key:
+        raise ResearchKeyMissing("Set MICROINTERN_RESEARCH_KEY to export research data.")
+    interests = (
+        ExpressionOfInterest.objects.filter(
+            verified_at__isnull=False,
+            student__research_consents__withdrawn_at__isnull=True,
+            student__research_consents__given_at__isnull=False,
+        )
+        .order_by("micro_internship__starts_at", "pk")
+        .values_list(
+            "student__student_number",
+            "micro_internship__starts_at",
+            "micro_internship__challenge__organisation__sector",
+            "state",
+            "student__school",
+            "student__level",
+            "student__mode",
+            "student__fee_status",
+            "student__imd_quintile",
+            "student__polar4_quintile",
+            "student__tundra_quintile",
+            "student__care_experienced",
+            "student__first_in_family",
+            "student__carer",
+            "student__commuter",
+            "student__equality_monitoring__ethnicity",
+            "student__equality_monitoring__disability_group",
+        )
+    )
+    rows = []
+    for number, starts, sector, state, *record, ethnicity, disability in interests:
+        rows.append(
+            [
+                pseudonym(number, key),
+                str(AcademicYear.containing(starts)),
+                term_of(starts),
+                sector,
+                state,
+                *["" if value is None else value for value in record],
+                hesa.ETHNIC.broad_group(ethnicity) if ethnicity else hesa.UNKNOWN_GROUP,
+                disability or hesa.UNKNOWN_GROUP,
+            ]
+        )
+    return rows
+
+
+def research_csv() -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(RESEARCH_COLUMNS)
+    writer.writerows(research_rows())
+    return out.getvalue().encode("utf-8")
+
+
+def export_filename(stem: str, extension: str) -> str:
+    return f"{stem}-{timezone.localdate():%Y%m%d}.{extension}"

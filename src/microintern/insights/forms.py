@@ -1,0 +1,80 @@
+from django import forms
+
+from .academic_year import AcademicYear
+from .hesa import CodeKind
+from .models import EqualityMonitoring
+
+
+class PopulationUploadForm(forms.Form):
+    academic_year = forms.CharField(
+        label="Academic year", help_text="For example 2026/27", max_length=7
+    )
+    extract = forms.FileField(
+        label="Student-record extract",
+        help_text="A .csv (UTF-8) or .xlsx file with a header row. Nothing is saved until you "
+        "have checked the report and confirmed.",
+    )
+
+    def clean_academic_year(self):
+        try:
+            return str(AcademicYear.parse(self.cleaned_data["academic_year"]))
+        except ValueError as error:
+            raise forms.ValidationError("Enter an academic year like 2026/27.") from error
+
+
+LABELS = {
+    "ethnicity": "Ethnic group",
+    "disability_codes": "Disability, health condition or learning difference",
+    "parental_education": "Parents' higher education",
+    "care_leaver": "Time in care",
+    "sex": "Sex",
+    "gender_identity": "Gender identity",
+    "religion": "Religion or belief",
+    "sexual_orientation": "Sexual orientation",
+}
+
+
+class EqualityMonitoringForm(forms.Form):
+    """Every question is optional and offers "Prefer not to say"; codes are HESA's."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, frame in EqualityMonitoring.FIELD_FRAMES.items():
+            choices = frame.student_choices()
+            if frame.multiple:
+                self.fields[name] = forms.MultipleChoiceField(
+                    label=frame.question,
+                    choices=choices,
+                    required=False,
+                    widget=forms.CheckboxSelectMultiple,
+                )
+            else:
+                self.fields[name] = forms.ChoiceField(
+                    label=frame.question,
+                    choices=[("", "I'd rather not answer this question now"), *choices],
+                    required=False,
+                    widget=forms.RadioSelect,
+                )
+            self.fields[name].legend = LABELS[name]
+
+    def clean_disability_codes(self):
+        codes = set(self.cleaned_data["disability_codes"])
+        frame = EqualityMonitoring.FIELD_FRAMES["disability_codes"]
+        special = frame.codes_of_kind(CodeKind.PREFER_NOT_TO_SAY) | {"95"}
+        if len(codes) > 1 and codes & special:
+            raise forms.ValidationError(
+                "Choose “Prefer not to say” or “No known impairment” on its own, or choose "
+                "the conditions that apply."
+            )
+        return sorted(codes)
+
+
+class ResearchConsentForm(forms.Form):
+    consent = forms.BooleanField(
+        label="I agree that my pseudonymised data may be used for research about this programme",
+        required=True,
+    )
+    quotes = forms.BooleanField(
+        label="You may quote my survey comments in reports, without my name",
+        required=False,
+    )

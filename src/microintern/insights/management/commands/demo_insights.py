@@ -1,0 +1,95 @@
+"""Demo data for the insights dashboard (idempotent): run after `demo`.
+
+For every academic year in which a micro-internship starts, every student becomes part of
+that year's eligible population (copying the student record, as an import would). Then a
+random 70% answer the equality questionnaire (with some "prefer not to say") and 50% give
+research consent. Synthetic data only.
+"""
+
+import random
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from microintern.accounts.models import Student
+from microintern.insights import hesa
+from microintern.insights.academic_year import AcademicYear
+from microintern.insights.models import EqualityMonitoring, PopulationRecord, ResearchConsent
+from microintern.insights.population import RECORD_FIELDS
+from microintern.programme.models import MicroInternship
+
+BATCH = 5000
+
+
+def _pick(rng, frame: hesa.CodingFrame) -> str:
+    choices = [code for code, _ in frame.student_choices()]
+    if rng.random() < 0.08:
+        return frame.prefer_not_to_say
+    return rng.choice([c for c in choices if c != frame.prefer_not_to_say])
+
+
+class Command(BaseCommand):
+    help = "Add population records, equality answers and consent to the demo data."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--years", type=int, default=0, help="Only the latest N years.")
+
+    @transaction.atomic
+    def handle(self, *args, seed: int, years: int, **options):
+        rng = random.Random(seed)
+        starts = MicroInternship.objects.values_list("starts_at", flat=True)
+        academic_years = sorted({str(AcademicYear.containing(s)) for s in starts})
+        if years:
+            academic_years = academic_years[-years:]
+        fields = ["pk", *RECORD_FIELDS]
+        students = list(Student.objects.values_list(*fields))
+        for year in academic_years:
+            for start in range(0, len(students), BATCH):
+                PopulationRecord.objects.bulk_create(
+                    [
+                        PopulationRecord(
+                            student_id=row[0],
+                            academic_year=year,
+                            **dict(zip(RECORD_FIELDS, row[1:], strict=True)),
+                        )
+                        for row in students[start : start + BATCH]
+                    ],
+                    ignore_conflicts=True,
+                )
+        now = timezone.now()
+        answered = set(EqualityMonitoring.objects.values_list("student_id", flat=True))
+        consented = set(ResearchConsent.objects.values_list("student_id", flat=True))
+        equality, consents = [], []
+        for row in students:
+            student_id = row[0]
+            if student_id not in answered and rng.random() < 0.7:
+                disability = rng.choice(["95"] * 6 + ["51", "55", "54", "98"])
+                equality.append(
+                    EqualityMonitoring(
+                        student_id=student_id,
+                        ethnicity=_pick(rng, hesa.ETHNIC),
+                        disability_codes=disability,
+                        disability_group=hesa.disability_group({disability}),
+                        parental_education=_pick(rng, hesa.PARED),
+                        care_leaver=_pick(rng, hesa.CARELEAVER),
+                        sex=_pick(rng, hesa.SEXID),
+                        gender_identity=_pick(rng, hesa.GENDERID),
+                        religion=_pick(rng, hesa.RELBLF),
+                        sexual_orientation=_pick(rng, hesa.SEXORT),
+                        answered_at=now,
+                    )
+                )
+            if student_id not in consented and rng.random() < 0.5:
+                consents.append(
+                    ResearchConsent(student_id=student_id, quotes=rng.random() < 0.5, given_at=now)
+                )
+        EqualityMonitoring.objects.bulk_create(equality, batch_size=BATCH)
+        ResearchConsent.objects.bulk_create(consents, batch_size=BATCH)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Population for {', '.join(academic_years)}; {len(equality)} equality answers, "
+                f"{len(consents)} consents added."
+            )
+        )

@@ -1,0 +1,184 @@
+"""Insights data kept apart from the operational record.
+
+* :class:`PopulationRecord` – one row per student per academic year from the student-record
+  extract: the eligible population and its widening-participation fields *as they were that
+  year* (the dashboard's denominator).
+* :class:`PopulationImport` – an uploaded extract, its per-row validation report, and (once
+  confirmed) when it was applied. Nothing reaches the records before confirmation.
+* :class:`EqualityMonitoring` – a student's optional equality answers, HESA-coded.
+  Special-category data: read only by ``insights.queries`` behind ``microintern.view_insights``,
+  only in aggregate, never by selection or applications (a test checks the imports).
+* :class:`ResearchConsent` – separate, optional, withdrawable consent to research use.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from microintern.accounts.enums import FeeStatus, StudyLevel, StudyMode
+
+from . import hesa
+
+
+def _frame_choices(frame: hesa.CodingFrame) -> list[tuple[str, str]]:
+    return [(c.code, c.label) for c in frame.codes]
+
+
+class PopulationRecord(models.Model):
+    """A student counted in the eligible population of one academic year."""
+
+    student = models.ForeignKey(
+        "accounts.Student", on_delete=models.CASCADE, related_name="population_records"
+    )
+    academic_year = models.CharField(max_length=7, help_text="e.g. 2026/27")
+    programme = models.CharField(max_length=200, blank=True)
+    school = models.CharField(max_length=200, blank=True)
+    level = models.CharField(max_length=20, choices=StudyLevel.choices, blank=True)
+    mode = models.CharField(max_length=20, choices=StudyMode.choices, blank=True)
+    fee_status = models.CharField(max_length=20, choices=FeeStatus.choices, blank=True)
+    domicile = models.CharField(max_length=2, blank=True, help_text="HESA domicile code")
+    imd_quintile = models.PositiveSmallIntegerField(null=True, blank=True)
+    polar4_quintile = models.PositiveSmallIntegerField(null=True, blank=True)
+    tundra_quintile = models.PositiveSmallIntegerField(null=True, blank=True)
+    care_experienced = models.BooleanField(null=True, blank=True)
+    first_in_family = models.BooleanField(null=True, blank=True)
+    carer = models.BooleanField(null=True, blank=True)
+    commuter = models.BooleanField(null=True, blank=True)
+    source_import = models.ForeignKey(
+        "PopulationImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "academic_year"], name="one_population_record_per_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(academic_year__regex=r"^[0-9]{4}/[0-9]{2}$"),
+                name="population_academic_year_format",
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{f}__isnull": True}) | Q(**{f"{f}__gte": 1, f"{f}__lte": 5}),
+                    name=f"population_{f}_range",
+                )
+                for f in ("imd_quintile", "polar4_quintile", "tundra_quintile")
+            ],
+        ]
+        indexes = [models.Index(fields=["academic_year", "school"])]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} in {self.academic_year}"
+
+
+class PopulationImport(models.Model):
+    """An uploaded student-record extract: validated first, applied only when confirmed."""
+
+    academic_year = models.CharField(max_length=7)
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    rows = models.JSONField(default=list, help_text="Valid rows, cleaned, ready to apply.")
+    problems = models.JSONField(default=list, help_text="[{line, field, problem}] per row.")
+    row_count = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} for {self.academic_year}"
+
+    @property
+    def invalid_lines(self) -> set[int]:
+        return {p["line"] for p in self.problems if p.get("severity", "error") == "error"}
+
+
+class EqualityMonitoring(models.Model):
+    """A student's optional equality-monitoring answers (HESA codes; empty = not answered).
+
+    Special-category data under UK GDPR Art. 9(2)(g) / DPA 2018 Sch. 1 para 8: for
+    monitoring equality of opportunity in aggregate only. Deleting the row is how a student
+    objects (para 8(5)).
+    """
+
+    student = models.OneToOneField(
+        "accounts.Student", on_delete=models.CASCADE, related_name="equality_monitoring"
+    )
+    ethnicity = models.CharField(max_length=3, blank=True, choices=_frame_choices(hesa.ETHNIC))
+    disability_codes = models.CharField(
+        max_length=60, blank=True, help_text="Comma-separated HESA DISABILITY codes."
+    )
+    disability_group = models.CharField(
+        max_length=40, blank=True, help_text="Derived from the codes (hesa.disability_group)."
+    )
+    parental_education = models.CharField(
+        max_length=2, blank=True, choices=_frame_choices(hesa.PARED)
+    )
+    care_leaver = models.CharField(
+        max_length=2, blank=True, choices=_frame_choices(hesa.CARELEAVER)
+    )
+    sex = models.CharField(max_length=2, blank=True, choices=_frame_choices(hesa.SEXID))
+    gender_identity = models.CharField(
+        max_length=2, blank=True, choices=_frame_choices(hesa.GENDERID)
+    )
+    religion = models.CharField(max_length=2, blank=True, choices=_frame_choices(hesa.RELBLF))
+    sexual_orientation = models.CharField(
+        max_length=2, blank=True, choices=_frame_choices(hesa.SEXORT)
+    )
+    answered_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    FIELD_FRAMES = {
+        "ethnicity": hesa.ETHNIC,
+        "disability_codes": hesa.DISABILITY,
+        "parental_education": hesa.PARED,
+        "care_leaver": hesa.CARELEAVER,
+        "sex": hesa.SEXID,
+        "gender_identity": hesa.GENDERID,
+        "religion": hesa.RELBLF,
+        "sexual_orientation": hesa.SEXORT,
+    }
+
+    class Meta:
+        db_table = "insights_equality_monitoring"
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"Equality monitoring answers #{self.pk}"
+
+
+class ResearchConsent(models.Model):
+    """Consent to research use; withdrawal sets ``withdrawn_at`` and is honoured in exports."""
+
+    student = models.ForeignKey(
+        "accounts.Student", on_delete=models.CASCADE, related_name="research_consents"
+    )
+    wording_version = models.CharField(max_length=20, default="2026-1")
+    quotes = models.BooleanField(
+        default=False, help_text="May quote their survey comments anonymously in reports."
+    )
+    given_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-given_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="one_active_research_consent",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=models.F("given_at")),
+                name="consent_withdrawn_after_given",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Research consent #{self.pk}"

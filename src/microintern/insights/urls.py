@@ -1,0 +1,24 @@
+from django.urls import path
+
+from .views import dashboard, population, student
+
+app_name = "insights"
+urlpatterns = [
+    path("insights/export/<str:key>.<str:extension>", dashboard.export_table, name="export"),
+    path("insights/research-export.csv", dashboard.research_export, name="research_export"),
+    path("insights/population/", population.upload, name="population_upload"),
+    path("insights/population/<int:pk>/", population.report, name="population_report"),
+    path("insights/population/<int:pk>/confirm/", population.confirm, name="population_confirm"),
+    path("my/equality-monitoring/", student.equality_monitoring, name="equality_monitoring"),
+    path(
+        "my/equality-monitoring/delete/",
+        student.delete_equality_monitoring,
+        name="delete_equality_monitoring",
+    ),
+    path("my/research-consent/", student.research_consent, name="research_consent"),
+    path(
+        "my/research-consent/withdraw/",
+        student.withdraw_research_consent,
+        name="withdraw_research_consent",
+    ),
+]

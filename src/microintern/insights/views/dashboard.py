@@ -1,0 +1,149 @@
+"""The inclusivity dashboard and its exports (staff and researchers; aggregates only)."""
+
+from django import forms
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from microintern.core.domain import log_activity
+from microintern.core.permissions import permission_required
+
+from .. import exports, queries
+from ..academic_year import AcademicYear
+from ..charts import bar_chart
+from ..disclosure import OutputMode
+from ..report import dashboard_tables
+
+VIEW = "microintern.view_insights"
+
+
+class DashboardFilterForm(forms.Form):
+    year = forms.ChoiceField(label="Academic year", required=False)
+    school = forms.ChoiceField(label="School", required=False)
+    sector = forms.ChoiceField(label="Host sector", required=False)
+    characteristic = forms.ChoiceField(
+        label="Characteristic",
+        choices=[(c.key, c.label) for c in queries.CHARACTERISTICS.values()],
+        required=False,
+    )
+    second = forms.ChoiceField(
+        label="Cross with (optional)",
+        choices=[("", "Nothing"), *((c.key, c.label) for c in queries.CHARACTERISTICS.values())],
+        required=False,
+    )
+    unrounded = forms.BooleanField(label="Show unrounded figures (restricted)", required=False)
+
+    def __init__(self, data, choices, *, allow_unrounded):
+        super().__init__(data)
+        current = str(AcademicYear.containing(timezone.now()))
+        years = choices["years"] or [current]
+        self.fields["year"].choices = [(y, y) for y in years]
+        self.default_year = years[0]
+        self.fields["school"].choices = [("", "All schools")] + [(s, s) for s in choices["schools"]]
+        self.fields["sector"].choices = [("", "All sectors")] + [(s, s) for s in choices["sectors"]]
+        if not allow_unrounded:
+            del self.fields["unrounded"]
+
+    def settings(self) -> dict:
+        data = self.cleaned_data if self.is_valid() else {}
+        characteristic = data.get("characteristic") or "imd"
+        second = data.get("second") or ""
+        return {
+            "year": AcademicYear.parse(data.get("year") or self.default_year),
+            "school": data.get("school") or "",
+            "sector": data.get("sector") or "",
+            "characteristic": characteristic,
+            "second": second if second != characteristic else "",
+            "unrounded": bool(data.get("unrounded")),
+        }
+
+
+def _dashboard(request):
+    """Run the constant set of queries and build the protected tables."""
+    choices = queries.filter_choices()
+    form = DashboardFilterForm(
+        request.GET or None,
+        choices,
+        allow_unrounded=request.user.has_perm("insights.view_unrounded"),
+    )
+    chosen = form.settings()
+    filters = queries.Filters(chosen["year"], chosen["school"], chosen["sector"])
+    mode = OutputMode.UNROUNDED if chosen["unrounded"] else OutputMode.ROUNDED
+    data = {
+        "characteristic": chosen["characteristic"],
+        "second": chosen["second"],
+        "funnel": queries.funnel(filters, chosen["characteristic"]),
+        "by_school": queries.funnel(filters, chosen["characteristic"], "school"),
+        "pair": queries.funnel(filters, chosen["characteristic"], chosen["second"])
+        if chosen["second"]
+        else None,
+        "disclosure": queries.disclosure_counts(filters),
+    }
+    tables = dashboard_tables(data, mode)
+    described = [f"Academic year {filters.year}"]
+    if filters.school:
+        described.append(f"school: {filters.school}")
+    if filters.sector:
+        described.append(f"host sector: {filters.sector}")
+    return form, tables, mode, ", ".join(described)
+
+
+@permission_required(VIEW)
+def dashboard(request):
+    form, tables, mode, filters_text = _dashboard(request)
+    for index, table in enumerate(tables):
+        table.svg = bar_chart(table.chart, f"chart-{index}") if table.chart else ""
+    return render(
+        request,
+        "insights/staff/dashboard.html",
+        {
+            "form": form,
+            "tables": tables,
+            "mode": mode,
+            "filters_text": filters_text,
+            "query": request.GET.urlencode(),
+            "can_import": request.user.has_perm("insights.import_population"),
+            "can_export_research": request.user.has_perm("insights.export_research"),
+        },
+    )
+
+
+@permission_required(VIEW)
+def export_table(request, key: str, extension: str):
+    form, tables, mode, filters_text = _dashboard(request)
+    if key == "all" and extension == "xlsx":
+        chosen = tables
+    else:
+        chosen = [t for t in tables if t.key == key]
+        if not chosen:
+            raise Http404
+    stem = f"microintern-{key}" + ("-RESTRICTED" if mode.restricted else "")
+    if extension == "csv" and len(chosen) == 1:
+        content = exports.table_csv(chosen[0], mode, filters_text)
+        content_type = "text/csv; charset=utf-8"
+    elif extension == "xlsx":
+        content = exports.tables_xlsx(chosen, mode, filters_text)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        raise Http404
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{exports.export_filename(stem, extension)}"'
+    )
+    return response
+
+
+@permission_required("insights.export_research")
+def research_export(request):
+    try:
+        content = exports.research_csv()
+    except exports.ResearchKeyMissing as error:
+        return render(
+            request, "insights/staff/research_key_missing.html", {"error": error}, status=503
+        )
+    log_activity(request.user, "insights.research_export", actor=request.user)
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{exports.export_filename("microintern-research", "csv")}"'
+    )
+    return response

@@ -1,0 +1,81 @@
+"""Staff: upload a student-record extract → check the report → confirm."""
+
+from django.contrib import messages
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from microintern.core.permissions import permission_required
+
+from .. import domain
+from ..forms import PopulationUploadForm
+from ..models import PopulationImport, PopulationRecord
+from ..population import ExtractError
+
+IMPORT = "insights.import_population"
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+@permission_required(IMPORT)
+def upload(request):
+    form = PopulationUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        extract = form.cleaned_data["extract"]
+        if extract.size > MAX_UPLOAD_BYTES:
+            form.add_error("extract", "The file is larger than 50 MB.")
+        else:
+            try:
+                staged = domain.stage_population_import(
+                    name=extract.name,
+                    content=extract.read(),
+                    academic_year=form.cleaned_data["academic_year"],
+                    actor=request.user,
+                )
+            except ExtractError as error:
+                form.add_error("extract", str(error))
+            else:
+                return redirect("insights:population_report", pk=staged.pk)
+    years = (
+        PopulationRecord.objects.values("academic_year")
+        .order_by("-academic_year")
+        .annotate(n=Count("pk"))
+    )
+    return render(
+        request,
+        "insights/staff/population_upload.html",
+        {"form": form, "imports": PopulationImport.objects.all()[:10], "years": years},
+    )
+
+
+@permission_required(IMPORT)
+def report(request, pk: int):
+    staged = get_object_or_404(PopulationImport, pk=pk)
+    errors = [p for p in staged.problems if p["severity"] == "error"]
+    return render(
+        request,
+        "insights/staff/population_report.html",
+        {
+            "staged": staged,
+            "problems": staged.problems[:1000],
+            "problem_total": len(staged.problems),
+            "error_lines": len({p["line"] for p in errors}),
+            "valid_rows": len(staged.rows),
+        },
+    )
+
+
+@require_POST
+@permission_required(IMPORT)
+def confirm(request, pk: int):
+    staged = get_object_or_404(PopulationImport, pk=pk)
+    try:
+        staged = domain.apply_population_import(staged, actor=request.user)
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Imported {len(staged.rows)} students for {staged.academic_year}: "
+            f"{staged.created_count} new, {staged.updated_count} updated.",
+        )
+    return redirect("insights:population_report", pk=staged.pk)

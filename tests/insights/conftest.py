@@ -1,0 +1,81 @@
+"""A fixed world with hand-countable funnels (2026/27):
+
+IMD Q1: 30 eligible; 12 interested (verified); 6 offered → 1 declined, 1 no-show, 4 attended.
+        Plus one Q1 student interested only in a 2025/26 micro-internship (not counted) and
+        one with an unverified interest (not counted).
+IMD Q5: 30 eligible; 20 interested; 10 offered → 1 expired, 1 accepted, 8 attended;
+        3 of the 8 answered the end-of-day survey.
+Micro-internship A (Hospitality, October 2026) holds the Q1 interest and the 10 unsuccessful
+Q5 interests; B (Arts, March 2027) the 10 Q5 offers (and all 3 survey answers).
+"""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.utils import timezone
+
+from microintern.applications.enums import PlaceState
+from microintern.insights.models import PopulationRecord
+from microintern.surveys.models import Instrument, InstrumentVersion, Invitation
+from tests.factories import (
+    ChallengeFactory,
+    ExpressionOfInterestFactory,
+    MicroInternshipFactory,
+    StudentFactory,
+)
+
+
+def _mi(sector: str, when: datetime):
+    challenge = ChallengeFactory(contact__organisation__sector=sector)
+    return MicroInternshipFactory(challenge=challenge, starts_at=when)
+
+
+def _interest(student, mi, state, verified=True):
+    now = timezone.now()
+    return ExpressionOfInterestFactory(
+        student=student,
+        micro_internship=mi,
+        state=state,
+        verified_at=now if verified else None,
+        offer_expires_at=now if state == PlaceState.OFFERED else None,
+    )
+
+
+@pytest.fixture
+def funnel_world(db):
+    a = _mi("Hospitality", datetime(2026, 10, 15, 9, 30, tzinfo=UTC))
+    b = _mi("Arts", datetime(2027, 3, 10, 9, 30, tzinfo=UTC))
+    old = _mi("Hospitality", datetime(2026, 3, 1, 9, 30, tzinfo=UTC))
+    post = InstrumentVersion.objects.create(
+        instrument=Instrument.objects.create(slug="post", title="Post", kind="student_post"),
+        number=1,
+    )
+    students = {"Q1": [], "Q5": []}
+    for quintile, school in ((1, "School of Arts"), (5, "Business School")):
+        for _ in range(30):
+            student = StudentFactory(imd_quintile=quintile, school=school)
+            PopulationRecord.objects.create(
+                student=student, academic_year="2026/27", imd_quintile=quintile, school=school
+            )
+            students[f"Q{quintile}"].append(student)
+    q1, q5 = students["Q1"], students["Q5"]
+    q1_states = [PlaceState.DECLINED, PlaceState.NO_SHOW] + [PlaceState.ATTENDED] * 4
+    for student, state in zip(q1[:12], q1_states + [PlaceState.NOT_SELECTED] * 6, strict=True):
+        _interest(student, a, state)
+    _interest(q1[20], old, PlaceState.ATTENDED)
+    _interest(q1[21], a, PlaceState.RECEIVED, verified=False)
+    q5_states = [PlaceState.EXPIRED, PlaceState.ACCEPTED] + [PlaceState.ATTENDED] * 8
+    for index, (student, state) in enumerate(
+        zip(q5[:20], q5_states + [PlaceState.NOT_SELECTED] * 10, strict=True)
+    ):
+        mi = a if index >= 10 else b
+        _interest(student, mi, state)
+        if state == PlaceState.ATTENDED and index >= 7:
+            Invitation.objects.create(
+                version=post,
+                student=student,
+                micro_internship=mi,
+                token=f"t{index}",
+                responded_at=timezone.now(),
+            )
+    return {"a": a, "b": b, "q1": q1, "q5": q5}

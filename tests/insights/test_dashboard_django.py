@@ -1,0 +1,148 @@
+"""Dashboard figures against hand counts and independently computed reference values."""
+
+import csv
+import io
+import math
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+
+from microintern.insights import queries
+from microintern.insights.academic_year import AcademicYear
+
+pytestmark = pytest.mark.django_db
+STAGES = ["eligible", "interested", "offered", "accepted", "attended", "feedback"]
+
+
+def wilson(x: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score interval by its textbook formula (independent of statsmodels)."""
+    p = x / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def counts(rows):
+    return {row["g0"]: [row[s] for s in STAGES] for row in rows}
+
+
+def test_funnel_counts_match_hand_counts(funnel_world):
+    filters = queries.Filters(AcademicYear(2026))
+    assert counts(queries.funnel(filters, "imd")) == {
+        "Q1": [30, 12, 6, 5, 4, 0],
+        "Q5": [30, 20, 10, 9, 8, 3],
+    }
+
+
+def test_sector_filter_limits_the_stages_but_not_the_eligible(funnel_world):
+    filters = queries.Filters(AcademicYear(2026), sector="Arts")
+    assert counts(queries.funnel(filters, "imd")) == {
+        "Q1": [30, 0, 0, 0, 0, 0],
+        "Q5": [30, 10, 10, 9, 8, 3],
+    }
+    school = queries.Filters(AcademicYear(2026), school="School of Arts")
+    assert counts(queries.funnel(school, "imd")) == {"Q1": [30, 12, 6, 5, 4, 0]}
+
+
+def test_pair_and_school_breakdowns(funnel_world):
+    filters = queries.Filters(AcademicYear(2026))
+    rows = queries.funnel(filters, "imd", "school")
+    assert {(r["g0"], r["g1"]): r["attended"] for r in rows} == {
+        ("Q1", "School of Arts"): 4,
+        ("Q5", "Business School"): 8,
+    }
+
+
+def test_query_count_is_constant(funnel_world, client, make_user):
+    client.force_login(make_user("researcher"))
+    with CaptureQueriesContext(connection) as small:
+        client.get("/insights/?year=2026/27&second=school")
+    from microintern.insights.models import PopulationRecord
+    from tests.factories import StudentFactory
+
+    for _ in range(40):
+        PopulationRecord.objects.create(
+            student=StudentFactory(), academic_year="2026/27", imd_quintile=3
+        )
+    with CaptureQueriesContext(connection) as large:
+        client.get("/insights/?year=2026/27&second=school")
+    assert len(small) == len(large)
+
+
+def test_dashboard_rounds_for_researchers_and_shows_reference_intervals(
+    funnel_world, client, make_user
+):
+    client.force_login(make_user("researcher"))
+    response = client.get("/insights/?year=2026/27")
+    funnel = next(t for t in response.context["tables"] if t.key == "funnel")
+    rows = {row[0]: row for row in funnel.rows}
+    # 30, 12, 6, 5, 4, 0 → 30, 10, 5, 5, 5, 0 under HESA rounding
+    assert rows["Q1"][1:7] == ["30", "10", "5", "5", "5", "0"]
+    assert rows["Q5"][1:7] == ["30", "20", "10", "10", "10", "5"]
+    low, high = wilson(4, 30)
+    assert rows["Q1"][7] == "13.3%"
+    assert rows["Q1"][8] == f"{100 * low:.1f}%–{100 * high:.1f}%"
+    low, high = wilson(12, 60)
+    assert rows["All students"][1] == "60" and rows["All students"][7] == "20.0%"
+    assert rows["All students"][8] == f"{100 * low:.1f}%–{100 * high:.1f}%"
+    # Representation ratio at "attended": (4/12) ÷ (30/60) = 0.667; interval = Wilson(4, 12)
+    # is suppressed because the stage has fewer than 22.5 people.
+    representation = next(t for t in response.context["tables"] if t.key == "representation")
+    q1 = {row[0]: row for row in representation.rows}["Q1"]
+    interested_rr = 12 / 32 / 0.5
+    assert q1[2] == f"{interested_rr:.2f}"
+    assert q1[8] == ".."
+    assert "Counts rounded to the nearest 5" in response.content.decode()
+    assert 'role="img"' in response.content.decode()
+
+
+def test_administrator_may_see_unrounded_figures_clearly_marked(funnel_world, client, make_user):
+    client.force_login(make_user("administrator"))
+    response = client.get("/insights/?year=2026/27&unrounded=on")
+    funnel = next(t for t in response.context["tables"] if t.key == "funnel")
+    assert {row[0]: row for row in funnel.rows}["Q1"][1:7] == ["30", "12", "6", "5", "4", "0"]
+    assert "Restricted:" in response.content.decode()
+
+
+def test_researcher_cannot_ask_for_unrounded_figures(funnel_world, client, make_user):
+    client.force_login(make_user("researcher"))
+    response = client.get("/insights/?year=2026/27&unrounded=on")
+    funnel = next(t for t in response.context["tables"] if t.key == "funnel")
+    assert {row[0]: row for row in funnel.rows}["Q1"][2] == "10"
+
+
+def test_gap_and_fisher_against_independent_reference(funnel_world, client, make_user):
+    from scipy.stats import fisher_exact
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    client.force_login(make_user("administrator"))
+    response = client.get("/insights/?year=2026/27&unrounded=on")
+    tables = {t.key: t for t in response.context["tables"]}
+    gap = {row[0]: row for row in tables["gaps"].rows}["Q1"]
+    low, high = confint_proportions_2indep(4, 30, 8, 30, method="newcomb", compare="diff")
+    assert gap[1] == f"{100 * (4 / 30 - 8 / 30):+.2f} points"
+    assert gap[2] == f"{100 * low:+.2f} to {100 * high:+.2f}"
+    conversion = [r for r in tables["conversion"].rows if r[0] == "Eligible → Interested"]
+    q1 = {r[1]: r for r in conversion}["Q1"]
+    _, p = fisher_exact([[12, 18], [20, 10]])
+    assert q1[7] == f"{min(1.0, 2 * p):.3f}"  # Holm over two groups with equal p: ×2
+    assert q1[4] == f"{(12 / 30) / (20 / 30):.2f}" and q1[5] == "Below 0.8"
+
+
+def test_csv_and_xlsx_exports_carry_the_displayed_figures(funnel_world, client, make_user):
+    client.force_login(make_user("researcher"))
+    response = client.get("/insights/export/funnel.csv?year=2026/27")
+    assert response["Content-Disposition"].startswith('attachment; filename="microintern-funnel')
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[1] == ["Counts rounded to the nearest 5; small populations suppressed (HESA rules)"]
+    assert next(r for r in rows if r[:1] == ["Q1"])[:7] == ["Q1", "30", "10", "5", "5", "5", "0"]
+    response = client.get("/insights/export/all.xlsx?year=2026/27")
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert {"funnel", "representation", "conversion", "gaps", "stratified", "disclosure"} <= set(
+        workbook.sheetnames
+    )
+    values = list(workbook["funnel"].iter_rows(values_only=True))
+    assert next(v for v in values if v[0] == "Q1")[:7] == ("Q1", 30, 10, 5, 5, 5, 0)
+    assert client.get("/insights/export/nothing.csv").status_code == 404

@@ -10,6 +10,7 @@ as the email is queued, so no student ever gets the same reminder twice.
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
@@ -32,8 +33,8 @@ def send_due_reminders(now: datetime) -> int:
 
     Rules: only accepted places on micro-internships that are not cancelled; a kind is due
     from its lead time before the start until the next (shorter) kind is due, and never after
-    the start. Side effects: one SentReminder row and one queued email
-    (`reminder_two_days` / `reminder_one_day`) per reminder.
+    the start; a place accepted after a kind was due skips that kind. Side effects: one
+    SentReminder row and one queued email (`reminder_two_days` / `reminder_one_day`) each.
     """
     sent = 0
     leads = sorted(REMINDER_LEAD.items(), key=lambda item: item[1], reverse=True)
@@ -44,6 +45,8 @@ def send_due_reminders(now: datetime) -> int:
                 state=PlaceState.ACCEPTED,
                 micro_internship__starts_at__gt=now + until,
                 micro_internship__starts_at__lte=now + lead,
+                # accepted after this reminder was due: the confirmation email is fresh enough
+                state_changed_at__lte=F("micro_internship__starts_at") - lead,
             )
             .exclude(micro_internship__state=MicroInternshipState.CANCELLED)
             .exclude(reminders__kind=kind)

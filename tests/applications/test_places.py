@@ -1,0 +1,246 @@
+"""After the interest: offers by signed link, reminders, feedback and the certificate."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from microintern.applications import links
+from microintern.applications.domain import transition_place
+from microintern.applications.enums import PlaceState
+from microintern.applications.models import DayFeedback, SentReminder
+from microintern.applications.reminders import send_due_reminders
+from microintern.core.models import ActivityLog
+from microintern.programme.enums import MicroInternshipState
+from tests.applications.helpers import emails_to, last_email_to, link_in
+from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory, StudentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run a block and then its after-commit work (the emails), as a real request would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def offered(committed):
+    interest = ExpressionOfInterestFactory()
+    with committed():
+        transition_place(interest, PlaceState.OFFERED, reason="You had not taken part before.")
+    interest.refresh_from_db()
+    return interest
+
+
+def offer_link(interest):
+    return link_in(last_email_to(interest.student.email), "/my/offer/")
+
+
+def test_an_offer_link_accepts_without_signing_in_then_says_it_was_used(client, offered, committed):
+    link = offer_link(offered)
+    page = client.get(link).content.decode()
+    assert "Accept my place" in page and "You had not taken part before." in page
+    with committed():
+        response = client.post(link, {"action": "accept"})
+    offered.refresh_from_db()
+    assert offered.state == PlaceState.ACCEPTED
+    page = client.get(response.url).content.decode()
+    assert "You have accepted your place" in page
+    assert "You have accepted this place." in page and "this link has done its job" in page.lower()
+    assert "openstreetmap.org/search?query=1+High+Street%2C+Midtown" in page
+    assert f"/micro-internships/{offered.micro_internship.reference}/calendar.ics" in page
+    confirmation = last_email_to(offered.student.email)
+    assert confirmation.attachments and confirmation.attachments[0][0].endswith(".ics")
+    client.post(link, {"action": "decline"})  # a second use changes nothing
+    offered.refresh_from_db()
+    assert offered.state == PlaceState.ACCEPTED
+
+
+def test_a_declined_offer_link_says_so_kindly(client, offered):
+    link = offer_link(offered)
+    client.post(link, {"action": "decline"})
+    assert (
+        "You declined this place, so this link has been used." in client.get(link).content.decode()
+    )
+
+
+def test_an_offer_link_after_the_reply_by_time_says_so_kindly(client, offered):
+    type(offered).objects.filter(pk=offered.pk).update(
+        offer_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    offered.refresh_from_db()  # as if the reply-by time had passed since the email was sent
+    link = reverse("applications:offer", args=[links.offer_token(offered)])
+    page = client.get(link).content.decode()
+    assert "the time to reply to this offer ended" in page and "Accept my place" not in page
+    client.post(link, {"action": "accept"})
+    offered.refresh_from_db()
+    assert offered.state == PlaceState.OFFERED
+
+
+def test_an_expired_offer_and_an_old_offer_link_say_what_happened(client, offered, committed):
+    link = offer_link(offered)
+    with committed():
+        transition_place(offered, PlaceState.EXPIRED)
+    assert "this offer ended because the reply-by time passed" in client.get(link).content.decode()
+    second = ExpressionOfInterestFactory(micro_internship=offered.micro_internship)
+    with committed():
+        transition_place(second, PlaceState.OFFERED)
+    old = offer_link(second)
+    with committed():
+        transition_place(second, PlaceState.WITHDRAWN)
+    assert "This offer link cannot be used any more" in client.get(old).content.decode()
+
+
+def test_a_tampered_offer_link_does_not_work(client, offered):
+    page = client.get(offer_link(offered)[:-4] + "abc/").content.decode()
+    assert "This link does not work" in page
+
+
+def test_another_signed_in_student_cannot_use_an_offer_link_and_it_is_logged(client, offered):
+    other = StudentFactory(with_user=True)
+    client.force_login(other.user)
+    link = offer_link(offered)
+    assert client.post(link, {"action": "accept"}).status_code == 403
+    offered.refresh_from_db()
+    assert offered.state == PlaceState.OFFERED
+    entry = ActivityLog.objects.get(action="place.refused_not_owner")
+    assert entry.actor == other.user and entry.data["via"] == "offer link"
+
+
+def test_another_student_cannot_accept_through_my_page_and_it_is_logged(client, offered):
+    other = StudentFactory(with_user=True)
+    client.force_login(other.user)
+    assert client.post(f"/my/places/{offered.pk}/accept/").status_code == 403
+    assert ActivityLog.objects.filter(action="place.refused_not_owner").exists()
+
+
+def test_my_page_shows_states_reasons_and_accepts_before_the_deadline(client, offered):
+    client.force_login(offered.student.user)
+    page = client.get("/my/").content.decode()
+    assert "Offered a place" in page and "Why:" in page and "Please reply by" in page
+    client.post(f"/my/places/{offered.pk}/accept/")
+    page = client.get("/my/").content.decode()
+    assert "Place accepted" in page and "Joining instructions" in page and "Withdraw" in page
+    client.post(f"/my/places/{offered.pk}/withdraw/")
+    offered.refresh_from_db()
+    assert offered.state == PlaceState.WITHDRAWN
+
+
+def test_the_offer_reply_time_is_the_configured_number_of_hours(settings, committed):
+    settings.MICROINTERN = {**settings.MICROINTERN, "OFFER_REPLY_HOURS": 24}
+    interest = ExpressionOfInterestFactory()
+    before = timezone.now()
+    transition_place(interest, PlaceState.OFFERED, now=before)
+    interest.refresh_from_db()
+    assert interest.offer_expires_at == before + timedelta(hours=24)
+
+
+def accepted_for(starts_in: timedelta):
+    mi = MicroInternshipFactory(
+        state=MicroInternshipState.SELECTION_PUBLISHED,
+        starts_at=timezone.now() + starts_in,
+        interest_opens_at=timezone.now() - timedelta(days=20),
+        interest_closes_at=timezone.now() - timedelta(days=10),
+    )
+    return ExpressionOfInterestFactory(micro_internship=mi, state=PlaceState.ACCEPTED)
+
+
+def test_reminders_go_two_days_and_one_day_before_and_only_once(committed):
+    interest = accepted_for(timedelta(days=5))
+    start = interest.micro_internship.starts_at
+    with committed():
+        assert send_due_reminders(start - timedelta(days=3)) == 0
+        assert send_due_reminders(start - timedelta(days=2)) == 1
+        assert send_due_reminders(start - timedelta(days=2) + timedelta(hours=1)) == 0
+        assert send_due_reminders(start - timedelta(days=1)) == 1
+        assert send_due_reminders(start - timedelta(hours=2)) == 0
+    reminders = emails_to(interest.student.email)
+    assert [m.subject.startswith("Reminder:") for m in reminders] == [True, True]
+    assert "openstreetmap.org" in reminders[0].body and "calendar.ics" in reminders[0].body
+    assert set(SentReminder.objects.values_list("kind", flat=True)) == {"two_days", "one_day"}
+
+
+def test_a_late_acceptance_gets_only_the_one_day_reminder_and_others_get_none(committed):
+    late = accepted_for(timedelta(hours=30))  # accepted after the two-day reminder was due
+    withdrawn = accepted_for(timedelta(hours=30))
+    type(withdrawn).objects.filter(pk=withdrawn.pk).update(state=PlaceState.WITHDRAWN)
+    with committed():
+        assert send_due_reminders(timezone.now()) == 0
+        assert send_due_reminders(timezone.now() + timedelta(hours=7)) == 1
+    assert [(r.interest, r.kind) for r in SentReminder.objects.all()] == [(late, "one_day")]
+    assert not emails_to(withdrawn.student.email)
+
+
+def test_reminders_are_a_periodic_job():
+    from django.conf import settings
+
+    assert "microintern.applications.reminders.run_due_reminders" in (
+        settings.MICROINTERN_PERIODIC_JOBS
+    )
+
+
+@pytest.fixture
+def attended(committed):
+    interest = accepted_for(timedelta(days=1))
+    with committed():
+        transition_place(interest, PlaceState.ATTENDED)
+    return interest
+
+
+def test_thank_you_email_links_to_feedback_that_is_stored(client, attended):
+    email = last_email_to(attended.student.email)
+    feedback = link_in(email, "/my/feedback/")
+    page = client.post(feedback, {"comment": "Loved the team."}).content.decode()
+    assert "Please choose how useful the day was." in page and "Loved the team." in page
+    response = client.post(feedback, {"rating": "4", "comment": "Loved the team."})
+    assert response.status_code == 302
+    stored = DayFeedback.objects.get(interest=attended)
+    assert (stored.rating, stored.comment) == (4, "Loved the team.")
+    assert "we have your feedback" in client.get(feedback).content.decode()
+
+
+def test_certificate_only_for_students_marked_attended(client, attended, offered):
+    response = client.get(link_in(last_email_to(attended.student.email), "/my/certificate/"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and b"/Count 1" in response.content
+    assert attended.micro_internship.reference in response["Content-Disposition"]
+    client.force_login(offered.student.user)
+    response = client.get(f"/my/places/{offered.pk}/certificate.pdf")
+    assert response.status_code == 404
+    assert "Certificates are for students who took part" in response.content.decode()
+    client.force_login(attended.student.user)
+    assert client.get(f"/my/places/{attended.pk}/certificate.pdf").status_code == 200
+
+
+def test_no_show_gets_a_kind_email_and_nothing_else_changes(committed):
+    interest = accepted_for(timedelta(days=1))
+    mail.outbox.clear()
+    with committed():
+        transition_place(interest, PlaceState.NO_SHOW)
+    (email,) = emails_to(interest.student.email)
+    assert "is everything all right" in email.subject and "no penalty" in email.body
+
+
+def test_public_list_filters_by_month_and_subject_without_javascript(client):
+    now = timezone.now()
+    soon = MicroInternshipFactory(open_now=True, starts_at=now + timedelta(days=20))
+    later = MicroInternshipFactory(open_now=True, starts_at=now + timedelta(days=80))
+    type(later.challenge).objects.filter(pk=later.challenge.pk).update(subject_area="Marketing")
+    later_month = f"{timezone.localtime(later.starts_at):%Y-%m}"
+    page = client.get("/").content.decode()
+    assert soon.title in page and later.title in page and 'name="month"' in page
+    page = client.get("/", {"month": later_month}).content.decode()
+    assert later.title in page and soon.title not in page
+    page = client.get("/", {"subject": "Marketing"}).content.decode()
+    assert later.title in page and soon.title not in page and "1 micro-internship found" in page
+    page = client.get("/", {"month": "nonsense"}).content.decode()
+    assert "Nothing matches that search" in page
+
+
+def test_the_calendar_file_downloads(client, open_mi):
+    response = client.get(f"/micro-internships/{open_mi.reference}/calendar.ics")
+    assert response["Content-Type"].startswith("text/calendar")
+    assert b"BEGIN:VEVENT" in response.content and open_mi.reference.encode() in response.content

@@ -7,6 +7,7 @@ from microintern.core import views as core
 from microintern.hosts.views import host
 from microintern.hosts.views import staff as host_staff
 from microintern.insights.views import dashboard as insights_dashboard
+from microintern.mail.urls import staff_urls as mail_staff_urls
 from microintern.programme.views import public
 from microintern.programme.views import staff as programme_staff
 
@@ -51,6 +52,7 @@ staff_patterns = (
         path("places/<int:pk>/decide/", application_staff.decide, name="decide_place"),
         path("challenges/", host_staff.pipeline, name="pipeline"),
         path("challenges/<int:pk>/state/", host_staff.change_state, name="challenge_state"),
+        *mail_staff_urls,
     ],
     "staff",
 )

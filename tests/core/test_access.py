@@ -72,6 +72,13 @@ EXPECTED = {
     "staff:decide_place": POST_ONLY,
     "staff:pipeline": STAFF_ONLY,
     "staff:challenge_state": POST_ONLY,
+    "staff:outbox": STAFF_ONLY,
+    "staff:outbox_release": POST_ONLY,
+    "staff:outbox_message": STAFF_ONLY,
+    "staff:outbox_retry": POST_ONLY,
+    "staff:student_messages": STAFF_ONLY,
+    "staff:email_templates": STAFF_ONLY,
+    "staff:email_template": STAFF_ONLY,
     "insights_home": {
         **dict.fromkeys(ROLES, DENIED),
         "anonymous": LOGIN,
@@ -101,6 +108,12 @@ EXPECTED = {
     "insights:research_consent": STUDENT_ONLY,
     "insights:withdraw_research_consent": POST_ONLY,
 }
+
+
+def outbound_message_for(interest):
+    from microintern.applications.notifications import queue_interest_email
+
+    return queue_interest_email(interest, "place_offered", hold=True)
 
 
 def our_url_names():
@@ -150,6 +163,10 @@ def world(make_user):
         "staff:micro_internship_state": {"pk": mi.pk},
         "staff:decide_place": {"pk": interest.pk},
         "staff:challenge_state": {"pk": challenge.pk},
+        "staff:outbox_message": {"pk": outbound_message_for(interest).pk},
+        "staff:outbox_retry": {"pk": 1},
+        "staff:student_messages": {"pk": interest.student.pk},
+        "staff:email_template": {"role": "place_offered"},
         "insights:export": {"key": "funnel", "extension": "csv"},
         "insights:population_report": {"pk": population_import.pk},
         "insights:population_confirm": {"pk": population_import.pk},

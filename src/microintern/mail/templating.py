@@ -76,7 +76,10 @@ def check_source(role: EmailRole, subject: str, body: str) -> list[str]:
         try:
             nodelist = engine().from_string(source).nodelist
         except TemplateSyntaxError as error:
-            problems.append(f"{part}: {error}")
+            reason = str(error)
+            if "is not a registered tag library" in reason:
+                reason = "the {% load %} tag cannot be used in email templates."
+            problems.append(f"{part}: {reason}")
             continue
         for problem in _walk(nodelist, allowed):
             problems.append(f"{part}: {problem}")

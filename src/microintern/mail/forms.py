@@ -1,0 +1,41 @@
+from django import forms
+
+from .enums import MessageState
+from .roles import EmailRole
+from .templating import check_source
+
+
+class OutboxFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        required=False, choices=[("", "Any state"), *MessageState.choices], label="State"
+    )
+    role = forms.ChoiceField(required=False, label="Template")
+    to = forms.CharField(required=False, label="Recipient contains", max_length=254)
+
+    def __init__(self, *args, roles: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [("", "Any template"), *((r, r) for r in roles)]
+
+
+class EmailTemplateForm(forms.Form):
+    """A role's subject and body; refused with the reason if it is broken."""
+
+    subject = forms.CharField(
+        max_length=300, error_messages={"required": "Write the subject line of the email."}
+    )
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 16}),
+        error_messages={"required": "Write the body of the email."},
+    )
+
+    def __init__(self, *args, role: EmailRole, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role = role
+
+    def clean(self):
+        data = super().clean()
+        if "subject" in data and "body" in data:
+            for problem in check_source(self.role, data["subject"], data["body"]):
+                field = "subject" if problem.startswith("Subject") else "body"
+                self.add_error(field, problem)
+        return data

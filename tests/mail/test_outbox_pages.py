@@ -1,0 +1,129 @@
+"""Staff pages of the outbox and the template editor, as staff use them."""
+
+import pytest
+from django.urls import reverse
+
+from microintern.applications.domain import transition_place
+from microintern.applications.enums import PlaceState
+from microintern.mail.enums import MessageState
+from microintern.mail.models import EmailTemplate, OutboundMessage
+from microintern.mail.outbox import queue_email
+from tests import smtp_sink as sink
+from tests.factories import ExpressionOfInterestFactory
+
+smtp_sink = sink.smtp_sink  # the fixture
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def staff_client(client, make_user):
+    client.force_login(make_user("staff"))
+    return client
+
+
+def test_a_refused_email_is_shown_failed_with_the_reason_and_can_be_retried(
+    staff_client, smtp_sink
+):
+    interest = ExpressionOfInterestFactory()
+    smtp_sink.refuse[interest.student.email] = (550, "5.1.1 Mailbox unavailable")
+    transition_place(interest, PlaceState.OFFERED)
+    message = OutboundMessage.objects.get(role="place_offered")
+    assert message.state == MessageState.FAILED
+
+    listing = staff_client.get(reverse("staff:outbox"), {"state": "failed"}).content.decode()
+    assert 'class="row-failed"' in listing and "Mailbox unavailable" in listing
+    page = staff_client.get(reverse("staff:outbox_message", args=[message.pk])).content.decode()
+    assert "This email was not sent" in page and "550" in page
+
+    del smtp_sink.refuse[interest.student.email]
+    response = staff_client.post(reverse("staff:outbox_retry", args=[message.pk]), follow=True)
+    assert "queued to be tried again" in response.content.decode()
+    message.refresh_from_db()
+    assert message.state == MessageState.SENT
+    assert len(smtp_sink.to(interest.student.email)) == 1
+
+
+def test_each_students_message_history_is_listed(staff_client, smtp_sink):
+    interest = ExpressionOfInterestFactory()
+    transition_place(interest, PlaceState.WAITLISTED)
+    transition_place(interest, PlaceState.OFFERED)
+    page = staff_client.get(
+        reverse("staff:student_messages", args=[interest.student.pk])
+    ).content.decode()
+    assert "On the waiting list" not in page  # subjects, not states, are listed
+    assert page.count("<tr") == 3  # header + two emails
+    assert "You&#x27;re on the waiting list" in page and "A place for you" in page
+
+
+def test_held_drafts_are_released_from_the_outbox_page(staff_client, smtp_sink):
+    interests = [ExpressionOfInterestFactory() for _ in range(2)]
+    drafts = [
+        queue_email(
+            "place_offered",
+            to=i.student.email,
+            context={"interest": i, "student": i.student, "mi": i.micro_internship},
+            hold=True,
+        )
+        for i in interests
+    ]
+    page = staff_client.get(reverse("staff:outbox"), {"state": "draft"}).content.decode()
+    assert "Send the ticked emails" in page
+    response = staff_client.post(
+        reverse("staff:outbox_release"), {"message": [drafts[0].pk]}, follow=True
+    )
+    assert "1 held email released." in response.content.decode()
+    assert [r.rcpt_tos for r in smtp_sink.received] == [[interests[0].student.email]]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("Hello {{ student.nickname }}", "{{ student.nickname }} is not a placeholder"),
+        ("Hello {{ student.imd_quintile }}", "{{ student.imd_quintile }} is not a placeholder"),
+        ("Hello {% if student.display_name %}", "Unclosed tag"),
+        ("Hello {{ student.display_name|nosuchfilter }}", "Invalid filter"),
+        ("{% load static %}Hello", "{% load %} tag cannot be used"),
+        ("{% include 'base.html' %}", "{% include %} tag cannot be used"),
+        ("   ", "Write the body of the email."),
+    ],
+)
+def test_a_broken_template_is_refused_on_save_with_the_reason(staff_client, body, reason):
+    url = reverse("staff:email_template", args=["place_offered"])
+    response = staff_client.post(url, {"subject": "An offer", "body": body, "action": "save"})
+    assert response.status_code == 200
+    assert reason in response.content.decode().replace("&#x27;", "'")
+    assert not EmailTemplate.objects.exists()
+
+
+def test_an_edited_template_is_previewed_saved_and_used_for_the_next_email(staff_client, smtp_sink):
+    url = reverse("staff:email_template", args=["place_offered"])
+    page = staff_client.get(url).content.decode()
+    assert "student.display_name" in page  # the list of placeholders
+    assert "Amira" in page  # the preview with made-up details
+    body = (
+        "Dear {{ student.display_name }}, a place on {{ mi.title }} is yours"
+        "{% if interest.outcome_reason %} because {{ interest.outcome_reason }}{% endif %}."
+    )
+    preview = staff_client.post(
+        url, {"subject": "Offer: {{ mi.reference }}", "body": body, "action": "preview"}
+    ).content.decode()
+    assert "Offer: MI-2026-007" in preview and "Dear Amira, a place on Reaching more" in preview
+    assert not EmailTemplate.objects.exists()  # previewing does not save
+    staff_client.post(url, {"subject": "Offer: {{ mi.reference }}", "body": body, "action": "save"})
+    interest = ExpressionOfInterestFactory()
+    transition_place(interest, PlaceState.OFFERED, reason="Priority group 1.")
+    [received] = smtp_sink.received
+    assert received.subject == f"Offer: {interest.micro_internship.reference}"
+    assert received.body.startswith(f"Dear {interest.student.display_name}, a place on")
+    assert "because Priority group 1." in received.body
+    staff_client.post(url, {"action": "reset"})
+    assert not EmailTemplate.objects.exists()
+
+
+def test_every_template_role_has_an_editor_page(staff_client):
+    page = staff_client.get(reverse("staff:email_templates")).content.decode()
+    for role in ("place_offered", "thank_you", "challenge_declined"):
+        assert reverse("staff:email_template", args=[role]) in page
+        assert staff_client.get(reverse("staff:email_template", args=[role])).status_code == 200
+    assert staff_client.get(reverse("staff:email_template", args=["nope"])).status_code == 404

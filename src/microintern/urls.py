@@ -64,6 +64,7 @@ urlpatterns = [
     path("staff/", include(staff_patterns)),
     path("insights/", insights_dashboard.dashboard, name="insights_home"),
     path("", include("microintern.insights.urls")),
+    path("", include("microintern.surveys.urls")),
     path("home/", core.home_for_role, name="home_for_role"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

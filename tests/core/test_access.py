@@ -6,6 +6,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from microintern.applications import links
 from microintern.hosts.models import HostContact
 from microintern.insights.models import PopulationImport
+from microintern.surveys.domain import invite as survey_invite
+from microintern.surveys.enums import InstrumentKind
 from tests.factories import ChallengeFactory, ExpressionOfInterestFactory, MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,6 +102,21 @@ EXPECTED = {
         "researcher": OK,
         "administrator": OK,
     },
+    "surveys:respond": EVERYONE,  # the emailed token is the key
+    "surveys:impact": {
+        **dict.fromkeys(ROLES, DENIED),
+        "anonymous": LOGIN,
+        "staff": OK,
+        "researcher": OK,
+        "administrator": OK,
+    },
+    "surveys:impact_pdf": {
+        **dict.fromkeys(ROLES, DENIED),
+        "anonymous": LOGIN,
+        "staff": OK,
+        "researcher": OK,
+        "administrator": OK,
+    },
     "insights:population_upload": STAFF_ONLY,
     "insights:population_report": STAFF_ONLY,
     "insights:population_confirm": POST_ONLY,
@@ -170,6 +187,9 @@ def world(make_user):
         "insights:export": {"key": "funnel", "extension": "csv"},
         "insights:population_report": {"pk": population_import.pk},
         "insights:population_confirm": {"pk": population_import.pk},
+        "surveys:respond": {
+            "token": survey_invite(InstrumentKind.STUDENT_PRE, student=interest.student).token
+        },
     }
     return people, kwargs
 

@@ -1,0 +1,188 @@
+"""Every change to surveys: new instrument versions, invitations, reminders, responses."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from microintern.core.domain import log_activity
+
+from .enums import InstrumentKind
+from .models import Answer, Instrument, InstrumentVersion, Invitation, Item, Response
+
+
+class SurveyClosed(Exception):
+    """The invitation has already been answered."""
+
+
+@transaction.atomic
+def new_version(instrument: Instrument, items: list[dict], *, note: str = "", actor=None):
+    """Editing an instrument: a new version with these items; older answers keep theirs.
+
+    ``items`` are dicts of Item fields (code, text, response_type, scale, …). Item codes
+    that stay the same across versions are what lets analyses pair answers over time.
+    """
+    latest = instrument.versions.select_for_update().order_by("-number").first()
+    version = InstrumentVersion.objects.create(
+        instrument=instrument, number=(latest.number + 1) if latest else 1, note=note
+    )
+    Item.objects.bulk_create(
+        Item(version=version, position=position, **item)
+        for position, item in enumerate(items, start=1)
+    )
+    log_activity(instrument, "survey.new_version", actor=actor, number=version.number)
+    return version
+
+
+def survey_url(invitation: Invitation) -> str:
+    base = settings.MICROINTERN.get("BASE_URL", "")
+    return base + reverse("surveys:respond", kwargs={"token": invitation.token})
+
+
+def invite(
+    kind: InstrumentKind, *, student=None, host_contact=None, micro_internship=None, actor=None
+) -> Invitation:
+    """Invite one person to the current version of the instrument of ``kind`` and email them.
+
+    Idempotent: a second call for the same person, instrument version and micro-internship
+    returns the first invitation and sends nothing more (the outbox dedupes by key).
+    Side effects: one Invitation; one email through the outbox (role "survey_invitation").
+    """
+    from microintern.mail.outbox import queue_email
+
+    version = Instrument.objects.get(kind=kind, slug__in=_SLUGS[kind]).current_version
+    person = student or host_contact
+    lookup = {"version": version, "micro_internship": micro_internship}
+    lookup["student" if student else "host_contact"] = person
+    with transaction.atomic():
+        invitation = Invitation.objects.filter(**lookup).first()
+        if invitation is None:
+            try:
+                with transaction.atomic():
+                    invitation = Invitation.objects.create(
+                        **lookup, token=secrets.token_urlsafe(24)
+                    )
+            except IntegrityError:
+                invitation = Invitation.objects.get(**lookup)
+            log_activity(invitation, "survey.invited", actor=actor)
+        queue_email(
+            "survey_invitation",
+            to=person.email,
+            context={
+                "name": getattr(person, "display_name", None) or person.name,
+                "survey_title": version.instrument.title,
+                "survey_url": survey_url(invitation),
+                "mi": micro_internship,
+            },
+            person=person,
+            about=invitation,
+            dedupe_key=f"survey-invitation-{invitation.pk}",
+        )
+    return invitation
+
+
+_SLUGS = {
+    InstrumentKind.STUDENT_PRE: ["student-pre"],
+    InstrumentKind.STUDENT_POST: ["student-post"],
+    InstrumentKind.FOLLOW_UP: ["student-follow-up"],
+    InstrumentKind.HOST: ["host"],
+}
+
+
+@transaction.atomic
+def record_response(invitation: Invitation, answers: dict[str, object]) -> Response:
+    """Store one completed questionnaire for ``invitation``.
+
+    ``answers`` maps item codes of the invitation's version to a number or text (missing or
+    empty: not answered). Marks the invitation answered. For an anonymous instrument the
+    response is not linked to the invitation, so who answered stays apart from what.
+    Raises :class:`SurveyClosed` if the invitation was already answered.
+    """
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.responded_at:
+        raise SurveyClosed
+    now = timezone.now()
+    anonymous = invitation.version.instrument.anonymous
+    response = Response.objects.create(
+        version=invitation.version,
+        invitation=None if anonymous else invitation,
+        micro_internship=invitation.micro_internship,
+        submitted_at=now.replace(minute=0, second=0, microsecond=0) if anonymous else now,
+    )
+    items = {item.code: item for item in invitation.version.items.all()}
+    Answer.objects.bulk_create(
+        Answer(
+            response=response,
+            item=items[code],
+            number=value if isinstance(value, int) else None,
+            text=value if isinstance(value, str) else "",
+        )
+        for code, value in answers.items()
+        if code in items and value not in (None, "")
+    )
+    invitation.responded_at = now
+    invitation.save(update_fields=["responded_at"])
+    return response
+
+
+def invite_due(now=None) -> int:
+    """Send every survey invitation that is due (idempotent; run periodically).
+
+    * pre-survey: accepted places on micro-internships that have not started;
+    * end-of-day survey: attended places on days that ended in the last 14 days;
+    * follow-up: 8–12 weeks after the day, to those who attended *and* to applicants who
+      were not selected (the lottery comparison group);
+    * host survey: the contact of each challenge whose day ended in the last 14 days.
+    Returns how many invitations were considered (already-sent ones send nothing again).
+    """
+    from datetime import timedelta
+
+    from microintern.applications.enums import PlaceState
+    from microintern.applications.models import ExpressionOfInterest
+    from microintern.programme.models import MicroInternship
+
+    now = now or timezone.now()
+    places = ExpressionOfInterest.objects.select_related("student", "micro_internship__challenge")
+    due = [
+        (
+            InstrumentKind.STUDENT_PRE,
+            places.filter(state=PlaceState.ACCEPTED, micro_internship__starts_at__gt=now),
+        ),
+        (
+            InstrumentKind.STUDENT_POST,
+            places.filter(
+                state=PlaceState.ATTENDED,
+                micro_internship__ends_at__lte=now,
+                micro_internship__ends_at__gt=now - timedelta(days=14),
+            ),
+        ),
+        (
+            InstrumentKind.FOLLOW_UP,
+            places.filter(
+                state__in=[PlaceState.ATTENDED, PlaceState.NOT_SELECTED],
+                micro_internship__ends_at__lte=now - timedelta(weeks=8),
+                micro_internship__ends_at__gt=now - timedelta(weeks=12),
+            ),
+        ),
+    ]
+    count = 0
+    for kind, interests in due:
+        for interest in interests:
+            invite(kind, student=interest.student, micro_internship=interest.micro_internship)
+            count += 1
+    for mi in (
+        MicroInternship.objects.select_related("challenge__contact")
+        .filter(
+            ends_at__lte=now,
+            ends_at__gt=now - timedelta(days=14),
+            interests__state=PlaceState.ATTENDED,
+        )
+        .distinct()
+    ):
+        invite(InstrumentKind.HOST, host_contact=mi.challenge.contact, micro_internship=mi)
+        count += 1
+    return count

@@ -1,0 +1,131 @@
+"""The annual impact report (PDF, fpdf2): headline figures, a chart, change per scale, host
+outcomes and consented quotes. Every figure comes from the same disclosure-controlled
+tables as the dashboard; quotes only from students with active research consent that
+includes quotes, and hosts who said yes to being quoted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+from fpdf import FPDF
+
+from microintern.insights import queries
+from microintern.insights.academic_year import AcademicYear
+from microintern.insights.disclosure import OutputMode
+from microintern.insights.report import DisplayTable, funnel_table
+
+from .enums import InstrumentKind
+from .models import Answer
+
+UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+UNICODE_BOLD = UNICODE_FONT.with_name("DejaVuSans-Bold.ttf")
+MAX_QUOTES = 6
+
+
+def consented_quotes() -> list[str]:
+    """Open answers from students with active consent to quotes, and hosts who agreed."""
+    student = Answer.objects.filter(
+        response__version__instrument__kind=InstrumentKind.STUDENT_POST,
+        item__response_type="text",
+        response__invitation__student__research_consents__withdrawn_at__isnull=True,
+        response__invitation__student__research_consents__quotes=True,
+    ).exclude(text="")
+    host = Answer.objects.filter(
+        item__code="host_comments",
+        response__answers__item__code="host_quote_ok",
+        response__answers__number=1,
+    ).exclude(text="")
+    quotes = [f"“{t}” – a student" for t in student.values_list("text", flat=True)[:MAX_QUOTES]]
+    quotes += [f"“{t}” – a host" for t in host.values_list("text", flat=True)[:MAX_QUOTES]]
+    return quotes[: MAX_QUOTES * 2]
+
+
+def _latest_year() -> AcademicYear:
+    years = queries.filter_choices()["years"]
+    return AcademicYear.parse(years[0]) if years else AcademicYear.containing(timezone.now())
+
+
+def annual_report(mode: OutputMode = OutputMode.ROUNDED) -> bytes:
+    from .views.staff import impact_tables
+
+    year = _latest_year()
+    funnel = funnel_table(
+        queries.funnel(queries.Filters(year), "imd"), queries.CHARACTERISTICS["imd"], mode
+    )
+    pdf = FPDF(format="A4")
+    pdf.set_title(f"Micro-internships: impact report {year}")
+    pdf.set_author(settings.MICROINTERN["SITE_NAME"])
+    pdf.set_lang("en-GB")
+    family = "Helvetica"
+    if UNICODE_FONT.exists() and UNICODE_BOLD.exists():
+        pdf.add_font("DejaVu", fname=str(UNICODE_FONT))
+        pdf.add_font("DejaVu", style="B", fname=str(UNICODE_BOLD))
+        family = "DejaVu"
+
+    def text(value: str, size: int = 10, gap: float = 2) -> None:
+        pdf.set_font(family, size=size)
+        if family == "Helvetica":
+            value = value.encode("latin-1", "replace").decode("latin-1")
+        pdf.multi_cell(0, size * 0.5, value)
+        pdf.ln(gap)
+
+    pdf.add_page()
+    text(f"Micro-internships: impact report {year}", 20, 4)
+    text(mode.label + ("  RESTRICTED – NOT FOR PUBLICATION" if mode.restricted else ""), 9, 4)
+    totals = funnel.rows[-1]
+    text("Headline figures", 14, 2)
+    for label, value in zip(funnel.header[1:7], totals[1:7], strict=True):
+        text(f"{label}: {value}", 11, 0)
+    text(f"Reach (attended ÷ eligible): {totals[7]} (95% CI {totals[8]})", 11, 4)
+    _bar_chart(pdf, family, funnel)
+    for table in impact_tables(mode):
+        _table(pdf, family, table, text)
+    quotes = consented_quotes()
+    if quotes:
+        text("In their own words", 14, 2)
+        for quote in quotes:
+            text(quote, 10, 2)
+    return bytes(pdf.output())
+
+
+def _bar_chart(pdf: FPDF, family: str, table: DisplayTable) -> None:
+    bars = table.chart["bars"]
+    pdf.set_font(family, size=12)
+    pdf.cell(0, 8, table.chart["title"], new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, size=9)
+    top = pdf.get_y() + 2
+    scale = max([0.05, *(h for _, v, _, h in bars if v is not None)])
+    for i, (label, value, low, high) in enumerate(bars):
+        y = top + i * 8
+        pdf.set_xy(pdf.l_margin, y)
+        pdf.cell(35, 6, label[:20])
+        if value is None:
+            pdf.cell(20, 6, "..")
+            continue
+        pdf.set_fill_color(29, 94, 140)
+        pdf.rect(pdf.l_margin + 36, y + 1, 110 * value / scale, 4, style="F")
+        pdf.set_draw_color(179, 89, 0)
+        pdf.line(
+            pdf.l_margin + 36 + 110 * low / scale,
+            y + 3,
+            pdf.l_margin + 36 + 110 * high / scale,
+            y + 3,
+        )
+        pdf.set_xy(pdf.l_margin + 150, y)
+        pdf.cell(20, 6, f"{100 * value:.1f}%")
+    pdf.set_y(top + len(bars) * 8 + 4)
+
+
+def _table(pdf: FPDF, family: str, table: DisplayTable, text) -> None:
+    text(table.title, 13, 1)
+    pdf.set_font(family, size=8)
+    with pdf.table(text_align="LEFT", first_row_as_headings=True) as grid:
+        for row in [table.header, *table.rows]:
+            cells = grid.row()
+            for value in row:
+                cells.cell(str(value))
+    pdf.ln(2)
+    if table.note:
+        text(table.note, 8, 4)

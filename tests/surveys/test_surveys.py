@@ -1,0 +1,226 @@
+"""Survey instruments, invitations through the outbox, answering on a phone, and impact."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from scipy.stats import PermutationMethod, rankdata, wilcoxon
+
+from microintern.applications.enums import PlaceState
+from microintern.insights import domain as insights_domain
+from microintern.mail.models import OutboundMessage
+from microintern.surveys import domain, impact
+from microintern.surveys.enums import InstrumentKind
+from microintern.surveys.models import Answer, Instrument, Invitation, Response
+from microintern.surveys.report_pdf import annual_report, consented_quotes
+from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory, StudentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def version(slug):
+    return Instrument.objects.get(slug=slug).current_version
+
+
+def test_seeded_instruments_have_the_items_the_issue_asks_for():
+    pre = version("student-pre").items.all()
+    assert sum(1 for i in pre if i.scale.startswith("caas_")) == 12
+    assert sum(1 for i in pre if i.scale == "self_efficacy") == 8
+    post = list(version("student-post").items.all())
+    assert sum(1 for i in post if i.timing == "before") == 8
+    assert sum(1 for i in post if i.response_type == "text") == 3
+    host = {i.code: i for i in version("host").items.all()}
+    assert (host["host_value"].maximum, host["host_again"].minimum, host["host_again"].maximum) == (
+        5,
+        0,
+        10,
+    )
+    assert {"applied", "secured"} <= {i.code for i in version("student-follow-up").items.all()}
+
+
+def test_editing_creates_a_new_version_and_old_answers_keep_theirs():
+    student = StudentFactory()
+    first = domain.invite(InstrumentKind.STUDENT_PRE, student=student)
+    domain.record_response(first, {"caas_concern_1": 3})
+    instrument = Instrument.objects.get(slug="student-pre")
+    new = domain.new_version(
+        instrument,
+        [
+            {
+                "code": "caas_concern_1",
+                "text": "Reworded",
+                "response_type": "scale",
+                "scale": "caas_concern",
+                "minimum": 1,
+                "maximum": 5,
+            }
+        ],
+        note="reworded",
+    )
+    assert new.number == 2 and instrument.current_version == new
+    answer = Answer.objects.get()
+    assert answer.item.version.number == 1 and answer.item.text != "Reworded"
+
+
+def test_invitation_goes_through_the_outbox_once():
+    interest = ExpressionOfInterestFactory(state=PlaceState.ACCEPTED)
+    for _ in range(2):
+        invitation = domain.invite(
+            InstrumentKind.STUDENT_PRE,
+            student=interest.student,
+            micro_internship=interest.micro_internship,
+        )
+    message = OutboundMessage.objects.get(role="survey_invitation")
+    assert message.to == interest.student.email
+    assert f"/surveys/{invitation.token}/" in message.body
+    assert Invitation.objects.count() == 1
+
+
+def test_due_invitations_pick_the_right_people():
+    now = timezone.now()
+    future = MicroInternshipFactory(starts_at=now + timedelta(days=5))
+    yesterday = MicroInternshipFactory(starts_at=now - timedelta(days=1, hours=8))
+    ten_weeks = MicroInternshipFactory(starts_at=now - timedelta(weeks=10))
+    accepted = ExpressionOfInterestFactory(micro_internship=future, state=PlaceState.ACCEPTED)
+    attended = ExpressionOfInterestFactory(micro_internship=yesterday, state=PlaceState.ATTENDED)
+    earlier = ExpressionOfInterestFactory(micro_internship=ten_weeks, state=PlaceState.ATTENDED)
+    not_selected = ExpressionOfInterestFactory(
+        micro_internship=ten_weeks, state=PlaceState.NOT_SELECTED
+    )
+    ExpressionOfInterestFactory(micro_internship=future, state=PlaceState.RECEIVED)
+    domain.invite_due(now)
+    domain.invite_due(now)
+    sent = {
+        (i.version.instrument.kind, i.student_id or i.host_contact_id)
+        for i in Invitation.objects.select_related("version__instrument")
+    }
+    assert sent == {
+        ("student_pre", accepted.student_id),
+        ("student_post", attended.student_id),
+        ("follow_up", earlier.student_id),
+        ("follow_up", not_selected.student_id),
+        ("host", yesterday.challenge.contact_id),
+    }
+    assert OutboundMessage.objects.filter(role="survey_invitation").count() == 5
+
+
+def test_answering_on_the_survey_page(client):
+    invitation = domain.invite(InstrumentKind.STUDENT_POST, student=StudentFactory())
+    url = f"/surveys/{invitation.token}/"
+    page = client.get(url, HTTP_USER_AGENT="Mobile").content.decode()
+    assert "1 – Not strong" in page and 'type="radio"' in page
+    response = client.post(
+        url, {"caas_concern_1": "4", "open_learned": "How to pitch to a client"}, follow=True
+    )
+    assert "We have your answers" in response.content.decode()
+    answers = {a.item.code: (a.number, a.text) for a in Answer.objects.select_related("item")}
+    assert answers == {
+        "caas_concern_1": (4, ""),
+        "open_learned": (None, "How to pitch to a client"),
+    }
+    assert client.post(url, {"caas_concern_1": "1"}).status_code == 200
+    assert Answer.objects.count() == 2
+
+
+def test_anonymous_instrument_keeps_who_apart_from_what():
+    instrument = Instrument.objects.get(slug="host")
+    instrument.anonymous = True
+    instrument.save()
+    mi = MicroInternshipFactory()
+    invitation = domain.invite(
+        InstrumentKind.HOST, host_contact=mi.challenge.contact, micro_internship=mi
+    )
+    response = domain.record_response(invitation, {"host_value": 5})
+    invitation.refresh_from_db()
+    assert invitation.responded_at is not None
+    assert response.invitation is None
+    assert Response.objects.filter(invitation__host_contact=mi.challenge.contact).count() == 0
+
+
+def _answer_all(invitation, scores):
+    items = invitation.version.items.filter(scale="self_efficacy", timing="now")
+    domain.record_response(invitation, {item.code: int(scores) for item in items})
+
+
+@pytest.fixture
+def paired_answers():
+    """10 students: the 8 self-efficacy items all answered with one value, pre and post;
+    integer item values, so each student's scale score is that value."""
+    mi = MicroInternshipFactory()
+    pre_values = [2, 2, 3, 3, 2, 3, 2, 3, 2, 4]
+    post_values = [3, 4, 3, 4, 2, 4, 4, 5, 2, 3]
+    for pre, post in zip(pre_values, post_values, strict=True):
+        student = StudentFactory()
+        _answer_all(
+            domain.invite(InstrumentKind.STUDENT_PRE, student=student, micro_internship=mi), pre
+        )
+        _answer_all(
+            domain.invite(InstrumentKind.STUDENT_POST, student=student, micro_internship=mi), post
+        )
+    return pre_values, post_values
+
+
+def test_change_per_scale_matches_scipy(paired_answers):
+    pre, post = paired_answers
+    found = {(c.scale, c.comparison): c.result for c in impact.changes()}
+    result = found[("self_efficacy", "Before → after")]
+    differences = [b - a for a, b in zip(pre, post, strict=True)]
+    nonzero = [d for d in differences if d]
+    assert result.n == 10 and result.n_nonzero == len(nonzero)
+    assert result.median_change == sorted(differences)[4] / 2 + sorted(differences)[5] / 2
+    assert result.has_ties
+    # With ties the module enumerates every sign flip; SciPy's permutation method with as
+    # many resamples as arrangements is the same exact test.
+    exact = wilcoxon(nonzero, method=PermutationMethod(n_resamples=2 ** len(nonzero)))
+    assert result.p_value == pytest.approx(exact.pvalue, abs=1e-9)
+    positive = sum(
+        r for r, d in zip(rankdata([abs(d) for d in nonzero]), nonzero, strict=True) if d > 0
+    )
+    total = len(nonzero) * (len(nonzero) + 1) / 2
+    assert result.rank_biserial == pytest.approx((2 * positive - total) / total)
+    table = impact.change_table(list(impact.changes()), impact.OutputMode.ROUNDED)
+    row = next(r for r in table.rows if r[0].startswith("Confidence") and r[1] == "Before → after")
+    assert row[2] == "10" and row[3] == f"{result.median_change:+.2f}"
+
+
+def test_small_groups_are_suppressed_in_the_impact_table():
+    mi = MicroInternshipFactory()
+    for pre, post in ((2, 3), (3, 4), (2, 4)):
+        student = StudentFactory()
+        _answer_all(
+            domain.invite(InstrumentKind.STUDENT_PRE, student=student, micro_internship=mi), pre
+        )
+        _answer_all(
+            domain.invite(InstrumentKind.STUDENT_POST, student=student, micro_internship=mi), post
+        )
+    table = impact.change_table(impact.changes(), impact.OutputMode.ROUNDED)
+    row = next(r for r in table.rows if r[0].startswith("Confidence"))
+    assert row[2:6] == ["5", "..", "..", ".."]
+
+
+def test_quotes_only_from_people_who_agreed():
+    agreed, declined, withdrew = StudentFactory(), StudentFactory(), StudentFactory()
+    insights_domain.give_research_consent(agreed, quotes=True)
+    insights_domain.give_research_consent(declined, quotes=False)
+    insights_domain.give_research_consent(withdrew, quotes=True)
+    insights_domain.withdraw_research_consent(withdrew)
+    for student, words in ((agreed, "Loved it"), (declined, "No quote"), (withdrew, "Gone")):
+        domain.record_response(
+            domain.invite(InstrumentKind.STUDENT_POST, student=student), {"open_learned": words}
+        )
+    mi = MicroInternshipFactory()
+    domain.record_response(
+        domain.invite(InstrumentKind.HOST, host_contact=mi.challenge.contact, micro_internship=mi),
+        {"host_comments": "Great team", "host_quote_ok": 1},
+    )
+    assert consented_quotes() == ["“Loved it” – a student", "“Great team” – a host"]
+    assert annual_report().startswith(b"%PDF")
+
+
+def test_impact_pages_for_staff_and_researchers(client, make_user, paired_answers):
+    client.force_login(make_user("researcher"))
+    page = client.get("/insights/impact/").content.decode()
+    assert "Change per scale" in page and "TASO type 2" in page and "lottery" in page.lower()
+    response = client.get("/insights/impact/report.pdf")
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")

@@ -1,0 +1,177 @@
+"""The whole student journey in Debian's Chromium against a running server, with every
+email caught by a real SMTP server (aiosmtpd) and its links followed:
+
+browse → say you're interested → acknowledgement email → confirm → offer (by hand) → accept
+→ .ics → reminder → sign in with a code → attended → feedback → certificate.
+Every page is checked with axe (normal and error states) and at 320 px wide.
+"""
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from microintern.applications.domain import transition_place
+from microintern.applications.enums import PlaceState
+from microintern.applications.models import DayFeedback, ExpressionOfInterest
+from microintern.applications.reminders import send_due_reminders
+from tests import smtp_sink as sink
+from tests.browser.student_pages import check_page, last_to, link_in, open_micro_internship
+
+smtp_sink = sink.smtp_sink  # the fixture
+pytestmark = pytest.mark.django_db(transaction=True)
+
+EMAIL = "amara.okafor@example.ac.uk"
+STATEMENT = (
+    "I care for my younger brother after lectures, so a year-long placement is out of reach. "
+    "One day in a real café would show me how a small business decides where to grow."
+)
+SCREENSHOTS = os.environ.get("MICROINTERN_SCREENSHOTS")  # a folder: save pages for the docs
+
+
+def shot(page, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{SCREENSHOTS}/student-{name}.png", full_page=True)
+
+
+@pytest.fixture
+def site(live_server, settings, smtp_sink):
+    settings.MICROINTERN = {**settings.MICROINTERN, "BASE_URL": live_server.url}
+    return live_server.url
+
+
+def test_the_whole_student_journey(site, page, axe, smtp_sink):
+    mi = open_micro_internship()
+
+    # Browse, filter by subject area (a plain GET form), open the micro-internship.
+    page.goto(site + "/")
+    check_page(page, axe)
+    shot(page, "1-list")
+    page.get_by_label("Subject area").select_option("Marketing")
+    page.get_by_role("button", name="Show").click()
+    assert "subject=Marketing" in page.url
+    assert page.get_by_text("1 micro-internship found.").is_visible()
+    check_page(page, axe)
+    page.get_by_role("link", name=mi.title).click()
+    assert page.get_by_role("heading", level=1).inner_text() == mi.title
+    assert page.get_by_text("Step-free entrance").is_visible()
+    check_page(page, axe)
+    shot(page, "2-detail")
+    page.get_by_role("link", name="Say you're interested").click()
+
+    # The form, then its error state: summary at the top, message by each field, text kept.
+    check_page(page, axe)
+    page.get_by_label("Your full name").fill("Amara Okafor")
+    page.get_by_label("Your university email address").fill("amara@gmail.com")
+    page.get_by_label("Your student number").fill("s2024123")
+    page.get_by_label("Why are you interested?").fill(" ".join(["more"] * 151))
+    assert page.locator("#statement-count").inner_text().startswith("You have 151 words.")
+    page.get_by_role("button", name="Send").click()
+    summary = page.get_by_role("alert")
+    assert "There is a problem" in summary.inner_text()
+    assert "Please use your university email address" in summary.inner_text()
+    assert "Your answer has 151 words" in summary.inner_text()
+    assert page.get_by_label("Your full name").input_value() == "Amara Okafor"
+    assert page.get_by_label("Why are you interested?").input_value().count("more") == 151
+    assert page.title().startswith("Error:")
+    check_page(page, axe)
+    shot(page, "3-form-errors")
+    page.get_by_label("Your university email address").fill(EMAIL)
+    page.get_by_label("Why are you interested?").fill(STATEMENT)
+    page.get_by_label("Anything we should arrange").fill("Breaks to take medication at 1pm.")
+    page.get_by_label("I can come on the day").check()
+    shot(page, "3-form")
+    page.get_by_role("button", name="Send").click()
+
+    # Check your email: the acknowledgement has the reference, what happens next, by when.
+    assert page.get_by_role("heading", level=1).inner_text() == "Check your email"
+    check_page(page, axe)
+    shot(page, "4-check-your-email")
+    ack = last_to(smtp_sink, EMAIL)
+    assert mi.reference in ack.subject
+    assert "What happens next" in ack.body and "interest closes on" in ack.body
+    interest = ExpressionOfInterest.objects.get(student__email=EMAIL)
+    assert interest.verified_at is None
+
+    # The confirm link: the page asks, the button makes it count.
+    page.goto(link_in(ack, "/my/confirm/"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Is this you?"
+    check_page(page, axe)
+    page.get_by_role("button", name=re.compile("Yes, this was me")).click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Your interest counts"
+    check_page(page, axe)
+    interest.refresh_from_db()
+    assert interest.verified_at is not None
+
+    # Staff offer the place by hand; the offer email's link needs no password.
+    transition_place(interest, PlaceState.OFFERED, reason="You have not had a placement before.")
+    offer = last_to(smtp_sink, EMAIL, 2)
+    assert "A place for you" in offer.subject
+    page.goto(link_in(offer, "/my/offer/"))
+    assert page.get_by_text("You have not had a placement before.").is_visible()
+    check_page(page, axe)
+    shot(page, "5-offer")
+    page.get_by_role("button", name="Accept my place").click()
+    assert page.get_by_text("You have accepted your place").is_visible()
+    check_page(page, axe)
+    shot(page, "6-accepted")
+
+    # The confirmation carries the calendar invite; the page offers it as a download too.
+    confirmed = last_to(smtp_sink, EMAIL, 3)
+    attachments = [part.get_filename() for part in confirmed.message.iter_attachments()]
+    assert attachments == [f"{mi.reference}.ics"]
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("Add it to your calendar")).click()
+    ics = Path(download_info.value.path()).read_bytes()
+    assert b"BEGIN:VEVENT" in ics and mi.reference.encode() in ics
+    osm = page.get_by_role("link", name=re.compile("Find it on OpenStreetMap"))
+    assert osm.get_attribute("href").startswith(
+        "https://www.openstreetmap.org/search?query=Bean+There"
+    )
+
+    # Two days before: the reminder (the periodic job is idempotent).
+    assert send_due_reminders(mi.starts_at - timedelta(days=2)) == 1
+    assert send_due_reminders(mi.starts_at - timedelta(days=2)) == 0
+    reminder = last_to(smtp_sink, EMAIL, 4)
+    assert reminder.subject.strip().startswith("Reminder:") and "Bus 7" in reminder.body
+
+    # Sign in with an emailed code and see "My micro-internships".
+    page.goto(site + "/accounts/login/code/")
+    page.get_by_label(re.compile("Email", re.I)).fill(EMAIL)
+    page.get_by_role("button", name=re.compile("code", re.I)).click()
+    code_email = last_to(smtp_sink, EMAIL, 5)
+    code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})\r?$", code_email.body, re.M).group(1)
+    page.get_by_label(re.compile("code", re.I)).fill(code)
+    page.get_by_role("button", name=re.compile("sign in|confirm", re.I)).click()
+    assert page.get_by_role("heading", level=1).inner_text() == "My micro-internships"
+    assert page.get_by_text("Place accepted").is_visible()
+    assert page.get_by_role("heading", name="Joining instructions").is_visible()
+    check_page(page, axe)
+    shot(page, "7-my-micro-internships")
+
+    # After the day: thank-you email → feedback (with its error state) → certificate.
+    transition_place(interest, PlaceState.ATTENDED)
+    thanks = last_to(smtp_sink, EMAIL, 6)
+    page.goto(link_in(thanks, "/my/feedback/"))
+    check_page(page, axe)
+    page.get_by_label("Anything you would like to tell us?").fill("The owner really listened.")
+    page.get_by_role("button", name="Send feedback").click()
+    assert "Please choose how useful the day was." in page.get_by_role("alert").inner_text()
+    assert (
+        page.get_by_label("Anything you would like").input_value() == "The owner really listened."
+    )
+    check_page(page, axe)
+    page.get_by_label("4 – Useful").check()
+    shot(page, "8-feedback")
+    page.get_by_role("button", name="Send feedback").click()
+    assert page.get_by_text("Thank you for your feedback.").is_visible()
+    assert DayFeedback.objects.get(interest=interest).rating == 4
+    response = page.request.get(link_in(thanks, "/my/certificate/"))
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.body().startswith(b"%PDF")
+    page.goto(site + "/my/")
+    assert page.get_by_role("link", name=re.compile("certificate of participation")).is_visible()
+    check_page(page, axe)

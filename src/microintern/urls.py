@@ -4,6 +4,9 @@ from django.urls import include, path
 from microintern.applications.views import staff as application_staff
 from microintern.applications.views import student
 from microintern.core import views as core
+from microintern.hosts.urls import feed_urls as host_feed_urls
+from microintern.hosts.urls import host_urls
+from microintern.hosts.urls import staff_urls as operations_staff_urls
 from microintern.hosts.views import host
 from microintern.hosts.views import staff as host_staff
 from microintern.insights.views import dashboard as insights_dashboard
@@ -37,6 +40,7 @@ host_patterns = (
     [
         path("", host.home, name="home"),
         path("challenges/<int:pk>/", host_staff.challenge_detail, name="challenge"),
+        *host_urls,
     ],
     "hosts",
 )
@@ -53,6 +57,7 @@ staff_patterns = (
         path("challenges/", host_staff.pipeline, name="pipeline"),
         path("challenges/<int:pk>/state/", host_staff.change_state, name="challenge_state"),
         *mail_staff_urls,
+        *operations_staff_urls,
     ],
     "staff",
 )
@@ -66,6 +71,7 @@ urlpatterns = [
     path("", include("microintern.insights.urls")),
     path("", include("microintern.surveys.urls")),
     path("home/", core.home_for_role, name="home_for_role"),
+    *host_feed_urls,
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -81,6 +81,21 @@ EXPECTED = {
     "staff:student_messages": STAFF_ONLY,
     "staff:email_templates": STAFF_ONLY,
     "staff:email_template": STAFF_ONLY,
+    "hosts:propose": EVERYONE,
+    "hosts:proposal_sent": EVERYONE,
+    "hosts:micro_internship": {**STAFF_ONLY, "host": OK, "other_host": DENIED},
+    "hosts:upload_briefing": POST_ONLY,
+    "hosts:calendar": {**STAFF_ONLY, "host": OK, "other_host": DENIED},
+    "hosts:feedback": {**STAFF_ONLY, "host": OK, "other_host": DENIED},
+    "hosts:briefing": {**STAFF_ONLY, "host": OK, "other_host": DENIED},
+    # Staff are sent back to the challenge: it is not accepted yet, so cannot be scheduled.
+    "staff:schedule": {**STAFF_ONLY, "staff": 302, "administrator": 302},
+    "staff:edit_micro_internship": STAFF_ONLY,
+    "staff:interest_window": POST_ONLY,
+    "staff:register": STAFF_ONLY,
+    "staff:calendar": STAFF_ONLY,
+    "staff:calendar_feed_token": POST_ONLY,
+    "calendar_feed": dict.fromkeys(ROLES, 404),  # the secret token is the only key
     "insights_home": {
         **dict.fromkeys(ROLES, DENIED),
         "anonymous": LOGIN,
@@ -131,6 +146,23 @@ def outbound_message_for(interest):
     from microintern.applications.notifications import queue_interest_email
 
     return queue_interest_email(interest, "place_offered", hold=True)
+
+
+def briefing_for(mi):
+    from django.core.files.base import ContentFile
+
+    from microintern.hosts.models import BriefingMaterial
+
+    briefing = BriefingMaterial(
+        micro_internship=mi,
+        token=f"access-test-{mi.pk}",
+        original_name="plan.txt",
+        content_type="text/plain",
+        size=5,
+    )
+    briefing.file.save(briefing.token, ContentFile(b"plan\n"), save=False)
+    briefing.save()
+    return briefing
 
 
 def our_url_names():
@@ -184,6 +216,16 @@ def world(make_user):
         "staff:outbox_retry": {"pk": 1},
         "staff:student_messages": {"pk": interest.student.pk},
         "staff:email_template": {"role": "place_offered"},
+        "hosts:micro_internship": {"pk": mi.pk},
+        "hosts:upload_briefing": {"pk": mi.pk},
+        "hosts:calendar": {"pk": mi.pk},
+        "hosts:feedback": {"pk": mi.pk},
+        "hosts:briefing": {"token": briefing_for(mi).token},
+        "staff:schedule": {"challenge_pk": challenge.pk},
+        "staff:edit_micro_internship": {"pk": mi.pk},
+        "staff:interest_window": {"pk": mi.pk},
+        "staff:register": {"pk": mi.pk},
+        "calendar_feed": {"token": "not-a-real-token"},
         "insights:export": {"key": "funnel", "extension": "csv"},
         "insights:population_report": {"pk": population_import.pk},
         "insights:population_confirm": {"pk": population_import.pk},

@@ -66,6 +66,15 @@ class Challenge(models.Model):
     materials = models.TextField(blank=True, help_text="Materials the host will share.")
     subject_area = models.CharField(max_length=100, blank=True)
     preferred_dates = models.TextField(blank=True)
+    earliest_date = models.DateField(
+        null=True, blank=True, help_text="The earliest day that would suit the host."
+    )
+    premises_address = models.TextField(blank=True)
+    step_free_access = models.BooleanField(null=True, blank=True)
+    quiet_room = models.BooleanField(null=True, blank=True)
+    nearest_transport = models.CharField(max_length=300, blank=True)
+    accessibility_notes = models.TextField(blank=True)
+    what_to_bring = models.TextField(blank=True)
     state = models.CharField(
         max_length=20, choices=ChallengeState.choices, default=ChallengeState.PROPOSED
     )
@@ -87,3 +96,30 @@ class Challenge(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+def briefing_path(instance, filename: str) -> str:
+    return f"briefings/{instance.micro_internship_id}/{instance.token}"
+
+
+class BriefingMaterial(models.Model):
+    """A file a host shares for the team; served only to that host's contacts and staff."""
+
+    micro_internship = models.ForeignKey(
+        "programme.MicroInternship", on_delete=models.CASCADE, related_name="briefings"
+    )
+    file = models.FileField(upload_to=briefing_path, max_length=300)
+    token = models.CharField(max_length=40, unique=True)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name

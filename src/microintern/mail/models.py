@@ -107,3 +107,17 @@ class EmailTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.role
+
+
+class CalendarFeed(models.Model):
+    """A staff member's private iCalendar feed: the secret token in the URL is the key.
+    Revoking deletes it; a new one gets a new token."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

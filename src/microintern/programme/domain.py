@@ -1,5 +1,7 @@
 """Scheduling micro-internships and moving them through their lifecycle."""
 
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -8,6 +10,7 @@ from microintern.core.errors import TransitionNotAllowed
 from microintern.hosts.domain import transition_challenge
 from microintern.hosts.enums import ChallengeState
 
+from . import notifications
 from .enums import MICRO_INTERNSHIP_TRANSITIONS, MicroInternshipState
 from .models import MicroInternship
 
@@ -26,7 +29,8 @@ def schedule_micro_internship(challenge, *, actor=None, **fields) -> MicroIntern
     """Create a draft micro-internship for an accepted challenge and mark it scheduled.
 
     Gives it the next public reference for its year (retrying if another request took it),
-    logs `micro_internship.scheduled`, and moves the challenge to "scheduled".
+    logs `micro_internship.scheduled`, moves the challenge to "scheduled" and emails the
+    host the date with a calendar invitation.
     """
     for _attempt in range(5):
         try:
@@ -37,6 +41,7 @@ def schedule_micro_internship(challenge, *, actor=None, **fields) -> MicroIntern
                 log_activity(mi, "micro_internship.scheduled", actor=actor)
                 if challenge.state == ChallengeState.ACCEPTED:
                     transition_challenge(challenge, ChallengeState.SCHEDULED, actor=actor)
+                notifications.micro_internship_scheduled(mi)
                 return mi
         except IntegrityError as error:
             if "reference" not in str(error).lower():
@@ -52,8 +57,8 @@ def transition_micro_internship(
     completed → evaluated, or to cancelled (which needs a reason).
 
     Refuses a move the lifecycle does not allow, naming both states; saves and logs
-    `micro_internship.<state>`. Telling affected people about a cancellation is the
-    mail seam's job (issue 4).
+    `micro_internship.<state>`. A cancellation emails every student still in the running
+    and the host, with the reason; completion invites the host's feedback.
     """
     locked = MicroInternship.objects.select_for_update().get(pk=mi.pk)
     from_state = MicroInternshipState(locked.state)
@@ -74,6 +79,7 @@ def transition_micro_internship(
         from_state=from_state,
         reason=reason,
     )
+    notifications.micro_internship_moved(locked, to_state)
     mi.refresh_from_db()
     return locked
 
@@ -98,3 +104,45 @@ def apply_interest_windows(now=None) -> str:
         transition_micro_internship(mi, MicroInternshipState.CLOSED)
         closed += 1
     return f"opened {opened}, closed {closed}" if opened or closed else ""
+
+
+def set_interest_window_now(mi: MicroInternship, *, open_it: bool, actor=None) -> MicroInternship:
+    """Open or close the interest window by hand, now.
+
+    Opening moves the opening time to now (if later) so students can say they are
+    interested at once; closing moves the closing time to now. Then the state moves through
+    `transition_micro_internship` (which refuses moves the lifecycle does not allow).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        locked = MicroInternship.objects.select_for_update().get(pk=mi.pk)
+        if open_it:
+            if locked.interest_closes_at <= now:
+                raise TransitionNotAllowed.because(
+                    "The closing time has passed: change the dates before opening again."
+                )
+            locked.interest_opens_at = min(locked.interest_opens_at, now)
+            to_state = MicroInternshipState.OPEN
+        else:
+            locked.interest_closes_at = max(now, locked.interest_opens_at + timedelta(seconds=1))
+            to_state = MicroInternshipState.CLOSED
+        locked.save(update_fields=["interest_opens_at", "interest_closes_at"])
+        return transition_micro_internship(locked, to_state, actor=actor)
+
+
+def update_micro_internship(mi: MicroInternship, form, *, actor=None) -> MicroInternship:
+    """Save staff changes to a micro-internship's details (capacity, facilitator, venue,
+    dates). Refuses a capacity below the places already offered or taken. Logs
+    `micro_internship.updated` with the changed fields."""
+    from microintern.applications.enums import PlaceState
+
+    with transaction.atomic():
+        MicroInternship.objects.select_for_update().get(pk=mi.pk)
+        taken = mi.interests.filter(state__in=PlaceState.holding_a_seat()).count()
+        if form.cleaned_data["capacity"] < taken:
+            raise TransitionNotAllowed.because(
+                f"{taken} places are already offered or taken; capacity cannot be lower."
+            )
+        saved = form.save()
+        log_activity(saved, "micro_internship.updated", actor=actor, fields=form.changed_data)
+        return saved

@@ -39,6 +39,12 @@ class MicroInternshipForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        from microintern.accounts.enums import Role
+        from microintern.accounts.models import User
+
+        self.fields["facilitator"].queryset = User.objects.filter(
+            role__in=[Role.STAFF, Role.ADMINISTRATOR], is_active=True
+        ).order_by("full_name")
         if self.instance.pk:
             start = timezone.localtime(self.instance.starts_at)
             self.initial.update(
@@ -50,6 +56,8 @@ class MicroInternshipForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         day, start, end = data.get("day"), data.get("start_time"), data.get("end_time")
+        if day and "day" in self.changed_data and day <= timezone.localdate():
+            self.add_error("day", "Please choose a day after today.")
         if day and start and end:
             if end <= start:
                 self.add_error("end_time", "The day must end after it starts.")

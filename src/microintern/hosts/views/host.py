@@ -1,9 +1,23 @@
-"""Host contacts' own pages: their organisation's challenges and micro-internships."""
+"""Host contacts' pages: offer a challenge (no account needed), their challenges and
+micro-internships, the confirmed team, the plan for the day, briefing files, feedback."""
 
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
-from microintern.core.permissions import permission_required
+from microintern.applications.enums import PlaceState
+from microintern.core.permissions import ensure_permission, permission_required
+from microintern.programme.calendar import calendar_for
+from microintern.programme.models import MicroInternship
+
+from ..domain import ProposalRefused, add_briefing, propose_challenge
+from ..forms import BriefingForm, ProposalForm
+from ..models import BriefingMaterial
+
+TEAM_STATES = [PlaceState.ACCEPTED, PlaceState.ATTENDED]
 
 
 @permission_required("microintern.use_host_pages")
@@ -13,3 +27,100 @@ def home(request):
         raise PermissionDenied
     challenges = contact.organisation.challenges.prefetch_related("micro_internships")
     return render(request, "hosts/host/home.html", {"contact": contact, "challenges": challenges})
+
+
+def propose(request):
+    """Offer a challenge. Nobody needs an account first: the contact gets one (emailed
+    sign-in codes) and an acknowledgement with the way back."""
+    form = ProposalForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            challenge = propose_challenge(form.cleaned_data)
+        except ProposalRefused as error:
+            form.add_error("email", str(error))
+        else:
+            request.session["proposed_challenge"] = challenge.title
+            return redirect("hosts:proposal_sent")
+    return render(request, "hosts/host/propose.html", {"form": form})
+
+
+def proposal_sent(request):
+    return render(
+        request,
+        "hosts/host/proposal_sent.html",
+        {"title": request.session.get("proposed_challenge", "")},
+    )
+
+
+def _micro_internship_for(request, pk: int) -> MicroInternship:
+    mi = get_object_or_404(
+        MicroInternship.objects.select_related("challenge__organisation", "facilitator"), pk=pk
+    )
+    ensure_permission(request.user, "hosts.view_micro_internship", mi)
+    return mi
+
+
+def micro_internship(request, pk: int):
+    """The plan for the day, the confirmed team (preferred first names and programmes only)
+    and the briefing files."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return _host_page(request, _micro_internship_for(request, pk), BriefingForm())
+
+
+@require_POST
+def upload_briefing(request, pk: int):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    mi = _micro_internship_for(request, pk)
+    form = BriefingForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _host_page(request, mi, form, status=400)
+    item = add_briefing(mi, form.cleaned_data["file"], actor=request.user)
+    messages.success(request, f"“{item.original_name}” is shared with the team.")
+    return redirect("hosts:micro_internship", pk=pk)
+
+
+def _host_page(request, mi, form, status=200):
+    team = [
+        {"name": i.student.display_name, "programme": i.student.programme}
+        for i in mi.interests.filter(state__in=TEAM_STATES).select_related("student")
+    ]
+    context = {"mi": mi, "team": team, "briefings": mi.briefings.all(), "form": form}
+    return render(request, "hosts/host/micro_internship.html", context, status=status)
+
+
+def briefing(request, token: str):
+    """Download a briefing file: only for that host's contacts and staff, always as an
+    attachment (never shown inline), with the type we checked on upload."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    item = get_object_or_404(
+        BriefingMaterial.objects.select_related("micro_internship__challenge"), token=token
+    )
+    ensure_permission(request.user, "hosts.view_micro_internship", item.micro_internship)
+    response = FileResponse(
+        item.file.open("rb"),
+        as_attachment=True,
+        filename=item.original_name,
+        content_type=item.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def calendar(request, pk: int):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    mi = _micro_internship_for(request, pk)
+    response = HttpResponse(calendar_for([mi]), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{mi.reference}.ics"'
+    return response
+
+
+def feedback(request, pk: int):
+    """The host's feedback page after the day (its questions come with the evidence work)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    mi = _micro_internship_for(request, pk)
+    return render(request, "hosts/host/feedback.html", {"mi": mi})

@@ -1,17 +1,35 @@
 """Business Clinic back office: dashboard and micro-internship pages."""
 
+import secrets
+from datetime import timedelta
+
 from django.contrib import messages
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from microintern.applications.domain import transition_place
 from microintern.applications.enums import PLACE_TRANSITIONS, PlaceState
 from microintern.core.domain import activity_for
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.permissions import permission_required
+from microintern.hosts.enums import ChallengeState
+from microintern.hosts.models import Challenge
+from microintern.mail.models import CalendarFeed
+from microintern.mail.outbox import messages_about
 
 from .. import queries
-from ..domain import transition_micro_internship
-from ..enums import MICRO_INTERNSHIP_TRANSITIONS, MicroInternshipState
+from ..calendar import calendar_for
+from ..domain import (
+    schedule_micro_internship,
+    set_interest_window_now,
+    transition_micro_internship,
+    update_micro_internship,
+)
+from ..enums import MAX_TEAM_SIZE, MICRO_INTERNSHIP_TRANSITIONS, MicroInternshipState
+from ..forms import MicroInternshipForm
 from ..models import MicroInternship
 
 BACK_OFFICE = "microintern.use_back_office"
@@ -43,6 +61,7 @@ def detail(request, pk: int):
                 MicroInternshipState(s) for s in MICRO_INTERNSHIP_TRANSITIONS[mi.state]
             ],
             "activity": activity_for(mi, *interests)[:200],
+            "emails": messages_about(mi, *interests)[:200],
         },
     )
 
@@ -63,3 +82,175 @@ def change_state(request, pk: int):
     else:
         messages.success(request, f"{mi.reference} is now “{mi.get_state_display()}”.")
     return redirect("staff:micro_internship", pk=pk)
+
+
+@permission_required(BACK_OFFICE)
+def schedule(request, challenge_pk: int):
+    """Schedule an accepted challenge as a micro-internship (the host is emailed)."""
+    challenge = get_object_or_404(Challenge.objects.select_related("organisation"), pk=challenge_pk)
+    if challenge.state != ChallengeState.ACCEPTED:
+        messages.error(request, "Accept the challenge before scheduling it.")
+        return redirect("hosts:challenge", pk=challenge.pk)
+    initial = {
+        "venue_address": challenge.premises_address or challenge.organisation.address,
+        "accessibility_notes": challenge.accessibility_notes,
+        "travel_notes": challenge.nearest_transport,
+        "what_to_bring": challenge.what_to_bring,
+        "capacity": MAX_TEAM_SIZE,
+    }
+    form = MicroInternshipForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        mi = schedule_micro_internship(
+            challenge,
+            actor=request.user,
+            starts_at=form.cleaned_data["starts_at"],
+            ends_at=form.cleaned_data["ends_at"],
+            **fields,
+        )
+        messages.success(request, f"{mi.reference} is scheduled; the host has been emailed.")
+        return redirect("staff:micro_internship", pk=mi.pk)
+    return render(request, "programme/staff/schedule.html", {"form": form, "challenge": challenge})
+
+
+@permission_required(BACK_OFFICE)
+def edit(request, pk: int):
+    """Change capacity (up to 10), facilitator, venue and dates."""
+    mi = get_object_or_404(MicroInternship.objects.select_related("challenge"), pk=pk)
+    form = MicroInternshipForm(request.POST if request.method == "POST" else None, instance=mi)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_micro_internship(mi, form, actor=request.user)
+        except TransitionNotAllowed as error:
+            form.add_error("capacity", str(error))
+        else:
+            messages.success(request, f"{mi.reference} is updated.")
+            return redirect("staff:micro_internship", pk=mi.pk)
+    return render(request, "programme/staff/edit.html", {"form": form, "mi": mi})
+
+
+@require_POST
+@permission_required(BACK_OFFICE)
+def interest_window(request, pk: int):
+    mi = get_object_or_404(MicroInternship, pk=pk)
+    open_it = request.POST.get("action") == "open"
+    try:
+        set_interest_window_now(mi, open_it=open_it, actor=request.user)
+    except TransitionNotAllowed as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, f"Interest in {mi.reference} is {'open' if open_it else 'closed'} now."
+        )
+    return redirect("staff:micro_internship", pk=pk)
+
+
+ATTENDANCE = {
+    "present": PlaceState.ATTENDED,
+    "late": PlaceState.ATTENDED,
+    "absent": PlaceState.NO_SHOW,
+}
+
+
+ATTENDANCE_CHOICES = [("present", "Present"), ("late", "Late"), ("absent", "Absent")]
+
+
+@permission_required(BACK_OFFICE)
+def register(request, pk: int):
+    """The attendance register, made for a phone: present / late / absent per student.
+    Saving marks attended or no-show through the place lifecycle (which sends the thank-you
+    or the kind "we missed you" email)."""
+    mi = get_object_or_404(MicroInternship.objects.select_related("challenge"), pk=pk)
+    team = list(
+        mi.interests.filter(
+            state__in=[PlaceState.ACCEPTED, PlaceState.ATTENDED, PlaceState.NO_SHOW]
+        ).select_related("student")
+    )
+    if request.method == "POST":
+        changed, problems = 0, []
+        for interest in team:
+            mark = request.POST.get(f"place-{interest.pk}", "")
+            to_state = ATTENDANCE.get(mark)
+            if to_state is None or to_state == interest.state:
+                continue
+            try:
+                transition_place(
+                    interest,
+                    to_state,
+                    actor=request.user,
+                    reason="Arrived late." if mark == "late" else "",
+                )
+                changed += 1
+            except TransitionNotAllowed as error:
+                problems.append(f"{interest.student.full_name}: {error}")
+        for problem in problems:
+            messages.error(request, problem)
+        messages.success(request, f"Register saved: {changed} change{'s' if changed != 1 else ''}.")
+        return redirect("staff:register", pk=pk)
+    for interest in team:
+        interest.mark = {PlaceState.ATTENDED: "present", PlaceState.NO_SHOW: "absent"}.get(
+            interest.state, ""
+        )
+        if interest.mark == "present" and interest.outcome_reason == "Arrived late.":
+            interest.mark = "late"
+    return render(
+        request,
+        "programme/staff/register.html",
+        {"mi": mi, "team": team, "choices": ATTENDANCE_CHOICES},
+    )
+
+
+@permission_required(BACK_OFFICE)
+def calendar_view(request):
+    """Upcoming micro-internships by month, with the staff member's private feed."""
+    upcoming = (
+        MicroInternship.objects.filter(
+            state__in=MicroInternshipState.upcoming(), ends_at__gte=timezone.now()
+        )
+        .select_related("challenge__organisation", "facilitator")
+        .order_by("starts_at")
+    )
+    months: dict[str, list] = {}
+    for mi in upcoming:
+        months.setdefault(f"{timezone.localtime(mi.starts_at):%B %Y}", []).append(mi)
+    feed = CalendarFeed.objects.filter(user=request.user).first()
+    return render(
+        request,
+        "programme/staff/calendar.html",
+        {
+            "months": months.items(),
+            "feed_url": request.build_absolute_uri(reverse("calendar_feed", args=[feed.token]))
+            if feed
+            else "",
+        },
+    )
+
+
+@require_POST
+@permission_required(BACK_OFFICE)
+def calendar_feed_token(request):
+    """Make a new private feed address (revoking any old one), or just revoke it."""
+    CalendarFeed.objects.filter(user=request.user).delete()
+    if request.POST.get("action") == "revoke":
+        messages.success(request, "Your calendar feed address no longer works.")
+    else:
+        CalendarFeed.objects.create(user=request.user, token=secrets.token_urlsafe(32))
+        messages.success(request, "Your new private calendar feed address is ready.")
+    return redirect("staff:calendar")
+
+
+def calendar_feed(request, token: str):
+    """A staff member's private iCalendar feed of upcoming micro-internships. The token is
+    the key (no session: calendar apps cannot sign in); a revoked token gives 404."""
+    feed = CalendarFeed.objects.filter(token=token, user__is_active=True).select_related("user")
+    feed = feed.first()
+    if feed is None or not feed.user.has_perm(BACK_OFFICE):
+        raise Http404("No such calendar.")
+    upcoming = MicroInternship.objects.filter(
+        state__in=[*MicroInternshipState.upcoming(), MicroInternshipState.CANCELLED],
+        ends_at__gte=timezone.now() - timedelta(days=30),
+    ).select_related("challenge")
+    return HttpResponse(
+        calendar_for(upcoming, name="Micro-internships (Business Clinic)"),
+        content_type="text/calendar; charset=utf-8",
+    )

@@ -1,0 +1,137 @@
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from .enums import OrganisationKind, SizeBand
+
+SHORT = 200
+LONG = 3000  # a generous page of text; more is refused with a clear message
+YES_NO = [("", "Not sure"), ("yes", "Yes"), ("no", "No")]
+
+
+def long_text(label: str, help_text: str = "", required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        required=required,
+        max_length=LONG,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "required": f"Please tell us: {label.lower()}",
+            "max_length": f"Please keep this under {LONG} characters "
+            "(it has %(show_value)d). A short answer is fine; we will talk it through.",
+        },
+    )
+
+
+class ProposalForm(forms.Form):
+    """Offer a challenge: no account needed, about ten minutes."""
+
+    organisation_name = forms.CharField(label="Organisation name", max_length=SHORT)
+    kind = forms.ChoiceField(label="Kind of organisation", choices=OrganisationKind.choices)
+    sector = forms.CharField(label="Sector", max_length=100, help_text="For example: hospitality")
+    size_band = forms.ChoiceField(label="Size", choices=SizeBand.choices)
+    website = forms.URLField(label="Website (optional)", required=False, assume_scheme="https")
+    contact_name = forms.CharField(label="Your name", max_length=SHORT)
+    email = forms.EmailField(
+        label="Your email address", help_text="We send sign-in codes here; no password needed."
+    )
+    phone = forms.CharField(label="Phone (optional)", max_length=40, required=False)
+    job_title = forms.CharField(label="Your role (optional)", max_length=SHORT, required=False)
+    title = forms.CharField(
+        label="A short title for the challenge",
+        max_length=SHORT,
+        help_text="For example: Reaching more volunteers under 30",
+    )
+    context = long_text("About your organisation and the situation")
+    question = long_text("The question you would like the team to answer")
+    good_outcome = long_text("What a useful outcome would look like")
+    preferred_dates = long_text(
+        "Dates or days that would suit you", "For example: any Wednesday in March", False
+    )
+    earliest_date = forms.DateField(
+        label="Earliest date (optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    premises_address = long_text("Address where the team would work")
+    step_free_access = forms.ChoiceField(
+        label="Is there step-free access?", choices=YES_NO, required=False
+    )
+    quiet_room = forms.ChoiceField(
+        label="Is there a quiet room students could use?", choices=YES_NO, required=False
+    )
+    nearest_transport = forms.CharField(
+        label="Nearest public transport (optional)", max_length=300, required=False
+    )
+    accessibility_notes = long_text("Anything else about access (optional)", required=False)
+    what_to_bring = long_text("Anything students must bring (optional)", required=False)
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_earliest_date(self):
+        day = self.cleaned_data.get("earliest_date")
+        if day and day <= timezone.localdate():
+            raise forms.ValidationError("Please choose a date after today.")
+        return day
+
+    def clean(self):
+        data = super().clean()
+        for name in ("step_free_access", "quiet_room"):
+            data[name] = {"yes": True, "no": False}.get(data.get(name) or "")
+        return data
+
+
+BRIEFING_TYPES = {
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "text/plain": ".txt",
+    "text/csv": ".csv",
+}
+
+
+def briefing_max_bytes() -> int:
+    return settings.MICROINTERN.get("BRIEFING_MAX_BYTES", 10 * 1024 * 1024)
+
+
+class BriefingForm(forms.Form):
+    file = forms.FileField(
+        label="Briefing file",
+        help_text="PDF, Word, PowerPoint, Excel, image, text or CSV; up to 10 MB.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > briefing_max_bytes():
+            raise forms.ValidationError(
+                f"This file is {upload.size / 1024 / 1024:.1f} MB; the limit is "
+                f"{briefing_max_bytes() // 1024 // 1024} MB."
+            )
+        upload.detected_type = detect_type(upload)
+        if upload.detected_type is None:
+            raise forms.ValidationError(
+                "This kind of file cannot be shared here. Please use PDF, Word, PowerPoint, "
+                "Excel, an image, text or CSV."
+            )
+        return upload
+
+
+def detect_type(upload) -> str | None:
+    """The file's real type from its content (not its name), if it is one we accept."""
+    import filetype
+
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is not None:
+        return kind.mime if kind.mime in BRIEFING_TYPES else None
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "text/csv" if upload.name.lower().endswith(".csv") else "text/plain"

@@ -16,7 +16,11 @@ PAGE_BUDGET = 100_000  # bytes of HTML + CSS + JavaScript per student page
 
 
 def open_micro_internship(**overrides):
+    day = timezone.localtime(timezone.now() + timedelta(days=30))
+    starts_at = day.replace(hour=9, minute=30, second=0, microsecond=0)
     challenge = ChallengeFactory(
+        contact__organisation__name="Bean There Café",
+        contact__organisation__sector="Hospitality",
         title="Where should our café open next?",
         question="Which of three neighbourhoods should our second café open in, and why?",
         subject_area="Marketing",
@@ -24,7 +28,8 @@ def open_micro_internship(**overrides):
     return MicroInternshipFactory(
         open_now=True,
         challenge=challenge,
-        starts_at=timezone.now() + timedelta(days=30),
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=7),
         venue_address="Bean There Café\n12 Market Street\nMidtown MT1 2AB",
         travel_notes="Bus 7 stops outside. Ten minutes' walk from the station.",
         accessibility_notes="Step-free entrance and an accessible toilet on the ground floor.",

@@ -1,4 +1,5 @@
-"""Run the development web server and the task worker together (what `make run` uses)."""
+"""Run the development web server, the task worker and the periodic jobs together (what
+`make run` uses)."""
 
 import signal
 import subprocess
@@ -21,18 +22,24 @@ class Command(BaseCommand):
         worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "microintern", "db_worker", "--queue-name", "default"]
         )
+        periodic = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "microintern", "run_periodic"]
+        )
         self.stdout.write(self.banner(addrport))
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the children too
         try:
             call_command("runserver", addrport, use_reloader=False)
         finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=30)
+            for process in (worker, periodic):
+                process.send_signal(signal.SIGTERM)
+            for process in (worker, periodic):
+                process.wait(timeout=30)
 
     def banner(self, addrport: str) -> str:
         lines = [
             "",
             f"  {settings.MICROINTERN['SITE_NAME']} is running at http://{addrport}/",
-            "  (the task worker runs beside it; press Ctrl+C to stop both)",
+            "  (the task worker and the periodic jobs run beside it; Ctrl+C stops all three)",
             "",
             "  Demo logins:",
         ]

@@ -1,0 +1,78 @@
+"""Host pages in a real browser: offer a challenge without an account, then the host's own
+pages. axe (WCAG 2.2 A/AA) finds no violations on any of them, errors included."""
+
+import pytest
+from django.test import Client
+
+from microintern.applications.enums import PlaceState
+from microintern.hosts.models import HostContact
+from microintern.programme.enums import MicroInternshipState
+from tests.browser.conftest import assert_no_axe_violations
+from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sign_in(page, live_server, user):
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies["sessionid"].value
+    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def test_offering_a_challenge_is_accessible_including_its_errors(live_server, page, axe):
+    page.goto(live_server.url + "/host/offer/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Offer a challenge to our students"
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("button", name="Send my challenge").click()
+    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    assert_no_axe_violations(axe, page)
+    page.get_by_label("Organisation name").fill("Riverside Food Bank")
+    page.get_by_label("Kind of organisation").select_option("charity")
+    page.get_by_label("Sector").fill("Community")
+    page.get_by_label("Size").select_option("micro")
+    page.get_by_label("Your name").fill("Sam Okafor")
+    page.get_by_label("Your email address").fill("sam@riverside.example")
+    page.get_by_label("A short title for the challenge").fill("Reaching more volunteers")
+    page.get_by_label("About your organisation and the situation").fill("A small food bank.")
+    page.get_by_label("The question you would like the team to answer").fill("How to recruit?")
+    page.get_by_label("What a useful outcome would look like").fill("Three options.")
+    page.get_by_label("Address where the team would work").fill("12 Mill Lane")
+    page.get_by_label("Is there step-free access?").select_option("yes")
+    page.get_by_role("button", name="Send my challenge").click()
+    assert "we have your challenge" in page.get_by_role("heading", level=1).inner_text()
+    assert_no_axe_violations(axe, page)
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(live_server.url + "/host/offer/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+def test_the_hosts_own_pages_are_accessible(live_server, page, axe, make_user):
+    mi = MicroInternshipFactory(state=MicroInternshipState.COMPLETED)
+    for _ in range(2):
+        ExpressionOfInterestFactory(micro_internship=mi, state=PlaceState.ATTENDED)
+    host = make_user("host")
+    HostContact.objects.filter(pk=mi.challenge.contact.pk).update(user=host)
+    sign_in(page, live_server, host)
+    page.goto(live_server.url + "/host/")
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("link", name=mi.challenge.title).click()
+    assert page.get_by_role("heading", level=1).inner_text() == mi.challenge.title
+    assert_no_axe_violations(axe, page)
+    page.goto(live_server.url + f"/host/micro-internships/{mi.pk}/")
+    assert page.get_by_role("heading", name="Your team").is_visible()
+    assert_no_axe_violations(axe, page)
+    page.get_by_label("Briefing file").set_input_files(
+        files=[{"name": "run.exe", "mimeType": "application/pdf", "buffer": b"MZ\x90" * 50}]
+    )
+    page.get_by_role("button", name="Share this file with the team").click()
+    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("link", name="Tell us how the day went").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "How did the day go?"
+    assert_no_axe_violations(axe, page)

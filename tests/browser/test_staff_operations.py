@@ -1,0 +1,107 @@
+"""Staff operations and the outbox in a real browser: axe (WCAG 2.2 A/AA) finds no
+violations on any page, error states included; the register works at phone width."""
+
+import pytest
+from django.test import Client
+
+from microintern.applications.domain import transition_place
+from microintern.applications.enums import PlaceState
+from microintern.hosts.enums import ChallengeState
+from microintern.mail.outbox import queue_email
+from tests import smtp_sink as sink
+from tests.browser.conftest import assert_no_axe_violations
+from tests.factories import ChallengeFactory, ExpressionOfInterestFactory, MicroInternshipFactory
+
+smtp_sink = sink.smtp_sink  # the fixture
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sign_in(page, live_server, user):
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies["sessionid"].value
+    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
+
+
+@pytest.fixture
+def staff_page(page, live_server, make_user):
+    sign_in(page, live_server, make_user("staff"))
+    return page
+
+
+def test_outbox_and_template_pages_are_accessible(live_server, staff_page, axe, smtp_sink):
+    page = staff_page
+    failed = ExpressionOfInterestFactory()
+    smtp_sink.refuse[failed.student.email] = (550, "5.1.1 Mailbox unavailable")
+    transition_place(failed, PlaceState.OFFERED)
+    held = ExpressionOfInterestFactory()
+    queue_email(
+        "place_offered",
+        to=held.student.email,
+        context={"interest": held, "student": held.student, "mi": held.micro_internship},
+        hold=True,
+    )
+    page.goto(live_server.url + "/staff/outbox/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Outbox"
+    assert_no_axe_violations(axe, page)
+    page.goto(live_server.url + "/staff/outbox/?state=draft")
+    assert page.get_by_role("button", name="Send the ticked emails").is_visible()
+    assert_no_axe_violations(axe, page)
+    page.goto(live_server.url + "/staff/outbox/?state=failed")
+    page.get_by_role("link", name=failed.micro_internship.title, exact=False).first.click()
+    assert page.get_by_role("heading", name="This email was not sent").is_visible()
+    assert_no_axe_violations(axe, page)
+    page.goto(live_server.url + f"/staff/students/{failed.student.pk}/emails/")
+    assert_no_axe_violations(axe, page)
+    page.goto(live_server.url + "/staff/email-templates/")
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("link", name="Place offered").click()
+    assert page.get_by_role("heading", name="Preview with made-up details").is_visible()
+    assert_no_axe_violations(axe, page)
+    page.get_by_label("Body").fill("Hello {{ student.nickname }}")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    assert_no_axe_violations(axe, page)
+
+
+def test_pipeline_scheduling_register_and_calendar_are_accessible(live_server, staff_page, axe):
+    page = staff_page
+    challenge = ChallengeFactory(state=ChallengeState.ACCEPTED)
+    page.goto(live_server.url + "/staff/challenges/")
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("link", name=challenge.title).click()
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("link", name="Schedule a micro-internship").click()
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("button", name="Schedule and email the host").click()
+    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    assert_no_axe_violations(axe, page)
+
+    mi = MicroInternshipFactory(open_now=True)
+    team = [ExpressionOfInterestFactory(micro_internship=mi) for _ in range(2)]
+    for interest in team:
+        transition_place(interest, PlaceState.OFFERED)
+        transition_place(interest, PlaceState.ACCEPTED)
+    page.goto(live_server.url + f"/staff/micro-internships/{mi.pk}/")
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("link", name="Change details, capacity or facilitator").click()
+    assert_no_axe_violations(axe, page)
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(live_server.url + f"/staff/micro-internships/{mi.pk}/register/")
+    assert_no_axe_violations(axe, page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.get_by_role("group", name=team[0].student.display_name, exact=False).get_by_label(
+        "Present"
+    ).check()
+    page.get_by_role("group", name=team[1].student.display_name, exact=False).get_by_label(
+        "Late"
+    ).check()
+    page.get_by_role("button", name="Save the register").click()
+    assert "Register saved: 2 changes." in page.content()
+    assert {i.state for i in mi.interests.all()} == {PlaceState.ATTENDED}
+    page.set_viewport_size({"width": 1024, "height": 800})
+    page.goto(live_server.url + "/staff/calendar/")
+    page.get_by_role("button", name="Make my private feed address").click()
+    assert page.get_by_label("Feed address").input_value().startswith(live_server.url)
+    assert_no_axe_violations(axe, page)

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from microintern.accounts.enums import Role
 from microintern.accounts.models import Student
@@ -215,3 +216,15 @@ def test_no_show_is_never_penalised(open_mi, django_capture_on_commit_callbacks)
     assert "no penalty" in email.body
     again = record_interest(interest.student, open_mi, statement="I would like to try again.")
     assert again.state == PlaceState.RECEIVED
+
+
+def test_only_confirmed_interests_count_and_a_no_show_has_not_yet_taken_part(open_mi):
+    from microintern.applications.queries import counting_interests, has_taken_part
+
+    confirmed = ExpressionOfInterestFactory(micro_internship=open_mi, verified_at=timezone.now())
+    ExpressionOfInterestFactory(micro_internship=open_mi)
+    assert list(counting_interests(open_mi)) == [confirmed]
+    no_show = ExpressionOfInterestFactory(state=PlaceState.NO_SHOW)
+    attended = ExpressionOfInterestFactory(state=PlaceState.ATTENDED)
+    assert not has_taken_part(no_show.student)
+    assert has_taken_part(attended.student)

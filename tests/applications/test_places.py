@@ -61,10 +61,13 @@ def test_an_offer_link_accepts_without_signing_in_then_says_it_was_used(client, 
 
 def test_a_declined_offer_link_says_so_kindly(client, offered):
     link = offer_link(offered)
-    client.post(link, {"action": "decline"})
-    assert (
-        "You declined this place, so this link has been used." in client.get(link).content.decode()
-    )
+    page = client.post(link, {"action": "decline"}).content.decode()
+    assert "Decline your place?" in page and "This cannot be undone" in page
+    offered.refresh_from_db()
+    assert offered.state == PlaceState.OFFERED  # nothing happens until they confirm
+    client.post(link, {"action": "decline", "confirm": "yes"})
+    page = client.get(link).content.decode()
+    assert "You declined this place, so this link has been used." in page
 
 
 def test_an_offer_link_after_the_reply_by_time_says_so_kindly(client, offered):
@@ -124,7 +127,9 @@ def test_my_page_shows_states_reasons_and_accepts_before_the_deadline(client, of
     client.post(f"/my/places/{offered.pk}/accept/")
     page = client.get("/my/").content.decode()
     assert "Place accepted" in page and "Joining instructions" in page and "Withdraw" in page
-    client.post(f"/my/places/{offered.pk}/withdraw/")
+    page = client.post(f"/my/places/{offered.pk}/withdraw/").content.decode()
+    assert "Withdraw?" in page and "No, go back" in page
+    client.post(f"/my/places/{offered.pk}/withdraw/", {"confirm": "yes"})
     offered.refresh_from_db()
     assert offered.state == PlaceState.WITHDRAWN
 

@@ -170,6 +170,12 @@ def test_every_student_page_is_accessible_light_and_local(live_server, page, axe
     weights["my micro-internships"] = total
     check_page(page, axe)
     print("page weights (bytes):", weights)
+    # Withdrawing cannot be undone, so it asks once more (an accessible page too).
+    page.get_by_role("button", name="Withdraw").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Withdraw?"
+    check_page(page, axe)
+    page.get_by_role("link", name="No, go back").click()
+    assert page.get_by_text("Place accepted").is_visible()
 
 
 def test_error_states_are_accessible(live_server, page, axe):

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -178,12 +179,9 @@ def offer(request, link, token: str):
     if request.method == "POST" and link.is_current:
         action = request.POST.get("action")
         if action in ("accept", "decline"):
-            try:
-                transition_place(interest, STUDENT_REPLIES[action], actor=request.user)
-            except TransitionNotAllowed as error:
-                messages.error(request, str(error))
-            else:
-                messages.success(request, DONE_MESSAGES[STUDENT_REPLIES[action]])
+            if _needs_confirming(request, action):
+                return _confirm_reply(request, interest, action, back=request.path)
+            _reply(request, interest, action)
         return redirect("applications:offer", token=token)
     now = timezone.now()
     return render(
@@ -211,13 +209,32 @@ def reply(request, pk: int, action: str):
     if not request.user.has_perm("applications.respond_to_place", interest):
         log_activity(interest, "place.refused_not_owner", actor=request.user, requested=action)
         raise PermissionDenied
+    if _needs_confirming(request, action):
+        return _confirm_reply(request, interest, action, back=reverse("applications:my_interests"))
+    _reply(request, interest, action)
+    return redirect("applications:my_interests")
+
+
+def _needs_confirming(request, action: str) -> bool:
+    """Declining and withdrawing cannot be undone, so they are asked about once more."""
+    return action in ("decline", "withdraw") and request.POST.get("confirm") != "yes"
+
+
+def _confirm_reply(request, interest, action: str, *, back: str):
+    return render(
+        request,
+        "applications/student/confirm_reply.html",
+        {"interest": interest, "mi": interest.micro_internship, "action": action, "back": back},
+    )
+
+
+def _reply(request, interest, action: str) -> None:
     try:
         transition_place(interest, STUDENT_REPLIES[action], actor=request.user)
     except TransitionNotAllowed as error:
         messages.error(request, str(error))
     else:
         messages.success(request, DONE_MESSAGES[STUDENT_REPLIES[action]])
-    return redirect("applications:my_interests")
 
 
 @signed_link(links.interest_from_after_the_day_token)

@@ -249,3 +249,25 @@ def test_the_calendar_file_downloads(client, open_mi):
     response = client.get(f"/micro-internships/{open_mi.reference}/calendar.ics")
     assert response["Content-Type"].startswith("text/calendar")
     assert b"BEGIN:VEVENT" in response.content and open_mi.reference.encode() in response.content
+
+
+def test_the_periodic_runner_and_the_task_send_due_reminders(committed):
+    from django.core.management import call_command
+
+    from microintern.applications.reminders import send_due_reminders_task
+
+    soon = accepted_for(timedelta(hours=40))
+    type(soon).objects.filter(pk=soon.pk).update(
+        state_changed_at=timezone.now() - timedelta(days=5)
+    )
+    with committed():
+        call_command("run_periodic", "--once")
+    assert SentReminder.objects.filter(interest=soon, kind="two_days").exists()
+    tomorrow = accepted_for(timedelta(hours=20))
+    type(tomorrow).objects.filter(pk=tomorrow.pk).update(
+        state_changed_at=timezone.now() - timedelta(days=5)
+    )
+    with committed():
+        send_due_reminders_task.enqueue()
+    assert SentReminder.objects.filter(interest=tomorrow, kind="one_day").exists()
+    assert len(emails_to(soon.student.email)) == 1 and len(emails_to(tomorrow.student.email)) == 1

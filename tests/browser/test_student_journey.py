@@ -140,10 +140,12 @@ def test_the_whole_student_journey(site, page, axe, smtp_sink):
 
     # Sign in with an emailed code and see "My micro-internships".
     page.goto(site + "/accounts/login/code/")
+    check_page(page, axe)
     page.get_by_label(re.compile("Email", re.I)).fill(EMAIL)
     page.get_by_role("button", name=re.compile("code", re.I)).click()
     code_email = last_to(smtp_sink, EMAIL, 5)
     code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})\r?$", code_email.body, re.M).group(1)
+    check_page(page, axe)
     page.get_by_label(re.compile("code", re.I)).fill(code)
     page.get_by_role("button", name=re.compile("sign in|confirm", re.I)).click()
     assert page.get_by_role("heading", level=1).inner_text() == "My micro-internships"

@@ -152,6 +152,9 @@ def test_a_second_interest_from_someone_not_signed_in_is_answered_by_email_only(
     assert "You had already told us" in email.body
     assert "/my/confirm/" in email.body  # not confirmed yet: a fresh link
     assert ExpressionOfInterest.objects.get().statement == FORM["statement"]
+    mail.outbox.clear()
+    post(open_mi, {"statement": "And again"})
+    assert not mail.outbox  # at most one such email a day: the form cannot flood an inbox
 
 
 def test_someone_elses_student_number_is_refused_without_revealing_or_changing_anything(

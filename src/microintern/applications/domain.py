@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from microintern.core.domain import log_activity
+from microintern.core.domain import activity_for, log_activity
 from microintern.core.errors import CapacityFull, TransitionNotAllowed
 from microintern.programme.enums import MicroInternshipState
 from microintern.programme.models import MicroInternship
@@ -18,6 +18,7 @@ from .enums import PLACE_TRANSITIONS, PlaceState, Source
 from .models import DayFeedback, ExpressionOfInterest
 
 WORD = re.compile(r"\S+")
+REPEAT_EMAIL_GAP = timedelta(hours=24)  # at most one "you had already told us" a day
 
 
 class InterestRefused(Exception):
@@ -140,7 +141,8 @@ def record_web_interest(
     an existing record changes, and the interest counts only after the confirm link in the
     acknowledgement is clicked (or they sign in with a code). So that nobody learns what
     someone else has done by typing their address, a repeat from someone not signed in is
-    answered by email only ("interest_already_received", with a fresh confirm link if needed).
+    answered by email only ("interest_already_received", with a fresh confirm link if needed,
+    at most once in REPEAT_EMAIL_GAP).
     A student number on record with another address is refused. Side effects: those of
     `record_interest`; logs `interest.student_number_differs` for staff when the number typed
     is not the one on record. Raises InterestRefused (with `field` for the form).
@@ -197,8 +199,14 @@ def _record_web_interest(
         student=match.student, micro_internship=micro_internship
     ).first()
     if existing is not None:
+        recently_told = (
+            activity_for(existing)
+            .filter(action="interest.repeated", created_at__gte=now - REPEAT_EMAIL_GAP)
+            .exists()
+        )
         log_activity(existing, "interest.repeated", actor=actor, source=Source.WEB)
-        notifications.queue_interest_email(existing, "interest_already_received")
+        if not recently_told:  # the form cannot be used to flood someone's inbox
+            notifications.queue_interest_email(existing, "interest_already_received")
         return WebInterest(existing, already=True)
     interest = record_interest(match.student, micro_internship, **fields)
     if match.number_differs:

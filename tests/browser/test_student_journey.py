@@ -162,6 +162,8 @@ def test_the_whole_student_journey(site, page, axe, smtp_sink):
     page.get_by_label("Anything you would like to tell us?").fill("The owner really listened.")
     page.get_by_role("button", name="Send feedback").click()
     assert "Please choose how useful the day was." in page.get_by_role("alert").inner_text()
+    page.get_by_role("link", name="Please choose how useful the day was.").click()
+    assert page.evaluate("document.activeElement.id") == "id_rating_0"
     assert (
         page.get_by_label("Anything you would like").input_value() == "The owner really listened."
     )

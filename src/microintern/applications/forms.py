@@ -104,6 +104,14 @@ class InterestForm(forms.Form):
         return statement
 
 
+class RadioGroup(forms.RadioSelect):
+    """Radio buttons whose "label id" is the first option's, so the error summary's link
+    lands on the group."""
+
+    def id_for_label(self, id_, index="0"):
+        return super().id_for_label(id_, index)
+
+
 class DayFeedbackForm(forms.Form):
     """Interim feedback on the day (issue 7's survey replaces it)."""
 
@@ -117,7 +125,7 @@ class DayFeedbackForm(forms.Form):
             (1, "1 – Not useful at all"),
         ],
         coerce=int,
-        widget=forms.RadioSelect,
+        widget=RadioGroup,
         error_messages={"required": "Please choose how useful the day was."},
     )
     comment = forms.CharField(

@@ -122,7 +122,10 @@ def propose_challenge(data: dict) -> Challenge:
     )
     log_activity(challenge, "challenge.proposed", actor=contact.user)
     queue_host_email(
-        contact, "challenge_received", challenge=challenge, link=host_link("account_login")
+        contact,
+        "challenge_received",
+        challenge=challenge,
+        link=host_link("account_request_login_code"),
     )
     return challenge
 

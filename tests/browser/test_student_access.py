@@ -18,6 +18,7 @@ from tests.browser.student_pages import (
     check_page,
     open_micro_internship,
     page_weight,
+    sign_in,
 )
 from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory, StudentFactory
 
@@ -164,7 +165,7 @@ def test_every_student_page_is_accessible_light_and_local(live_server, page, axe
     student = StudentFactory(with_user=True)
     ExpressionOfInterestFactory(student=student, state=PlaceState.ACCEPTED)
     ExpressionOfInterestFactory(student=student, state=PlaceState.NOT_SELECTED)
-    sign_in(page, live_server, student.user)
+    sign_in(page, live_server.url, student.user)
     total, foreign = page_weight(page, f"{live_server.url}/my/")
     assert not foreign and total <= PAGE_BUDGET
     weights["my micro-internships"] = total
@@ -199,18 +200,3 @@ def test_error_states_are_accessible(live_server, page, axe):
     # The error summary links go to their fields.
     page.get_by_role("alert").get_by_role("link").first.click()
     assert active_id(page) == "id_student_number"
-
-
-def sign_in(page, live_server, user):
-    from django.conf import settings as django_settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = django_settings.AUTHENTICATION_BACKENDS[-1]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": session.session_key, "url": live_server.url}]
-    )

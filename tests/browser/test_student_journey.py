@@ -18,7 +18,13 @@ from microintern.applications.enums import PlaceState
 from microintern.applications.models import DayFeedback, ExpressionOfInterest
 from microintern.applications.reminders import send_due_reminders
 from tests import smtp_sink as sink
-from tests.browser.student_pages import check_page, last_to, link_in, open_micro_internship
+from tests.browser.student_pages import (
+    check_page,
+    last_to,
+    link_in,
+    open_micro_internship,
+    sign_in,
+)
 
 smtp_sink = sink.smtp_sink  # the fixture
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -179,3 +185,39 @@ def test_the_whole_student_journey(site, page, axe, smtp_sink):
     page.goto(site + "/my/")
     assert page.get_by_role("link", name=re.compile("certificate of participation")).is_visible()
     check_page(page, axe)
+
+
+def test_an_offer_made_by_hand_on_the_staff_page_reaches_the_student(
+    site, chromium, page, axe, smtp_sink, make_user
+):
+    """Staff can offer places by hand (before the selection run exists): the student hears
+    by email and accepts with one click on the link."""
+    mi = open_micro_internship()
+    page.goto(f"{site}/my/interest/{mi.reference}/")
+    page.get_by_label("Your full name").fill("Kofi Mensah")
+    page.get_by_label("Your university email address").fill("k.mensah@example.ac.uk")
+    page.get_by_label("Your student number").fill("S5550001")
+    page.get_by_label("Why are you interested?").fill("I want to see how decisions get made.")
+    page.get_by_label("I can come on the day").check()
+    page.get_by_role("button", name="Send").click()
+    page.goto(link_in(last_to(smtp_sink, "k.mensah@example.ac.uk"), "/my/confirm/"))
+    page.get_by_role("button", name=re.compile("Yes, this was me")).click()
+
+    staff_context = chromium.new_context()
+    staff_page = staff_context.new_page()
+    try:
+        sign_in(staff_page, site, make_user("staff"))
+        staff_page.goto(f"{site}/staff/micro-internships/{mi.pk}/")
+        staff_page.get_by_label("Decision for Kofi Mensah").select_option(label="Offered a place")
+        staff_page.get_by_role("button", name="Save").click()
+        assert staff_page.get_by_text("now “Offered a place”").is_visible()
+    finally:
+        staff_context.close()
+
+    offer = last_to(smtp_sink, "k.mensah@example.ac.uk", 2)
+    page.goto(link_in(offer, "/my/offer/"))
+    page.get_by_role("button", name="Accept my place").click()
+    assert page.get_by_text("You have accepted your place").is_visible()
+    check_page(page, axe)
+    interest = ExpressionOfInterest.objects.get(student__email="k.mensah@example.ac.uk")
+    assert interest.state == PlaceState.ACCEPTED

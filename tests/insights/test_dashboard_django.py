@@ -53,6 +53,7 @@ def test_pair_and_school_breakdowns(funnel_world):
         ("Q1", "School of Arts"): 4,
         ("Q5", "Business School"): 8,
     }
+    assert queries.collapse(rows) == queries.funnel(filters, "imd")
 
 
 def test_query_count_is_constant(funnel_world, client, make_user):
@@ -146,3 +147,23 @@ def test_csv_and_xlsx_exports_carry_the_displayed_figures(funnel_world, client, 
     values = list(workbook["funnel"].iter_rows(values_only=True))
     assert next(v for v in values if v[0] == "Q1")[:7] == ("Q1", 30, 10, 5, 5, 5, 0)
     assert client.get("/insights/export/nothing.csv").status_code == 404
+
+
+def test_equality_characteristics_and_disclosure_rates(funnel_world):
+    from microintern.insights.domain import save_equality_answers
+
+    for student in funnel_world["q1"][:4]:
+        save_equality_answers(student, {"ethnicity": "101", "disability_codes": ["51"]})
+    save_equality_answers(funnel_world["q5"][0], {"ethnicity": "998", "parental_education": "97"})
+    filters = queries.Filters(AcademicYear(2026))
+    by_ethnicity = counts(queries.funnel(filters, "ethnicity"))
+    assert by_ethnicity["Asian or Asian British"] == [4, 4, 4, 3, 2, 0]
+    assert by_ethnicity["Unknown"] == [56, 28, 12, 11, 10, 3]
+    assert counts(queries.funnel(filters, "disability"))["Disabled"] == [4, 4, 4, 3, 2, 0]
+    rates = queries.disclosure_counts(filters)
+    assert (rates["ethnicity__answered"], rates["ethnicity__prefer_not_to_say"]) == (4, 1)
+    assert (rates["parental_education__answered"], rates["parental_education__dont_know"]) == (
+        0,
+        1,
+    )
+    assert rates["disability_codes__answered"] == 4

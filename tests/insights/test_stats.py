@@ -232,6 +232,18 @@ def test_holm_by_hand():
     assert holm([]) == ([], [])
 
 
+def test_holm_matches_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(7)
+    for size in (1, 2, 5, 30):
+        p_values = list(rng.uniform(0, 0.2, size)) + [0.01, 0.01]
+        reject, adjusted, _, _ = multipletests(p_values, alpha=0.05, method="holm")
+        ours, our_reject = holm(p_values)
+        assert ours == pytest.approx(list(adjusted), rel=1e-12)
+        assert our_reject == list(reject)
+
+
 # --- Composition vs census --------------------------------------------------------------
 
 

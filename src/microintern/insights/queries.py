@@ -19,12 +19,25 @@ monitoring table, left-joined — ethnicity (broad group), disability and sex.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 
 from microintern.accounts.enums import FeeStatus, StudyLevel, StudyMode
 from microintern.applications.enums import PlaceState
+from microintern.applications.models import ExpressionOfInterest
 from microintern.hosts.models import Organisation
 
 from . import hesa
@@ -55,32 +68,52 @@ STAGE_STATES = {
 }
 
 
-def _labelled(expression_cases: list[tuple[Q, str]]) -> Case:
+def _labelled(cases: list[tuple[Q, str]]) -> Case:
     return Case(
-        *[When(condition, then=Value(label)) for condition, label in expression_cases],
+        *[When(condition, then=Value(label)) for condition, label in cases],
         default=Value(UNKNOWN),
         output_field=CharField(),
     )
 
 
+RECORD, STUDENT = "record", "student"
+"""Where a characteristic's field lives: on the year's PopulationRecord, or reached from the
+Student (the equality-monitoring answers)."""
+
+
 @dataclass(frozen=True)
 class Characteristic:
+    """A grouping of students: ``field`` (on the record, or a path from the student) whose
+    values map to labels by ``values`` (``(value or list of values, label)``), or, with no
+    ``values``, the field's own text (blank → Unknown)."""
+
     key: str
     label: str
-    cases: tuple[tuple[Q, str], ...] = ()
-    field_name: str | None = None
-    """For open-ended groupings (school): group by this field, blank → Unknown."""
+    field: str
+    values: tuple[tuple[object, str], ...] = ()
+    on: str = RECORD
     special_category: bool = False
-    groups: tuple[str, ...] = field(default=())
 
-    def expression(self):
-        if self.field_name:
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(label for _, label in self.values))
+
+    def expression(self, record_prefix: str = "", student_prefix: str = "student__"):
+        return self.labels_of((record_prefix if self.on == RECORD else student_prefix) + self.field)
+
+    def labels_of(self, path: str):
+        """The CASE expression turning the value at ``path`` into this grouping's labels."""
+        if not self.values:
             return Case(
-                When(**{self.field_name: ""}, then=Value(UNKNOWN)),
-                default=F(self.field_name),
+                When(**{path: ""}, then=Value(UNKNOWN)),
+                default=F(path),
                 output_field=CharField(),
             )
-        return _labelled(list(self.cases))
+        cases = []
+        for value, label in self.values:
+            lookup = f"{path}__in" if isinstance(value, list) else path
+            cases.append((Q(**{lookup: value}), label))
+        return _labelled(cases)
 
     def ordered(self, labels) -> list[str]:
         present = set(labels)
@@ -90,51 +123,36 @@ class Characteristic:
 
 
 def _quintile(field_name: str, label: str, key: str) -> Characteristic:
-    groups = tuple(f"Q{q}" for q in range(1, 6))
-    return Characteristic(
-        key,
-        label,
-        tuple((Q(**{field_name: q}), f"Q{q}") for q in range(1, 6)),
-        groups=groups,
-    )
+    return Characteristic(key, label, field_name, tuple((q, f"Q{q}") for q in range(1, 6)))
 
 
 def _flag(field_name: str, label: str) -> Characteristic:
-    return Characteristic(
-        field_name,
-        label,
-        ((Q(**{field_name: True}), "Yes"), (Q(**{field_name: False}), "No")),
-        groups=("Yes", "No"),
-    )
+    return Characteristic(field_name, label, field_name, ((True, "Yes"), (False, "No")))
 
 
 def _choices(field_name: str, label: str, choices) -> Characteristic:
-    return Characteristic(
-        field_name,
-        label,
-        tuple((Q(**{field_name: value}), text) for value, text in choices.choices),
-        groups=tuple(text for _, text in choices.choices),
-    )
+    return Characteristic(field_name, label, field_name, tuple(choices.choices))
 
 
 def _frame(
-    frame: hesa.CodingFrame, path: str, key: str, label: str, broad: bool = True
+    frame: hesa.CodingFrame, field_name: str, key: str, label: str, broad: bool = True
 ) -> Characteristic:
     groups: dict[str, list[str]] = {}
     for code in frame.codes:
-        name = frame.broad_group(code.code) if broad else frame.label(code.code)
-        if code.kind is not hesa.CodeKind.ANSWER:
-            name = UNKNOWN
-        groups.setdefault(name, []).append(code.code)
-    cases = tuple(
-        (Q(**{f"{path}__in": codes}), name) for name, codes in groups.items() if name != UNKNOWN
-    )
+        if code.kind is hesa.CodeKind.ANSWER:
+            name = frame.broad_group(code.code) if broad else frame.label(code.code)
+            groups.setdefault(name, []).append(code.code)
     return Characteristic(
-        key, label, cases, special_category=True, groups=tuple(g for g in groups if g != UNKNOWN)
+        key,
+        label,
+        EQUALITY + field_name,
+        tuple((codes, name) for name, codes in groups.items()),
+        on=STUDENT,
+        special_category=True,
     )
 
 
-EQUALITY = "student__equality_monitoring__"
+EQUALITY = "equality_monitoring__"
 CHARACTERISTICS: dict[str, Characteristic] = {
     c.key: c
     for c in (
@@ -148,19 +166,17 @@ CHARACTERISTICS: dict[str, Characteristic] = {
         _choices("fee_status", "Fee status", FeeStatus),
         _choices("mode", "Mode of study", StudyMode),
         _choices("level", "Level of study", StudyLevel),
-        Characteristic("school", "School", field_name="school"),
-        _frame(hesa.ETHNIC, EQUALITY + "ethnicity", "ethnicity", "Ethnic group (broad)"),
+        Characteristic("school", "School", "school"),
+        _frame(hesa.ETHNIC, "ethnicity", "ethnicity", "Ethnic group (broad)"),
         Characteristic(
             "disability",
             "Disability",
-            (
-                (Q(**{EQUALITY + "disability_group": hesa.DISABLED}), hesa.DISABLED),
-                (Q(**{EQUALITY + "disability_group": hesa.NOT_DISABLED}), hesa.NOT_DISABLED),
-            ),
+            EQUALITY + "disability_group",
+            ((hesa.DISABLED, hesa.DISABLED), (hesa.NOT_DISABLED, hesa.NOT_DISABLED)),
+            on=STUDENT,
             special_category=True,
-            groups=(hesa.DISABLED, hesa.NOT_DISABLED),
         ),
-        _frame(hesa.SEXID, EQUALITY + "sex", "sex", "Sex", broad=False),
+        _frame(hesa.SEXID, "sex", "sex", "Sex", broad=False),
     )
 }
 
@@ -177,95 +193,154 @@ class Filters:
             records = records.filter(school=self.school)
         return records
 
-    def interest_q(self) -> Q:
-        """A verified interest in a micro-internship of this year (and sector)."""
-        prefix = "student__interests__"
-        condition = Q(
-            **{
-                f"{prefix}micro_internship__starts_at__gte": self.year.starts,
-                f"{prefix}micro_internship__starts_at__lt": self.year.ends,
-                f"{prefix}verified_at__isnull": False,
-            }
-        )
+    def interests(self):
+        """Verified interest in this year's micro-internships (and sector), each joined to
+        the student's population record of the year as ``record`` (a LEFT JOIN whose
+        condition sits in the ON clause, so the database starts from the few expressions of
+        interest rather than from the whole population; :func:`funnel` counts only rows
+        where ``record`` exists)."""
+        condition = Q(student__population_records__academic_year=str(self.year))
+        if self.school:
+            condition &= Q(student__population_records__school=self.school)
+        conditions = {
+            "micro_internship__starts_at__gte": self.year.starts,
+            "micro_internship__starts_at__lt": self.year.ends,
+            "verified_at__isnull": False,
+        }
         if self.sector:
-            condition &= Q(
-                **{f"{prefix}micro_internship__challenge__organisation__sector": self.sector}
+            conditions["micro_internship__challenge__organisation__sector"] = self.sector
+        return ExpressionOfInterest.objects.annotate(
+            record=FilteredRelation("student__population_records", condition=condition)
+        ).filter(**conditions)
+
+
+RECORD_VIA_INTEREST = "record__"
+
+
+def funnel(filters: Filters, *keys: str) -> list[dict]:
+    """Two queries: funnel counts grouped by one or two characteristics.
+
+    The eligible count groups the year's population (one row per student); the later
+    stages group the year's expressions of interest — a far smaller table — counting each
+    student once per stage. Returns rows ``{"g0": label, ["g1": label,] "eligible": n,
+    "interested": n, …}`` ordered by the group labels.
+    """
+    characteristics = [CHARACTERISTICS[key] for key in keys]
+    names = [f"g{i}" for i in range(len(keys))]
+    population = filters.population()
+    labels = {}
+    for name, characteristic in zip(names, characteristics, strict=True):
+        if characteristic.on == STUDENT:
+            # A correlated lookup by student id is about twice as fast as joining the
+            # student and equality tables for every population record.
+            population = population.annotate(
+                **{
+                    f"{name}_raw": Subquery(
+                        EqualityMonitoring.objects.filter(student=OuterRef("student_id")).values(
+                            characteristic.field.removeprefix(EQUALITY)
+                        )[:1]
+                    )
+                }
             )
-        return condition
-
-
-def _stage_counts(filters: Filters) -> dict:
-    interest = filters.interest_q()
-    counts = {
-        "eligible": Count("pk", distinct=True),
-        "interested": Count("pk", distinct=True, filter=interest),
-    }
+            labels[name] = characteristic.labels_of(f"{name}_raw")
+        else:
+            labels[name] = characteristic.expression()
+    eligible = (
+        population.annotate(**labels).values(*names).annotate(eligible=Count("pk")).order_by()
+    )
+    counted = Q(record__isnull=False)
+    stages = {"interested": Count("student", distinct=True, filter=counted)}
     for stage, states in STAGE_STATES.items():
-        counts[stage] = Count(
-            "pk", distinct=True, filter=interest & Q(student__interests__state__in=states)
-        )
-    counts["feedback"] = Count(
-        "pk",
+        stages[stage] = Count("student", distinct=True, filter=counted & Q(state__in=states))
+    stages["feedback"] = Count(
+        "student",
         distinct=True,
-        filter=interest
+        filter=counted
         & Q(
-            student__interests__state=PlaceState.ATTENDED,
-            student__survey_invitations__micro_internship=F("student__interests__micro_internship"),
+            state=PlaceState.ATTENDED,
+            student__survey_invitations__micro_internship=F("micro_internship"),
             student__survey_invitations__responded_at__isnull=False,
             student__survey_invitations__version__instrument__kind="student_post",
         ),
     )
-    return counts
-
-
-def funnel(filters: Filters, *keys: str) -> list[dict]:
-    """One query: funnel counts grouped by one or two characteristics.
-
-    Returns rows ``{"g0": label, ["g1": label,] "eligible": n, "interested": n, …}``.
-    """
-    annotations = {f"g{i}": CHARACTERISTICS[key].expression() for i, key in enumerate(keys)}
-    names = list(annotations)
-    return list(
-        filters.population()
-        .annotate(**annotations)
+    reached = (
+        filters.interests()
+        .annotate(
+            **{
+                n: c.expression(RECORD_VIA_INTEREST)
+                for n, c in zip(names, characteristics, strict=True)
+            }
+        )
         .values(*names)
-        .annotate(**_stage_counts(filters))
-        .order_by(*names)
+        .annotate(**stages)
+        .order_by()
     )
+    rows = {tuple(row[n] for n in names): {**row, **dict.fromkeys(stages, 0)} for row in eligible}
+    for row in reached:
+        key = tuple(row[n] for n in names)
+        if key not in rows and not row["interested"]:
+            continue  # only interest from outside the population (another school or year)
+        target = rows.setdefault(key, {**{n: row[n] for n in names}, "eligible": 0})
+        target.update({stage: row[stage] for stage in stages})
+    return [rows[key] for key in sorted(rows)]
+
+
+def collapse(rows: list[dict]) -> list[dict]:
+    """Funnel by the first characteristic from a funnel by two, summing over the second.
+
+    Exact, not an approximation: each student has one population record per year, so they
+    fall in exactly one group of the second characteristic (e.g. one school)."""
+    totals: dict[str, dict] = {}
+    for row in rows:
+        target = totals.setdefault(row["g0"], {"g0": row["g0"], **dict.fromkeys(STAGE_KEYS, 0)})
+        for stage in STAGE_KEYS:
+            target[stage] += row[stage]
+    return [totals[key] for key in sorted(totals)]
 
 
 def disclosure_counts(filters: Filters) -> dict:
     """One query: per equality field, how many of the eligible answered, preferred not to
-    say, said "don't know", or gave nothing (no questionnaire, or left the question out)."""
-    aggregates = {"asked": Count("pk")}
+    say or said "don't know" (the rest of the eligible gave nothing: no questionnaire, or
+    the question left out — :mod:`report` subtracts from the eligible total).
+
+    Starts from the equality answers and checks each one's student is in the year's
+    population (one index probe), rather than joining every population record. Students
+    can only choose answer, don't-know and prefer-not-to-say codes, so "answered" is "any
+    code" minus the other two (cheap equality tests instead of long IN lists)."""
+    in_population = filters.population().filter(student=OuterRef("student"))
+    aggregates = {}
     for name, frame in EqualityMonitoring.FIELD_FRAMES.items():
-        path = EQUALITY + name
-        if frame.multiple:
-            pnts = Q(**{path: frame.prefer_not_to_say})
-            answered = Q(**{f"{path}__gt": ""}) & ~pnts
-            aggregates[f"{name}__answered"] = Count("pk", filter=answered)
-            aggregates[f"{name}__prefer_not_to_say"] = Count("pk", filter=pnts)
-            continue
-        for kind, label in (
-            (hesa.CodeKind.ANSWER, "answered"),
-            (hesa.CodeKind.PREFER_NOT_TO_SAY, "prefer_not_to_say"),
-            (hesa.CodeKind.DONT_KNOW, "dont_know"),
-        ):
-            codes = sorted(frame.codes_of_kind(kind))
-            aggregates[f"{name}__{label}"] = Count("pk", filter=Q(**{f"{path}__in": codes}))
-    return filters.population().aggregate(**aggregates)
+        aggregates[f"{name}__given"] = Count("pk", filter=Q(**{f"{name}__gt": ""}))
+        aggregates[f"{name}__prefer_not_to_say"] = Count(
+            "pk", filter=Q(**{name: frame.prefer_not_to_say})
+        )
+        dont_know = frame.codes_of_kind(hesa.CodeKind.DONT_KNOW)
+        if dont_know:
+            aggregates[f"{name}__dont_know"] = Count("pk", filter=Q(**{name: min(dont_know)}))
+    counts = EqualityMonitoring.objects.filter(Exists(in_population)).aggregate(**aggregates)
+    for name in EqualityMonitoring.FIELD_FRAMES:
+        counts[f"{name}__answered"] = (
+            counts.pop(f"{name}__given")
+            - counts[f"{name}__prefer_not_to_say"]
+            - counts.get(f"{name}__dont_know", 0)
+        )
+    return counts
 
 
-def filter_choices() -> dict:
-    """Three small queries: years with a population, schools, host sectors."""
+def filter_choices(requested_year: str | None = None) -> dict:
+    """Three small queries: years with a population, schools in the chosen year (the one
+    requested if it has a population, else the latest), host sectors."""
+    years = list(
+        PopulationRecord.objects.order_by("-academic_year")
+        .values_list("academic_year", flat=True)
+        .distinct()
+    )
+    year = requested_year if requested_year in years else (years[0] if years else None)
     return {
-        "years": list(
-            PopulationRecord.objects.order_by("-academic_year")
-            .values_list("academic_year", flat=True)
-            .distinct()
-        ),
+        "years": years,
         "schools": list(
-            PopulationRecord.objects.exclude(school="")
+            PopulationRecord.objects.filter(academic_year=year)
+            .exclude(school="")
             .order_by("school")
             .values_list("school", flat=True)
             .distinct()

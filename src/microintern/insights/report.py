@@ -288,8 +288,8 @@ def stratified_table(rows, characteristic: Characteristic, mode) -> DisplayTable
     )
 
 
-def disclosure_table(counts: dict, mode) -> DisplayTable:
-    asked = counts["asked"]
+def disclosure_table(counts: dict, asked: int, mode) -> DisplayTable:
+    """``asked`` is the eligible population (everyone could have answered)."""
     body = []
     for name, frame in EqualityMonitoring.FIELD_FRAMES.items():
         answered = counts.get(f"{name}__answered", 0)
@@ -326,5 +326,6 @@ def dashboard_tables(data: dict, mode: OutputMode) -> list[DisplayTable]:
         tables.append(
             pair_table(data["pair"], characteristic, CHARACTERISTICS[data["second"]], mode)
         )
-    tables.append(disclosure_table(data["disclosure"], mode))
+    asked = sum(row["eligible"] for row in data["funnel"])
+    tables.append(disclosure_table(data["disclosure"], asked, mode))
     return tables

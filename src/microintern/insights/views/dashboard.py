@@ -60,7 +60,7 @@ class DashboardFilterForm(forms.Form):
 
 def _dashboard(request):
     """Run the constant set of queries and build the protected tables."""
-    choices = queries.filter_choices()
+    choices = queries.filter_choices(request.GET.get("year"))
     form = DashboardFilterForm(
         request.GET or None,
         choices,
@@ -69,14 +69,18 @@ def _dashboard(request):
     chosen = form.settings()
     filters = queries.Filters(chosen["year"], chosen["school"], chosen["sector"])
     mode = OutputMode.UNROUNDED if chosen["unrounded"] else OutputMode.ROUNDED
+    by_school = queries.funnel(filters, chosen["characteristic"], "school")
+    pair = None
+    if chosen["second"] == "school":
+        pair = by_school
+    elif chosen["second"]:
+        pair = queries.funnel(filters, chosen["characteristic"], chosen["second"])
     data = {
         "characteristic": chosen["characteristic"],
         "second": chosen["second"],
-        "funnel": queries.funnel(filters, chosen["characteristic"]),
-        "by_school": queries.funnel(filters, chosen["characteristic"], "school"),
-        "pair": queries.funnel(filters, chosen["characteristic"], chosen["second"])
-        if chosen["second"]
-        else None,
+        "funnel": queries.collapse(by_school),
+        "by_school": by_school,
+        "pair": pair,
         "disclosure": queries.disclosure_counts(filters),
     }
     tables = dashboard_tables(data, mode)

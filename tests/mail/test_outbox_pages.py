@@ -127,3 +127,24 @@ def test_every_template_role_has_an_editor_page(staff_client):
         assert reverse("staff:email_template", args=[role]) in page
         assert staff_client.get(reverse("staff:email_template", args=[role])).status_code == 200
     assert staff_client.get(reverse("staff:email_template", args=["nope"])).status_code == 404
+
+
+def test_offers_published_while_holding_wait_as_drafts_until_staff_send_them_all(
+    staff_client, smtp_sink
+):
+    from microintern.applications.notifications import holding_emails
+
+    interests = [ExpressionOfInterestFactory() for _ in range(3)]
+    with holding_emails():
+        for interest in interests:
+            transition_place(interest, PlaceState.OFFERED)
+    transition_place(ExpressionOfInterestFactory(), PlaceState.WAITLISTED)  # not held
+    assert len(smtp_sink.received) == 1
+    assert OutboundMessage.objects.filter(state=MessageState.DRAFT).count() == 3
+    response = staff_client.post(
+        reverse("staff:outbox_release"), {"all": "1", "role": "place_offered"}, follow=True
+    )
+    assert "3 held emails released." in response.content.decode()
+    assert sorted(r.rcpt_tos[0] for r in smtp_sink.received[1:]) == sorted(
+        i.student.email for i in interests
+    )

@@ -5,6 +5,9 @@ Each place state that a student must hear about has a template role; the role's 
 is the staff-edited one or templates/email/<role>.txt.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from microintern.mail.outbox import queue_email
 from microintern.programme.calendar import invite_for
 
@@ -22,6 +25,18 @@ EMAIL_ROLE_FOR_STATE: dict[PlaceState, str] = {
     PlaceState.NO_SHOW: "missed_you",
 }
 ROLES_WITH_INVITE = {"place_confirmed"}
+_HOLDING: ContextVar[bool] = ContextVar("holding_place_emails", default=False)
+
+
+@contextmanager
+def holding_emails():
+    """Inside this block, place emails are held as drafts for staff to review and release
+    from the outbox (e.g. publishing all the offers of a selection round)."""
+    token = _HOLDING.set(True)
+    try:
+        yield
+    finally:
+        _HOLDING.reset(token)
 
 
 def queue_place_email(interest, from_state: PlaceState | None, to_state: PlaceState) -> None:
@@ -37,8 +52,9 @@ def queue_interest_email(
     """Put the email template `role` to the student about `interest` in the outbox.
 
     Context: interest, student, mi (plus `extra_context`, e.g. signed links). The calendar
-    invite is attached to roles in ROLES_WITH_INVITE. `hold` keeps it as a draft for staff
-    to review and release. Returns the OutboundMessage.
+    invite is attached to roles in ROLES_WITH_INVITE. `hold` (or an enclosing
+    `holding_emails()` block) keeps it as a draft for staff to review and release. Returns
+    the OutboundMessage.
     """
     mi = interest.micro_internship
     return queue_email(
@@ -53,5 +69,5 @@ def queue_interest_email(
         person=interest.student,
         about=interest,
         attachments=[invite_for(mi)] if role in ROLES_WITH_INVITE else None,
-        hold=hold,
+        hold=hold or _HOLDING.get(),
     )

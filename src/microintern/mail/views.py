@@ -83,6 +83,11 @@ def retry(request, pk: int):
 @permission_required(BACK_OFFICE)
 def release(request):
     ids = [int(i) for i in request.POST.getlist("message") if i.isdigit()]
+    if request.POST.get("all"):
+        drafts = OutboundMessage.objects.filter(state=MessageState.DRAFT)
+        if request.POST.get("role"):
+            drafts = drafts.filter(role=request.POST["role"])
+        ids = list(drafts.values_list("pk", flat=True))
     if not ids:
         messages.error(request, "Choose at least one held email to send.")
     else:

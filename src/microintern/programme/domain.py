@@ -146,3 +146,42 @@ def update_micro_internship(mi: MicroInternship, form, *, actor=None) -> MicroIn
         saved = form.save()
         log_activity(saved, "micro_internship.updated", actor=actor, fields=form.changed_data)
         return saved
+
+
+ATTENDANCE_MARKS = {"present": "attended", "late": "attended", "absent": "no_show"}
+LATE_REASON = "Arrived late."
+
+
+def record_attendance(mi: MicroInternship, marks: dict[int, str], *, actor=None):
+    """Apply the day's register: `marks` maps an expression of interest's id to "present",
+    "late" or "absent".
+
+    Rules: only students with an accepted place (or already marked) are on the register;
+    present and late become attended (late is recorded as the reason), absent becomes
+    no-show, each through `transition_place` (which logs and sends the thank-you or the
+    kind no-show email). Unchanged marks do nothing. Returns (changed, problems).
+    """
+    from microintern.applications.domain import transition_place
+    from microintern.applications.enums import PlaceState
+
+    changed, problems = 0, []
+    on_register = mi.interests.filter(
+        pk__in=list(marks),
+        state__in=[PlaceState.ACCEPTED, PlaceState.ATTENDED, PlaceState.NO_SHOW],
+    ).select_related("student")
+    for interest in on_register:
+        mark = marks[interest.pk]
+        to_state = ATTENDANCE_MARKS.get(mark)
+        if to_state is None or to_state == interest.state:
+            continue
+        try:
+            transition_place(
+                interest,
+                PlaceState(to_state),
+                actor=actor,
+                reason=LATE_REASON if mark == "late" else "",
+            )
+            changed += 1
+        except TransitionNotAllowed as error:
+            problems.append(f"{interest.student.full_name}: {error}")
+    return changed, problems

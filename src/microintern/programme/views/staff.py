@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from microintern.applications.domain import transition_place
 from microintern.applications.enums import PLACE_TRANSITIONS, PlaceState
 from microintern.core.domain import activity_for
 from microintern.core.errors import TransitionNotAllowed
@@ -23,6 +22,8 @@ from microintern.mail.outbox import messages_about
 from .. import queries
 from ..calendar import calendar_for
 from ..domain import (
+    LATE_REASON,
+    record_attendance,
     schedule_micro_internship,
     set_interest_window_now,
     transition_micro_internship,
@@ -145,13 +146,6 @@ def interest_window(request, pk: int):
     return redirect("staff:micro_internship", pk=pk)
 
 
-ATTENDANCE = {
-    "present": PlaceState.ATTENDED,
-    "late": PlaceState.ATTENDED,
-    "absent": PlaceState.NO_SHOW,
-}
-
-
 ATTENDANCE_CHOICES = [("present", "Present"), ("late", "Late"), ("absent", "Absent")]
 
 
@@ -167,22 +161,8 @@ def register(request, pk: int):
         ).select_related("student")
     )
     if request.method == "POST":
-        changed, problems = 0, []
-        for interest in team:
-            mark = request.POST.get(f"place-{interest.pk}", "")
-            to_state = ATTENDANCE.get(mark)
-            if to_state is None or to_state == interest.state:
-                continue
-            try:
-                transition_place(
-                    interest,
-                    to_state,
-                    actor=request.user,
-                    reason="Arrived late." if mark == "late" else "",
-                )
-                changed += 1
-            except TransitionNotAllowed as error:
-                problems.append(f"{interest.student.full_name}: {error}")
+        marks = {i.pk: request.POST.get(f"place-{i.pk}", "") for i in team}
+        changed, problems = record_attendance(mi, marks, actor=request.user)
         for problem in problems:
             messages.error(request, problem)
         messages.success(request, f"Register saved: {changed} change{'s' if changed != 1 else ''}.")
@@ -191,7 +171,7 @@ def register(request, pk: int):
         interest.mark = {PlaceState.ATTENDED: "present", PlaceState.NO_SHOW: "absent"}.get(
             interest.state, ""
         )
-        if interest.mark == "present" and interest.outcome_reason == "Arrived late.":
+        if interest.mark == "present" and interest.outcome_reason == LATE_REASON:
             interest.mark = "late"
     return render(
         request,

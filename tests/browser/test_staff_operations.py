@@ -3,6 +3,7 @@ violations on any page, error states included; the register works at phone width
 
 import pytest
 from django.test import Client
+from playwright.sync_api import expect
 
 from microintern.applications.domain import transition_place
 from microintern.applications.enums import PlaceState
@@ -59,6 +60,8 @@ def test_outbox_and_template_pages_are_accessible(live_server, staff_page, axe, 
     page.get_by_role("link", name="Place offered").click()
     assert page.get_by_role("heading", name="Preview with made-up details").is_visible()
     assert_no_axe_violations(axe, page)
+    page.get_by_label("Subject").fill("Live {{ mi.reference }}")  # previewed as you type
+    expect(page.locator("section.preview")).to_contain_text("Live MI-2026-007")
     page.get_by_label("Body").fill("Hello {{ student.nickname }}")
     page.get_by_role("button", name="Save").click()
     assert page.get_by_role("heading", name="There is a problem").is_visible()

@@ -100,8 +100,14 @@ def test_proposal_to_thanks(client, make_user, smtp_sink):
     interests = [ExpressionOfInterestFactory(micro_internship=mi) for _ in range(3)]
 
     # 4. Offers by hand; the third is not selected; two accept.
-    for interest, decision in zip(interests, ["offered", "offered", "not_selected"], strict=True):
-        client.post(reverse("staff:decide_place", args=[interest.pk]), {"to_state": decision})
+    decisions = ["offered", "offered", "not_selected"]
+    for interest, decision in zip(interests, decisions, strict=True):
+        client.post(
+            reverse("staff:decide_place", args=[interest.pk]),
+            {"to_state": decision, "reason": "Places went to students who had not taken part."},
+        )
+    not_selected = smtp_sink.to(interests[2].student.email)[-1]
+    assert "Why: Places went to students who had not taken part." in not_selected.body
     from microintern.applications.domain import transition_place
 
     for interest in interests[:2]:

@@ -251,8 +251,9 @@ def test_the_calendar_file_downloads(client, open_mi):
     assert b"BEGIN:VEVENT" in response.content and open_mi.reference.encode() in response.content
 
 
-def test_the_periodic_runner_and_the_task_send_due_reminders(committed):
-    from django.core.management import call_command
+def test_the_periodic_job_and_the_task_send_due_reminders(committed):
+    from django.conf import settings
+    from django.utils.module_loading import import_string
 
     from microintern.applications.reminders import send_due_reminders_task
 
@@ -260,8 +261,9 @@ def test_the_periodic_runner_and_the_task_send_due_reminders(committed):
     type(soon).objects.filter(pk=soon.pk).update(
         state_changed_at=timezone.now() - timedelta(days=5)
     )
+    (job,) = [p for p in settings.MICROINTERN_PERIODIC_JOBS if "reminders" in p]
     with committed():
-        call_command("run_periodic", "--once")
+        import_string(job)()  # what `run_periodic` calls
     assert SentReminder.objects.filter(interest=soon, kind="two_days").exists()
     tomorrow = accepted_for(timedelta(hours=20))
     type(tomorrow).objects.filter(pk=tomorrow.pk).update(

@@ -1,5 +1,6 @@
 """The outbox: every email is a row; delivery through a real SMTP server (aiosmtpd)."""
 
+import smtplib
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,13 @@ from microintern.applications.enums import PlaceState
 from microintern.core.models import ActivityLog
 from microintern.mail.enums import MessageState
 from microintern.mail.models import OutboundMessage
-from microintern.mail.outbox import queue_email, release_held, retry_due, retry_failed
+from microintern.mail.outbox import (
+    classify_error,
+    queue_email,
+    release_held,
+    retry_due,
+    retry_failed,
+)
 from tests import smtp_sink as sink
 from tests.factories import ExpressionOfInterestFactory, StudentFactory
 
@@ -196,3 +203,21 @@ def test_place_emails_go_through_the_outbox_with_the_invite_attached(smtp_sink):
     [invite] = list(confirmed.iter_attachments())
     assert invite.get_content_type() == "text/calendar"
     assert invite.get_filename() == f"{interest.micro_internship.reference}.ics"
+
+
+@pytest.mark.parametrize(
+    ("error", "permanent"),
+    [
+        (smtplib.SMTPRecipientsRefused({"a@x.example": (550, b"No such user")}), True),
+        (smtplib.SMTPRecipientsRefused({"a@x.example": (452, b"Mailbox full")}), False),
+        (smtplib.SMTPDataError(554, b"Message rejected as spam"), True),
+        (smtplib.SMTPDataError(451, b"Local error"), False),
+        (smtplib.SMTPAuthenticationError(535, b"Bad credentials"), False),
+        (smtplib.SMTPSenderRefused(550, b"Sender not allowed", "x@y"), False),
+        (smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), False),
+        (ConnectionRefusedError(111, "Connection refused"), False),
+        (TimeoutError("timed out"), False),
+    ],
+)
+def test_errors_are_classified_as_permanent_only_when_about_this_message(error, permanent):
+    assert classify_error(error)[0] is permanent

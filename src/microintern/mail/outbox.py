@@ -203,15 +203,21 @@ def deliver(message_id: int) -> MessageState | None:
 
 
 def classify_error(error: Exception) -> tuple[bool, str]:
-    """(is_permanent, reason): 5xx replies are permanent; 4xx, refused connections and
-    timeouts are temporary; anything unexpected is treated as temporary (nothing is lost,
-    and the attempt limit still ends it)."""
+    """(is_permanent, reason): 5xx replies about this message (its recipient, its content)
+    are permanent; 4xx, refused connections, timeouts and our own account or sender being
+    refused (a configuration problem that staff fix once for every message) are temporary;
+    anything unexpected is treated as temporary (nothing is lost, and the attempt limit
+    still ends it)."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _msg in error.recipients.values()]
         reason = "; ".join(
             f"{address}: {code} {_decode(msg)}" for address, (code, msg) in error.recipients.items()
         )
         return all(code >= 500 for code in codes), f"Recipient refused: {reason}"
+    if isinstance(error, smtplib.SMTPAuthenticationError | smtplib.SMTPSenderRefused):
+        code = error.smtp_code
+        reason = f"SMTP {code} {_decode(error.smtp_error)}"
+        return False, f"The mail server refused our account or sender address: {reason}"
     if isinstance(error, smtplib.SMTPResponseException):
         code = error.smtp_code
         return code >= 500, f"SMTP {code} {_decode(error.smtp_error)}"

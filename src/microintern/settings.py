@@ -207,8 +207,12 @@ MICROINTERN = {
     ],
     "STATEMENT_WORD_LIMIT": int(os.environ.get("STATEMENT_WORD_LIMIT", "150")),
     "OFFER_REPLY_HOURS": int(os.environ.get("OFFER_REPLY_HOURS", "72")),
-    # Links in emails (confirm your interest, reply to an offer, feedback) start with this.
-    "BASE_URL": os.environ.get("MICROINTERN_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+    # Links in emails (confirm your interest, reply to an offer, feedback) start with this
+    # (in production, by default https:// and the first of ALLOWED_HOSTS).
+    "BASE_URL": os.environ.get(
+        "MICROINTERN_BASE_URL",
+        f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION and ALLOWED_HOSTS else "http://127.0.0.1:8000",
+    ).rstrip("/"),
     # How long the "this is my address" link in the acknowledgement email works.
     "CONFIRM_LINK_DAYS": int(os.environ.get("CONFIRM_LINK_DAYS", "14")),
 }

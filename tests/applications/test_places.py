@@ -273,3 +273,12 @@ def test_the_periodic_job_and_the_task_send_due_reminders(committed):
         send_due_reminders_task.enqueue()
     assert SentReminder.objects.filter(interest=tomorrow, kind="one_day").exists()
     assert len(emails_to(soon.student.email)) == 1 and len(emails_to(tomorrow.student.email)) == 1
+
+
+def test_the_deploy_check_warns_when_email_links_would_point_at_localhost(settings):
+    from microintern.applications.checks import links_in_emails_point_at_this_site
+
+    settings.MICROINTERN = {**settings.MICROINTERN, "BASE_URL": "http://127.0.0.1:8000"}
+    assert [w.id for w in links_in_emails_point_at_this_site(None)] == ["microintern.W301"]
+    settings.MICROINTERN = {**settings.MICROINTERN, "BASE_URL": "https://mi.example.ac.uk"}
+    assert links_in_emails_point_at_this_site(None) == []

@@ -154,6 +154,11 @@ def test_proposal_to_thanks(client, make_user, smtp_sink):
     assert invitation.subject.startswith("How did the day go?")
     assert reverse("hosts:feedback", args=[mi.pk]) in invitation.body
 
+    # Staff see everything the host was sent.
+    history = client.get(reverse("staff:contact_messages", args=[contact.pk])).content.decode()
+    for subject in ("We have your challenge", "can go ahead", "Date agreed", "How did the day go?"):
+        assert subject in history.replace("&quot;", '"')
+
     # Every email is a sent row in the outbox; nothing failed or waits.
     assert set(OutboundMessage.objects.values_list("state", flat=True)) == {"sent"}
     assert OutboundMessage.objects.count() == len(smtp_sink.received)

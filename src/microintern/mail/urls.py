@@ -10,6 +10,7 @@ staff_urls = [
     path("outbox/<int:pk>/", views.message_detail, name="outbox_message"),
     path("outbox/<int:pk>/retry/", views.retry, name="outbox_retry"),
     path("students/<int:pk>/emails/", views.student_messages, name="student_messages"),
+    path("host-contacts/<int:pk>/emails/", views.contact_messages, name="contact_messages"),
     path("email-templates/", views.template_list, name="email_templates"),
     path("email-templates/<str:role>/", views.template_edit, name="email_template"),
 ]

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from microintern.accounts.models import Student
 from microintern.core.domain import activity_for, log_activity
 from microintern.core.permissions import permission_required
+from microintern.hosts.models import HostContact
 
 from . import outbox
 from .enums import MessageState
@@ -103,6 +104,20 @@ def student_messages(request, pk: int):
         request,
         "mail/staff/person_messages.html",
         {"person": student, "name": student.full_name, "rows": outbox.messages_for_person(student)},
+    )
+
+
+@permission_required(BACK_OFFICE)
+def contact_messages(request, pk: int):
+    contact = get_object_or_404(HostContact.objects.select_related("organisation"), pk=pk)
+    return render(
+        request,
+        "mail/staff/person_messages.html",
+        {
+            "person": contact,
+            "name": f"{contact.name} ({contact.organisation.name})",
+            "rows": outbox.messages_for_person(contact),
+        },
     )
 
 

@@ -440,3 +440,32 @@ def test_base64_attachment_sizes_are_decoded_sizes():
     assert isinstance(message, ParsedMessage)
     assert message.attachments[0].size == len(content)
     assert message.attachments[0].allowed
+
+
+def _html_message(html: bytes) -> bytes:
+    return HEADERS + b"Content-Type: text/html; charset=utf-8\r\n\r\n" + html
+
+
+@pytest.mark.parametrize(
+    "pattern", [b"<p>a</p><br>", b"<div>x", b"<p<p", b"<script>x"], ids=["br", "nest", "open", "js"]
+)
+def test_hostile_html_is_reduced_to_text_without_the_slow_parsers(pattern):
+    """BeautifulSoup and nh3 are super-linear on these; each 2 MB body must not stall."""
+    result = parse_message(_html_message(pattern * (2 * 1024 * 1024 // len(pattern))))
+    assert isinstance(result, ParsedMessage)
+    assert result.body_source == "html"
+    assert result.sanitized_html is None
+    assert "too large or complex to display safely" in result.notes[0]
+
+
+def test_html_at_the_tag_limit_is_still_sanitised():
+    result = parse_message(_html_message(b"<p>a</p>" * 1400))
+    assert isinstance(result, ParsedMessage)
+    assert result.sanitized_html is not None and result.sanitized_html.startswith("<p>a</p>")
+
+
+def test_reply_trimming_is_linear_on_many_on_words():
+    """Upstream email-reply-parser needs minutes for 18 KB of "On a day"; ours is bounded."""
+    result = parse_message(HEADERS + b"\r\n" + b"On a day " * 20000)
+    assert isinstance(result, ParsedMessage)
+    assert result.body_trimmed.startswith("On a day On a day")

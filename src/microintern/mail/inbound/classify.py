@@ -39,6 +39,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_LOOP_HEADER = "X-Microintern-Loop"
+FLUFL_SCAN_MAX_BYTES = 512 * 1024
+"""flufl.bounce runs on larger messages only when another bounce sign is present."""
 
 
 class Kind(StrEnum):
@@ -215,7 +217,12 @@ def _bounce(parsed: ParsedMessage) -> Classification | None:
         signs.append(f"it is from {sender}")
     if parsed.return_path == "" and _BOUNCE_SUBJECT.search(parsed.subject):
         signs.append("it has a null sender and a delivery-failure subject")
-    permanent, temporary = _bounce_failures(parsed)
+    # The heuristic detectors read every text part; bounces are small, so a large message
+    # with no other sign of being one is not worth the time (and not worth the false alarm).
+    if signs or parsed.size <= FLUFL_SCAN_MAX_BYTES:
+        permanent, temporary = _bounce_failures(parsed)
+    else:
+        permanent, temporary = (), ()
     failed = permanent + temporary
     if failed:
         label = "delivery failed" if permanent else "delivery delayed"

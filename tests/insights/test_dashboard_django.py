@@ -167,3 +167,14 @@ def test_equality_characteristics_and_disclosure_rates(funnel_world):
         1,
     )
     assert rates["disability_codes__answered"] == 4
+
+
+def test_day_feedback_also_counts_as_feedback(funnel_world):
+    from django.utils import timezone
+
+    from microintern.applications.models import DayFeedback
+
+    attended = funnel_world["q1"][2].interests.get()
+    DayFeedback.objects.create(interest=attended, rating=5, submitted_at=timezone.now())
+    filters = queries.Filters(AcademicYear(2026))
+    assert counts(queries.funnel(filters, "imd"))["Q1"] == [30, 12, 6, 5, 4, 1]

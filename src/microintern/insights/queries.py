@@ -10,7 +10,8 @@ The funnel for academic year Y (1 August – 31 July):
   micro-internship starting in Y (optionally at a host in one sector);
 * **offered**, **accepted**, **attended** – whose interest reached that stage (a place state
   that can only follow an offer, an acceptance, or attendance);
-* **gave feedback** – attended and answered the end-of-day survey for that micro-internship.
+* **gave feedback** – attended and answered the end-of-day survey for that micro-internship
+  (or the interim two-question day feedback of the applications app).
 
 Characteristics are SQL expressions on PopulationRecord (the year's record, not today's):
 area quintiles, flags, fee status, mode, level, school, and — from the separate equality
@@ -21,9 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import (
-    Case,
-    CharField,
     Count,
     Exists,
     F,
@@ -31,8 +31,6 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
-    Value,
-    When,
 )
 
 from microintern.accounts.enums import FeeStatus, StudyLevel, StudyMode
@@ -68,14 +66,6 @@ STAGE_STATES = {
 }
 
 
-def _labelled(cases: list[tuple[Q, str]]) -> Case:
-    return Case(
-        *[When(condition, then=Value(label)) for condition, label in cases],
-        default=Value(UNKNOWN),
-        output_field=CharField(),
-    )
-
-
 RECORD, STUDENT = "record", "student"
 """Where a characteristic's field lives: on the year's PopulationRecord, or reached from the
 Student (the equality-monitoring answers)."""
@@ -98,22 +88,22 @@ class Characteristic:
     def groups(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(label for _, label in self.values))
 
-    def expression(self, record_prefix: str = "", student_prefix: str = "student__"):
-        return self.labels_of((record_prefix if self.on == RECORD else student_prefix) + self.field)
+    def path(self, record_prefix: str = "", student_prefix: str = "student__") -> str:
+        return (record_prefix if self.on == RECORD else student_prefix) + self.field
 
-    def labels_of(self, path: str):
-        """The CASE expression turning the value at ``path`` into this grouping's labels."""
+    def label_for(self, value) -> str:
+        """The group label of one stored value (the database groups by stored values; the
+        few resulting rows are labelled here)."""
         if not self.values:
-            return Case(
-                When(**{path: ""}, then=Value(UNKNOWN)),
-                default=F(path),
-                output_field=CharField(),
-            )
-        cases = []
-        for value, label in self.values:
-            lookup = f"{path}__in" if isinstance(value, list) else path
-            cases.append((Q(**{lookup: value}), label))
-        return _labelled(cases)
+            return value or UNKNOWN
+        for stored, label in self.values:
+            if (
+                (value in stored)
+                if isinstance(stored, list)
+                else (value is not None and type(value) is type(stored) and value == stored)
+            ):
+                return label
+        return UNKNOWN
 
     def ordered(self, labels) -> list[str]:
         present = set(labels)
@@ -222,32 +212,34 @@ def funnel(filters: Filters, *keys: str) -> list[dict]:
 
     The eligible count groups the year's population (one row per student); the later
     stages group the year's expressions of interest — a far smaller table — counting each
-    student once per stage. Returns rows ``{"g0": label, ["g1": label,] "eligible": n,
+    student once per stage. Both group by the *stored* values (quintile, code, flag), and
+    the few resulting rows are then labelled and summed here: exact, because each student
+    has one stored value. Returns rows ``{"g0": label, ["g1": label,] "eligible": n,
     "interested": n, …}`` ordered by the group labels.
     """
     characteristics = [CHARACTERISTICS[key] for key in keys]
-    names = [f"g{i}" for i in range(len(keys))]
     population = filters.population()
-    labels = {}
-    for name, characteristic in zip(names, characteristics, strict=True):
-        if characteristic.on == STUDENT:
-            # A correlated lookup by student id is about twice as fast as joining the
-            # student and equality tables for every population record.
+    eligible_paths = []
+    for i, characteristic in enumerate(characteristics):
+        if characteristic.on == STUDENT and connection.vendor == "sqlite":
+            # SQLite: a lookup by student id is about twice as fast as joining the student
+            # and equality tables for every population record. PostgreSQL: the join (a hash
+            # join) is faster than a correlated subquery, so it takes the plain path below.
+            name = f"raw{i}"
             population = population.annotate(
                 **{
-                    f"{name}_raw": Subquery(
+                    name: Subquery(
                         EqualityMonitoring.objects.filter(student=OuterRef("student_id")).values(
                             characteristic.field.removeprefix(EQUALITY)
                         )[:1]
                     )
                 }
             )
-            labels[name] = characteristic.labels_of(f"{name}_raw")
+            eligible_paths.append(name)
         else:
-            labels[name] = characteristic.expression()
-    eligible = (
-        population.annotate(**labels).values(*names).annotate(eligible=Count("pk")).order_by()
-    )
+            eligible_paths.append(characteristic.path())
+    eligible = population.values(*eligible_paths).annotate(eligible=Count("pk")).order_by()
+
     counted = Q(record__isnull=False)
     stages = {"interested": Count("student", distinct=True, filter=counted)}
     for stage, states in STAGE_STATES.items():
@@ -256,32 +248,35 @@ def funnel(filters: Filters, *keys: str) -> list[dict]:
         "student",
         distinct=True,
         filter=counted
-        & Q(
-            state=PlaceState.ATTENDED,
-            student__survey_invitations__micro_internship=F("micro_internship"),
-            student__survey_invitations__responded_at__isnull=False,
-            student__survey_invitations__version__instrument__kind="student_post",
+        & Q(state=PlaceState.ATTENDED)
+        & (
+            Q(day_feedback__isnull=False)
+            | Q(
+                student__survey_invitations__micro_internship=F("micro_internship"),
+                student__survey_invitations__responded_at__isnull=False,
+                student__survey_invitations__version__instrument__kind="student_post",
+            )
         ),
     )
-    reached = (
-        filters.interests()
-        .annotate(
-            **{
-                n: c.expression(RECORD_VIA_INTEREST)
-                for n, c in zip(names, characteristics, strict=True)
-            }
+    stage_paths = [c.path(RECORD_VIA_INTEREST) for c in characteristics]
+    reached = filters.interests().values(*stage_paths).annotate(**stages).order_by()
+
+    names = [f"g{i}" for i in range(len(keys))]
+    rows: dict[tuple, dict] = {}
+
+    def add(row: dict, paths: list[str], counts: dict) -> None:
+        key = tuple(c.label_for(row[path]) for c, path in zip(characteristics, paths, strict=True))
+        target = rows.setdefault(
+            key, {**dict(zip(names, key, strict=True)), **dict.fromkeys(STAGE_KEYS, 0)}
         )
-        .values(*names)
-        .annotate(**stages)
-        .order_by()
-    )
-    rows = {tuple(row[n] for n in names): {**row, **dict.fromkeys(stages, 0)} for row in eligible}
+        for stage, count in counts.items():
+            target[stage] += count
+
+    for row in eligible:
+        add(row, eligible_paths, {"eligible": row["eligible"]})
     for row in reached:
-        key = tuple(row[n] for n in names)
-        if key not in rows and not row["interested"]:
-            continue  # only interest from outside the population (another school or year)
-        target = rows.setdefault(key, {**{n: row[n] for n in names}, "eligible": 0})
-        target.update({stage: row[stage] for stage in stages})
+        if row["interested"]:  # rows without a population record count nothing
+            add(row, stage_paths, {stage: row[stage] for stage in stages})
     return [rows[key] for key in sorted(rows)]
 
 

@@ -221,3 +221,11 @@ def test_place_emails_go_through_the_outbox_with_the_invite_attached(smtp_sink):
 )
 def test_errors_are_classified_as_permanent_only_when_about_this_message(error, permanent):
     assert classify_error(error)[0] is permanent
+
+
+def test_an_email_role_without_a_template_is_an_error_not_a_blank_email():
+    from microintern.mail.templating import UnknownEmailRole
+
+    with pytest.raises(UnknownEmailRole, match="no_such_role.txt"):
+        queue_email("no_such_role", to="someone@example.ac.uk", context={})
+    assert not OutboundMessage.objects.exists()

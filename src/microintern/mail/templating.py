@@ -6,7 +6,6 @@ list (with filters), {% if %} / {% elif %} / {% else %}, {% autoescape %} and co
 """
 
 from functools import cache
-from pathlib import Path
 
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import FilterExpression, Node, TextNode, VariableNode
@@ -24,13 +23,18 @@ def engine() -> Engine:
     return Engine(autoescape=False, debug=False, string_if_invalid="")
 
 
+class UnknownEmailRole(LookupError):
+    """No template files for this role: a programming error, raised before anything is
+    stored so that the change asking for the email is rolled back, not sent blank."""
+
+
 def default_source(role: str) -> tuple[str, str]:
     """(subject, body) of the role's file template, without the autoescape wrapper."""
     directory = template_dir()
-    return (
-        _unwrap(_read(directory / f"{role}.subject.txt")),
-        _unwrap(_read(directory / f"{role}.txt")),
-    )
+    subject, body = directory / f"{role}.subject.txt", directory / f"{role}.txt"
+    if not (subject.is_file() and body.is_file()):
+        raise UnknownEmailRole(f"No email template {body.name} and {subject.name} in {directory}")
+    return _unwrap(subject.read_text()), _unwrap(body.read_text())
 
 
 def current_source(role: str) -> tuple[str, str, bool]:
@@ -156,10 +160,6 @@ def _paths(expression: FilterExpression) -> set[str]:
         if lookups:
             found.add(".".join(lookups))
     return found
-
-
-def _read(path: Path) -> str:
-    return path.read_text() if path.exists() else ""
 
 
 def _unwrap(source: str) -> str:

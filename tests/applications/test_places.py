@@ -282,3 +282,24 @@ def test_the_deploy_check_warns_when_email_links_would_point_at_localhost(settin
     assert [w.id for w in links_in_emails_point_at_this_site(None)] == ["microintern.W301"]
     settings.MICROINTERN = {**settings.MICROINTERN, "BASE_URL": "https://mi.example.ac.uk"}
     assert links_in_emails_point_at_this_site(None) == []
+
+
+def test_a_cancelled_micro_internship_says_so_and_its_offer_cannot_be_accepted(
+    client, offered, committed
+):
+    from microintern.programme.domain import transition_micro_internship
+
+    link = offer_link(offered)
+    mi = offered.micro_internship
+    type(mi).objects.filter(pk=mi.pk).update(state=MicroInternshipState.SELECTION_PUBLISHED)
+    with committed():
+        transition_micro_internship(mi, MicroInternshipState.CANCELLED, reason="The host closed.")
+    page = client.get(link).content.decode()
+    assert "has been cancelled" in page and "The host closed." in page
+    assert "Accept my place" not in page
+    client.force_login(offered.student.user)
+    client.post(f"/my/places/{offered.pk}/accept/")
+    offered.refresh_from_db()
+    assert offered.state == PlaceState.OFFERED
+    page = client.get("/my/").content.decode()
+    assert "Cancelled." in page and "Accept my place" not in page

@@ -290,8 +290,10 @@ def transition_place(
 
     Rules: only moves in PLACE_TRANSITIONS; an offer needs a free seat (checked under a row
     lock on the micro-internship, so concurrent clicks can never overbook); an offer past its
-    reply-by time cannot be accepted. Side effects: saves, logs `place.<state>` with the
-    reason, and queues the matching email after commit. A refusal changes and logs nothing.
+    reply-by time cannot be accepted; nothing is offered or accepted on a cancelled
+    micro-internship. Side effects: saves, logs `place.<state>` with the
+    reason, queues the matching email after commit, and tells selection (`selection_hook`:
+    waiting-list promotion when a place comes free). A refusal changes and logs nothing.
     """
     now = now or timezone.now()
     to_state = PlaceState(to_state)
@@ -300,6 +302,13 @@ def transition_place(
     from_state = PlaceState(locked.state)
     if to_state not in PLACE_TRANSITIONS[from_state]:
         raise TransitionNotAllowed("place", from_state.label, to_state.label)
+    if mi.state == MicroInternshipState.CANCELLED and to_state in (
+        PlaceState.OFFERED,
+        PlaceState.ACCEPTED,
+    ):
+        raise TransitionNotAllowed.because(
+            f"Sorry, {mi.reference} has been cancelled, so its places cannot be taken."
+        )
     if (
         from_state == PlaceState.OFFERED
         and to_state == PlaceState.ACCEPTED
@@ -325,5 +334,14 @@ def transition_place(
         locked, f"place.{to_state.value}", actor=actor, from_state=from_state, reason=reason
     )
     notifications.queue_place_email(locked, from_state, to_state)
+    selection_hook(locked, from_state, to_state)
     interest.refresh_from_db()
     return locked
+
+
+def selection_hook(interest, from_state: PlaceState, to_state: PlaceState) -> None:
+    """Let selection react after commit: a freed place goes to the next student waiting, an
+    accepted place releases the student's other places in the round (selection.domain)."""
+    from microintern.selection.domain import after_place_change
+
+    after_place_change(interest, from_state, to_state)

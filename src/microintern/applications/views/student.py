@@ -16,6 +16,7 @@ from microintern.core.domain import log_activity
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.permissions import permission_required
 from microintern.programme import queries
+from microintern.programme.enums import MicroInternshipState
 
 from .. import links
 from ..certificate import NotAttended, certificate_pdf
@@ -192,6 +193,7 @@ def offer(request, link, token: str):
             "mi": interest.micro_internship,
             "link": link,
             "can_reply": link.is_current
+            and interest.micro_internship.state != MicroInternshipState.CANCELLED
             and interest.state == PlaceState.OFFERED
             and interest.offer_expires_at > now,
             "deadline_passed": interest.state == PlaceState.OFFERED

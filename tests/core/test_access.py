@@ -140,6 +140,15 @@ EXPECTED = {
     "insights:delete_equality_monitoring": POST_ONLY,
     "insights:research_consent": STUDENT_ONLY,
     "insights:withdraw_research_consent": POST_ONLY,
+    "staff:selection_rounds": STAFF_ONLY,
+    "staff:selection_round_new": STAFF_ONLY,
+    "staff:selection_round": STAFF_ONLY,
+    "staff:selection_policy": STAFF_ONLY,
+    "staff:selection_dry_run": POST_ONLY,
+    "staff:selection_override": POST_ONLY,
+    "staff:selection_override_remove": POST_ONLY,
+    "staff:selection_publish": POST_ONLY,
+    "public:selection_round": EVERYONE,
 }
 
 
@@ -164,6 +173,28 @@ def briefing_for(mi):
     briefing.file.save(briefing.token, ContentFile(b"plan\n"), save=False)
     briefing.save()
     return briefing
+
+
+def selection_kwargs(mi, staff):
+    from microintern.selection.domain import add_override, create_round
+
+    selection_round = create_round(
+        name="Access test", micro_internships=[mi], priority=["first_time"], actor=staff
+    )
+    override = add_override(
+        selection_round,
+        student=mi.interests.first().student,
+        micro_internship=mi,
+        action="add",
+        reason="Access test",
+    )
+    pk = {"pk": selection_round.pk}
+    names = ["round", "policy", "dry_run", "override", "publish"]
+    return {
+        **{f"staff:selection_{name}": pk for name in names},
+        "staff:selection_override_remove": {**pk, "override_pk": override.pk},
+        "public:selection_round": pk,
+    }
 
 
 def our_url_names():
@@ -231,6 +262,7 @@ def world(make_user):
         "insights:export": {"key": "funnel", "extension": "csv"},
         "insights:population_report": {"pk": population_import.pk},
         "insights:population_confirm": {"pk": population_import.pk},
+        **selection_kwargs(mi, people["staff"]),
         "surveys:respond": {
             "token": survey_invite(InstrumentKind.STUDENT_PRE, student=interest.student).token
         },

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SelectionConfig(AppConfig):
+    name = "microintern.selection"
+    label = "selection"
+    verbose_name = "Selection rounds"

@@ -1,0 +1,162 @@
+"""Selection rounds, their runs and staff overrides. Changed only through selection.domain."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Length, Trim
+from django.db.models.lookups import Exact, GreaterThan
+
+from microintern.programme.enums import MAX_TEAM_SIZE
+
+from .enums import DEFAULT_PRIORITY, OverrideAction, RoundState, RunKind
+
+
+def default_priority() -> list[str]:
+    return list(DEFAULT_PRIORITY)
+
+
+class SelectionRound(models.Model):
+    """One draw over one or many micro-internships, under a published policy.
+
+    `priority` lists the criteria (enums.PriorityGroup values) in order, highest first; a
+    criterion left out is switched off, and everyone who meets none is in the last group.
+    `seed` is secret until the round is published; `seed_commitment` (its SHA-256) is public
+    from the moment the round is created, which is before interest closes.
+    """
+
+    name = models.CharField(max_length=200)
+    micro_internships = models.ManyToManyField(
+        "programme.MicroInternship", through="RoundMicroInternship", related_name="rounds"
+    )
+    priority = models.JSONField(default=default_priority)
+    seed = models.CharField(max_length=128)
+    seed_commitment = models.CharField(max_length=64)
+    state = models.CharField(max_length=20, choices=RoundState.choices, default=RoundState.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=RoundState.values), name="round_state_known"
+            ),
+            models.CheckConstraint(
+                condition=Exact(Length("seed_commitment"), 64), name="round_commitment_is_sha256"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state=RoundState.PUBLISHED)
+                | models.Q(published_at__isnull=False),
+                name="round_published_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoundMicroInternship(models.Model):
+    """A micro-internship in a round, with its optional soft reserve and programme cap.
+
+    `reserve_group` is a priority group number (1 = the first criterion); `reserve_seats`
+    places are kept for that group and become open places when not filled.
+    """
+
+    round = models.ForeignKey(SelectionRound, on_delete=models.CASCADE, related_name="entries")
+    micro_internship = models.ForeignKey(
+        "programme.MicroInternship", on_delete=models.PROTECT, related_name="round_entries"
+    )
+    reserve_group = models.PositiveSmallIntegerField(null=True, blank=True)
+    reserve_seats = models.PositiveSmallIntegerField(default=0)
+    programme_cap = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["micro_internship__starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "micro_internship"], name="micro_internship_once_per_round"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reserve_seats__lte=MAX_TEAM_SIZE), name="reserve_at_most_10"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reserve_seats=0) | models.Q(reserve_group__isnull=False),
+                name="reserve_names_its_group",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(programme_cap__isnull=True) | models.Q(programme_cap__gte=1),
+                name="programme_cap_at_least_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} · {self.micro_internship.reference}"
+
+
+class SelectionRun(models.Model):
+    """One run of the engine: the inputs exactly as it saw them and its result (JSON).
+
+    A dry run changes nothing; the published run is the one whose outcomes went out (and
+    whose waiting lists promotion follows).
+    """
+
+    round = models.ForeignKey(SelectionRound, on_delete=models.CASCADE, related_name="runs")
+    kind = models.CharField(max_length=20, choices=RunKind.choices, default=RunKind.DRY_RUN)
+    inputs = models.JSONField()
+    result = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=RunKind.values), name="run_kind_known"
+            ),
+            models.UniqueConstraint(
+                fields=["round"],
+                condition=models.Q(kind=RunKind.PUBLISHED),
+                name="one_published_run_per_round",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} run {self.pk} ({self.kind})"
+
+
+class Override(models.Model):
+    """A staff decision that sets the lottery aside for one student: give them a place on a
+    micro-internship, or take them out of it. Always with a reason (a database rule)."""
+
+    round = models.ForeignKey(SelectionRound, on_delete=models.CASCADE, related_name="overrides")
+    micro_internship = models.ForeignKey(
+        "programme.MicroInternship", on_delete=models.CASCADE, related_name="+"
+    )
+    student = models.ForeignKey("accounts.Student", on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=10, choices=OverrideAction.choices)
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=OverrideAction.values), name="override_action_known"
+            ),
+            models.CheckConstraint(
+                condition=GreaterThan(Length(Trim("reason")), 0), name="override_has_reason"
+            ),
+            models.UniqueConstraint(
+                fields=["round", "student"], name="one_override_per_student_per_round"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.student} ({self.micro_internship.reference})"

@@ -1,0 +1,74 @@
+"""Read-side questions for selection rounds. Nothing here reads equality data: a student's
+priority comes only from their history of places and their widening-participation flags."""
+
+from microintern.applications.enums import PlaceState
+from microintern.applications.models import ExpressionOfInterest
+
+from .enums import RoundState, RunKind
+from .models import SelectionRound, SelectionRun
+
+HAD_AN_OPPORTUNITY = [PlaceState.ACCEPTED, PlaceState.ATTENDED]
+
+
+def interests_in_round(selection_round: SelectionRound):
+    """Every expression of interest in the round's micro-internships that awaits a decision
+    (received or on a waiting list), verified or not, with student and micro-internship."""
+    return (
+        ExpressionOfInterest.objects.filter(
+            micro_internship__round_entries__round=selection_round,
+            state__in=PlaceState.awaiting_decision(),
+        )
+        .select_related("student", "micro_internship__challenge")
+        .order_by("received_at", "id")
+    )
+
+
+def students_holding_a_place(selection_round: SelectionRound) -> set[int]:
+    """Students already holding a place (offered, accepted, ...) on one of the round's
+    micro-internships: they are placed in this round and take no further part in it."""
+    return set(
+        ExpressionOfInterest.objects.filter(
+            micro_internship__round_entries__round=selection_round,
+            state__in=PlaceState.holding_a_seat(),
+        ).values_list("student_id", flat=True)
+    )
+
+
+def students_who_had_an_opportunity(student_ids, selection_round: SelectionRound) -> set[int]:
+    """Of `student_ids`, those who attended a micro-internship or accepted a place on one
+    outside this round. A no-show has not had the opportunity and is never penalised (the
+    rule of `applications.queries.has_taken_part`, plus places already accepted elsewhere)."""
+    return set(
+        ExpressionOfInterest.objects.filter(
+            student_id__in=student_ids, state__in=HAD_AN_OPPORTUNITY
+        )
+        .exclude(micro_internship__round_entries__round=selection_round)
+        .values_list("student_id", flat=True)
+    )
+
+
+def seats_held(micro_internship) -> int:
+    return micro_internship.interests.filter(state__in=PlaceState.holding_a_seat()).count()
+
+
+def latest_dry_run(selection_round: SelectionRound) -> SelectionRun | None:
+    return selection_round.runs.filter(kind=RunKind.DRY_RUN).first()
+
+
+def published_run_for(micro_internship) -> SelectionRun | None:
+    """The published run of the (latest) published round that includes the micro-internship."""
+    return (
+        SelectionRun.objects.filter(
+            kind=RunKind.PUBLISHED,
+            round__state=RoundState.PUBLISHED,
+            round__entries__micro_internship=micro_internship,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def published_rounds_with(micro_internship):
+    return SelectionRound.objects.filter(
+        state=RoundState.PUBLISHED, entries__micro_internship=micro_internship
+    )

@@ -1,0 +1,17 @@
+"""Selection tasks: thin, take ids, call selection.domain (enqueued after commit)."""
+
+from django_tasks import task
+
+from . import domain
+
+
+@task()
+def promote_from_waitlist(micro_internship_id: int) -> int:
+    """Offer any free places on the micro-internship to the next students waiting."""
+    return len(domain.promote_from_waitlist(micro_internship_id))
+
+
+@task()
+def release_other_places(interest_id: int) -> int:
+    """After an acceptance, free the student's other places in the same round."""
+    return len(domain.release_other_places(interest_id))

@@ -1,0 +1,212 @@
+"""Staff pages for selection rounds: set up, policy, dry run, overrides, publish."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from microintern.core.domain import activity_for
+from microintern.core.errors import TransitionNotAllowed
+from microintern.core.permissions import permission_required
+
+from .. import domain, queries
+from ..enums import RoundState
+from ..forms import EntryForm, OverrideForm, PolicyFields, RoundForm
+from ..models import Override, SelectionRound
+
+RUN_ROUNDS = "selection.run_rounds"
+OUTCOME_LABELS = {
+    "offered": "Offered",
+    "waitlisted": "Waiting list",
+    "not_selected": "Not selected",
+}
+
+
+@permission_required(RUN_ROUNDS)
+def round_list(request):
+    rounds = SelectionRound.objects.prefetch_related("micro_internships")
+    return render(request, "selection/staff/list.html", {"rounds": rounds})
+
+
+@permission_required(RUN_ROUNDS)
+def round_new(request):
+    form = RoundForm(
+        request.POST or None,
+        initial=PolicyFields.initial_for(["first_time", "widening_participation"]),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            selection_round = domain.create_round(
+                name=form.cleaned_data["name"],
+                micro_internships=form.cleaned_data["micro_internships"],
+                priority=form.priority,
+                actor=request.user,
+            )
+        except TransitionNotAllowed as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "The round is set up; its seed fingerprint is public now.")
+            return redirect("staff:selection_round", pk=selection_round.pk)
+    return render(request, "selection/staff/new.html", {"form": form})
+
+
+def _entry_forms(selection_round, data=None):
+    groups = domain.group_labels(selection_round.priority)
+    return [
+        (
+            entry,
+            EntryForm(
+                data,
+                prefix=f"entry-{entry.pk}",
+                groups=groups,
+                initial={
+                    "reserve_seats": entry.reserve_seats,
+                    "reserve_group": entry.reserve_group,
+                    "programme_cap": entry.programme_cap,
+                },
+            ),
+        )
+        for entry in selection_round.entries.select_related("micro_internship__challenge")
+    ]
+
+
+@permission_required(RUN_ROUNDS)
+def round_policy(request, pk: int):
+    """Change the priority order, reserves and programme caps, then run again."""
+    selection_round = get_object_or_404(SelectionRound, pk=pk)
+    data = request.POST if request.method == "POST" else None
+    form = PolicyFields(data, initial=PolicyFields.initial_for(selection_round.priority))
+    entry_forms = _entry_forms(selection_round, data)
+    if data is not None and form.is_valid() and all(f.is_valid() for _e, f in entry_forms):
+        try:
+            domain.update_policy(
+                selection_round,
+                priority=form.priority,
+                entries=[{"entry": e, **f.cleaned_data} for e, f in entry_forms],
+                actor=request.user,
+            )
+        except TransitionNotAllowed as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "The policy is saved. Make a dry run to see its effect.")
+            return redirect("staff:selection_round", pk=pk)
+    return render(
+        request,
+        "selection/staff/policy.html",
+        {"round": selection_round, "form": form, "entry_forms": entry_forms},
+    )
+
+
+def result_rows(result: dict) -> list[dict]:
+    """The result's students with a label for the outcome (the page and the command)."""
+    titles = {m["reference"]: m["title"] for m in result["micro_internships"]}
+    return [
+        {
+            **s,
+            "outcome_label": OUTCOME_LABELS[s["outcome"]],
+            "offered_title": titles.get(s["offered"], ""),
+        }
+        for s in result["students"]
+    ]
+
+
+@permission_required(RUN_ROUNDS)
+def round_detail(request, pk: int):
+    selection_round = get_object_or_404(SelectionRound, pk=pk)
+    run = (
+        selection_round.runs.filter(kind="published").first()
+        if selection_round.state == RoundState.PUBLISHED
+        else queries.latest_dry_run(selection_round)
+    )
+    override_form = OverrideForm(selection_round=selection_round)
+    return render(
+        request,
+        "selection/staff/detail.html",
+        _detail_context(selection_round, run, override_form),
+    )
+
+
+def _detail_context(selection_round, run, override_form):
+    return {
+        "round": selection_round,
+        "entries": selection_round.entries.select_related("micro_internship__challenge"),
+        "groups": domain.group_labels(selection_round.priority),
+        "run": run,
+        "rows": result_rows(run.result) if run else [],
+        "overrides": selection_round.overrides.select_related(
+            "student", "micro_internship", "created_by"
+        ),
+        "override_form": override_form,
+        "activity": activity_for(selection_round)[:50],
+    }
+
+
+@require_POST
+@permission_required(RUN_ROUNDS)
+def round_dry_run(request, pk: int):
+    selection_round = get_object_or_404(SelectionRound, pk=pk)
+    try:
+        run = domain.dry_run(selection_round, actor=request.user)
+    except TransitionNotAllowed as error:
+        messages.error(request, str(error))
+    else:
+        offers = sum(1 for s in run.result["students"] if s["outcome"] == "offered")
+        messages.success(request, f"Dry run done: {offers} would be offered a place.")
+    return redirect("staff:selection_round", pk=pk)
+
+
+@require_POST
+@permission_required(RUN_ROUNDS)
+def round_override(request, pk: int):
+    selection_round = get_object_or_404(SelectionRound, pk=pk)
+    form = OverrideForm(request.POST, selection_round=selection_round)
+    if form.is_valid():
+        try:
+            domain.add_override(
+                selection_round,
+                student=form.student,
+                micro_internship=form.cleaned_data["micro_internship"],
+                action=form.cleaned_data["action"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except TransitionNotAllowed as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Override saved and logged. Make a dry run to see it.")
+            return redirect("staff:selection_round", pk=pk)
+    context = _detail_context(selection_round, queries.latest_dry_run(selection_round), form)
+    return render(request, "selection/staff/detail.html", context, status=400)
+
+
+@require_POST
+@permission_required(RUN_ROUNDS)
+def round_override_remove(request, pk: int, override_pk: int):
+    override = get_object_or_404(Override, pk=override_pk, round_id=pk)
+    try:
+        domain.remove_override(override, actor=request.user)
+    except TransitionNotAllowed as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Override removed (logged).")
+    return redirect("staff:selection_round", pk=pk)
+
+
+@require_POST
+@permission_required(RUN_ROUNDS)
+def round_publish(request, pk: int):
+    selection_round = get_object_or_404(SelectionRound, pk=pk)
+    try:
+        run_id = int(request.POST.get("run", ""))
+        run = domain.publish(selection_round, dry_run_id=run_id, actor=request.user)
+    except ValueError:
+        messages.error(request, "Make a dry run and check it before publishing.")
+    except TransitionNotAllowed as error:
+        messages.error(request, str(error))
+    else:
+        offers = sum(1 for s in run.result["students"] if s["outcome"] == "offered")
+        messages.success(
+            request,
+            f"Published: {offers} offers and every other outcome are being emailed; "
+            "the seed is public.",
+        )
+    return redirect("staff:selection_round", pk=pk)

@@ -1,0 +1,276 @@
+"""Selection rounds against the database: who is considered, priority groups, dry runs,
+overrides and publishing (the outcome each student would notice: state, reason, email)."""
+
+import pytest
+from django.core import mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from microintern.applications.domain import transition_place
+from microintern.applications.enums import PlaceState
+from microintern.core.errors import TransitionNotAllowed
+from microintern.core.models import ActivityLog
+from microintern.programme.enums import MicroInternshipState
+from microintern.selection import domain, engine
+from microintern.selection.enums import RoundState
+from microintern.selection.models import Override
+from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory, StudentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def outcome_of(result, student):
+    return next(s for s in result["students"] if s["student_number"] == student.student_number)
+
+
+def test_dry_run_offers_places_and_explains_every_outcome(build_round):
+    selection_round, mis, students, staff = build_round(capacities=(2, 1), interests=[(0, 1)] * 5)
+    run = domain.dry_run(selection_round, actor=staff)
+    result = run.result
+    assert [s["outcome"] for s in result["students"]].count("offered") == 3
+    assert len(result["students"]) == 5
+    for s in result["students"]:
+        assert s["explanation"].startswith("Priority group 1: never taken part")
+    assert len(result["micro_internships"][0]["team"]) == 2
+    waiting = [s for s in result["students"] if s["outcome"] == "waitlisted"]
+    assert len(waiting) == 2
+    assert "You were not offered a place this time" in waiting[0]["explanation"]
+    assert selection_round.state == RoundState.DRY_RUN
+    # Nothing changed for anyone, and nobody was emailed.
+    assert {i.state for s in students for i in s.interests.all()} == {PlaceState.RECEIVED}
+    assert not mail.outbox
+
+
+def test_the_result_is_the_engines_with_the_published_seed(build_round):
+    selection_round, mis, students, staff = build_round(capacities=(3,), interests=[(0,)] * 8)
+    result = domain.dry_run(selection_round, actor=staff).result
+    by_lottery = sorted(
+        students, key=lambda s: engine.lottery_number(selection_round.seed, s.student_number)
+    )
+    assert result["micro_internships"][0]["team"] == [s.student_number for s in by_lottery[:3]]
+    assert result["micro_internships"][0]["waitlist"] == [s.student_number for s in by_lottery[3:]]
+    # The same round run again gives the same result.
+    assert domain.dry_run(selection_round, actor=staff).result == result
+
+
+def test_first_timers_then_widening_participation_then_everyone_else(build_round):
+    selection_round, (mi,), students, staff = build_round(capacities=(1,), interests=[])
+    past = MicroInternshipFactory()
+    attended, no_show, wp, plain = (StudentFactory(with_user=True) for _ in range(4))
+    for s, state in ((attended, PlaceState.ATTENDED), (no_show, PlaceState.NO_SHOW)):
+        ExpressionOfInterestFactory(student=s, micro_internship=past, state=state)
+    for s in (wp, plain):
+        ExpressionOfInterestFactory(student=s, micro_internship=past, state=PlaceState.ATTENDED)
+    wp.carer = True
+    wp.save()
+    for s in (attended, no_show, wp, plain):
+        ExpressionOfInterestFactory(student=s, micro_internship=mi, verified_at=timezone.now())
+    result = domain.compute(selection_round)[1]
+    groups = {s["student_number"]: s["group"] for s in result["students"]}
+    # A no-show has not had the opportunity: never penalised.
+    assert groups[no_show.student_number] == 1
+    assert groups[wp.student_number] == 2
+    assert groups[attended.student_number] == groups[plain.student_number] == 3
+    assert result["micro_internships"][0]["team"] == [no_show.student_number]
+    # Staff switch the first-time group off: the carer comes first.
+    domain.update_policy(selection_round, priority=["widening_participation"], entries=[])
+    result = domain.compute(selection_round)[1]
+    assert result["micro_internships"][0]["team"] == [wp.student_number]
+    assert result["groups"] == {"1": "widening-participation flag", "2": "everyone else"}
+
+
+def test_who_is_considered(build_round):
+    selection_round, (mi, other), _students, staff = build_round(
+        capacities=(3, 3), interests=[], close=False
+    )
+    now = timezone.now()
+    counted = ExpressionOfInterestFactory(micro_internship=mi, verified_at=now)
+    unconfirmed = ExpressionOfInterestFactory(micro_internship=mi)
+    cannot = ExpressionOfInterestFactory(micro_internship=mi, verified_at=now, can_attend=False)
+    placed = ExpressionOfInterestFactory(micro_internship=other, verified_at=now)
+    transition_place(placed, PlaceState.OFFERED)
+    also = ExpressionOfInterestFactory(micro_internship=mi, student=placed.student, verified_at=now)
+    result = domain.compute(selection_round)[1]
+    rows = {s["student_number"]: s for s in result["students"]}
+    assert rows[counted.student.student_number]["outcome"] == "offered"
+    assert unconfirmed.student.student_number not in rows
+    assert result["unconfirmed"] == 1
+    assert rows[cannot.student.student_number]["outcome"] == "not_selected"
+    assert "could not come" in rows[cannot.student.student_number]["explanation"]
+    assert rows[also.student.student_number]["outcome"] == "not_selected"
+    assert rows[also.student.student_number]["decisions"] == {}  # left as it is
+    # The seat already offered is not in the draw again.
+    places = {m["reference"]: m["places_for_draw"] for m in result["micro_internships"]}
+    assert places[other.reference] == 2
+
+
+def test_ranking_defaults_to_the_order_they_applied_in(build_round):
+    selection_round, (a, b), _s, staff = build_round(capacities=(1, 1), interests=[])
+    student = StudentFactory(with_user=True)
+    now = timezone.now()
+    ExpressionOfInterestFactory(
+        student=student, micro_internship=b, verified_at=now, received_at=now
+    )
+    ExpressionOfInterestFactory(
+        student=student,
+        micro_internship=a,
+        verified_at=now,
+        received_at=now + timezone.timedelta(minutes=1),
+    )
+    inputs = domain.build_inputs(selection_round)
+    assert inputs.students[0].choices == (b.reference, a.reference)
+
+
+def test_reserve_and_programme_cap_warnings(build_round):
+    selection_round, (mi,), students, staff = build_round(capacities=(3,), interests=[(0,)] * 6)
+    for s in students[:2]:
+        s.first_in_family = True
+        s.save()
+    entry = selection_round.entries.get()
+    # The two first-in-family students are group 1; keep 2 of the 3 places for group 2.
+    domain.update_policy(
+        selection_round,
+        priority=["widening_participation", "first_time"],
+        entries=[{"entry": entry, "reserve_group": 2, "reserve_seats": 2, "programme_cap": 1}],
+    )
+    result = domain.dry_run(selection_round, actor=staff).result
+    outcome = result["micro_internships"][0]
+    assert outcome["reserved_filled"] == 2
+    groups = {s["student_number"]: s["group"] for s in result["students"]}
+    assert sorted(groups[sn] for sn in outcome["team"]) == [1, 2, 2]
+    left_out = next(s for s in result["students"] if s["group"] == 1 and s["outcome"] != "offered")
+    assert "after 2 places were kept for priority group 2" in left_out["explanation"]
+    assert result["warnings"] == [
+        f"{mi.reference}: 3 students from BA Business Management (the soft cap is 1)"
+    ]
+    with pytest.raises(TransitionNotAllowed, match="cannot be larger"):
+        domain.update_policy(
+            selection_round,
+            priority=["first_time"],
+            entries=[
+                {"entry": entry, "reserve_group": 1, "reserve_seats": 4, "programme_cap": None}
+            ],
+        )
+
+
+def test_a_round_must_be_set_up_before_interest_closes(build_round, make_user):
+    mi = MicroInternshipFactory(
+        state=MicroInternshipState.CLOSED,
+        interest_opens_at=timezone.now() - timezone.timedelta(days=5),
+        interest_closes_at=timezone.now() - timezone.timedelta(days=1),
+    )
+    with pytest.raises(TransitionNotAllowed, match="already closed"):
+        domain.create_round(name="Late", micro_internships=[mi], priority=["first_time"])
+
+
+def test_overrides_need_a_reason_and_are_logged(build_round):
+    selection_round, (mi,), students, staff = build_round(capacities=(1,), interests=[(0,)] * 3)
+    with pytest.raises(TransitionNotAllowed, match="reason"):
+        domain.add_override(
+            selection_round,
+            student=students[0],
+            micro_internship=mi,
+            action="add",
+            reason="   ",
+            actor=staff,
+        )
+    # The database refuses an override without a reason too.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Override.objects.create(
+            round=selection_round,
+            student=students[0],
+            micro_internship=mi,
+            action="add",
+            reason=" ",
+        )
+    result = domain.dry_run(selection_round, actor=staff).result
+    winner = result["micro_internships"][0]["team"][0]
+    loser = next(s for s in students if s.student_number != winner)
+    winner_student = next(s for s in students if s.student_number == winner)
+    domain.add_override(
+        selection_round,
+        student=winner_student,
+        micro_internship=mi,
+        action="remove",
+        reason="Asked to be considered next term instead.",
+        actor=staff,
+    )
+    domain.add_override(
+        selection_round,
+        student=loser,
+        micro_internship=mi,
+        action="add",
+        reason="Access needs: this date is the only one they can do.",
+        actor=staff,
+    )
+    result = domain.dry_run(selection_round, actor=staff).result
+    assert result["micro_internships"][0]["given_by_staff"] == [loser.student_number]
+    rows = {s["student_number"]: s for s in result["students"]}
+    assert rows[loser.student_number]["outcome"] == "offered"
+    assert "gave you a place: Access needs" in rows[loser.student_number]["explanation"]
+    assert rows[winner]["decisions"][mi.reference] == [
+        "not_selected",
+        "The Business Clinic team took you out of this selection: Asked to be considered next "
+        "term instead.",
+    ]
+    logged = ActivityLog.objects.filter(action="selection.override_added")
+    assert [e.data["reason"] for e in logged.order_by("pk")] == [
+        "Asked to be considered next term instead.",
+        "Access needs: this date is the only one they can do.",
+    ]
+    assert all(e.actor == staff for e in logged)
+
+
+def test_publish_offers_waitlists_and_tells_everyone(
+    build_round, django_capture_on_commit_callbacks
+):
+    selection_round, (a, b), students, staff = build_round(
+        capacities=(2, 1), interests=[(0, 1)] * 5
+    )
+    run = domain.dry_run(selection_round, actor=staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        published = domain.publish(selection_round, dry_run_id=run.pk, actor=staff)
+    assert published.result == run.result
+    selection_round.refresh_from_db()
+    assert selection_round.state == RoundState.PUBLISHED
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.state == b.state == MicroInternshipState.SELECTION_PUBLISHED
+    offered = [i for s in students for i in s.interests.filter(state=PlaceState.OFFERED)]
+    assert len(offered) == 3
+    for interest in offered:
+        row = outcome_of(run.result, interest.student)
+        assert interest.outcome_reason == row["explanation"]
+        assert interest.offer_expires_at is not None
+    waitlisted = [i for s in students for i in s.interests.filter(state=PlaceState.WAITLISTED)]
+    # Two students with no place wait on both lists; the one offered their second choice
+    # waits for their first.
+    assert len(waitlisted) == 5
+    assert all(i.outcome_reason.startswith("You are number ") for i in waitlisted)
+    # Every interest was decided and every student was emailed.
+    states = {i.state for s in students for i in s.interests.all()}
+    assert PlaceState.RECEIVED not in states
+    subjects = {m.to[0] for m in mail.outbox}
+    assert {s.email for s in students} <= subjects
+    offer_email = next(m for m in mail.outbox if m.to == [offered[0].student.email])
+    assert "Why: Priority group 1: never taken part" in offer_email.body
+    assert "Lottery position" in offer_email.body
+    with pytest.raises(TransitionNotAllowed, match="published"):
+        domain.dry_run(selection_round, actor=staff)
+
+
+def test_publish_refuses_when_something_changed_or_interest_is_open(build_round):
+    selection_round, (mi,), students, staff = build_round(
+        capacities=(1,), interests=[(0,)] * 2, close=False
+    )
+    run = domain.dry_run(selection_round, actor=staff)
+    with pytest.raises(TransitionNotAllowed, match="Close interest first"):
+        domain.publish(selection_round, dry_run_id=run.pk, actor=staff)
+    ExpressionOfInterestFactory(micro_internship=mi, verified_at=timezone.now())
+    from microintern.programme.domain import set_interest_window_now
+
+    set_interest_window_now(mi, open_it=False)
+    with pytest.raises(TransitionNotAllowed, match="Something changed"):
+        domain.publish(selection_round, dry_run_id=run.pk, actor=staff)
+    assert selection_round.state != RoundState.PUBLISHED
+    assert not mail.outbox

@@ -251,6 +251,8 @@ MICROINTERN_OUTBOX = {
 # `python -m microintern run_periodic` runs each job every so many seconds (add yours here).
 MICROINTERN_PERIODIC_JOBS = {
     "microintern.mail.outbox.retry_due": int(os.environ.get("OUTBOX_SWEEP_SECONDS", "30")),
+    "microintern.surveys.domain.invite_due": 3600,
+    "microintern.insights.domain.apply_retention": 24 * 3600,
     "microintern.programme.domain.apply_interest_windows": 60,
     "microintern.applications.reminders.run_due_reminders": 300,
 }

@@ -57,6 +57,7 @@ def stage_population_import(
         rows=validation.rows,
         problems=problems,
         row_count=validation.row_count,
+        valid_count=len(validation.rows),
         uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     log_activity(staged, "population.staged", actor=actor, rows=validation.row_count)
@@ -70,7 +71,8 @@ def apply_population_import(staged: PopulationImport, *, actor=None) -> Populati
     Idempotent: students are matched by student number (never duplicated); new students get
     no User (they sign in later with their university email). One PopulationRecord per
     student per academic year is created or updated. Applying the same import twice raises
-    ``ValueError``. Logs ``population.applied`` with the counts.
+    ``ValueError``. The staged copy of the rows is then emptied (the report stays). Logs
+    ``population.applied`` with the counts.
     """
     staged = PopulationImport.objects.select_for_update().get(pk=staged.pk)
     if staged.applied_at:
@@ -129,7 +131,8 @@ def apply_population_import(staged: PopulationImport, *, actor=None) -> Populati
         )
     staged.applied_at = now
     staged.created_count, staged.updated_count = created, updated
-    staged.save(update_fields=["applied_at", "created_count", "updated_count"])
+    staged.rows = []  # names and emails are now in the student records; keep no copy
+    staged.save(update_fields=["applied_at", "created_count", "updated_count", "rows"])
     log_activity(staged, "population.applied", actor=actor, created=created, updated=updated)
     return staged
 
@@ -207,3 +210,62 @@ def withdraw_research_consent(student: Student, *, actor=None) -> bool:
     if changed:
         log_activity(student, "research_consent.withdrawn", actor=actor)
     return bool(changed)
+
+
+# ---------------------------------------------------------------------------------------
+# Retention (docs/data-protection.md)
+# ---------------------------------------------------------------------------------------
+
+RETENTION = {
+    "population_years": 6,
+    "import_days": 365,
+    "equality_after_last_year": 1,
+    "survey_years": 6,
+}
+"""Retention periods: see the schedule in docs/data-protection.md."""
+
+
+@transaction.atomic
+def apply_retention(now=None) -> dict:
+    """Delete what the retention schedule says has been kept long enough.
+
+    * population records of academic years more than 6 years before the current one;
+    * uploaded extracts (and their reports) older than a year;
+    * equality answers of students whose latest population record is more than one
+      academic year old (they have left; answers are for monitoring current cohorts);
+    * survey invitations and responses of academic years more than 6 years ago.
+    Idempotent (a periodic job). Logs nothing about individuals; returns the counts.
+    """
+    from datetime import timedelta
+
+    from django.db.models import Max
+
+    from microintern.surveys.models import Invitation, Response
+
+    now = now or timezone.now()
+    current = AcademicYear.containing(now)
+    oldest_kept = str(AcademicYear(current.start_year - RETENTION["population_years"]))
+    deleted = {}
+    deleted["population_records"] = PopulationRecord.objects.filter(
+        academic_year__lt=oldest_kept
+    ).delete()[0]
+    deleted["imports"] = PopulationImport.objects.filter(
+        uploaded_at__lt=now - timedelta(days=RETENTION["import_days"])
+    ).delete()[0]
+    last_current = str(AcademicYear(current.start_year - RETENTION["equality_after_last_year"]))
+    leavers = (
+        Student.objects.annotate(last_year=Max("population_records__academic_year"))
+        .filter(last_year__lt=last_current)
+        .values("pk")
+    )
+    deleted["equality_answers"] = EqualityMonitoring.objects.filter(
+        student__in=leavers
+    ).delete()[0]
+    survey_cutoff = AcademicYear(current.start_year - RETENTION["survey_years"]).starts
+    deleted["survey_responses"] = Response.objects.filter(
+        submitted_at__lt=survey_cutoff
+    ).delete()[0]
+    deleted["survey_invitations"] = Invitation.objects.filter(
+        created_at__lt=survey_cutoff
+    ).delete()[0]
+    return {name: count for name, count in deleted.items() if count}

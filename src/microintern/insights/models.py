@@ -77,9 +77,14 @@ class PopulationImport(models.Model):
     academic_year = models.CharField(max_length=7)
     file_name = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64)
-    rows = models.JSONField(default=list, help_text="Valid rows, cleaned, ready to apply.")
+    rows = models.JSONField(
+        default=list, help_text="Valid rows, cleaned, ready to apply; emptied once applied."
+    )
     problems = models.JSONField(default=list, help_text="[{line, field, problem}] per row.")
     row_count = models.PositiveIntegerField(default=0)
+    valid_count = models.PositiveIntegerField(
+        default=0, help_text="Rows without errors (``rows`` is emptied once applied)."
+    )
     uploaded_by = models.ForeignKey(
         "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+"
     )

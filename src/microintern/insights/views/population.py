@@ -59,7 +59,7 @@ def report(request, pk: int):
             "problems": staged.problems[:1000],
             "problem_total": len(staged.problems),
             "error_lines": len({p["line"] for p in errors}),
-            "valid_rows": len(staged.rows),
+            "valid_rows": staged.valid_count,
         },
     )
 
@@ -75,7 +75,7 @@ def confirm(request, pk: int):
     else:
         messages.success(
             request,
-            f"Imported {len(staged.rows)} students for {staged.academic_year}: "
+            f"Imported {staged.valid_count} students for {staged.academic_year}: "
             f"{staged.created_count} new, {staged.updated_count} updated.",
         )
     return redirect("insights:population_report", pk=staged.pk)

@@ -34,8 +34,8 @@ class Command(BaseCommand):
                     f" ({problem['severity']})"
                 )
             self.stdout.write(
-                f"{staged.row_count} rows read, {len(staged.rows)} valid, "
-                f"{staged.row_count - len(staged.rows)} with errors."
+                f"{staged.row_count} rows read, {staged.valid_count} valid, "
+                f"{staged.row_count - staged.valid_count} with errors."
             )
             if dry_run:
                 transaction.set_rollback(True)

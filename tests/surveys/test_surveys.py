@@ -224,3 +224,54 @@ def test_impact_pages_for_staff_and_researchers(client, make_user, paired_answer
     response = client.get("/insights/impact/report.pdf")
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
+
+
+def test_lottery_comparison_uses_only_groups_the_lottery_split():
+    from microintern.insights.disclosure import OutputMode
+    from microintern.selection.models import SelectionRound, SelectionRun
+
+    people = {name: StudentFactory(student_number=f"L{name}") for name in "ABCDEFG"}
+    outcomes = [
+        ("A", 1, "offered"),
+        ("B", 1, "offered"),
+        ("C", 2, "offered"),
+        ("D", 2, "not_selected"),
+        ("E", 2, "waitlisted"),
+        ("F", 2, "not_selected"),
+        ("G", None, "offered"),
+    ]
+    selection_round = SelectionRound.objects.create(
+        name="Spring",
+        seed="s",
+        seed_commitment="0" * 64,
+        state="published",
+        published_at=timezone.now(),
+    )
+    SelectionRun.objects.create(
+        round=selection_round,
+        kind="published",
+        inputs={},
+        result={
+            "students": [
+                {"student_number": f"L{n}", "group": g, "outcome": o} for n, g, o in outcomes
+            ]
+        },
+    )
+    assert impact.lottery_groups() == {
+        people["C"].pk: True,
+        people["D"].pk: False,
+        people["E"].pk: False,
+        people["F"].pk: False,
+    }
+    for name, applied, secured in (("C", 1, 1), ("D", 1, 0), ("E", 0, 0), ("A", 1, 1)):
+        domain.record_response(
+            domain.invite(InstrumentKind.FOLLOW_UP, student=people[name]),
+            {"applied": applied, "secured": secured},
+        )
+    table = impact.lottery_comparison(OutputMode.UNROUNDED)
+    assert table.rows == [
+        ["Offered a place", "1", "1", "100%", "1", "100%"],
+        ["Not offered", "3", "2", "50%", "2", "0%"],
+    ]
+    rounded = impact.lottery_comparison(OutputMode.ROUNDED)
+    assert rounded.rows[1] == ["Not offered", "5", "0", "..", "0", ".."]

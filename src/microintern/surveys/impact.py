@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from microintern.applications.enums import PlaceState
 from microintern.insights import stats
 from microintern.insights.disclosure import (
     HESA_MAX_SUPPRESSED_AVERAGE_POPULATION,
@@ -145,80 +144,84 @@ def _p(value: float) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def lottery_comparison(mode: OutputMode) -> DisplayTable:
-    """Follow-up outcomes of offered vs not-offered applicants decided by lottery.
+def lottery_groups() -> dict[int, bool]:
+    """{student id: offered?} for applicants whose outcome the lottery decided.
 
-    Applicants "not selected" at an oversubscribed micro-internship competed with those
-    offered; where selection was by lottery within a priority tier, the two groups differ
-    only by chance. The comparison here is the follow-up answer "applied for / secured a
-    placement, internship or job", for those who answered the follow-up survey.
+    From every published selection run: within a priority group (tier) where some students
+    were offered a place and others were not (not selected or waiting list), everyone had
+    the same priority and the seeded lottery decided between them — given the choices they
+    made. Students placed by staff or set aside before the draw (no group) are left out, and
+    a student appearing in several rounds keeps their first.
     """
-    offered_states = [
-        PlaceState.OFFERED,
-        PlaceState.ACCEPTED,
-        PlaceState.ATTENDED,
-        PlaceState.NO_SHOW,
-        PlaceState.DECLINED,
-        PlaceState.EXPIRED,
-    ]
-    rows = Answer.objects.filter(
+    from microintern.accounts.models import Student
+    from microintern.selection.enums import RunKind
+    from microintern.selection.models import SelectionRun
+
+    decided: dict[str, bool] = {}
+    for result in (
+        SelectionRun.objects.filter(kind=RunKind.PUBLISHED)
+        .order_by("created_at")
+        .values_list("result", flat=True)
+    ):
+        by_group: dict = defaultdict(list)
+        for row in result.get("students", []):
+            if row.get("group") is not None:
+                by_group[row["group"]].append(row)
+        for rows in by_group.values():
+            outcomes = {row["outcome"] == "offered" for row in rows}
+            if outcomes == {True, False}:
+                for row in rows:
+                    decided.setdefault(row["student_number"], row["outcome"] == "offered")
+    ids = dict(
+        Student.objects.filter(student_number__in=list(decided)).values_list("student_number", "pk")
+    )
+    return {ids[number]: offered for number, offered in decided.items() if number in ids}
+
+
+def lottery_comparison(mode: OutputMode) -> DisplayTable:
+    """Follow-up outcomes ("applied for / secured a placement, internship or job") of
+    offered vs not-offered applicants in lottery-decided priority groups."""
+    groups = lottery_groups()
+    answers: dict = defaultdict(dict)
+    for student, code, number in Answer.objects.filter(
         item__code__in=["applied", "secured"],
-        response__invitation__student__isnull=False,
+        response__invitation__student__in=list(groups),
         response__version__instrument__kind=InstrumentKind.FOLLOW_UP,
         number__isnull=False,
-    ).values(
-        "item__code",
-        "number",
-        "response__invitation__student__interests__state",
-        "response__invitation__student",
-        "response__micro_internship",
-        "response__invitation__student__interests__micro_internship",
-    )
-    outcome: dict = defaultdict(dict)
-    for row in rows:
-        if (
-            row["response__micro_internship"]
-            != row["response__invitation__student__interests__micro_internship"]
-        ):
-            continue
-        group = (
-            "Offered a place"
-            if row["response__invitation__student__interests__state"] in offered_states
-            else "Not offered"
-            if row["response__invitation__student__interests__state"] == PlaceState.NOT_SELECTED
-            else None
-        )
-        if group:
-            outcome[(group, row["item__code"])][row["response__invitation__student"]] = row[
-                "number"
-            ]
+    ).values_list("response__invitation__student", "item__code", "number"):
+        label = "Offered a place" if groups[student] else "Not offered"
+        previous = answers[(label, code)].get(student, 0)
+        answers[(label, code)][student] = max(previous, number)
     table = []
-    for group in ("Offered a place", "Not offered"):
-        line = [group]
+    for label in ("Offered a place", "Not offered"):
+        in_group = sum(1 for offered in groups.values() if offered == (label == "Offered a place"))
+        line = [label, protect_count(in_group, mode).display]
         for code in ("applied", "secured"):
-            answers = outcome.get((group, code), {})
-            yes = sum(1 for v in answers.values() if v)
+            given = answers.get((label, code), {})
             line += [
-                protect_count(len(answers), mode).display,
-                protect_percentage(yes, len(answers), mode).display,
+                protect_count(len(given), mode).display,
+                protect_percentage(sum(1 for v in given.values() if v), len(given), mode).display,
             ]
         table.append(line)
     return DisplayTable(
         "lottery",
-        "Follow-up outcomes: offered vs not offered in lottery-decided rounds",
+        "Follow-up outcomes: offered vs not offered by lottery, same priority group",
         [
             "Group",
+            "Applicants",
             "Answered (applied)",
             "Applied for a role",
             "Answered (secured)",
             "Secured a role",
         ],
         table,
-        "Caveats: only rounds where places were decided by lottery among equal-priority "
-        "applicants give a fair comparison, and only for students in the same priority tier; "
-        "not-offered students may join a later round; answering the follow-up is voluntary "
-        "and may differ between groups; small numbers are suppressed. With these caveats this "
-        "is the basis of TASO type 3 (causal) evidence.",
+        "Only applicants in a priority group that the lottery split (some offered, some not) "
+        "in a published selection round are compared, so the two groups differ by chance "
+        "alone — at the time of the draw. Caveats: outcomes also depend on the choices they "
+        "ranked; not-offered students may take part in a later round; answering the "
+        "follow-up is voluntary and may differ between the groups; small numbers are "
+        "suppressed. With these caveats this is the basis of TASO type 3 (causal) evidence; "
+        "pre/post change above is type 2.",
     )
 
 

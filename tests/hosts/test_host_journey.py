@@ -52,7 +52,16 @@ def local(dt):
     return timezone.localtime(dt)
 
 
-def test_proposal_to_thanks(client, make_user, smtp_sink):
+@pytest.fixture
+def host_questionnaire(db):
+    """The seeded questionnaires (a transactional test may have flushed the seed)."""
+    from microintern.surveys.instruments import install
+    from microintern.surveys.models import Instrument, InstrumentVersion, Item
+
+    install(Instrument, InstrumentVersion, Item)
+
+
+def test_proposal_to_thanks(client, make_user, smtp_sink, host_questionnaire):
     # 1. A host offers a challenge with no account.
     response = client.post(reverse("hosts:propose"), PROPOSAL, follow=True)
     assert "we have your challenge" in response.content.decode()
@@ -143,7 +152,7 @@ def test_proposal_to_thanks(client, make_user, smtp_sink):
     missed = smtp_sink.to(interests[1].student.email)[-1]
     assert "is everything all right?" in missed.subject and "no penalty" in missed.body
 
-    # 7. Completing the day invites the host's feedback.
+    # 7. Completing the day invites the host to the host questionnaire, once.
     client.post(reverse("staff:micro_internship_state", args=[mi.pk]), {"to_state": "closed"})
     client.post(
         reverse("staff:micro_internship_state", args=[mi.pk]),
@@ -151,12 +160,14 @@ def test_proposal_to_thanks(client, make_user, smtp_sink):
     )
     client.post(reverse("staff:micro_internship_state", args=[mi.pk]), {"to_state": "completed"})
     invitation = smtp_sink.to(contact.email)[-1]
-    assert invitation.subject.startswith("How did the day go?")
-    assert reverse("hosts:feedback", args=[mi.pk]) in invitation.body
+    assert invitation.subject == "Your micro-internship as a host: a few questions"
+    assert "/surveys/" in invitation.body
+    feedback = host.get(reverse("hosts:feedback", args=[mi.pk])).content.decode()
+    assert "Answer the short questionnaire" in feedback
 
     # Staff see everything the host was sent.
     history = client.get(reverse("staff:contact_messages", args=[contact.pk])).content.decode()
-    for subject in ("We have your challenge", "can go ahead", "Date agreed", "How did the day go?"):
+    for subject in ("We have your challenge", "can go ahead", "Date agreed", "a few questions"):
         assert subject in history.replace("&quot;", '"')
 
     # Every email is a sent row in the outbox; nothing failed or waits.
@@ -216,3 +227,15 @@ def test_a_new_host_comes_back_with_an_emailed_code_and_sees_their_challenge(cli
     response = client.post("/accounts/login/code/confirm/", {"code": code}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("hosts:home")
     assert PROPOSAL["title"] in response.content.decode()
+
+
+def test_without_a_host_questionnaire_the_host_is_invited_to_the_feedback_page(smtp_sink):
+    from microintern.programme.domain import transition_micro_internship
+    from microintern.surveys.models import Instrument
+
+    Instrument.objects.filter(kind="host").delete()
+    mi = MicroInternshipFactory(state=MicroInternshipState.SELECTION_PUBLISHED)
+    transition_micro_internship(mi, MicroInternshipState.COMPLETED)
+    [invitation] = smtp_sink.to(mi.challenge.contact.email)
+    assert invitation.subject.startswith("How did the day go?")
+    assert reverse("hosts:feedback", args=[mi.pk]) in invitation.body

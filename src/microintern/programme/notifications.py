@@ -27,7 +27,7 @@ def micro_internship_scheduled(mi) -> None:
 
 def micro_internship_moved(mi, to_state: MicroInternshipState) -> None:
     """Cancelled: every student still in the running and the host are told, with the reason
-    (students' calendar entries are updated by the CANCELLED invite). Completed: the host is
+    (the host's calendar entry is updated by the CANCELLED invite). Completed: the host is
     invited to give feedback."""
     from microintern.applications.notifications import queue_interest_email
 
@@ -45,6 +45,20 @@ def micro_internship_moved(mi, to_state: MicroInternshipState) -> None:
             attachments=[invite_for(mi)],
         )
     elif to_state == MicroInternshipState.COMPLETED:
+        invite_host_feedback(mi)
+
+
+def invite_host_feedback(mi) -> None:
+    """Invite the host to the host questionnaire (issue 7's surveys, one email, deduplicated
+    with its periodic invitations). Where no host questionnaire is set up, send the generic
+    invitation to the host's feedback page instead."""
+    from microintern.surveys.domain import invite
+    from microintern.surveys.enums import InstrumentKind
+    from microintern.surveys.models import Instrument
+
+    try:
+        invite(InstrumentKind.HOST, host_contact=mi.challenge.contact, micro_internship=mi)
+    except Instrument.DoesNotExist:
         queue_host_email(
             mi.challenge.contact,
             "host_feedback_invitation",

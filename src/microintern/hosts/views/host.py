@@ -119,8 +119,22 @@ def calendar(request, pk: int):
 
 
 def feedback(request, pk: int):
-    """The host's feedback page after the day (its questions come with the evidence work)."""
+    """The host's feedback page after the day: the way into the host questionnaire."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     mi = _micro_internship_for(request, pk)
-    return render(request, "hosts/host/feedback.html", {"mi": mi})
+    from microintern.surveys.domain import survey_url
+    from microintern.surveys.models import Invitation
+
+    invitation = Invitation.objects.filter(
+        micro_internship=mi, host_contact__organisation=mi.challenge.organisation
+    ).first()
+    return render(
+        request,
+        "hosts/host/feedback.html",
+        {
+            "mi": mi,
+            "survey_url": survey_url(invitation) if invitation else "",
+            "answered": bool(invitation and invitation.responded_at),
+        },
+    )

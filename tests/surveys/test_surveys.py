@@ -275,3 +275,19 @@ def test_lottery_comparison_uses_only_groups_the_lottery_split():
     ]
     rounded = impact.lottery_comparison(OutputMode.ROUNDED)
     assert rounded.rows[1] == ["Not offered", "5", "0", "..", "0", ".."]
+
+
+def test_host_comment_themes_are_counted_per_comment():
+    counts = impact.comment_themes(
+        [
+            "Fresh ideas and a confident presentation.",
+            "Useful research, but it took more time to prepare than we expected.",
+            "A team from very different backgrounds.",
+        ]
+    )
+    assert counts["Fresh ideas and perspectives"] == 1
+    assert counts["Presentation and communication"] == 1
+    assert counts["Quality of research and recommendations"] == 1
+    assert counts["Time, preparation and workload"] == 1
+    assert counts["Diversity of the team"] == 1
+    assert counts["Organisation by the university"] == 0

@@ -259,3 +259,53 @@ def host_outcomes(mode: OutputMode) -> DisplayTable:
         rows,
         "Averages of 7 or fewer answers are suppressed.",
     )
+
+
+HOST_THEMES = {
+    "Fresh ideas and perspectives": ("fresh", "new idea", "ideas", "perspective", "creative"),
+    "Quality of research and recommendations": (
+        "research",
+        "recommendation",
+        "insight",
+        "data",
+        "practical",
+        "useful",
+    ),
+    "Presentation and communication": ("present", "pitch", "communicat", "explain", "slides"),
+    "Students' professionalism and skills": ("professional", "skill", "talent", "capable"),
+    "Diversity of the team": ("divers", "background", "different", "inclusi"),
+    "Time, preparation and workload": ("time", "hours", "prepar", "workload", "busy"),
+    "Organisation by the university": ("organis", "support", "clinic", "communication from"),
+}
+"""A first-pass codebook for host comments: a theme is counted when a comment contains any
+of its keywords (case-insensitive stems). A researcher should check and refine the coding."""
+
+
+def comment_themes(comments: list[str]) -> dict[str, int]:
+    """How many comments touch each theme (a comment can touch several)."""
+    counts = dict.fromkeys(HOST_THEMES, 0)
+    for comment in comments:
+        lowered = comment.lower()
+        for theme, keywords in HOST_THEMES.items():
+            if any(keyword in lowered for keyword in keywords):
+                counts[theme] += 1
+    return counts
+
+
+def host_themes(mode: OutputMode) -> DisplayTable:
+    comments = list(
+        Answer.objects.filter(
+            response__version__instrument__kind=InstrumentKind.HOST, item__code="host_comments"
+        )
+        .exclude(text="")
+        .values_list("text", flat=True)
+    )
+    counts = comment_themes(comments)
+    return DisplayTable(
+        "host_themes",
+        "Themes in host comments",
+        ["Theme", "Comments"],
+        [[theme, protect_count(n, mode).display] for theme, n in counts.items()],
+        f"Keyword coding of {protect_count(len(comments), mode).display} comments (rounded): a "
+        "first pass for a researcher to check, not a finished thematic analysis.",
+    )

@@ -19,6 +19,7 @@ def impact_tables(mode: OutputMode):
     return [
         impact.change_table(impact.changes(), mode),
         impact.host_outcomes(mode),
+        impact.host_themes(mode),
         impact.lottery_comparison(mode),
     ]
 

@@ -274,3 +274,42 @@ def test_publish_refuses_when_something_changed_or_interest_is_open(build_round)
         domain.publish(selection_round, dry_run_id=run.pk, actor=staff)
     assert selection_round.state != RoundState.PUBLISHED
     assert not mail.outbox
+
+
+def test_a_place_given_by_staff_needs_a_confirmed_interest_and_a_free_place(build_round):
+    selection_round, (mi,), students, staff = build_round(capacities=(1,), interests=[(0,)] * 2)
+    unconfirmed = ExpressionOfInterestFactory(micro_internship=mi)
+    domain.add_override(
+        selection_round,
+        student=unconfirmed.student,
+        micro_internship=mi,
+        action="add",
+        reason="Told us in person.",
+        actor=staff,
+    )
+    result = domain.dry_run(selection_round, actor=staff).result
+    assert result["overrides_not_applied"] == [
+        f"{unconfirmed.student.student_number} on {mi.reference}"
+    ]
+    assert len(result["micro_internships"][0]["team"]) == 1
+    # A student who said they cannot come can still be given a place by staff.
+    cannot = ExpressionOfInterestFactory(
+        micro_internship=mi, verified_at=timezone.now(), can_attend=False
+    )
+    domain.add_override(
+        selection_round,
+        student=cannot.student,
+        micro_internship=mi,
+        action="add",
+        reason="Their shift changed; they can come.",
+        actor=staff,
+    )
+    result = domain.dry_run(selection_round, actor=staff).result
+    assert result["micro_internships"][0]["given_by_staff"] == [cannot.student.student_number]
+    assert result["micro_internships"][0]["team"] == []  # the one place went to them
+    assert {s["outcome"] for s in result["students"] if s["group"]} == {"waitlisted"}
+    # Two places given by staff on a one-place day cannot be run.
+    ExpressionOfInterest = type(cannot)
+    ExpressionOfInterest.objects.filter(pk=unconfirmed.pk).update(verified_at=timezone.now())
+    with pytest.raises(TransitionNotAllowed, match="Remove an override"):
+        domain.dry_run(selection_round, actor=staff)

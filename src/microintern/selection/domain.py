@@ -257,7 +257,9 @@ def _ranked(interests: list[ExpressionOfInterest]) -> list[ExpressionOfInterest]
 def build_inputs(selection_round: SelectionRound) -> Inputs:
     """Read the round from the database into the engine's plain inputs (no seed inside).
 
-    Raises SelectionRefused when a micro-internship has no places left for the draw.
+    A staff "give a place" override applies only to a confirmed interest of a student not
+    already placed in the round (others are listed in `overrides_not_applied`). Raises
+    SelectionRefused when staff gave more places than a micro-internship has left.
     """
     entries = list(selection_round.entries.select_related("micro_internship"))
     overrides = list(selection_round.overrides.select_related("student", "micro_internship"))
@@ -267,21 +269,29 @@ def build_inputs(selection_round: SelectionRound) -> Inputs:
     by_student: dict[int, list[ExpressionOfInterest]] = {}
     interests: dict[tuple[str, str], ExpressionOfInterest] = {}
     set_aside = []
+    forced: dict[str, list[str]] = {}
     for interest in queries.interests_in_round(selection_round):
         key = (interest.student.student_number, interest.micro_internship.reference)
         if interest.verified_at is None:
             set_aside.append([*key, "unconfirmed"])
             continue
         interests[key] = interest
+        override = added.get(interest.student_id)
         if interest.student_id in placed:
             set_aside.append([*key, "placed"])
+        elif override is not None:  # staff gave them a place (even if they said they can't)
+            if override.micro_internship_id == interest.micro_internship_id:
+                forced.setdefault(key[1], []).append(key[0])
         elif not interest.can_attend:
             set_aside.append([*key, "cannot_attend"])
-        elif interest.student_id not in added:
+        else:
             by_student.setdefault(interest.student_id, []).append(interest)
-    forced = {}
-    for o in added.values():
-        forced.setdefault(o.micro_internship.reference, []).append(o.student.student_number)
+    given = {sn for numbers in forced.values() for sn in numbers}
+    not_applied = sorted(
+        f"{o.student.student_number} on {o.micro_internship.reference}"
+        for o in added.values()
+        if o.student.student_number not in given
+    )
     taken = {}
     mis = []
     full: dict[str, MicroInternship] = {}
@@ -289,7 +299,12 @@ def build_inputs(selection_round: SelectionRound) -> Inputs:
         mi = entry.micro_internship
         taken[mi.reference] = queries.seats_held(mi)
         free = mi.capacity - taken[mi.reference] - len(forced.get(mi.reference, []))
-        if free < 1:  # already full: its interested students can only wait
+        if free < 0:
+            raise SelectionRefused.because(
+                f"{mi.reference} has {mi.capacity - taken[mi.reference]} places left but staff "
+                f"gave places to {len(forced[mi.reference])} students. Remove an override."
+            )
+        if free == 0:  # already full: its interested students can only wait
             full[mi.reference] = mi
             continue
         reserve = None
@@ -344,6 +359,7 @@ def build_inputs(selection_round: SelectionRound) -> Inputs:
             [o.student.student_number, o.micro_internship.reference] for o in removed.values()
         ),
         "set_aside": sorted(set_aside),
+        "overrides_not_applied": not_applied,
     }
     return Inputs(mis, students, snapshot, people, interests, rankings, sorted(full))
 
@@ -539,6 +555,7 @@ def compute(selection_round: SelectionRound) -> tuple[dict, dict]:
         "students": students,
         "unconfirmed": sum(1 for row in snap["set_aside"] if row[2] == "unconfirmed"),
         "warnings": [f"{m['reference']}: {w}" for m in mis for w in m["warnings"]],
+        "overrides_not_applied": snap["overrides_not_applied"],
     }
     return snap, result
 

@@ -303,3 +303,22 @@ def test_a_cancelled_micro_internship_says_so_and_its_offer_cannot_be_accepted(
     assert offered.state == PlaceState.OFFERED
     page = client.get("/my/").content.decode()
     assert "Cancelled." in page and "Accept my place" not in page
+
+
+@pytest.mark.parametrize(
+    "role",
+    [
+        "interest_acknowledged",
+        "interest_already_received",
+        "place_offered",
+        "place_confirmed",
+        "reminder_two_days",
+        "reminder_one_day",
+        "thank_you",
+    ],
+)
+def test_student_email_templates_pass_the_outbox_checks_so_staff_can_edit_them(role):
+    from microintern.mail.roles import get_role
+    from microintern.mail.templating import check_source, default_source
+
+    assert check_source(get_role(role), *default_source(role)) == []

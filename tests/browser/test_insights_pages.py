@@ -75,3 +75,11 @@ def test_student_choices_and_survey_work_on_a_phone(live_server, page, axe, demo
     ).check()
     page.get_by_role("button", name="Send my answers").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Thank you"
+
+
+def test_instrument_pages_are_accessible(live_server, page, axe, demo, client):
+    sign_in(page, client, live_server, User.objects.get(email="staff@example.ac.uk"))
+    page.goto(live_server.url + "/staff/surveys/")
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("link", name="Edit Your micro-internship as a host").click()
+    assert_no_axe_violations(axe, page)

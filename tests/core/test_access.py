@@ -133,6 +133,8 @@ EXPECTED = {
         "researcher": OK,
         "administrator": OK,
     },
+    "surveys:instruments": STAFF_ONLY,
+    "surveys:edit_instrument": STAFF_ONLY,
     "insights:population_upload": STAFF_ONLY,
     "insights:population_report": STAFF_ONLY,
     "insights:population_confirm": POST_ONLY,
@@ -262,6 +264,7 @@ def world(make_user):
         "insights:export": {"key": "funnel", "extension": "csv"},
         "insights:population_report": {"pk": population_import.pk},
         "insights:population_confirm": {"pk": population_import.pk},
+        "surveys:edit_instrument": {"slug": "host"},
         **selection_kwargs(mi, people["staff"]),
         "surveys:respond": {
             "token": survey_invite(InstrumentKind.STUDENT_PRE, student=interest.student).token

@@ -291,3 +291,43 @@ def test_host_comment_themes_are_counted_per_comment():
     assert counts["Time, preparation and workload"] == 1
     assert counts["Diversity of the team"] == 1
     assert counts["Organisation by the university"] == 0
+
+
+def test_staff_edit_an_instrument_into_a_new_version(client, make_user):
+    client.force_login(make_user("staff"))
+    assert "Before your micro-internship" in client.get("/staff/surveys/").content.decode()
+    page = client.get("/staff/surveys/host/edit/")
+    formset = page.context["formset"]
+    data = {
+        "form-TOTAL_FORMS": str(len(formset.forms)),
+        "form-INITIAL_FORMS": "6",
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        "note": "Reworded value",
+    }
+    for i, form in enumerate(formset.forms):
+        for name in ("code", "text", "response_type", "scale", "minimum", "maximum"):
+            value = form.initial.get(name)
+            data[f"form-{i}-{name}"] = "" if value is None else value
+        if form.initial:
+            data[f"form-{i}-keep"] = "on"
+    data["form-0-text"] = "How useful were the team's recommendations?"
+    data.pop("form-1-keep")  # drop staff hours
+    new = len(formset.forms) - 2
+    data.update(
+        {
+            f"form-{new}-code": "host_repeat",
+            f"form-{new}-text": "Would you recommend hosting to another organisation?",
+            f"form-{new}-response_type": "yes_no",
+        }
+    )
+    response = client.post("/staff/surveys/host/edit/", data, follow=True)
+    assert "Saved as version 2" in response.content.decode()
+    items = {i.code: i for i in Instrument.objects.get(slug="host").current_version.items.all()}
+    assert "host_hours" not in items and "host_repeat" in items
+    assert items["host_value"].text == "How useful were the team's recommendations?"
+    assert items["host_value"].anchors[0] == "Not valuable"
+    first = Instrument.objects.get(slug="host").versions.get(number=1)
+    assert (
+        first.items.get(code="host_value").text == "How valuable were the team's recommendations?"
+    )

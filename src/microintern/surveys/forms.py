@@ -34,3 +34,43 @@ class ResponseForm(forms.Form):
             field.label = item.text
             field.scale = item.scale
             self.fields[item.code] = field
+
+
+class ItemEditForm(forms.Form):
+    """One item of the next version: wording can change; the code stays (it pairs answers
+    across versions). Blank code + text on an extra row = no new item."""
+
+    code = forms.SlugField(max_length=40, required=False, label="Code")
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Question"
+    )
+    response_type = forms.ChoiceField(
+        choices=ResponseType.choices, label="Answer type", required=False
+    )
+    scale = forms.CharField(max_length=40, required=False, label="Scale (for scale scores)")
+    minimum = forms.IntegerField(required=False, label="Lowest")
+    maximum = forms.IntegerField(required=False, label="Highest")
+    keep = forms.BooleanField(required=False, initial=True, label="Keep in the new version")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("text") and not data.get("response_type"):
+            self.add_error("response_type", "Choose the answer type.")
+        if data.get("text") and not data.get("code"):
+            self.add_error("code", "Give the new question a code, e.g. conf_networking.")
+        if (
+            data.get("response_type") == ResponseType.SCALE
+            and data.get("text")
+            and (data.get("minimum") is None or data.get("maximum") is None)
+        ):
+            self.add_error("maximum", "A rating scale needs its lowest and highest values.")
+        return data
+
+
+ItemFormSet = forms.formset_factory(ItemEditForm, extra=2)
+
+
+class VersionNoteForm(forms.Form):
+    note = forms.CharField(
+        max_length=200, label="What changed", help_text="Kept with the new version."
+    )

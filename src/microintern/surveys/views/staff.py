@@ -34,6 +34,7 @@ def impact_report(request):
             "tables": impact_tables(mode),
             "mode": mode,
             "can_unround": request.user.has_perm("insights.view_unrounded"),
+            "can_edit": request.user.has_perm("microintern.use_back_office"),
         },
     )
 

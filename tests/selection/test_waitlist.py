@@ -122,3 +122,67 @@ def test_no_promotion_outside_a_published_round(django_capture_on_commit_callbac
     waiting.refresh_from_db()
     assert waiting.state == PlaceState.WAITLISTED
     assert domain.promote_from_waitlist(open_mi.pk) == []
+
+
+def test_after_accepting_a_promotion_lower_waiting_lists_let_go(
+    published, django_capture_on_commit_callbacks
+):
+    # One place each on A and B; three students rank A then B.
+    selection_round, (a, b), students, result = published(capacities=(1, 1), interests=[(0, 1)] * 3)
+    people = by_number(students)
+    on_a = result["micro_internships"][0]["team"][0]
+    on_b = result["micro_internships"][1]["team"][0]
+    nobody = next(sn for sn in people if sn not in (on_a, on_b))
+    # B's holder declines; the student with nothing is next on B's list (A's list has the
+    # B holder first).
+    with django_capture_on_commit_callbacks(execute=True):
+        transition_place(interest(people[on_b], b), PlaceState.DECLINED)
+    assert interest(people[nobody], b).state == PlaceState.OFFERED
+    with django_capture_on_commit_callbacks(execute=True):
+        transition_place(interest(people[nobody], b), PlaceState.ACCEPTED)
+    # Still waiting for A, which they ranked higher.
+    assert interest(people[nobody], a).state == PlaceState.WAITLISTED
+    # A frees up: the B holder declined B, so they are next for A; then the student on B.
+    with django_capture_on_commit_callbacks(execute=True):
+        transition_place(interest(people[on_a], a), PlaceState.WITHDRAWN)
+    assert interest(people[on_b], a).state == PlaceState.OFFERED
+    with django_capture_on_commit_callbacks(execute=True):
+        transition_place(interest(people[on_b], a), PlaceState.DECLINED)
+    promoted = interest(people[nobody], a)
+    assert promoted.state == PlaceState.OFFERED
+    with django_capture_on_commit_callbacks(execute=True):
+        transition_place(promoted, PlaceState.ACCEPTED)
+    # Accepting A released B (ranked lower), and nobody is left waiting for B.
+    assert interest(people[nobody], b).state == PlaceState.WITHDRAWN
+    for mi in (a, b):
+        assert mi.interests.filter(state__in=PlaceState.holding_a_seat()).count() <= 1
+
+
+def test_accepting_a_higher_choice_ends_the_wait_for_a_lower_one(
+    published, django_capture_on_commit_callbacks
+):
+    # Four students rank A then B, one place each: p1 on A, p2 on B; A's list is p2, p3, p4
+    # and B's list is p3, p4.
+    selection_round, (a, b), students, result = published(capacities=(1, 1), interests=[(0, 1)] * 4)
+    people = by_number(students)
+    p1 = result["micro_internships"][0]["team"][0]
+    p2 = result["micro_internships"][1]["team"][0]
+    assert result["micro_internships"][0]["waitlist"][0] == p2
+    p3, p4 = result["micro_internships"][1]["waitlist"]
+    with django_capture_on_commit_callbacks(execute=True):
+        transition_place(interest(people[p1], a), PlaceState.DECLINED)
+    assert interest(people[p2], a).state == PlaceState.OFFERED
+    with django_capture_on_commit_callbacks(execute=True):
+        transition_place(interest(people[p2], a), PlaceState.DECLINED)  # keeps B
+    assert interest(people[p3], a).state == PlaceState.OFFERED
+    with django_capture_on_commit_callbacks(execute=True):
+        transition_place(interest(people[p3], a), PlaceState.ACCEPTED)
+    let_go = interest(people[p3], b)
+    assert let_go.state == PlaceState.NOT_SELECTED
+    assert let_go.outcome_reason == (
+        f"You accepted a place on “{a.title}” ({a.reference}), which you ranked higher."
+    )
+    # B frees up: p3 is no longer waiting for it, so p4 is offered.
+    with django_capture_on_commit_callbacks(execute=True):
+        transition_place(interest(people[p2], b), PlaceState.WITHDRAWN)
+    assert interest(people[p4], b).state == PlaceState.OFFERED

@@ -701,7 +701,8 @@ def promote_from_waitlist(
 
     Rules: only for a micro-internship whose selection is published and whose day has not
     begun; the order is the published waiting list (priority group, then lottery); only
-    students still on the waiting list are offered; capacity is checked under the
+    students still on the waiting list are offered, and not while they hold a place in the
+    round that they ranked higher; capacity is checked under the
     micro-internship's row lock (inside `transition_place`), so a promotion can never
     overbook. Side effects: each offer goes through `transition_place` (logged, emailed,
     with a reply-by time). Returns the interests offered.
@@ -745,6 +746,10 @@ def promote_from_waitlist(
                 .select_related("micro_internship__challenge")
                 .first()
             )
+            if elsewhere is not None and _ranks_higher(
+                run, sn, elsewhere.micro_internship.reference, mi.reference
+            ):
+                continue  # they hold a place they prefer: this one goes to the next student
             reason = f"A place came free and you were next on the waiting list (number {position})."
             if elsewhere is not None:
                 reason += (
@@ -760,13 +765,21 @@ def promote_from_waitlist(
     return offered
 
 
+def _ranks_higher(run: SelectionRun, student_number: str, ref: str, than: str) -> bool:
+    """Whether the student ranked micro-internship `ref` above `than` (published inputs)."""
+    ranking = next((s["choices"] for s in run.inputs["students"] if s["id"] == student_number), [])
+    return ref in ranking and (than not in ranking or ranking.index(ref) < ranking.index(than))
+
+
 def release_other_places(interest_id: int) -> list[ExpressionOfInterest]:
     """A student accepted a place: withdraw their other offered or accepted places in the
     same published round, so each student has at most one place per round and the freed
-    places go to the next students waiting. Each goes through `transition_place`."""
-    interest = ExpressionOfInterest.objects.select_related("micro_internship__challenge").get(
-        pk=interest_id
-    )
+    places go to the next students waiting; their waiting-list places for micro-internships
+    they ranked lower become "not selected" (they would never take them). Each change goes
+    through `transition_place`."""
+    interest = ExpressionOfInterest.objects.select_related(
+        "micro_internship__challenge", "student"
+    ).get(pk=interest_id)
     if interest.state != PlaceState.ACCEPTED:
         return []
     rounds = queries.published_rounds_with(interest.micro_internship)
@@ -789,6 +802,22 @@ def release_other_places(interest_id: int) -> list[ExpressionOfInterest]:
             "goes to the next student on the waiting list.",
         )
         released.append(other)
+    sn = interest.student.student_number
+    for run in SelectionRun.objects.filter(kind=RunKind.PUBLISHED, round__in=rounds):
+        lower = ExpressionOfInterest.objects.filter(
+            student_id=interest.student_id,
+            state=PlaceState.WAITLISTED,
+            micro_internship__round_entries__round=run.round,
+        ).select_related("micro_internship")
+        for waiting in lower:
+            if _ranks_higher(run, sn, mi.reference, waiting.micro_internship.reference):
+                transition_place(
+                    waiting,
+                    PlaceState.NOT_SELECTED,
+                    reason=f"You accepted a place on “{mi.title}” ({mi.reference}), which you "
+                    "ranked higher.",
+                )
+                released.append(waiting)
     return released
 
 

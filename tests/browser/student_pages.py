@@ -55,8 +55,10 @@ def last_to(sink, address: str, count: int = 1):
 
 
 def check_page(page, axe, *, width_ok: bool = True):
-    """axe finds nothing; at 320 px nothing scrolls sideways."""
+    """axe finds nothing; no staff jargon; at 320 px nothing scrolls sideways."""
     assert_no_axe_violations(axe, page)
+    text = page.inner_text("body")
+    assert not re.search(r"\bEOIs?\b|expression of interest", text, re.I), page.url
     if width_ok:
         size = page.viewport_size
         page.set_viewport_size({"width": 320, "height": 640})

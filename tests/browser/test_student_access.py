@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from microintern.applications import links
-from microintern.applications.domain import transition_place
+from microintern.applications.domain import count_words, transition_place
 from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
 from microintern.programme.enums import MicroInternshipState
@@ -30,6 +30,19 @@ FIELDS_IN_ORDER = [
     ("id_student_number", "S3000001"),
     ("id_statement", "I work evenings, so one day is something I can actually do."),
     ("id_access_needs", ""),
+]
+
+
+TRICKY_TEXTS = [
+    "",
+    "   ",
+    "one",
+    "  leading and trailing  ",
+    "line\nbreaks\n\nand\ttabs",
+    "non\u00a0breaking space",
+    "well-known e-mail, don't stop",
+    "emoji 🙂 count 🙂",
+    "wide\u3000space and\u2003em space",
 ]
 
 
@@ -116,6 +129,10 @@ def test_the_live_word_count_helps_with_javascript(live_server, page, axe):
     assert counter.inner_text() == "You have used 3 of 150 words."
     page.get_by_label("Why are you interested?").fill(" ".join(["w"] * 152))
     assert "That is 2 words too many" in counter.inner_text()
+    for text in TRICKY_TEXTS:  # the page counts exactly as the server does
+        page.get_by_label("Why are you interested?").fill(text)
+        shown = counter.inner_text()
+        assert shown == f"You have used {count_words(text)} of 150 words.", (text, shown)
     described = page.get_by_label("Why are you interested?").get_attribute("aria-describedby")
     assert "statement-count" in described
     check_page(page, axe)

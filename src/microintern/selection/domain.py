@@ -694,6 +694,22 @@ def after_place_change(interest, from_state: PlaceState, to_state: PlaceState) -
         transaction.on_commit(partial(tasks.release_other_places.enqueue, interest.pk))
 
 
+def promote_waiting_lists(
+    micro_internship_id: int, *, now: datetime | None = None
+) -> list[ExpressionOfInterest]:
+    """A place on the micro-internship came free: promote on it first, then on every other
+    micro-internship of its published round(s) — the student who left may have been passed
+    over there while they held this place (see `promote_from_waitlist`)."""
+    ids = [micro_internship_id]
+    for rid in queries.published_rounds_with(micro_internship_id).values_list("pk", flat=True):
+        for other in RoundMicroInternship.objects.filter(round_id=rid).values_list(
+            "micro_internship_id", flat=True
+        ):
+            if other not in ids:
+                ids.append(other)
+    return [offer for mi_id in ids for offer in promote_from_waitlist(mi_id, now=now)]
+
+
 def promote_from_waitlist(
     micro_internship_id: int, *, now: datetime | None = None
 ) -> list[ExpressionOfInterest]:

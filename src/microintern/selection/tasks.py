@@ -7,8 +7,9 @@ from . import domain
 
 @task()
 def promote_from_waitlist(micro_internship_id: int) -> int:
-    """Offer any free places on the micro-internship to the next students waiting."""
-    return len(domain.promote_from_waitlist(micro_internship_id))
+    """Offer any free places (on it, then on the rest of its round) to the next students
+    waiting."""
+    return len(domain.promote_waiting_lists(micro_internship_id))
 
 
 @task()

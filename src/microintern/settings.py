@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "microintern.programme",
     "microintern.applications",
     "microintern.mail",
+    "microintern.insights",
+    "microintern.surveys",
     "microintern.selection",
 ]
 
@@ -243,32 +245,13 @@ LOGGING = {
     },
 }
 
-# Outbox (issue 4): a "sending" row whose lease expired is retried (keep the lease well above
-# EMAIL_TIMEOUT); temporary SMTP failures retry after FIRST_RETRY_SECONDS, doubling, up to
-# MAX_ATTEMPTS attempts in all.
-MICROINTERN_OUTBOX = {
-    "LEASE_SECONDS": int(os.environ.get("OUTBOX_LEASE_SECONDS", "600")),
-    "FIRST_RETRY_SECONDS": int(os.environ.get("OUTBOX_FIRST_RETRY_SECONDS", "60")),
-    "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),
-}
-# `python -m microintern run_periodic` runs each job every so many seconds (add yours here).
-MICROINTERN_PERIODIC_JOBS = {
-    "microintern.mail.outbox.retry_due": int(os.environ.get("OUTBOX_SWEEP_SECONDS", "30")),
-    "microintern.surveys.domain.invite_due": 3600,
-    "microintern.insights.domain.apply_retention": 24 * 3600,
-    "microintern.programme.domain.apply_interest_windows": 60,
-    "microintern.applications.reminders.run_due_reminders": 300,
-}
-
 # Research export: pseudonymous identifiers are HMAC-SHA256(key, student number). The key is
 # kept apart from the data: MICROINTERN_RESEARCH_KEY, or a file named by
 # MICROINTERN_RESEARCH_KEY_FILE. Without one, production refuses to export; development
 # generates a key file in var/.
 MICROINTERN_RESEARCH_KEY = os.environ.get("MICROINTERN_RESEARCH_KEY", "")
 if not MICROINTERN_RESEARCH_KEY and os.environ.get("MICROINTERN_RESEARCH_KEY_FILE"):
-    MICROINTERN_RESEARCH_KEY = (
-        Path(os.environ["MICROINTERN_RESEARCH_KEY_FILE"]).read_text().strip()
-    )
+    MICROINTERN_RESEARCH_KEY = Path(os.environ["MICROINTERN_RESEARCH_KEY_FILE"]).read_text().strip()
 if not MICROINTERN_RESEARCH_KEY and not PRODUCTION:
     _research_key_file = VAR_DIR / "research_key"
     if not _research_key_file.exists():
@@ -290,5 +273,7 @@ MICROINTERN_PERIODIC_JOBS = {
     "microintern.mail.outbox.retry_due": int(os.environ.get("OUTBOX_SWEEP_SECONDS", "30")),
     "microintern.programme.domain.apply_interest_windows": 60,
     "microintern.applications.reminders.run_due_reminders": 300,
+    "microintern.surveys.domain.invite_due": 3600,
+    "microintern.insights.domain.apply_retention": 24 * 3600,
     "microintern.selection.domain.expire_offers": 60,
 }

@@ -1,11 +1,13 @@
 """Selection in a real browser: set up a round, dry run with explanations, an override with
-a reason, publish, and the public policy page — axe finds no WCAG 2.2 A/AA violations on any
-of them, error states included."""
+a reason, publish, a student declining so the next one waiting is offered, and the public
+policy page — axe finds no WCAG 2.2 A/AA violations on any of them, error states included."""
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from microintern.applications.enums import PlaceState
+from microintern.applications.links import offer_token
 from microintern.core.models import ActivityLog
 from microintern.programme.domain import set_interest_window_now
 from microintern.programme.enums import MicroInternshipState
@@ -98,6 +100,22 @@ def test_dry_run_override_and_publish(live_server, page, axe, make_user):
         mi.refresh_from_db()
         assert mi.state == MicroInternshipState.SELECTION_PUBLISHED
     selection_round.refresh_from_db()
+
+    # A student declines from the link in their offer email: the next one waiting is offered.
+    run = selection_round.runs.get(kind="published")
+    result = next(m for m in run.result["micro_internships"] if m["team"] and m["waitlist"])
+    mi = next(m for m in mis if m.reference == result["reference"])
+    holder = mi.interests.get(student__student_number=result["team"][0])
+    student_page = page.context.browser.new_context().new_page()
+    student_page.goto(live_server.url + reverse("applications:offer", args=[offer_token(holder)]))
+    student_page.get_by_role("button", name="Decline").click()
+    student_page.get_by_role("button", name="Yes, decline the place").click()
+    assert "You declined this place" in student_page.content()
+    next_one = mi.interests.get(student__student_number=result["waitlist"][0])
+    assert next_one.state == PlaceState.OFFERED
+    assert next_one.outcome_reason.startswith("A place came free and you were next")
+    student_page.context.close()
+
     page.goto(live_server.url + f"/selection/{selection_round.pk}/")
     assert selection_round.seed in page.content()
     assert page.get_by_role("heading", name="Check the draw").is_visible()

@@ -106,6 +106,7 @@ def test_the_whole_student_journey(site, page, axe, smtp_sink):
     page.goto(link_in(ack, "/my/confirm/"))
     assert page.get_by_role("heading", level=1).inner_text() == "Is this you?"
     check_page(page, axe)
+    shot(page, "4-is-this-you")
     page.get_by_role("button", name=re.compile("Yes, this was me")).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Your interest counts"
     check_page(page, axe)

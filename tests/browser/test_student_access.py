@@ -202,6 +202,8 @@ def test_error_states_are_accessible(live_server, page, axe):
     page.goto(f"{live_server.url}/my/interest/{mi.reference}/")
     page.get_by_role("button", name="Send").click()  # everything missing
     assert page.get_by_role("alert").is_visible()
+    page.wait_for_load_state()
+    assert page.evaluate("document.activeElement.className") == "error-summary"
     assert page.locator(".error-message").count() == 5
     check_page(page, axe)
     page.get_by_label("Your full name").fill("Not The Owner")

@@ -135,6 +135,12 @@ EXPECTED = {
     },
     "surveys:instruments": STAFF_ONLY,
     "surveys:edit_instrument": STAFF_ONLY,
+    "insights:research_survey_export": {
+        **dict.fromkeys(ROLES, DENIED),
+        "anonymous": LOGIN,
+        "researcher": OK,
+        "administrator": OK,
+    },
     "insights:population_upload": STAFF_ONLY,
     "insights:population_report": STAFF_ONLY,
     "insights:population_confirm": POST_ONLY,

@@ -133,3 +133,25 @@ def test_research_export_refuses_without_a_key(client, make_user, settings):
 def test_staff_may_not_download_the_research_export(client, make_user):
     client.force_login(make_user("staff"))
     assert client.get("/insights/research-export.csv").status_code == 403
+
+
+def test_survey_answers_for_research_only_from_consenting_students_and_no_free_text(
+    client, make_user, settings
+):
+    from microintern.surveys.domain import invite, record_response
+    from microintern.surveys.enums import InstrumentKind
+
+    settings.MICROINTERN_RESEARCH_KEY = "k" * 32
+    consenting, other = StudentFactory(), StudentFactory()
+    domain.give_research_consent(consenting, quotes=True)
+    for student in (consenting, other):
+        record_response(
+            invite(InstrumentKind.STUDENT_POST, student=student),
+            {"caas_concern_1": 4, "open_learned": "My tutor Dr Jones helped"},
+        )
+    client.force_login(make_user("researcher"))
+    text = client.get("/insights/research-export-surveys.csv").content.decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    pid = hmac.new(b"k" * 32, consenting.student_number.encode(), hashlib.sha256).hexdigest()
+    assert [(r["pid"], r["item"], r["answer"]) for r in rows] == [(pid, "caas_concern_1", "4")]
+    assert "Jones" not in text and other.student_number not in text

@@ -258,13 +258,11 @@ def apply_retention(now=None) -> dict:
         .filter(last_year__lt=last_current)
         .values("pk")
     )
-    deleted["equality_answers"] = EqualityMonitoring.objects.filter(
-        student__in=leavers
-    ).delete()[0]
+    deleted["equality_answers"] = EqualityMonitoring.objects.filter(student__in=leavers).delete()[0]
     survey_cutoff = AcademicYear(current.start_year - RETENTION["survey_years"]).starts
-    deleted["survey_responses"] = Response.objects.filter(
-        submitted_at__lt=survey_cutoff
-    ).delete()[0]
+    deleted["survey_responses"] = Response.objects.filter(submitted_at__lt=survey_cutoff).delete()[
+        0
+    ]
     deleted["survey_invitations"] = Invitation.objects.filter(
         created_at__lt=survey_cutoff
     ).delete()[0]

@@ -165,3 +165,61 @@ def research_csv() -> bytes:
 
 def export_filename(stem: str, extension: str) -> str:
     return f"{stem}-{timezone.localdate():%Y%m%d}.{extension}"
+
+
+SURVEY_COLUMNS = [
+    "pid",
+    "instrument",
+    "version",
+    "term",
+    "host_sector",
+    "item",
+    "scale",
+    "timing",
+    "answer",
+]
+
+
+def research_survey_rows() -> list[list]:
+    """Rating and yes/no answers of students with active research consent, one row each.
+
+    Same pseudonym as :func:`research_rows`, so the two files join on ``pid``. Free-text
+    answers are left out (they can identify people); the submission date is coarsened to
+    the term and the host to its sector.
+    """
+    from microintern.surveys.models import Answer
+
+    key = settings.MICROINTERN_RESEARCH_KEY
+    if not key:
+        raise ResearchKeyMissing("Set MICROINTERN_RESEARCH_KEY to export research data.")
+    answers = (
+        Answer.objects.filter(
+            number__isnull=False,
+            response__invitation__student__research_consents__withdrawn_at__isnull=True,
+            response__invitation__student__research_consents__given_at__isnull=False,
+        )
+        .order_by("response__submitted_at", "response_id", "item__position")
+        .values_list(
+            "response__invitation__student__student_number",
+            "response__version__instrument__slug",
+            "response__version__number",
+            "response__submitted_at",
+            "response__micro_internship__challenge__organisation__sector",
+            "item__code",
+            "item__scale",
+            "item__timing",
+            "number",
+        )
+    )
+    return [
+        [pseudonym(number, key), slug, version, term_of(submitted), sector or "", *rest]
+        for number, slug, version, submitted, sector, *rest in answers
+    ]
+
+
+def research_survey_csv() -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(SURVEY_COLUMNS)
+    writer.writerows(research_survey_rows())
+    return out.getvalue().encode("utf-8")

@@ -6,6 +6,11 @@ app_name = "insights"
 urlpatterns = [
     path("insights/export/<str:key>.<str:extension>", dashboard.export_table, name="export"),
     path("insights/research-export.csv", dashboard.research_export, name="research_export"),
+    path(
+        "insights/research-export-surveys.csv",
+        dashboard.research_survey_export,
+        name="research_survey_export",
+    ),
     path("insights/population/", population.upload, name="population_upload"),
     path("insights/population/<int:pk>/", population.report, name="population_report"),
     path("insights/population/<int:pk>/confirm/", population.confirm, name="population_confirm"),

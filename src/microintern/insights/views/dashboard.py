@@ -139,15 +139,24 @@ def export_table(request, key: str, extension: str):
 
 @permission_required("insights.export_research")
 def research_export(request):
+    return _research_file(request, exports.research_csv, "microintern-research")
+
+
+@permission_required("insights.export_research")
+def research_survey_export(request):
+    return _research_file(request, exports.research_survey_csv, "microintern-research-surveys")
+
+
+def _research_file(request, make, stem: str):
     try:
-        content = exports.research_csv()
+        content = make()
     except exports.ResearchKeyMissing as error:
         return render(
             request, "insights/staff/research_key_missing.html", {"error": error}, status=503
         )
-    log_activity(request.user, "insights.research_export", actor=request.user)
+    log_activity(request.user, "insights.research_export", actor=request.user, file=stem)
     response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
-        f'attachment; filename="{exports.export_filename("microintern-research", "csv")}"'
+        f'attachment; filename="{exports.export_filename(stem, "csv")}"'
     )
     return response

@@ -260,10 +260,8 @@ def apply_retention(now=None) -> dict:
     )
     deleted["equality_answers"] = EqualityMonitoring.objects.filter(student__in=leavers).delete()[0]
     survey_cutoff = AcademicYear(current.start_year - RETENTION["survey_years"]).starts
-    deleted["survey_responses"] = Response.objects.filter(submitted_at__lt=survey_cutoff).delete()[
-        0
-    ]
-    deleted["survey_invitations"] = Invitation.objects.filter(
-        created_at__lt=survey_cutoff
-    ).delete()[0]
+    old_responses = Response.objects.filter(submitted_at__lt=survey_cutoff)
+    deleted["survey_responses"] = old_responses.delete()[0]
+    old_invitations = Invitation.objects.filter(created_at__lt=survey_cutoff)
+    deleted["survey_invitations"] = old_invitations.delete()[0]
     return {name: count for name, count in deleted.items() if count}

@@ -65,6 +65,7 @@ def world(tmp_path, smtp_sink):
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_sink.port}",
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
         "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
+        "OUTBOX_FIRST_RETRY_SECONDS": "3",
         "MICROINTERN_VAR_DIR": str(tmp_path / "var"),
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
@@ -164,3 +165,22 @@ def test_the_documented_window_a_kill_after_the_server_accepted_resends_the_same
     assert len(copies) == 2
     assert copies[0].message_id == copies[1].message_id
     assert {state for state, _n, _id in world.states().values()} == {"sent"}
+
+
+def test_a_temporary_refusal_is_retried_by_the_worker_after_the_back_off(world, smtp_sink):
+    """The worker re-enqueues the message to run after the back-off (the database backend
+    can defer tasks); no periodic loop is needed for it."""
+    smtp_sink.refuse["student0@example.ac.uk"] = (451, "4.7.1 Greylisted, try again later")
+    world.manage("shell", "-c", QUEUE_SCRIPT.format(count=2))
+    world.start(*WORKER, "--no-reload")
+    wait_until(lambda: "student0@example.ac.uk" in smtp_sink.rcpt_started, what="attempt 1")
+    time.sleep(0.5)  # refused by now; the retry is due 3 s after it
+    del smtp_sink.refuse["student0@example.ac.uk"]
+    assert smtp_sink.to("student0@example.ac.uk") == []
+    wait_until(lambda: len(smtp_sink.received) >= 2, what="the retry")
+    final = world.states()
+    assert final["student0@example.ac.uk"][:2] == ("sent", 2)
+    assert sorted(r.rcpt_tos[0] for r in smtp_sink.received) == [
+        "student0@example.ac.uk",
+        "student1@example.ac.uk",
+    ]

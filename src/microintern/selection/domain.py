@@ -683,14 +683,17 @@ def after_place_change(interest, from_state: PlaceState, to_state: PlaceState) -
     """
     from . import tasks
 
+    seat = PlaceState.holding_a_seat()
+    freed = from_state in seat and to_state not in seat
+    if not (freed or to_state == PlaceState.ACCEPTED):
+        return
     if not queries.published_rounds_with(interest.micro_internship_id).exists():
         return
-    seat = PlaceState.holding_a_seat()
-    if from_state in seat and to_state not in seat:
+    if freed:
         transaction.on_commit(
             partial(tasks.promote_from_waitlist.enqueue, interest.micro_internship_id)
         )
-    if to_state == PlaceState.ACCEPTED:
+    else:
         transaction.on_commit(partial(tasks.release_other_places.enqueue, interest.pk))
 
 

@@ -9,6 +9,7 @@ in-memory SQLite is invisible to other processes). Mail goes to a real aiosmtpd 
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,8 +58,27 @@ def database_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'outbox.sqlite3'}"
 
 
+@pytest.fixture(scope="module")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """One migrated SQLite file for the module; each test works on its own copy."""
+    directory = tmp_path_factory.mktemp("outbox-db")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{directory / 'template.sqlite3'}",
+        "MICROINTERN_VAR_DIR": str(directory / "var"),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "microintern", "migrate", "--no-input"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return directory / "template.sqlite3"
+
+
 @pytest.fixture
-def world(tmp_path, smtp_sink):
+def world(tmp_path, smtp_sink, request):
     env = {
         **os.environ,
         "DATABASE_URL": database_url(tmp_path),
@@ -98,7 +118,7 @@ def world(tmp_path, smtp_sink):
         return {to: (state, attempts, message_id) for to, state, attempts, message_id in rows}
 
     if connection.vendor != "postgresql":
-        manage("migrate", "--no-input", timeout=300)
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), tmp_path / "outbox.sqlite3")
     world = type("World", (), {"manage": manage, "start": start, "states": states})
     yield world
     for process in processes:

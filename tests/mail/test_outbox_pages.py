@@ -148,3 +148,25 @@ def test_offers_published_while_holding_wait_as_drafts_until_staff_send_them_all
     assert sorted(r.rcpt_tos[0] for r in smtp_sink.received[1:]) == sorted(
         i.student.email for i in interests
     )
+
+
+def test_every_default_template_passes_the_strict_check_and_previews():
+    """A default that the editor would refuse could never be saved back by staff."""
+    from microintern.mail.roles import all_roles
+    from microintern.mail.sample import sample_context
+    from microintern.mail.templating import (
+        check_source,
+        common_context,
+        default_source,
+        render_source,
+    )
+
+    roles = all_roles()
+    assert len(roles) >= 16
+    for role in roles:
+        subject, body = default_source(role.name)
+        assert check_source(role, subject, body) == [], role.name
+        rendered_subject, rendered_body = render_source(
+            subject, body, {**common_context(), **sample_context()}
+        )
+        assert rendered_subject and rendered_body.strip(), role.name

@@ -91,7 +91,7 @@ def test_dry_run_override_and_publish(live_server, page, axe, make_user):
         set_interest_window_now(mi, open_it=False)
     page.get_by_role("button", name="Run again").click()
     page.get_by_role("button", name="Publish this result and email everyone").click()
-    assert "Published:" in page.content()
+    assert "Publishing: offers and every other outcome are going out" in page.content()
     assert page.get_by_role("heading", name="Published result").is_visible()
     assert_no_axe_violations(axe, page)
     left_out.refresh_from_db()

@@ -313,3 +313,43 @@ def test_a_place_given_by_staff_needs_a_confirmed_interest_and_a_free_place(buil
     ExpressionOfInterest.objects.filter(pk=unconfirmed.pk).update(verified_at=timezone.now())
     with pytest.raises(TransitionNotAllowed, match="Remove an override"):
         domain.dry_run(selection_round, actor=staff)
+
+
+def test_staff_publish_through_the_worker(build_round, django_capture_on_commit_callbacks):
+    selection_round, (mi,), students, staff = build_round(capacities=(1,), interests=[(0,)] * 3)
+    run = domain.dry_run(selection_round, actor=staff)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        domain.start_publishing(selection_round, dry_run_id=run.pk, actor=staff)
+    selection_round.refresh_from_db()
+    assert selection_round.state == RoundState.PUBLISHING
+    # Nothing can change the round while the worker publishes it.
+    with pytest.raises(TransitionNotAllowed, match="being published"):
+        domain.dry_run(selection_round, actor=staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()
+    selection_round.refresh_from_db()
+    assert selection_round.state == RoundState.PUBLISHED
+    published = ActivityLog.objects.get(action="selection.published")
+    assert published.actor == staff
+    assert published.data["seed"] == selection_round.seed
+
+
+def test_publishing_that_finds_a_change_goes_back_to_dry_run(
+    build_round, django_capture_on_commit_callbacks, client
+):
+    selection_round, (mi,), students, staff = build_round(capacities=(1,), interests=[(0,)] * 2)
+    run = domain.dry_run(selection_round, actor=staff)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        domain.start_publishing(selection_round, dry_run_id=run.pk, actor=staff)
+    # A student withdraws before the worker gets to it.
+    transition_place(students[0].interests.get(), PlaceState.WITHDRAWN)
+    for callback in callbacks:
+        callback()
+    selection_round.refresh_from_db()
+    assert selection_round.state == RoundState.DRY_RUN
+    assert {i.state for s in students[1:] for i in s.interests.all()} == {PlaceState.RECEIVED}
+    client.force_login(staff)
+    page = client.get(f"/staff/selection/{selection_round.pk}/").content.decode()
+    assert "Publishing did not happen" in page
+    assert "Something changed since this dry run" in page

@@ -110,6 +110,10 @@ def create_round(
 def _ensure_not_published(selection_round: SelectionRound) -> None:
     if selection_round.state == RoundState.PUBLISHED:
         raise SelectionRefused.because("This round is published; it can no longer change.")
+    if selection_round.state == RoundState.PUBLISHING:
+        raise SelectionRefused.because(
+            "This round is being published; it can no longer change. Reload in a minute."
+        )
 
 
 @transaction.atomic
@@ -589,6 +593,65 @@ def dry_run(selection_round: SelectionRound, *, actor=None) -> SelectionRun:
     return run
 
 
+def _check_publishable(locked: SelectionRound, dry_run_id: int) -> SelectionRun:
+    checked = locked.runs.filter(pk=dry_run_id, kind=RunKind.DRY_RUN).first()
+    if checked is None:
+        raise SelectionRefused.because("Make a dry run and check it before publishing.")
+    still_open = [
+        e.micro_internship.reference
+        for e in locked.entries.select_related("micro_internship")
+        if e.micro_internship.state != MicroInternshipState.CLOSED
+    ]
+    if still_open:
+        raise SelectionRefused.because(
+            f"Close interest first: {', '.join(still_open)} must be “Closed for interest” "
+            "before the selection is published."
+        )
+    return checked
+
+
+@transaction.atomic
+def start_publishing(selection_round: SelectionRound, *, dry_run_id: int, actor=None) -> None:
+    """Staff asked to publish dry run `dry_run_id`: check what can be checked at once, mark
+    the round "publishing" (nothing else can change it now) and let the worker publish it
+    (`tasks.publish_round` after commit → `finish_publishing`), because a large round takes
+    longer than a web request should. Logs `selection.publishing`.
+    """
+    locked = SelectionRound.objects.select_for_update().get(pk=selection_round.pk)
+    _ensure_not_published(locked)
+    _check_publishable(locked, dry_run_id)
+    locked.state = RoundState.PUBLISHING
+    locked.save(update_fields=["state"])
+    log_activity(locked, "selection.publishing", actor=actor, dry_run=dry_run_id)
+    actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    from . import tasks
+
+    transaction.on_commit(partial(tasks.publish_round.enqueue, locked.pk, dry_run_id, actor_id))
+    selection_round.state = locked.state
+
+
+def finish_publishing(round_id: int, *, dry_run_id: int, actor_id: int | None = None) -> str:
+    """The worker's half of publishing: `publish`, or, when it is refused (something changed
+    since the dry run), put the round back to "dry run" and log `selection.publish_failed`
+    with the reason for staff. Returns "published" or the reason."""
+    from django.contrib.auth import get_user_model
+
+    selection_round = SelectionRound.objects.get(pk=round_id)
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    try:
+        publish(selection_round, dry_run_id=dry_run_id, actor=actor)
+    except TransitionNotAllowed as error:
+        with transaction.atomic():
+            SelectionRound.objects.filter(pk=round_id, state=RoundState.PUBLISHING).update(
+                state=RoundState.DRY_RUN
+            )
+            log_activity(
+                selection_round, "selection.publish_failed", actor=actor, reason=str(error)
+            )
+        return str(error)
+    return "published"
+
+
 @transaction.atomic
 def publish(selection_round: SelectionRound, *, dry_run_id: int, actor=None) -> SelectionRun:
     """Publish the dry run staff looked at: every decision goes out, the seed is revealed.
@@ -600,24 +663,13 @@ def publish(selection_round: SelectionRound, *, dry_run_id: int, actor=None) -> 
     explanation as its reason and a reply-by time; WAITLISTED with the waiting-list
     position; NOT_SELECTED with the reason), which queues each email; each micro-internship
     moves to "selection published"; the round records the published run and reveals its
-    seed; logs `selection.published`.
+    seed; logs `selection.published`. Staff pages go through `start_publishing`.
     """
     locked = SelectionRound.objects.select_for_update().get(pk=selection_round.pk)
-    _ensure_not_published(locked)
-    checked = locked.runs.filter(pk=dry_run_id, kind=RunKind.DRY_RUN).first()
-    if checked is None:
-        raise SelectionRefused.because("Make a dry run and check it before publishing.")
+    if locked.state == RoundState.PUBLISHED:
+        raise SelectionRefused.because("This round is published; it can no longer change.")
+    checked = _check_publishable(locked, dry_run_id)
     entries = list(locked.entries.select_related("micro_internship"))
-    still_open = [
-        e.micro_internship.reference
-        for e in entries
-        if e.micro_internship.state != MicroInternshipState.CLOSED
-    ]
-    if still_open:
-        raise SelectionRefused.because(
-            f"Close interest first: {', '.join(still_open)} must be “Closed for interest” "
-            "before the selection is published."
-        )
     inputs, result = compute(locked)
     if inputs != checked.inputs:
         raise SelectionRefused.because(

@@ -2,10 +2,12 @@ from django.db import models
 
 
 class RoundState(models.TextChoices):
-    """A selection round: set up (draft), tried at least once (dry run), published (final)."""
+    """A selection round: set up (draft), tried at least once (dry run), being published by
+    the worker (publishing), published (final)."""
 
     DRAFT = "draft", "Draft"
     DRY_RUN = "dry_run", "Dry run"
+    PUBLISHING = "publishing", "Publishing"
     PUBLISHED = "published", "Published"
 
 

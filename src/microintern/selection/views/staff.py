@@ -137,7 +137,19 @@ def _detail_context(selection_round, run, override_form):
         ),
         "override_form": override_form,
         "activity": activity_for(selection_round)[:50],
+        "publish_failure": _publish_failure(selection_round),
     }
+
+
+def _publish_failure(selection_round):
+    """The reason the last attempt to publish failed, if it did (and nothing since)."""
+    last = (
+        activity_for(selection_round)
+        .filter(action__in=["selection.publishing", "selection.publish_failed"])
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return last.data.get("reason", "") if last and last.action.endswith("failed") else ""
 
 
 @require_POST
@@ -197,16 +209,15 @@ def round_publish(request, pk: int):
     selection_round = get_object_or_404(SelectionRound, pk=pk)
     try:
         run_id = int(request.POST.get("run", ""))
-        run = domain.publish(selection_round, dry_run_id=run_id, actor=request.user)
+        domain.start_publishing(selection_round, dry_run_id=run_id, actor=request.user)
     except ValueError:
         messages.error(request, "Make a dry run and check it before publishing.")
     except TransitionNotAllowed as error:
         messages.error(request, str(error))
     else:
-        offers = sum(1 for s in run.result["students"] if s["outcome"] == "offered")
         messages.success(
             request,
-            f"Published: {offers} offers and every other outcome are being emailed; "
-            "the seed is public.",
+            "Publishing: offers and every other outcome are going out by email, and the seed "
+            "becomes public. This page shows the published result when it is done.",
         )
     return redirect("staff:selection_round", pk=pk)

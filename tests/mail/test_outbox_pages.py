@@ -170,3 +170,17 @@ def test_every_default_template_passes_the_strict_check_and_previews():
             subject, body, {**common_context(), **sample_context()}
         )
         assert rendered_subject and rendered_body.strip(), role.name
+
+
+def test_staff_see_where_personal_links_point_but_not_their_tokens(staff_client, smtp_sink):
+    import re
+
+    interest = ExpressionOfInterestFactory()
+    transition_place(interest, PlaceState.OFFERED)
+    message = OutboundMessage.objects.get(role="place_offered")
+    link = re.search(r"https?://\S+/my/offer/(\S+?)/", message.body)
+    assert link, message.body
+    page = staff_client.get(reverse("staff:outbox_message", args=[message.pk])).content.decode()
+    assert "/my/offer/[personal link hidden]/" in page
+    assert link.group(1) not in page
+    assert link.group(1) in smtp_sink.received[0].body  # the student gets the real link

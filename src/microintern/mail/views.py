@@ -1,6 +1,8 @@
 """Staff pages of the outbox: every message, its history per person, failures with a retry
 button, held drafts to release, and the template editor with a live preview."""
 
+import re
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -55,6 +57,15 @@ def outbox_list(request):
     )
 
 
+PERSONAL_LINK = re.compile(r"(https?://[^\s/]+(?:/[^\s/]+)*?/)([A-Za-z0-9_\-:.]{24,})(/?)")
+
+
+def hide_personal_links(body: str) -> str:
+    """Links carrying a personal token (confirm, offer, feedback, survey) act for the
+    student with one click, so staff see where they point but not the token."""
+    return PERSONAL_LINK.sub(r"\1[personal link hidden]\3", body)
+
+
 @permission_required(BACK_OFFICE)
 def message_detail(request, pk: int):
     message = get_object_or_404(OutboundMessage, pk=pk)
@@ -63,6 +74,7 @@ def message_detail(request, pk: int):
         "mail/staff/message.html",
         {
             "message": message,
+            "body": hide_personal_links(message.body),
             "attachments": message.attachments.defer("content"),
             "activity": activity_for(message),
         },

@@ -11,13 +11,14 @@ from django.utils import timezone
 from statsmodels.stats.proportion import proportion_confint
 
 from microintern.applications.enums import PlaceState
-from microintern.applications.models import ExpressionOfInterest
+from microintern.applications.models import DayFeedback, ExpressionOfInterest
 from microintern.insights import hesa, queries
 from microintern.insights.academic_year import AcademicYear
 from microintern.insights.disclosure import OutputMode, hesa_round
 from microintern.insights.domain import save_equality_answers
 from microintern.insights.models import EqualityMonitoring, PopulationRecord
 from microintern.insights.report import funnel_table
+from microintern.surveys.models import Instrument, Invitation
 from tests.factories import (
     ChallengeFactory,
     ExpressionOfInterestFactory,
@@ -39,6 +40,12 @@ def python_funnel(year: AcademicYear, group_of, school="", sector=""):
         if not school or r.school == school
     }
     equality = {e.student_id: e for e in EqualityMonitoring.objects.all()}
+    answered_post = {
+        (i.student_id, i.micro_internship_id)
+        for i in Invitation.objects.filter(
+            responded_at__isnull=False, version__instrument__kind="student_post"
+        )
+    }
     reached = defaultdict(set)
     for interest in ExpressionOfInterest.objects.select_related(
         "micro_internship__challenge__organisation"
@@ -57,17 +64,19 @@ def python_funnel(year: AcademicYear, group_of, school="", sector=""):
             reached["accepted"].add(interest.student_id)
         if interest.state == PlaceState.ATTENDED:
             reached["attended"].add(interest.student_id)
+            if (interest.student_id, mi.pk) in answered_post or hasattr(interest, "day_feedback"):
+                reached["feedback"].add(interest.student_id)
     result = defaultdict(lambda: [0] * len(STAGES))
     for student_id, record in records.items():
         group = group_of(record, equality.get(student_id))
         result[group][0] += 1
-        for k, stage in enumerate(STAGES[1:-1], start=1):
+        for k, stage in enumerate(STAGES[1:], start=1):
             result[group][k] += student_id in reached[stage]
     return dict(result)
 
 
 def sql_funnel(filters, key):
-    return {row["g0"]: [row[s] for s in STAGES[:-1]] + [0] for row in queries.funnel(filters, key)}
+    return {row["g0"]: [row[s] for s in STAGES] for row in queries.funnel(filters, key)}
 
 
 def imd(record, _):
@@ -103,7 +112,8 @@ def test_demo_data_figures_match_hand_counts():
 
 @pytest.fixture
 def generated():
-    """Seeded: 240 students over 3 schools, 2 academic years, 3 sectors, random states."""
+    """Seeded: 240 students over 3 schools, 2 academic years, 3 sectors, random states,
+    some end-of-day survey invitations (answered or not) and some day feedback."""
     rng = random.Random(20261128)
     schools = ["Arts", "Business", "Computing"]
     students = []
@@ -137,16 +147,27 @@ def generated():
                 )
             )
     states = list(PlaceState)
+    post = Instrument.objects.get(slug="student-post").current_version
     for student in students:
         for mi in rng.sample(mis, rng.choice([0, 0, 1, 2, 3])):
             state = rng.choice(states)
-            ExpressionOfInterestFactory(
+            interest = ExpressionOfInterestFactory(
                 student=student,
                 micro_internship=mi,
                 state=state,
                 verified_at=None if rng.random() < 0.1 else timezone.now(),
                 offer_expires_at=timezone.now() if state == PlaceState.OFFERED else None,
             )
+            if rng.random() < 0.3:
+                Invitation.objects.create(
+                    version=post,
+                    student=student,
+                    micro_internship=mi,
+                    token=f"g{interest.pk}",
+                    responded_at=timezone.now() if rng.random() < 0.8 else None,
+                )
+            if rng.random() < 0.2:
+                DayFeedback.objects.create(interest=interest, rating=4, submitted_at=timezone.now())
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,9 @@
 For every academic year in which a micro-internship starts, every student becomes part of
 that year's eligible population (copying the student record, as an import would). Then a
 random 70% answer the equality questionnaire (with some "prefer not to say") and 50% give
-research consent. Synthetic data only.
+research consent. Attended students answer the pre- and end-of-day surveys (with a small
+average improvement) and hosts answer theirs, so the impact report has figures. Synthetic
+data only.
 """
 
 import random
@@ -59,12 +61,11 @@ class Command(BaseCommand):
                     ignore_conflicts=True,
                 )
         now = timezone.now()
-        answered = set(EqualityMonitoring.objects.values_list("student_id", flat=True))
-        consented = set(ResearchConsent.objects.values_list("student_id", flat=True))
         equality, consents = [], []
-        for row in students:
+        already = EqualityMonitoring.objects.exists() or ResearchConsent.objects.exists()
+        for row in [] if already else students:
             student_id = row[0]
-            if student_id not in answered and rng.random() < 0.7:
+            if rng.random() < 0.7:
                 disability = rng.choice(["95"] * 6 + ["51", "55", "54", "98"])
                 equality.append(
                     EqualityMonitoring(
@@ -81,15 +82,73 @@ class Command(BaseCommand):
                         answered_at=now,
                     )
                 )
-            if student_id not in consented and rng.random() < 0.5:
+            if rng.random() < 0.5:
                 consents.append(
                     ResearchConsent(student_id=student_id, quotes=rng.random() < 0.5, given_at=now)
                 )
         EqualityMonitoring.objects.bulk_create(equality, batch_size=BATCH)
         ResearchConsent.objects.bulk_create(consents, batch_size=BATCH)
+        surveyed = _demo_surveys(rng) if len(students) < 10_000 else 0
         self.stdout.write(
             self.style.SUCCESS(
                 f"Population for {', '.join(academic_years)}; {len(equality)} equality answers, "
-                f"{len(consents)} consents added."
+                f"{len(consents)} consents, {surveyed} survey responses added."
             )
         )
+
+
+def _demo_surveys(rng) -> int:
+    """Pre and post answers for attended demo students, and host answers (once)."""
+    from microintern.applications.enums import PlaceState
+    from microintern.applications.models import ExpressionOfInterest
+    from microintern.surveys.domain import invite, record_response
+    from microintern.surveys.enums import InstrumentKind
+    from microintern.surveys.instruments import install
+    from microintern.surveys.models import Instrument, InstrumentVersion, Item, Response
+
+    if Response.objects.exists():
+        return 0
+    install(Instrument, InstrumentVersion, Item)
+    count = 0
+    attended = ExpressionOfInterest.objects.filter(state=PlaceState.ATTENDED).select_related(
+        "student", "micro_internship__challenge__contact"
+    )
+    comments = [
+        "Working with a real client made me much more confident.",
+        "I learned how to turn research into a recommendation.",
+        "Presenting to the owner was scary but worth it.",
+    ]
+    hosts = set()
+    for interest in attended:
+        pre = {}
+        post = {}
+        for item in Instrument.objects.get(slug="student-post").current_version.items.all():
+            if item.response_type != "scale":
+                continue
+            before = rng.choice([2, 3, 3, 4])
+            if item.timing == "before":
+                post[item.code] = max(1, before - rng.choice([0, 1]))
+            else:
+                pre[item.code] = before
+                post[item.code] = max(1, min(5, before + rng.choice([-1, 0, 0, 1, 1, 2])))
+        post["open_learned"] = rng.choice(comments)
+        mi = interest.micro_internship
+        with_mi = {"student": interest.student, "micro_internship": mi}
+        record_response(invite(InstrumentKind.STUDENT_PRE, **with_mi), pre)
+        record_response(invite(InstrumentKind.STUDENT_POST, **with_mi), post)
+        count += 2
+        if mi.pk not in hosts:
+            hosts.add(mi.pk)
+            record_response(
+                invite(InstrumentKind.HOST, host_contact=mi.challenge.contact, micro_internship=mi),
+                {
+                    "host_value": rng.choice([4, 5]),
+                    "host_hours": rng.choice([6, 8, 10]),
+                    "host_again": rng.choice([8, 9, 10]),
+                    "host_view": rng.choice([3, 4, 5]),
+                    "host_comments": "Fresh ideas and a well-researched presentation.",
+                    "host_quote_ok": 1,
+                },
+            )
+            count += 1
+    return count

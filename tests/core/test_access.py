@@ -141,6 +141,13 @@ EXPECTED = {
         "researcher": OK,
         "administrator": OK,
     },
+    "surveys:impact_export": {
+        **dict.fromkeys(ROLES, DENIED),
+        "anonymous": LOGIN,
+        "staff": OK,
+        "researcher": OK,
+        "administrator": OK,
+    },
     "insights:population_upload": STAFF_ONLY,
     "insights:population_report": STAFF_ONLY,
     "insights:population_confirm": POST_ONLY,
@@ -271,6 +278,7 @@ def world(make_user):
         "insights:population_report": {"pk": population_import.pk},
         "insights:population_confirm": {"pk": population_import.pk},
         "surveys:edit_instrument": {"slug": "host"},
+        "surveys:impact_export": {"key": "host", "extension": "csv"},
         **selection_kwargs(mi, people["staff"]),
         "surveys:respond": {
             "token": survey_invite(InstrumentKind.STUDENT_PRE, student=interest.student).token

@@ -331,3 +331,21 @@ def test_staff_edit_an_instrument_into_a_new_version(client, make_user):
     assert (
         first.items.get(code="host_value").text == "How valuable were the team's recommendations?"
     )
+
+
+def test_impact_tables_download_as_csv_and_xlsx(client, make_user, paired_answers):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    client.force_login(make_user("researcher"))
+    response = client.get("/insights/impact/export/impact_change.csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    row = next(
+        r for r in rows if r[:2] == ["Confidence in workplace skills (8 items)", "Before → after"]
+    )
+    assert row[2] == "10"
+    workbook = load_workbook(io.BytesIO(client.get("/insights/impact/export/all.xlsx").content))
+    assert {"impact_change", "host", "host_themes", "lottery"} <= set(workbook.sheetnames)
+    assert client.get("/insights/impact/export/all.csv").status_code == 404

@@ -33,12 +33,8 @@ def test_retention_deletes_only_what_has_been_kept_long_enough():
     PopulationImport.objects.create(academic_year="2026/27", file_name="b", sha256="")
     old = invite(InstrumentKind.STUDENT_PRE, student=current)
     record_response(old, {"caas_concern_1": 3})
-    Invitation.objects.filter(pk=old.pk).update(
-        created_at=datetime(2019, 10, 1, tzinfo=UTC)
-    )
-    Response.objects.filter(invitation=old).update(
-        submitted_at=datetime(2019, 10, 1, tzinfo=UTC)
-    )
+    Invitation.objects.filter(pk=old.pk).update(created_at=datetime(2019, 10, 1, tzinfo=UTC))
+    Response.objects.filter(invitation=old).update(submitted_at=datetime(2019, 10, 1, tzinfo=UTC))
     recent = invite(InstrumentKind.STUDENT_POST, student=current)
     record_response(recent, {"caas_concern_1": 4})
 

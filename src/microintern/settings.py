@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "microintern.programme",
     "microintern.applications",
     "microintern.mail",
+    "microintern.mail.inbound",
     "microintern.insights",
     "microintern.surveys",
     "microintern.selection",
@@ -271,9 +272,32 @@ MICROINTERN_OUTBOX = {
 # `python -m microintern run_periodic` runs each job every so many seconds (add yours here).
 MICROINTERN_PERIODIC_JOBS = {
     "microintern.mail.outbox.retry_due": int(os.environ.get("OUTBOX_SWEEP_SECONDS", "30")),
-    "microintern.programme.domain.apply_interest_windows": 60,
-    "microintern.applications.reminders.run_due_reminders": 300,
     "microintern.surveys.domain.invite_due": 3600,
     "microintern.insights.domain.apply_retention": 24 * 3600,
+    "microintern.programme.domain.apply_interest_windows": 60,
+    "microintern.applications.reminders.run_due_reminders": 300,
     "microintern.selection.domain.expire_offers": 60,
+    "microintern.mail.inbound.tasks.poll_mailboxes": int(
+        os.environ.get("INBOUND_POLL_SECONDS", "60")
+    ),
+}
+
+# Inbound email (issue 6): mailboxes are configured in the admin (Mailbox); these are the rules.
+MICROINTERN_INBOUND = {
+    # A poller holds a mailbox for this long (renewed per message); a killed poller's lease
+    # simply runs out.
+    "LEASE_SECONDS": int(os.environ.get("INBOUND_LEASE_SECONDS", "300")),
+    # At most this many acknowledgements to one address in 24 hours.
+    "ACK_PER_ADDRESS_PER_DAY": int(os.environ.get("INBOUND_ACK_PER_DAY", "3")),
+    # The authserv-id our own mail server writes in Authentication-Results; dmarc=pass from it
+    # makes an emailed interest count at once. Empty: never trusted (a click is needed).
+    "TRUSTED_AUTHSERV_ID": os.environ.get("INBOUND_TRUSTED_AUTHSERV_ID", ""),
+    # Value of the X-Microintern-Loop header on our automatic replies.
+    "LOOP_VALUE": os.environ.get("INBOUND_LOOP_VALUE", "microintern"),
+    # Other addresses that are ours (besides DEFAULT_FROM_EMAIL and the mailboxes' logins).
+    "OWN_ADDRESSES": [
+        a.strip().lower()
+        for a in os.environ.get("INBOUND_OWN_ADDRESSES", "").split(",")
+        if a.strip()
+    ],
 }

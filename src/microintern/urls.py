@@ -10,6 +10,8 @@ from microintern.hosts.urls import staff_urls as operations_staff_urls
 from microintern.hosts.views import host
 from microintern.hosts.views import staff as host_staff
 from microintern.insights.views import dashboard as insights_dashboard
+from microintern.mail.inbound.urls import public_patterns as inbound_public_patterns
+from microintern.mail.inbound.urls import staff_urls as inbound_staff_urls
 from microintern.mail.urls import staff_urls as mail_staff_urls
 from microintern.programme.views import public
 from microintern.programme.views import staff as programme_staff
@@ -60,6 +62,7 @@ staff_patterns = (
         path("challenges/", host_staff.pipeline, name="pipeline"),
         path("challenges/<int:pk>/state/", host_staff.change_state, name="challenge_state"),
         *mail_staff_urls,
+        *inbound_staff_urls,
         *operations_staff_urls,
         *selection_staff_urls,
     ],
@@ -69,6 +72,7 @@ staff_patterns = (
 urlpatterns = [
     path("", include(public_patterns)),
     path("my/", include(student_patterns)),
+    path("email/", include(inbound_public_patterns)),
     path("host/", include(host_patterns)),
     path("staff/", include(staff_patterns)),
     path("insights/", insights_dashboard.dashboard, name="insights_home"),

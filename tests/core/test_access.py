@@ -82,6 +82,14 @@ EXPECTED = {
     "staff:contact_messages": STAFF_ONLY,
     "staff:email_templates": STAFF_ONLY,
     "staff:email_template": STAFF_ONLY,
+    "staff:inbound": STAFF_ONLY,
+    "staff:inbound_message": STAFF_ONLY,
+    "staff:inbound_raw": STAFF_ONLY,
+    "staff:inbound_attachment": {**STAFF_ONLY, "staff": 404, "administrator": 404},  # none kept
+    "staff:inbound_link": POST_ONLY,
+    "staff:inbound_set_aside": POST_ONLY,
+    "staff:inbound_reprocess": POST_ONLY,
+    "inbound:check": EVERYONE,  # the signed link in the acknowledgement is the key
     "hosts:propose": EVERYONE,
     "hosts:proposal_sent": EVERYONE,
     "hosts:micro_internship": {**STAFF_ONLY, "host": OK, "other_host": DENIED},
@@ -212,6 +220,19 @@ def selection_kwargs(mi, staff):
     }
 
 
+def inbound_kwargs():
+    from microintern.mail.inbound import domain as inbound
+
+    message = inbound.store_message(b"From: x@example.org\r\nSubject: hi\r\n\r\nbody\r\n").message
+    pk = {"pk": message.pk}
+    return {
+        **{f"staff:inbound_{name}": pk for name in ("message", "raw", "link", "set_aside")},
+        "staff:inbound_reprocess": pk,
+        "staff:inbound_attachment": {**pk, "index": 0},
+        "inbound:check": {"token": inbound.check_token(message)},
+    }
+
+
 def our_url_names():
     names = []
 
@@ -264,6 +285,7 @@ def world(make_user):
         "staff:student_messages": {"pk": interest.student.pk},
         "staff:contact_messages": {"pk": challenge.contact.pk},
         "staff:email_template": {"role": "place_offered"},
+        **inbound_kwargs(),
         "hosts:micro_internship": {"pk": mi.pk},
         "hosts:upload_briefing": {"pk": mi.pk},
         "hosts:calendar": {"pk": mi.pk},

@@ -1,0 +1,234 @@
+"""Polling an IMAP mailbox (imap-tools), one poller per mailbox, nothing lost.
+
+For each new message (UID above the cursor, within the current UIDVALIDITY):
+fetch the exact bytes with BODY.PEEK[] → store (committed) → process (committed) → MOVE to
+the processed folder → advance the cursor. A poller killed at any point leaves the message
+in the folder (or already stored): the next poll fetches it again, storing is idempotent
+and processing happens once, so nothing is lost and nothing is done twice.
+
+Never a blind EXPUNGE: Python's imaplib does not refresh capabilities after login, so
+imap-tools would think MOVE is missing and fall back to COPY + \\Deleted + EXPUNGE (which on
+a shared mailbox also removes other people's deleted messages). We refresh them after login
+and refuse to move without MOVE (the message then simply stays; the cursor skips it).
+"""
+
+import logging
+import secrets
+import ssl
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
+from imap_tools.mailbox import BaseMailBox
+
+from . import domain
+from .enums import AuthMethod, Security
+from .models import InboundMessage, Mailbox
+
+logger = logging.getLogger(__name__)
+
+
+class MailboxBusy(Exception):
+    """Another poller holds this mailbox's lease."""
+
+
+class MailboxProblem(Exception):
+    """The mailbox cannot be used as configured (message for staff)."""
+
+
+@dataclass
+class PollResult:
+    mailbox: str
+    fetched: int = 0
+    stored: int = 0
+    processed: dict = field(default_factory=dict)
+    moved: int = 0
+    busy: bool = False
+    error: str = ""
+
+    def __str__(self) -> str:
+        if self.busy:
+            return f"{self.mailbox}: another poller is running"
+        states = ", ".join(f"{k} {v}" for k, v in sorted(self.processed.items()))
+        text = f"{self.mailbox}: {self.fetched} fetched, {self.stored} new, {self.moved} moved"
+        return (
+            text
+            + (f" ({states})" if states else "")
+            + (f"; error: {self.error}" if self.error else "")
+        )
+
+
+# ------------------------------------------------------------------------------------------
+# Lease: a single conditional UPDATE, so it works the same on SQLite and PostgreSQL.
+
+
+def lease_seconds() -> int:
+    return domain.inbound_setting("LEASE_SECONDS")
+
+
+def acquire_lease(mailbox: Mailbox) -> str:
+    """Take the mailbox for this poller, or raise MailboxBusy. Returns the lease token."""
+    token = secrets.token_hex(16)
+    now = timezone.now()
+    taken = Mailbox.objects.filter(
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now), pk=mailbox.pk
+    ).update(lease_owner=token, lease_expires_at=now + timedelta(seconds=lease_seconds()))
+    if not taken:
+        raise MailboxBusy(mailbox.name)
+    return token
+
+
+def renew_lease(mailbox: Mailbox, token: str) -> None:
+    renewed = Mailbox.objects.filter(pk=mailbox.pk, lease_owner=token).update(
+        lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds())
+    )
+    if not renewed:
+        raise MailboxBusy(f"{mailbox.name}: the lease was lost")
+
+
+def release_lease(mailbox: Mailbox, token: str) -> None:
+    Mailbox.objects.filter(pk=mailbox.pk, lease_owner=token).update(
+        lease_owner="", lease_expires_at=None
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Connecting
+
+
+def access_token(mailbox: Mailbox) -> str:
+    """An OAuth2 access token by MSAL client credentials (Microsoft 365 app-only IMAP)."""
+    import msal
+
+    app = msal.ConfidentialClientApplication(
+        mailbox.client_id,
+        authority=f"https://login.microsoftonline.com/{mailbox.tenant_id}",
+        client_credential=mailbox.secret(),
+    )
+    result = app.acquire_token_for_client(scopes=[mailbox.oauth_scope])
+    if "access_token" not in result:
+        raise MailboxProblem(
+            f"Could not get an OAuth2 token: {result.get('error')}: "
+            f"{result.get('error_description', '')[:300]}"
+        )
+    return result["access_token"]
+
+
+def connect(mailbox: Mailbox, *, token: str | None = None, timeout: int = 60) -> BaseMailBox:
+    """Log in (password or XOAUTH2) and refresh the server's capabilities."""
+    if mailbox.security == Security.NONE:
+        client = MailBoxUnencrypted(mailbox.host, mailbox.port, timeout=timeout)
+    elif mailbox.security == Security.STARTTLS:
+        client = MailBoxStartTls(
+            mailbox.host, mailbox.port, timeout=timeout, ssl_context=ssl.create_default_context()
+        )
+    else:
+        client = MailBox(
+            mailbox.host, mailbox.port, timeout=timeout, ssl_context=ssl.create_default_context()
+        )
+    if mailbox.auth == AuthMethod.OAUTH2:
+        client.xoauth2(mailbox.username, token or access_token(mailbox), initial_folder=None)
+    else:
+        client.login(mailbox.username, mailbox.secret(), initial_folder=None)
+    refresh_capabilities(client)
+    return client
+
+
+def refresh_capabilities(client: BaseMailBox) -> None:
+    typ, data = client.client.capability()
+    if typ == "OK" and data:
+        client.client.capabilities = tuple(data[-1].decode().upper().split())
+
+
+def fetch_raw(client: BaseMailBox, uid: int) -> bytes | None:
+    """The exact bytes of one message (BODY.PEEK[]: the \\Seen flag is not set)."""
+    typ, data = client.client.uid("FETCH", str(uid), "(BODY.PEEK[] RFC822.SIZE)")
+    if typ != "OK":
+        return None
+    for item in data:
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
+            return item[1]
+    return None
+
+
+# ------------------------------------------------------------------------------------------
+# Polling
+
+
+def poll(mailbox: Mailbox, *, limit: int | None = None, token: str | None = None) -> PollResult:
+    """Fetch, store, process and move every new message of one mailbox (see the module
+    docstring). Raises MailboxBusy when another poller holds the mailbox."""
+    result = PollResult(mailbox.name)
+    lease = acquire_lease(mailbox)
+    try:
+        with connect(mailbox, token=token) as client:
+            _poll(client, mailbox, lease, result, limit)
+        Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_error="")
+    except MailboxBusy:
+        raise
+    except Exception as error:
+        result.error = f"{type(error).__name__}: {error}"[:1000]
+        Mailbox.objects.filter(pk=mailbox.pk).update(
+            last_polled_at=timezone.now(), last_error=result.error
+        )
+        logger.exception("Polling mailbox %s failed", mailbox.name)
+    finally:
+        release_lease(mailbox, lease)
+    return result
+
+
+def _poll(client: BaseMailBox, mailbox: Mailbox, lease: str, result: PollResult, limit) -> None:
+    if not client.folder.exists(mailbox.processed_folder):
+        client.folder.create(mailbox.processed_folder)
+    client.folder.set(mailbox.folder)
+    status = client.folder.status(mailbox.folder, ["UIDVALIDITY"])
+    uidvalidity = int(status["UIDVALIDITY"])
+    mailbox.refresh_from_db(fields=["uidvalidity", "last_uid"])
+    if mailbox.uidvalidity != uidvalidity:
+        logger.warning(
+            "Mailbox %s: UIDVALIDITY changed (%s → %s); reading the folder again (stored "
+            "messages are recognised by Message-ID or hash)",
+            mailbox.name,
+            mailbox.uidvalidity,
+            uidvalidity,
+        )
+        mailbox.uidvalidity, mailbox.last_uid = uidvalidity, 0
+        mailbox.save(update_fields=["uidvalidity", "last_uid"])
+    uids = sorted(int(u) for u in client.uids(f"UID {mailbox.last_uid + 1}:*"))
+    uids = [u for u in uids if u > mailbox.last_uid][:limit]
+    can_move = "MOVE" in client.client.capabilities
+    if not can_move:
+        logger.warning("Mailbox %s: the server has no MOVE; messages stay in place", mailbox.name)
+    for uid in uids:
+        raw = fetch_raw(client, uid)
+        if raw is None:
+            continue  # expunged meanwhile by someone else
+        result.fetched += 1
+        stored = domain.store_message(raw, mailbox=mailbox, uidvalidity=uidvalidity, uid=uid)
+        result.stored += stored.created
+        state = domain.process_message(stored.message.pk)
+        result.processed[str(state)] = result.processed.get(str(state), 0) + 1
+        if can_move:
+            client.move(str(uid), mailbox.processed_folder)
+            InboundMessage.objects.filter(pk=stored.message.pk, moved_at__isnull=True).update(
+                moved_at=timezone.now()
+            )
+            result.moved += 1
+        Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=uid).update(last_uid=uid)
+        renew_lease(mailbox, lease)
+
+
+def poll_all(*, name: str | None = None) -> list[PollResult]:
+    """Poll every active mailbox (or the one named); a busy mailbox is skipped."""
+    mailboxes = Mailbox.objects.filter(active=True)
+    if name:
+        mailboxes = Mailbox.objects.filter(name=name)
+    results = []
+    for mailbox in mailboxes:
+        try:
+            results.append(poll(mailbox))
+        except MailboxBusy:
+            results.append(PollResult(mailbox.name, busy=True))
+    return results

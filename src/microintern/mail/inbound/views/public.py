@@ -1,0 +1,21 @@
+"""The page linked from the acknowledgement: what we understood, and a way to correct it."""
+
+from django.shortcuts import redirect, render
+
+from .. import domain
+from ..forms import CorrectionForm
+
+
+def check(request, token: str):
+    message = domain.message_from_check_token(token)
+    if message is None:
+        return render(request, "inbound/check_invalid.html", status=404)
+    form = CorrectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        domain.record_correction(message, form.cleaned_data["correction"])
+        return redirect(request.path + "?thanks=1")
+    return render(
+        request,
+        "inbound/check.html",
+        {"message": message, "form": form, "thanks": request.GET.get("thanks") == "1"},
+    )

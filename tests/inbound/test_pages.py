@@ -1,0 +1,121 @@
+"""Staff inbox pages and the sender's check page."""
+
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from microintern.applications.models import ExpressionOfInterest
+from microintern.mail.inbound import domain
+from microintern.mail.inbound.enums import MessageState
+from microintern.mail.inbound.models import PersonalAddress
+
+from .helpers import eoi
+
+pytestmark = pytest.mark.django_db
+CORPUS = Path(__file__).parent.parent / "mail" / "corpus"
+
+
+@pytest.fixture
+def staff_client(client, make_user):
+    user = make_user("staff")
+    client.force_login(user)
+    return client
+
+
+def receive(raw: bytes):
+    stored = domain.store_message(raw)
+    domain.process_message(stored.message.pk)
+    stored.message.refresh_from_db()
+    return stored.message
+
+
+def test_inbox_shows_what_needs_a_person(staff_client, corpus_world):
+    unknown = receive(eoi(sender="stranger@gmail.example", subject="Can I join?"))
+    receive((CORPUS / "bounce_postfix.eml").read_bytes())
+    page = staff_client.get(reverse("staff:inbound")).content.decode()
+    assert "Can I join?" in page and "Unknown sender" in page
+    assert "Undelivered" not in page
+    page = staff_client.get(reverse("staff:inbound") + "?kind=bounce").content.decode()
+    assert "Bounce" in page and "Can I join?" not in page
+    detail = staff_client.get(reverse("staff:inbound_message", args=[unknown.pk]))
+    assert b"Record the interest" in detail.content
+
+
+def test_html_is_shown_only_sanitised(staff_client, corpus_world):
+    raw = (
+        b"From: stranger@gmail.example\r\nSubject: html\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+        b"<p onclick='x()'>Hello <script>alert(1)</script><a href='javascript:bad()'>x</a>"
+        b"<img src='https://tracker.example/p.gif'></p>\r\n"
+    )
+    message = receive(raw)
+    page = staff_client.get(reverse("staff:inbound_message", args=[message.pk])).content.decode()
+    assert "<p>Hello" in page
+    for bad in ("<script>alert", "onclick", "javascript:", "tracker.example"):
+        assert bad not in page
+
+
+def test_raw_source_and_attachments_download_only(staff_client, corpus_world):
+    message = receive((CORPUS / "attachment_path_traversal.eml").read_bytes())
+    raw = staff_client.get(reverse("staff:inbound_raw", args=[message.pk]))
+    assert raw.content == message.raw_bytes
+    assert raw["Content-Disposition"].startswith("attachment;")
+    assert raw["X-Content-Type-Options"] == "nosniff"
+    page = staff_client.get(reverse("staff:inbound_message", args=[message.pk])).content.decode()
+    parsed = domain.parse_message(message.raw_bytes)
+    kept = [i for i, a in enumerate(parsed.attachments) if a.allowed]
+    for index in kept:
+        response = staff_client.get(reverse("staff:inbound_attachment", args=[message.pk, index]))
+        assert response["Content-Disposition"].startswith("attachment;")
+        assert response["Content-Type"] == "application/octet-stream"
+        assert "/" not in response["Content-Disposition"].split("filename=")[1]
+    dropped = [i for i, a in enumerate(parsed.attachments) if not a.allowed]
+    for index in dropped:
+        url = reverse("staff:inbound_attachment", args=[message.pk, index])
+        assert staff_client.get(url).status_code == 404
+        assert url not in page
+
+
+def test_staff_link_a_message_to_a_student(staff_client, corpus_world):
+    students, mi = corpus_world
+    ana = students["a.pereira@student.example.ac.uk"]
+    message = receive(eoi(sender="ana.personal@gmail.example", subject="Hello"))
+    assert message.state == MessageState.TRIAGE
+    url = reverse("staff:inbound_link", args=[message.pk])
+    refused = staff_client.post(url, {"student": "nobody", "reference": "MI-1999-001"})
+    assert refused.status_code == 400 and b"No student has this number" in refused.content
+    staff_client.post(
+        url, {"student": ana.student_number, "reference": mi.reference, "remember_address": "on"}
+    )
+    message.refresh_from_db()
+    assert message.state == MessageState.INTEREST_CREATED
+    interest = ExpressionOfInterest.objects.get(student=ana, micro_internship=mi)
+    assert message.interest == interest and interest.verified_at is None
+    address = PersonalAddress.objects.get(address="ana.personal@gmail.example")
+    assert address.student == ana and address.confirmed_at is None
+
+
+def test_set_aside_needs_a_reason_and_reprocess_reopens(staff_client, corpus_world):
+    message = receive(eoi(sender="stranger@gmail.example"))
+    url = reverse("staff:inbound_set_aside", args=[message.pk])
+    assert staff_client.post(url, {"reason": ""}).status_code == 400
+    staff_client.post(url, {"reason": "Spam"})
+    message.refresh_from_db()
+    assert message.state == MessageState.SET_ASIDE and "Spam" in message.reason
+    staff_client.post(reverse("staff:inbound_reprocess", args=[message.pk]))
+    message.refresh_from_db()
+    assert message.state == MessageState.TRIAGE and message.attempts == 2
+
+
+def test_the_sender_can_say_we_got_it_wrong(client, corpus_world):
+    message = receive(eoi(sender="stranger@gmail.example"))
+    url = reverse("inbound:check", args=[domain.check_token(message)])
+    page = client.get(url)
+    assert b"could not match your message" in page.content
+    assert client.post(url, {"correction": ""}).status_code == 200
+    response = client.post(url, {"correction": "I meant MI-2026-007"}, follow=True)
+    assert b"Thank you" in response.content
+    message.refresh_from_db()
+    assert message.correction == "I meant MI-2026-007" and message.state == MessageState.TRIAGE
+    assert client.get(reverse("inbound:check", args=["forged"])).status_code == 404

@@ -50,7 +50,7 @@ def test_dry_run_override_and_publish(live_server, page, axe, make_user):
     assert_no_axe_violations(axe, page)
     page.go_back()
 
-    page.get_by_role("link", name="Change the policy").click()
+    page.get_by_role("link", name="Change the name or policy").click()
     assert_no_axe_violations(axe, page)
     page.get_by_label("Most students from one programme (soft)").first.fill("1")
     page.get_by_role("button", name="Save the policy").click()

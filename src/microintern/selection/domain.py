@@ -118,9 +118,15 @@ def _ensure_not_published(selection_round: SelectionRound) -> None:
 
 @transaction.atomic
 def update_policy(
-    selection_round: SelectionRound, *, priority: list[str], entries: list[dict], actor=None
+    selection_round: SelectionRound,
+    *,
+    priority: list[str],
+    entries: list[dict],
+    name: str = "",
+    actor=None,
 ) -> SelectionRound:
-    """Change the priority order and each micro-internship's reserve and programme cap.
+    """Change the name, the priority order and each micro-internship's reserve and
+    programme cap.
 
     `entries` are dicts with `entry` (a RoundMicroInternship), `reserve_group`,
     `reserve_seats` and `programme_cap`. Rules: not once published; a reserve fits the
@@ -146,7 +152,8 @@ def update_policy(
         entry.reserve_group, entry.reserve_seats = group, seats
         entry.programme_cap = item["programme_cap"]
         entry.save(update_fields=["reserve_group", "reserve_seats", "programme_cap"])
-    selection_round.save(update_fields=["priority"])
+    selection_round.name = name.strip() or selection_round.name
+    selection_round.save(update_fields=["priority", "name"])
     log_activity(
         selection_round,
         "selection.policy_changed",

@@ -44,8 +44,12 @@ class PolicyFields(forms.Form):
         return {"first_priority": padded[0], "second_priority": padded[1]}
 
 
-class RoundForm(PolicyFields):
+class PolicyForm(PolicyFields):
     name = forms.CharField(max_length=200, label="Name of the round", help_text="e.g. Spring 2027")
+    field_order = ["name", "first_priority", "second_priority"]
+
+
+class RoundForm(PolicyForm):
     micro_internships = forms.ModelMultipleChoiceField(
         queryset=MicroInternship.objects.none(),
         widget=forms.CheckboxSelectMultiple,

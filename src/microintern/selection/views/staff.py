@@ -10,7 +10,7 @@ from microintern.core.permissions import permission_required
 
 from .. import domain, queries
 from ..enums import RoundState
-from ..forms import EntryForm, OverrideForm, PolicyFields, RoundForm
+from ..forms import EntryForm, OverrideForm, PolicyFields, PolicyForm, RoundForm
 from ..models import Override, SelectionRound
 
 RUN_ROUNDS = "selection.run_rounds"
@@ -74,12 +74,19 @@ def round_policy(request, pk: int):
     """Change the priority order, reserves and programme caps, then run again."""
     selection_round = get_object_or_404(SelectionRound, pk=pk)
     data = request.POST if request.method == "POST" else None
-    form = PolicyFields(data, initial=PolicyFields.initial_for(selection_round.priority))
+    form = PolicyForm(
+        data,
+        initial={
+            "name": selection_round.name,
+            **PolicyFields.initial_for(selection_round.priority),
+        },
+    )
     entry_forms = _entry_forms(selection_round, data)
     if data is not None and form.is_valid() and all(f.is_valid() for _e, f in entry_forms):
         try:
             domain.update_policy(
                 selection_round,
+                name=form.cleaned_data["name"],
                 priority=form.priority,
                 entries=[{"entry": e, **f.cleaned_data} for e, f in entry_forms],
                 actor=request.user,

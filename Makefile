@@ -22,6 +22,7 @@ migrate: install
 
 demo: migrate
 	$(BIN)/python -m microintern demo
+	$(BIN)/python -m microintern demo_insights
 
 run: demo
 	$(BIN)/python -m microintern devserver 127.0.0.1:8000

@@ -43,12 +43,14 @@ def test_dry_run_override_and_publish(live_server, page, axe, make_user):
     assert selection_round.seed_commitment in page.content()
     assert_no_axe_violations(axe, page)
 
-    # The public page shows the fingerprint, not the seed.
-    page.get_by_role("link", name="Public policy page").click()
+    # The public pages show the fingerprint, not the seed.
+    page.get_by_role("link", name="How we choose").click()
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("link", name="Spring 2027").click()
     assert selection_round.seed_commitment in page.content()
     assert selection_round.seed not in page.content()
     assert_no_axe_violations(axe, page)
-    page.go_back()
+    page.goto(live_server.url + f"/staff/selection/{selection_round.pk}/")
 
     page.get_by_role("link", name="Change the name or policy").click()
     assert_no_axe_violations(axe, page)

@@ -19,5 +19,6 @@ staff_urls = [
     path("selection/<int:pk>/publish/", staff.round_publish, name="selection_publish"),
 ]
 public_urls = [
+    path("selection/", public.rounds, name="selection_rounds"),
     path("selection/<int:pk>/", public.round_policy, name="selection_round"),
 ]

@@ -8,6 +8,15 @@ from ..enums import RoundState
 from ..models import SelectionRound
 
 
+def rounds(request):
+    """Every round's policy page and seed fingerprint, newest first."""
+    return render(
+        request,
+        "selection/public/rounds.html",
+        {"rounds": SelectionRound.objects.prefetch_related("micro_internships__challenge")},
+    )
+
+
 def round_policy(request, pk: int):
     selection_round = get_object_or_404(SelectionRound, pk=pk)
     published = selection_round.state == RoundState.PUBLISHED

@@ -5,7 +5,6 @@ from django.shortcuts import redirect
 
 from microintern.accounts.enums import Role
 
-
 HOME_FOR_ROLE = {
     Role.STUDENT: "applications:my_interests",
     Role.HOST: "hosts:home",

@@ -19,13 +19,20 @@ class Command(BaseCommand):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
 
     def handle(self, *args, addrport: str, **options):
+        log_dir = settings.VAR_DIR / "log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        background_log = (log_dir / "worker.log").open("ab")
         worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "microintern", "db_worker", "--queue-name", "default"]
+            [sys.executable, "-m", "microintern", "db_worker", "--queue-name", "default"],
+            stdout=background_log,
+            stderr=subprocess.STDOUT,
         )
         periodic = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "microintern", "run_periodic"]
+            [sys.executable, "-m", "microintern", "run_periodic"],
+            stdout=background_log,
+            stderr=subprocess.STDOUT,
         )
-        self.stdout.write(self.banner(addrport))
+        self.stdout.write(self.banner(addrport, log_dir / "worker.log"))
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the children too
         try:
             call_command("runserver", addrport, use_reloader=False)
@@ -35,11 +42,12 @@ class Command(BaseCommand):
             for process in (worker, periodic):
                 process.wait(timeout=30)
 
-    def banner(self, addrport: str) -> str:
+    def banner(self, addrport: str, background_log) -> str:
         lines = [
             "",
             f"  {settings.MICROINTERN['SITE_NAME']} is running at http://{addrport}/",
             "  (the task worker and the periodic jobs run beside it; Ctrl+C stops all three)",
+            f"  Emails the worker sends are in the staff outbox and in {background_log}",
             "",
             "  Demo logins:",
         ]

@@ -90,6 +90,7 @@ EXPECTED = {
     "staff:inbound_set_aside": POST_ONLY,
     "staff:inbound_reprocess": POST_ONLY,
     "inbound:check": EVERYONE,  # the signed link in the acknowledgement is the key
+    "inbound:confirm_address": EVERYONE,  # signed link to the student's university address
     "hosts:propose": EVERYONE,
     "hosts:proposal_sent": EVERYONE,
     "hosts:micro_internship": {**STAFF_ONLY, "host": OK, "other_host": DENIED},
@@ -222,6 +223,8 @@ def selection_kwargs(mi, staff):
 
 
 def inbound_kwargs():
+    from django.core import signing
+
     from microintern.mail.inbound import domain as inbound
 
     message = inbound.store_message(b"From: x@example.org\r\nSubject: hi\r\n\r\nbody\r\n").message
@@ -231,6 +234,9 @@ def inbound_kwargs():
         "staff:inbound_reprocess": pk,
         "staff:inbound_attachment": {**pk, "index": 0},
         "inbound:check": {"token": inbound.check_token(message)},
+        "inbound:confirm_address": {
+            "token": signing.dumps({"p": 0, "s": 0}, salt=inbound.ADDRESS_SALT)
+        },
     }
 
 

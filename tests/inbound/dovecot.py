@@ -30,13 +30,13 @@ log_path = {tmp}/dovecot.log
 info_log_path = {tmp}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain
+auth_mechanisms = {mechanisms}
 mail_location = maildir:{tmp}/mail/%u/Maildir
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {tmp}/users
 }}
-userdb {{
+{oauth2_passdb}userdb {{
   driver = static
   args = uid=nobody gid=nogroup home={tmp}/mail/%u
 }}
@@ -62,12 +62,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+OAUTH2_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {tmp}/oauth2.conf.ext
+}}
+"""
+OAUTH2_CONF = """\
+introspection_mode = post
+introspection_url = {url}
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+
+
 @dataclass
 class Dovecot:
+    """`oauth2_introspection_url`: also accept XOAUTH2 tokens, checked by POSTing them to
+    that URL (RFC 7662 introspection), as Microsoft 365 does with its own tokens."""
+
     tmp: Path
     port: int
     user: str = USER
     password: str = PASSWORD
+    oauth2_introspection_url: str | None = None
 
     @property
     def conf(self) -> Path:
@@ -76,7 +96,17 @@ class Dovecot:
     def start(self) -> None:
         for sub in ("run", "state", "mail"):
             (self.tmp / sub).mkdir(parents=True, exist_ok=True)
-        self.conf.write_text(CONFIG.format(tmp=self.tmp, port=self.port))
+        oauth2 = self.oauth2_introspection_url
+        if oauth2:
+            (self.tmp / "oauth2.conf.ext").write_text(OAUTH2_CONF.format(url=oauth2))
+        self.conf.write_text(
+            CONFIG.format(
+                tmp=self.tmp,
+                port=self.port,
+                mechanisms="plain login xoauth2 oauthbearer" if oauth2 else "plain",
+                oauth2_passdb=OAUTH2_PASSDB.format(tmp=self.tmp) if oauth2 else "",
+            )
+        )
         (self.tmp / "users").write_text(f"{self.user}:{{PLAIN}}{self.password}\n")
         shutil.chown(self.tmp / "mail", "nobody", "nogroup")
         os.chmod(self.tmp, 0o755)  # noqa: S103 - Dovecot's mail processes run as nobody

@@ -35,9 +35,9 @@ def test_a_folder_of_eml_files(corpus_world, tmp_path, capsys):
     assert InboundMessage.objects.count() == n
     assert not InboundMessage.objects.filter(state=MessageState.STORED).exists()
     assert OutboundMessage.objects.filter(role=domain.ACK_ROLE).count() == (
-        InboundMessage.objects.exclude(acknowledgement_note__startswith="Not").filter(
-            acknowledgement_note__startswith="Acknowledged"
-        ).count()
+        InboundMessage.objects.exclude(acknowledgement_note__startswith="Not")
+        .filter(acknowledgement_note__startswith="Acknowledged")
+        .count()
     )
 
 

@@ -1,14 +1,17 @@
 """Staff inbox pages and the sender's check page."""
 
+import re
 from pathlib import Path
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from microintern.applications.models import ExpressionOfInterest
 from microintern.mail.inbound import domain
 from microintern.mail.inbound.enums import MessageState
 from microintern.mail.inbound.models import PersonalAddress
+from microintern.mail.models import OutboundMessage
 
 from .helpers import eoi
 
@@ -94,6 +97,21 @@ def test_staff_link_a_message_to_a_student(staff_client, corpus_world):
     assert message.interest == interest and interest.verified_at is None
     address = PersonalAddress.objects.get(address="ana.personal@gmail.example")
     assert address.student == ana and address.confirmed_at is None
+    # The question goes to her university address; the link confirms on POST only.
+    question = OutboundMessage.objects.get(role="personal_address_confirm")
+    assert question.to == ana.email and "ana.personal@gmail.example" in question.body
+    link = re.search(r"https?://\S+/email/address/\S+/", question.body).group(0)
+    path = link.split("//", 1)[1].split("/", 1)[1]
+    client = Client()
+    assert b"Yes, it is my address" in client.get("/" + path).content
+    address.refresh_from_db()
+    assert address.confirmed_at is None
+    assert b"We will recognise your emails" in client.post("/" + path).content
+    address.refresh_from_db()
+    assert address.confirmed_at is not None
+    # Her next email from that address is hers.
+    later = receive(eoi(sender="ana.personal@gmail.example", subject="MI-2026-007 again"))
+    assert later.student == ana and later.state == MessageState.INTEREST_UPDATED
 
 
 def test_set_aside_needs_a_reason_and_reprocess_reopens(staff_client, corpus_world):
@@ -119,3 +137,11 @@ def test_the_sender_can_say_we_got_it_wrong(client, corpus_world):
     message.refresh_from_db()
     assert message.correction == "I meant MI-2026-007" and message.state == MessageState.TRIAGE
     assert client.get(reverse("inbound:check", args=["forged"])).status_code == 404
+
+
+def test_a_correction_to_an_interest_shows_in_the_inbox(staff_client, corpus_world):
+    message = receive(eoi(subject="Interest in MI-2026-007", body="Count me in"))
+    assert message.state == MessageState.INTEREST_CREATED
+    domain.record_correction(message, "Wrong day, I meant MI-2026-008")
+    page = staff_client.get(reverse("staff:inbound")).content.decode()
+    assert "Interest in MI-2026-007" in page

@@ -72,6 +72,12 @@ def inbound_setting(name: str):
 # 1. Store
 
 
+def _one(queryset):
+    """The first row or None, without `first()`'s ORDER BY (the model orders by date, which
+    would make SQLite walk the date index instead of using the unique one)."""
+    return next(iter(queryset.order_by()[:1]), None)
+
+
 @dataclass(frozen=True)
 class Stored:
     message: InboundMessage
@@ -106,13 +112,13 @@ def store_message(
     channel = f"mailbox-{mailbox.pk}" if mailbox else "import"
     key = dedupe_key(channel, message_id, sha256)
     conflicts_with = None
-    existing = InboundMessage.objects.filter(dedupe_key=key).first()
+    existing = _one(InboundMessage.objects.filter(dedupe_key=key))
     if existing is not None:
         if existing.sha256 == sha256:
             return Stored(existing, False)
         conflicts_with = existing
         key = f"{key}:sha:{sha256}"
-        again = InboundMessage.objects.filter(dedupe_key=key).first()
+        again = _one(InboundMessage.objects.filter(dedupe_key=key))
         if again is not None:
             return Stored(again, False)
     try:
@@ -140,7 +146,7 @@ def store_message(
             )
     except IntegrityError:
         # Stored at the same moment by another process (or the same UID under another key).
-        existing = InboundMessage.objects.filter(dedupe_key=key).first()
+        existing = _one(InboundMessage.objects.filter(dedupe_key=key))
         if existing is None and mailbox is not None and uid is not None:
             existing = InboundMessage.objects.filter(
                 mailbox=mailbox, uidvalidity=uidvalidity, uid=uid
@@ -154,6 +160,27 @@ def store_message(
 
 # ------------------------------------------------------------------------------------------
 # 2–6. Process
+
+
+# What processing writes (never the raw bytes: they are written once, when stored).
+PROCESSING_FIELDS = [
+    "state",
+    "reason",
+    "processed_at",
+    "attempts",
+    "parse_error",
+    "subject",
+    "from_address",
+    "envelope_sender",
+    "kind",
+    "kind_reason",
+    "student",
+    "micro_internship",
+    "interest",
+    "statement_over_limit",
+    "vouched_by_own_server",
+    "acknowledgement_note",
+]
 
 
 @dataclass(frozen=True)
@@ -191,7 +218,7 @@ def process_message(message_id: int, *, again: bool = False, actor=None) -> Mess
     """
     try:
         with transaction.atomic():
-            message = InboundMessage.objects.select_for_update().filter(pk=message_id).first()
+            message = _one(InboundMessage.objects.select_for_update().filter(pk=message_id))
             if message is None:
                 return None
             if message.state != MessageState.STORED:
@@ -227,7 +254,7 @@ def _finish(message: InboundMessage, outcome: Outcome, *, actor=None) -> None:
     message.state = outcome.state
     message.reason = outcome.reason
     message.processed_at = timezone.now()
-    message.save()
+    message.save(update_fields=PROCESSING_FIELDS)
     log_activity(
         message, f"inbound.{outcome.state}", actor=actor, reason=outcome.reason, kind=message.kind
     )
@@ -254,16 +281,17 @@ def _process(message: InboundMessage, *, actor=None) -> Outcome:
     log_activity(message, "inbound.classified", kind=result.kind.value, reason=result.reason)
     if result.kind is not Kind.HUMAN:
         return Outcome(MessageState.SET_ASIDE, f"{message.get_kind_display()}: {result.reason}")
-    twin = (
+    twin = min(
         InboundMessage.objects.filter(sha256=message.sha256)
         .exclude(pk=message.pk)
         .exclude(state=MessageState.STORED)
-        .order_by("pk")
-        .first()
+        .order_by()
+        .values_list("pk", flat=True),
+        default=None,
     )
     if twin is not None:  # the same bytes through another mailbox or an import: done already
         return Outcome(
-            MessageState.SET_ASIDE, f"Duplicate: the same message arrived before as #{twin.pk}."
+            MessageState.SET_ASIDE, f"Duplicate: the same message arrived before as #{twin}."
         )
     outcome = _interpret(message, parsed, actor=actor)
     _acknowledge(message, parsed, result, own, outcome)
@@ -519,7 +547,7 @@ def record_correction(message: InboundMessage, text: str) -> None:
             if not locked.interest_id
             else locked.reason
         )
-        locked.save()
+        locked.save(update_fields=["correction", "corrected_at", "state", "reason"])
         log_activity(locked, "inbound.corrected", note=locked.correction[:1000])
 
 
@@ -561,8 +589,59 @@ def link_to_student(
         log_activity(locked, "inbound.linked", actor=actor, student=student.pk, mi=mi.reference)
         address = normalise_address(locked.from_address)
         if remember_address and address and address != student.email.lower():
-            PersonalAddress.objects.get_or_create(
-                address=address, defaults={"student": student, "created_by": actor}
-            )
+            ask_to_confirm_address(student, address, actor=actor)
         _finish(locked, outcome, actor=actor)
         return outcome
+
+
+ADDRESS_SALT = "inbound.personal-address"
+ADDRESS_MAX_AGE = timedelta(days=14)
+
+
+def ask_to_confirm_address(student: Student, address: str, *, actor=None) -> PersonalAddress:
+    """Staff think `address` is the student's personal address: ask the student.
+
+    Rules: the address is used for matching only once confirmed, and the question goes to
+    the student's university address (so nobody can attach their own address to someone
+    else's record by claiming to be them). An address already linked to another student is
+    left alone. Side effects: a PersonalAddress row (unconfirmed), one email a day at most,
+    logs `inbound.address_suggested`.
+    """
+    personal, _created = PersonalAddress.objects.get_or_create(
+        address=address, defaults={"student": student, "created_by": actor}
+    )
+    if personal.student_id != student.pk or personal.confirmed_at:
+        return personal
+    token = signing.dumps({"p": personal.pk, "s": student.pk}, salt=ADDRESS_SALT)
+    outbox.queue_email(
+        "personal_address_confirm",
+        to=student.email,
+        context={
+            "student": student,
+            "address": address,
+            "confirm_url": application_links.absolute(
+                reverse("inbound:confirm_address", args=[token])
+            ),
+        },
+        person=student,
+        about=personal,
+        dedupe_key=f"personal-address:{personal.pk}:{timezone.now():%Y-%m-%d}",
+    )
+    log_activity(personal, "inbound.address_suggested", actor=actor, student=student.pk)
+    return personal
+
+
+def confirm_address(token: str) -> PersonalAddress | None:
+    """The student clicked the link sent to their university address: the personal address
+    is theirs. Side effects: sets `confirmed_at` (once), logs `inbound.address_confirmed`.
+    Returns None for a link that is not genuine, out of date, or for another student."""
+    try:
+        data = signing.loads(token, salt=ADDRESS_SALT, max_age=ADDRESS_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    personal = PersonalAddress.objects.filter(pk=data.get("p"), student_id=data.get("s")).first()
+    if personal is not None and personal.confirmed_at is None:
+        personal.confirmed_at = timezone.now()
+        personal.save(update_fields=["confirmed_at"])
+        log_activity(personal, "inbound.address_confirmed")
+    return personal

@@ -15,6 +15,9 @@ staff_urls = [
     path("inbox/<int:pk>/reprocess/", staff.reprocess, name="inbound_reprocess"),
 ]
 public_patterns = (
-    [path("check/<str:token>/", public.check, name="check")],
+    [
+        path("check/<str:token>/", public.check, name="check"),
+        path("address/<str:token>/", public.confirm_address, name="confirm_address"),
+    ],
     "inbound",
 )

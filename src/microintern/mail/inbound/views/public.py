@@ -19,3 +19,19 @@ def check(request, token: str):
         "inbound/check.html",
         {"message": message, "form": form, "thanks": request.GET.get("thanks") == "1"},
     )
+
+
+def confirm_address(request, token: str):
+    """GET shows the question (mail scanners follow links), POST confirms."""
+    from django.core import signing
+
+    try:
+        signing.loads(token, salt=domain.ADDRESS_SALT, max_age=domain.ADDRESS_MAX_AGE)
+    except signing.BadSignature:
+        return render(request, "inbound/check_invalid.html", status=404)
+    if request.method == "POST":
+        personal = domain.confirm_address(token)
+        if personal is None:
+            return render(request, "inbound/check_invalid.html", status=404)
+        return render(request, "inbound/address_confirmed.html", {"personal": personal})
+    return render(request, "inbound/address_confirm.html")

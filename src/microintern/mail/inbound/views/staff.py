@@ -2,7 +2,7 @@
 
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -22,8 +22,8 @@ BACK_OFFICE = "microintern.use_back_office"
 def inbox(request):
     form = InboxFilterForm(request.GET or None)
     rows = InboundMessage.objects.defer("raw").select_related("student", "micro_internship")
-    if not request.GET:
-        rows = rows.filter(state=MessageState.TRIAGE)
+    if not request.GET:  # what needs a person: triage, and interests the sender corrected
+        rows = rows.filter(Q(state=MessageState.TRIAGE) | Q(corrected_at__isnull=False))
     elif form.is_valid():
         if form.cleaned_data["state"]:
             rows = rows.filter(state=form.cleaned_data["state"])

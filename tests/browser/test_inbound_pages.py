@@ -1,0 +1,88 @@
+"""The staff inbox and the sender's check page in a real browser: axe (WCAG 2.2 A/AA) finds
+no violations, error states included; a triaged message is linked to a student by keyboard
+and mouse as staff would."""
+
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from microintern.mail.inbound import domain
+from microintern.mail.inbound.enums import MessageState
+from microintern.mail.inbound.models import InboundMessage
+from tests.browser.conftest import assert_no_axe_violations
+from tests.factories import MicroInternshipFactory, StudentFactory
+from tests.inbound.helpers import eoi
+
+pytestmark = pytest.mark.django_db(transaction=True)
+CORPUS = Path(__file__).parent.parent / "mail" / "corpus"
+
+
+def sign_in(page, live_server, user):
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies["sessionid"].value
+    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
+
+
+def receive(raw: bytes) -> InboundMessage:
+    stored = domain.store_message(raw)
+    domain.process_message(stored.message.pk)
+    stored.message.refresh_from_db()
+    return stored.message
+
+
+def test_inbox_message_and_actions_are_accessible(live_server, page, axe, make_user):
+    sign_in(page, live_server, make_user("staff"))
+    student = StudentFactory(email="ana@example.ac.uk")
+    mi = MicroInternshipFactory(open_now=True)
+    triaged = receive(eoi(sender="ana.personal@gmail.example", subject="Can I come?"))
+    html = (
+        b"From: someone@example.org\r\nSubject: formatted\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+        b"<h1>Big</h1><p>Hello <a href='https://example.org'>link</a></p><table><tr><td>x</td>"
+        b"</tr></table>\r\n"
+    )
+    formatted = receive(html)
+    for path in ("bounce_postfix.eml", "attachment_path_traversal.eml"):
+        receive((CORPUS / path).read_bytes())
+
+    page.goto(live_server.url + "/staff/inbox/")
+    expect(page.get_by_role("link", name="Can I come?")).to_be_visible()
+    assert_no_axe_violations(axe, page)
+    page.goto(live_server.url + "/staff/inbox/?state=set_aside")
+    assert_no_axe_violations(axe, page)
+
+    page.goto(live_server.url + f"/staff/inbox/{formatted.pk}/")
+    page.get_by_text("The message as formatted by the sender").click()
+    assert_no_axe_violations(axe, page)
+
+    page.goto(live_server.url + f"/staff/inbox/{triaged.pk}/")
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("button", name="Record the interest").click()  # empty: errors
+    expect(page.get_by_role("alert")).to_contain_text("Enter the student's number")
+    assert_no_axe_violations(axe, page)
+    page.get_by_label("Student number or university email address").fill(student.student_number)
+    page.get_by_label("Micro-internship reference").fill(mi.reference)
+    page.get_by_role("button", name="Record the interest").click()
+    expect(page.get_by_text("Interest recorded").first).to_be_visible()
+    assert_no_axe_violations(axe, page)
+    triaged.refresh_from_db()
+    assert triaged.state == MessageState.INTEREST_CREATED
+
+
+def test_the_check_page_is_accessible(live_server, page, axe):
+    message = receive(eoi(sender="stranger@gmail.example"))
+    url = live_server.url + f"/email/check/{domain.check_token(message)}/"
+    page.goto(url)
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("alert")).to_contain_text("Tell us what we got wrong")
+    assert_no_axe_violations(axe, page)
+    page.get_by_label("What did we get wrong?").fill("I meant the one on Friday.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    assert_no_axe_violations(axe, page)
+    page.goto(live_server.url + "/email/check/not-a-token/")
+    assert_no_axe_violations(axe, page)

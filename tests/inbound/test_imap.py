@@ -101,6 +101,17 @@ def test_a_uidvalidity_change_reads_the_folder_again_without_duplicates(
     assert InboundMessage.objects.count() == 1 and acks().count() == 1
 
 
+def test_the_periodic_job_polls_every_active_mailbox(dovecot, mailbox, corpus_world):
+    from microintern.mail.inbound.tasks import poll_mailboxes
+
+    dovecot.deliver(eoi(), sender="a.pereira@student.example.ac.uk")
+    Mailbox.objects.create(name="off", active=False, host="127.0.0.1", username="x", port=1)
+    assert poll_mailboxes() == 1  # tasks run at once in tests
+    assert InboundMessage.objects.get().state == MessageState.INTEREST_CREATED
+    mailbox.refresh_from_db()
+    assert mailbox.last_polled_at and not mailbox.last_error
+
+
 def test_one_poller_per_mailbox(dovecot, mailbox):
     token = imap.acquire_lease(mailbox)
     with pytest.raises(imap.MailboxBusy):

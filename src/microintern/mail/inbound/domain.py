@@ -112,13 +112,13 @@ def store_message(
     channel = f"mailbox-{mailbox.pk}" if mailbox else "import"
     key = dedupe_key(channel, message_id, sha256)
     conflicts_with = None
-    existing = _one(InboundMessage.objects.filter(dedupe_key=key))
+    existing = _one(InboundMessage.objects.filter(dedupe_key=key).defer("raw"))
     if existing is not None:
         if existing.sha256 == sha256:
             return Stored(existing, False)
         conflicts_with = existing
         key = f"{key}:sha:{sha256}"
-        again = _one(InboundMessage.objects.filter(dedupe_key=key))
+        again = _one(InboundMessage.objects.filter(dedupe_key=key).defer("raw"))
         if again is not None:
             return Stored(again, False)
     try:
@@ -146,7 +146,7 @@ def store_message(
             )
     except IntegrityError:
         # Stored at the same moment by another process (or the same UID under another key).
-        existing = _one(InboundMessage.objects.filter(dedupe_key=key))
+        existing = _one(InboundMessage.objects.filter(dedupe_key=key).defer("raw"))
         if existing is None and mailbox is not None and uid is not None:
             existing = InboundMessage.objects.filter(
                 mailbox=mailbox, uidvalidity=uidvalidity, uid=uid

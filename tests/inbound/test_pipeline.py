@@ -264,3 +264,15 @@ def test_an_unexpected_error_sends_the_message_to_triage(corpus_world, monkeypat
     message = receive(eoi())
     assert message.state == MessageState.TRIAGE
     assert "RuntimeError" in message.parse_error
+
+
+def test_a_message_that_cannot_be_read_goes_to_a_person(corpus_world, monkeypatch):
+    """Oversize or hostile mail is quarantined; mail the parser fails on is triaged."""
+    from microintern.mail.inbound import QuarantineCode, Quarantined
+
+    def unreadable(raw, *args, **kwargs):
+        return Quarantined(QuarantineCode.UNPARSEABLE, "could not be read", "0" * 64, len(raw))
+
+    monkeypatch.setattr(domain, "parse_message", unreadable)
+    message = receive(eoi())
+    assert message.state == MessageState.TRIAGE and message.parse_error == "could not be read"

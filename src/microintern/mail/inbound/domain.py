@@ -43,6 +43,7 @@ from . import (
     DEFAULT_LOOP_HEADER,
     Kind,
     ParsedMessage,
+    QuarantineCode,
     Quarantined,
     auto_reply_decision,
     classify,
@@ -265,6 +266,8 @@ def _process(message: InboundMessage, *, actor=None) -> Outcome:
     parsed = parse_message(message.raw_bytes)
     if isinstance(parsed, Quarantined):
         message.parse_error = parsed.reason
+        if parsed.code == QuarantineCode.UNPARSEABLE:  # not hostile, just not understood
+            return Outcome(MessageState.TRIAGE, parsed.reason)
         return Outcome(MessageState.QUARANTINED, parsed.reason)
     message.parse_error = ""
     message.subject = parsed.subject[:500]

@@ -70,7 +70,9 @@ def test_the_confirm_link_goes_only_to_the_students_own_address(corpus_world):
     assert message.state == MessageState.INTEREST_CREATED
     ack = acks(message).get()
     assert ack.to == "someone-else@evil.example"
-    assert "/my/confirm/" not in ack.body
+    # Nothing about the student or their interest goes to someone else's envelope.
+    for secret in ("/my/confirm/", mi.reference, "/email/check/", "recorded"):
+        assert secret not in ack.body
     own = OutboundMessage.objects.get(role="interest_acknowledged")
     assert own.to == "a.pereira@student.example.ac.uk" and own.state == OutboxState.QUEUED
     assert "/my/confirm/" in own.body

@@ -437,7 +437,9 @@ def _acknowledge(message, parsed, classification, own, outcome: Outcome) -> None
 
     Rules: only when `auto_reply_decision` allows it (human, a real envelope sender, not us);
     at most ACK_PER_ADDRESS_PER_DAY to one address; one per message (the outbox's dedupe key).
-    The confirm link for a new interest goes only to the student's own address: when the
+    An envelope sender other than the From address gets a neutral reply (nothing about the
+    From address's student record). The confirm link for a new interest goes only to the
+    student's own address: when the
     envelope sender is that address it is in our acknowledgement and the interest's own
     acknowledgement is discarded; otherwise the interest's own email (to the address on
     record) is released as well.
@@ -468,12 +470,15 @@ def _acknowledge(message, parsed, classification, own, outcome: Outcome) -> None
             headers["In-Reply-To"] = parsed.message_id
             headers["References"] = references[-900:]
         interest = message.interest if outcome.state == MessageState.INTEREST_CREATED else None
+        # Replying to an envelope sender that is not the From address must not tell them what
+        # we know about the From address (is it a student's? did they express interest?).
+        neutral = envelope != normalise_address(parsed.from_address or "") and not to_student
         outbox.queue_email(
             ACK_ROLE,
             to=envelope,
             context={
                 "subject": parsed.subject,
-                "outcome": outcome.state.value,
+                "outcome": "neutral" if neutral else outcome.state.value,
                 "mi": message.micro_internship,
                 "interest": interest,
                 "confirm_url": (
@@ -481,7 +486,7 @@ def _acknowledge(message, parsed, classification, own, outcome: Outcome) -> None
                     if interest and to_student and not interest.verified_at
                     else ""
                 ),
-                "check_url": check_url(message),
+                "check_url": "" if neutral else check_url(message),
             },
             person=message.student if to_student else None,
             about=message,

@@ -186,7 +186,7 @@ def _poll(client: BaseMailBox, mailbox: Mailbox, lease: str, result: PollResult,
     status = client.folder.status(mailbox.folder, ["UIDVALIDITY"])
     uidvalidity = int(status["UIDVALIDITY"])
     mailbox.refresh_from_db(fields=["uidvalidity", "last_uid"])
-    if mailbox.uidvalidity != uidvalidity:
+    if mailbox.uidvalidity is not None and mailbox.uidvalidity != uidvalidity:
         logger.warning(
             "Mailbox %s: UIDVALIDITY changed (%s → %s); reading the folder again (stored "
             "messages are recognised by Message-ID or hash)",
@@ -194,6 +194,7 @@ def _poll(client: BaseMailBox, mailbox: Mailbox, lease: str, result: PollResult,
             mailbox.uidvalidity,
             uidvalidity,
         )
+    if mailbox.uidvalidity != uidvalidity:
         mailbox.uidvalidity, mailbox.last_uid = uidvalidity, 0
         mailbox.save(update_fields=["uidvalidity", "last_uid"])
     uids = sorted(int(u) for u in client.uids(f"UID {mailbox.last_uid + 1}:*"))

@@ -11,7 +11,7 @@ from microintern.core.domain import activity_for
 from microintern.core.permissions import permission_required
 
 from .. import ParsedMessage, domain, parse_message
-from ..enums import MessageState
+from ..enums import MessageKind, MessageState
 from ..forms import InboxFilterForm, LinkForm, SetAsideForm
 from ..models import InboundMessage
 
@@ -30,6 +30,7 @@ def inbox(request):
         if form.cleaned_data["kind"]:
             rows = rows.filter(kind=form.cleaned_data["kind"])
     counts = dict(InboundMessage.objects.values_list("state").annotate(n=Count("id")))
+    kinds = dict(InboundMessage.objects.values_list("kind").annotate(n=Count("id")))
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -42,6 +43,7 @@ def inbox(request):
             "query": query.urlencode(),
             "showing_triage": not request.GET,
             "counts": [(state, counts.get(state.value, 0)) for state in MessageState],
+            "kinds": [(kind, kinds.get(kind.value, 0)) for kind in MessageKind],
         },
     )
 

@@ -8,9 +8,11 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from imap_tools import MailBoxUnencrypted
 
 from microintern.applications.models import ExpressionOfInterest
@@ -49,6 +51,17 @@ def test_a_delivered_email_becomes_an_interest_after_one_poll(dovecot, mailbox, 
     # A second poll finds nothing new and sends nothing.
     again = imap.poll(mailbox)
     assert again.fetched == 0 and acks().count() == 1
+
+
+def test_received_is_when_the_server_got_it_not_when_we_polled(dovecot, mailbox, corpus_world):
+    dovecot.deliver(eoi(), sender="a.pereira@student.example.ac.uk")
+    time.sleep(1.5)
+    polled_at = timezone.now()
+    imap.poll(mailbox)
+    message = InboundMessage.objects.get()
+    waited = polled_at - message.received_at
+    assert timedelta(seconds=1) < waited < timedelta(seconds=10)
+    assert message.interest.received_at == message.received_at
 
 
 def test_a_message_left_in_the_folder_is_not_done_twice(dovecot, mailbox, corpus_world):

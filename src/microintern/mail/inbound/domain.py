@@ -333,8 +333,8 @@ def record_emailed_interest(
 ) -> Outcome:
     """Turn a message into an interest for `student` in `mi` (also staff's "link" action).
 
-    Rules: through `record_interest` with source email, received when the message was stored
-    (so mail that arrived while interest was open still counts after it closes); it counts
+    Rules: through `record_interest` with source email, received when our server received
+    the message (IMAP INTERNALDATE) or, for imports, when it was stored; it counts
     at once only when our own mail server vouched for the sender, otherwise after the confirm
     link. A second message about the same interest is added to it (and may verify it).
     Side effects: those of `record_interest`; its own acknowledgement is held and released

@@ -12,11 +12,13 @@ a shared mailbox also removes other people's deleted messages). We refresh them 
 and refuse to move without MOVE (the message then simply stays; the cursor skips it).
 """
 
+import imaplib
 import logging
 import secrets
 import ssl
+import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
@@ -144,13 +146,28 @@ def refresh_capabilities(client: BaseMailBox) -> None:
 
 def fetch_raw(client: BaseMailBox, uid: int) -> bytes | None:
     """The exact bytes of one message (BODY.PEEK[]: the \\Seen flag is not set)."""
-    typ, data = client.client.uid("FETCH", str(uid), "(BODY.PEEK[] RFC822.SIZE)")
+    fetched = fetch(client, uid)
+    return fetched[0] if fetched else None
+
+
+def fetch(client: BaseMailBox, uid: int) -> tuple[bytes, datetime | None] | None:
+    """The exact bytes of one message and when the server received it (INTERNALDATE)."""
+    typ, data = client.client.uid("FETCH", str(uid), "(BODY.PEEK[] RFC822.SIZE INTERNALDATE)")
     if typ != "OK":
         return None
     for item in data:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
-            return item[1]
+            return item[1], _internaldate(item[0])
     return None
+
+
+def _internaldate(response: bytes) -> datetime | None:
+    """INTERNALDATE as an aware datetime, never in the future (None if absent)."""
+    parsed = imaplib.Internaldate2tuple(response)
+    if parsed is None:
+        return None
+    when = datetime.fromtimestamp(time.mktime(parsed), tz=UTC)
+    return min(when, timezone.now())
 
 
 # ------------------------------------------------------------------------------------------
@@ -203,11 +220,14 @@ def _poll(client: BaseMailBox, mailbox: Mailbox, lease: str, result: PollResult,
     if not can_move:
         logger.warning("Mailbox %s: the server has no MOVE; messages stay in place", mailbox.name)
     for uid in uids:
-        raw = fetch_raw(client, uid)
-        if raw is None:
+        fetched = fetch(client, uid)
+        if fetched is None:
             continue  # expunged meanwhile by someone else
+        raw, arrived = fetched
         result.fetched += 1
-        stored = domain.store_message(raw, mailbox=mailbox, uidvalidity=uidvalidity, uid=uid)
+        stored = domain.store_message(
+            raw, mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, received_at=arrived
+        )
         result.stored += stored.created
         state = domain.process_message(stored.message.pk)
         result.processed[str(state)] = result.processed.get(str(state), 0) + 1

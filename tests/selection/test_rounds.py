@@ -104,6 +104,32 @@ def test_who_is_considered(build_round):
     assert places[other.reference] == 2
 
 
+def test_once_the_student_record_is_imported_only_enrolled_students_are_considered(build_round):
+    selection_round, (mi,), _students, _staff = build_round(
+        capacities=(3,), interests=[], close=False
+    )
+    now = timezone.now()
+    on_record = ExpressionOfInterestFactory(
+        micro_internship=mi, verified_at=now, student__record_imported_at=now
+    )
+    not_on_record = ExpressionOfInterestFactory(micro_internship=mi, verified_at=now)
+    rows = {s["student_number"]: s for s in domain.compute(selection_round)[1]["students"]}
+    assert rows[on_record.student.student_number]["outcome"] == "offered"
+    missing = rows[not_on_record.student.student_number]
+    assert missing["outcome"] == "not_selected"
+    assert "could not find you on the university's student record" in missing["explanation"]
+    assert missing["decisions"][mi.reference][0] == PlaceState.NOT_SELECTED
+
+
+def test_before_any_student_record_import_enrolment_is_not_checked(build_round):
+    selection_round, (mi,), _students, _staff = build_round(
+        capacities=(3,), interests=[], close=False
+    )
+    interest = ExpressionOfInterestFactory(micro_internship=mi, verified_at=timezone.now())
+    rows = {s["student_number"]: s for s in domain.compute(selection_round)[1]["students"]}
+    assert rows[interest.student.student_number]["outcome"] == "offered"
+
+
 def test_ranking_defaults_to_the_order_they_applied_in(build_round):
     selection_round, (a, b), _s, staff = build_round(capacities=(1, 1), interests=[])
     student = StudentFactory(with_user=True)

@@ -7,9 +7,10 @@ locks rows, checks capacity, logs and queues each email).
 
 Who is considered: every expression of interest in the round's micro-internships that awaits
 a decision (received or waitlisted), whose student has shown the address is theirs
-(`verified_at`), who said they can come on the day, and who does not already hold a place on
-one of the round's micro-internships. A student's ranking is `preference_rank` where given,
-otherwise the order they said they were interested.
+(`verified_at`), who said they can come on the day, who is enrolled (on the student record,
+once the university imports one: `queries.enrolment_is_known`), and who does not already hold
+a place on one of the round's micro-internships. A student's ranking is `preference_rank`
+where given, otherwise the order they said they were interested.
 
 Priority groups come from the round's `priority` list (criteria in order); special-category
 data is never read here.
@@ -277,6 +278,7 @@ def build_inputs(selection_round: SelectionRound) -> Inputs:
     added = {o.student_id: o for o in overrides if o.action == OverrideAction.ADD}
     removed = {o.student_id: o for o in overrides if o.action == OverrideAction.REMOVE}
     placed = queries.students_holding_a_place(selection_round)
+    check_enrolment = queries.enrolment_is_known()
     by_student: dict[int, list[ExpressionOfInterest]] = {}
     interests: dict[tuple[str, str], ExpressionOfInterest] = {}
     set_aside = []
@@ -295,6 +297,8 @@ def build_inputs(selection_round: SelectionRound) -> Inputs:
                 forced.setdefault(key[1], []).append(key[0])
         elif not interest.can_attend:
             set_aside.append([*key, "cannot_attend"])
+        elif check_enrolment and interest.student.record_imported_at is None:
+            set_aside.append([*key, "not_enrolled"])
         else:
             by_student.setdefault(interest.student_id, []).append(interest)
     given = {sn for numbers in forced.values() for sn in numbers}
@@ -394,6 +398,9 @@ SET_ASIDE_REASONS = {
     "cannot_attend": "You told us you could not come on the day, so we could not offer you "
     "this place.",
     "placed": "You already have a place on a micro-internship in this round.",
+    "not_enrolled": "We could not find you on the university's student record, so we could "
+    "not offer you a place. If you study here, please contact the Business Clinic and we will "
+    "sort it out.",
 }
 
 
@@ -556,7 +563,7 @@ def compute(selection_round: SelectionRound) -> tuple[dict, dict]:
                 "decisions": {},
             },
         )
-        if why == "cannot_attend":
+        if why in ("cannot_attend", "not_enrolled"):
             row["decisions"][ref] = [PlaceState.NOT_SELECTED.value, SET_ASIDE_REASONS[why]]
     students.extend(set_aside.values())
     result = {

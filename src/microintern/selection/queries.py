@@ -1,6 +1,7 @@
 """Read-side questions for selection rounds. Nothing here reads equality data: a student's
 priority comes only from their history of places and their widening-participation flags."""
 
+from microintern.accounts.models import Student
 from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
 
@@ -21,6 +22,13 @@ def interests_in_round(selection_round: SelectionRound):
         .select_related("student", "micro_internship__challenge")
         .order_by("received_at", "id")
     )
+
+
+def enrolment_is_known() -> bool:
+    """Whether the university has imported its student record (issue 7's population import
+    stamps `record_imported_at`). Until then enrolment cannot be checked and nobody is set
+    aside for it; afterwards a student missing from the record is not eligible."""
+    return Student.objects.filter(record_imported_at__isnull=False).exists()
 
 
 def students_holding_a_place(selection_round: SelectionRound) -> set[int]:

@@ -219,6 +219,8 @@ MICROINTERN = {
     ).rstrip("/"),
     # How long the "this is my address" link in the acknowledgement email works.
     "CONFIRM_LINK_DAYS": int(os.environ.get("CONFIRM_LINK_DAYS", "14")),
+    # One reminder to a survey invitation still unanswered this many days after it was sent.
+    "SURVEY_REMINDER_DAYS": int(os.environ.get("SURVEY_REMINDER_DAYS", "5")),
 }
 
 SESSION_COOKIE_HTTPONLY = True

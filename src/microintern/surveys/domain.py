@@ -52,8 +52,6 @@ def invite(
     returns the first invitation and sends nothing more (the outbox dedupes by key).
     Side effects: one Invitation; one email through the outbox (role "survey_invitation").
     """
-    from microintern.mail.outbox import queue_email
-
     version = Instrument.objects.get(kind=kind, slug__in=_SLUGS[kind]).current_version
     person = student or host_contact
     lookup = {"version": version, "micro_internship": micro_internship}
@@ -69,20 +67,86 @@ def invite(
             except IntegrityError:
                 invitation = Invitation.objects.get(**lookup)
             log_activity(invitation, "survey.invited", actor=actor)
-        queue_email(
-            "survey_invitation",
-            to=person.email,
-            context={
-                "name": getattr(person, "display_name", None) or person.name,
-                "survey_title": version.instrument.title,
-                "survey_url": survey_url(invitation),
-                "mi": micro_internship,
-            },
-            person=person,
-            about=invitation,
-            dedupe_key=f"survey-invitation-{invitation.pk}",
-        )
+        _queue_survey_email("survey_invitation", invitation)
     return invitation
+
+
+def _queue_survey_email(role: str, invitation: Invitation) -> None:
+    """Queue the invitation (or reminder) email for ``invitation``, once per role."""
+    from microintern.mail.outbox import queue_email
+
+    person = invitation.student or invitation.host_contact
+    queue_email(
+        role,
+        to=person.email,
+        context={
+            "name": getattr(person, "display_name", None) or person.name,
+            "survey_title": invitation.version.instrument.title,
+            "survey_url": survey_url(invitation),
+            "mi": invitation.micro_internship,
+        },
+        person=person,
+        about=invitation,
+        dedupe_key=f"{role.replace('_', '-')}-{invitation.pk}",
+    )
+
+
+REMINDER_WINDOW_DAYS = 14
+"""Invitations unanswered for longer than the reminder delay plus this are not reminded
+(e.g. when reminders are first switched on, old invitations are left alone)."""
+
+
+def reminder_days() -> int:
+    return int(settings.MICROINTERN.get("SURVEY_REMINDER_DAYS", 5))
+
+
+def remind_due(now=None) -> int:
+    """Send one reminder for each invitation still unanswered ``SURVEY_REMINDER_DAYS`` after it.
+
+    Rules: never after a response; at most one reminder per invitation (``reminded_at`` is set
+    under a row lock, and the outbox dedupes by key); not for invitations older than the
+    delay plus :data:`REMINDER_WINDOW_DAYS`; no pre-survey reminder once the day has started.
+    Uses only what the invitation already stores (for an anonymous instrument too: whom we
+    asked and whether they answered, never what). Side effects per reminder: one email
+    through the outbox (role "survey_reminder"), ``reminded_at`` set, ``survey.reminded``
+    logged. Returns how many reminders were queued.
+    """
+    from datetime import timedelta
+
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    due_before = now - timedelta(days=reminder_days())
+    due = (
+        Invitation.objects.filter(
+            responded_at__isnull=True,
+            reminded_at__isnull=True,
+            created_at__lte=due_before,
+            created_at__gt=due_before - timedelta(days=REMINDER_WINDOW_DAYS),
+        )
+        .exclude(
+            Q(version__instrument__kind=InstrumentKind.STUDENT_PRE)
+            & Q(micro_internship__starts_at__lte=now)
+        )
+        .values_list("pk", flat=True)
+    )
+    sent = 0
+    for pk in list(due):
+        with transaction.atomic():
+            invitation = (
+                Invitation.objects.select_for_update()
+                .select_related("version__instrument", "micro_internship")
+                .filter(pk=pk, responded_at__isnull=True, reminded_at__isnull=True)
+                .first()
+            )
+            if invitation is None:
+                continue
+            _queue_survey_email("survey_reminder", invitation)
+            invitation.reminded_at = now
+            invitation.save(update_fields=["reminded_at"])
+            log_activity(invitation, "survey.reminded")
+            sent += 1
+    return sent
 
 
 _SLUGS = {
@@ -136,7 +200,9 @@ def invite_due(now=None) -> int:
     * end-of-day survey: attended places on days that ended in the last 14 days;
     * follow-up: 8–12 weeks after the day, to those who attended *and* to applicants who
       were not selected (the lottery comparison group);
-    * host survey: the contact of each challenge whose day ended in the last 14 days.
+    * host survey: the contact of each challenge whose day ended in the last 14 days;
+    * then one reminder to each invitation still unanswered after a few days
+      (:func:`remind_due`).
     Returns how many invitations were considered (already-sent ones send nothing again).
     """
     from datetime import timedelta
@@ -185,4 +251,5 @@ def invite_due(now=None) -> int:
     ):
         invite(InstrumentKind.HOST, host_contact=mi.challenge.contact, micro_internship=mi)
         count += 1
+    remind_due(now)
     return count

@@ -1,13 +1,21 @@
 """The retention schedule is enforced: old population years, extracts, leavers' equality
-answers and old survey data are deleted; current data is kept."""
+answers, old survey data, long-withdrawn research consents and old log entries about them are
+deleted; current data is kept."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
+from microintern.core.domain import log_activity
+from microintern.core.models import ActivityLog
 from microintern.insights import domain
-from microintern.insights.models import EqualityMonitoring, PopulationImport, PopulationRecord
+from microintern.insights.models import (
+    EqualityMonitoring,
+    PopulationImport,
+    PopulationRecord,
+    ResearchConsent,
+)
 from microintern.surveys.domain import invite, record_response
 from microintern.surveys.enums import InstrumentKind
 from microintern.surveys.models import Invitation, Response
@@ -64,3 +72,39 @@ def test_confirmed_import_keeps_no_copy_of_names_and_emails():
     applied.refresh_from_db()
     assert applied.rows == [] and applied.valid_count == 1
     assert timezone.now() >= applied.applied_at
+
+
+def test_old_withdrawn_consents_and_old_log_entries_go_current_ones_stay():
+    student = StudentFactory()
+    old = domain.give_research_consent(student, quotes=True)
+    ResearchConsent.objects.filter(pk=old.pk).update(
+        given_at=datetime(2018, 10, 1, tzinfo=UTC), withdrawn_at=datetime(2019, 10, 1, tzinfo=UTC)
+    )
+    recently_withdrawn = ResearchConsent.objects.create(
+        student=student,
+        quotes=False,
+        given_at=datetime(2019, 10, 1, tzinfo=UTC),
+        withdrawn_at=datetime(2024, 1, 1, tzinfo=UTC),
+    )
+    in_force = domain.give_research_consent(student, quotes=False)
+    ResearchConsent.objects.filter(pk=in_force.pk).update(
+        given_at=datetime(2015, 10, 1, tzinfo=UTC)
+    )
+    log_activity(student, "research_consent.given")
+    log_activity(student, "equality.answered")
+    log_activity(student, "place.offered")  # not about the data of the schedule
+    ActivityLog.objects.update(created_at=datetime(2020, 11, 27, tzinfo=UTC))
+    log_activity(student, "equality.deleted")  # recent
+
+    deleted = domain.apply_retention(NOW)
+
+    assert set(ResearchConsent.objects.values_list("pk", flat=True)) == {
+        recently_withdrawn.pk,
+        in_force.pk,
+    }
+    assert set(ActivityLog.objects.values_list("action", flat=True)) == {
+        "place.offered",
+        "equality.deleted",
+    }
+    assert deleted["research_consents"] == 1
+    assert domain.apply_retention(NOW) == {}

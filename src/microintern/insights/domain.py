@@ -221,8 +221,21 @@ RETENTION = {
     "import_days": 365,
     "equality_after_last_year": 1,
     "survey_years": 6,
+    "consent_after_withdrawal_years": 6,
+    "activity_log_years": 6,
 }
 """Retention periods: see the schedule in docs/data-protection.md."""
+
+RETAINED_LOG_ACTIONS = ("population.", "equality.", "research_consent.", "survey.", "insights.")
+"""Activity-log actions about the data classes of the schedule (their entries go after
+``activity_log_years``); other apps' log entries follow their own rules."""
+
+
+def _years_before(moment, years: int):
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year - years, day=28)
 
 
 @transaction.atomic
@@ -233,13 +246,19 @@ def apply_retention(now=None) -> dict:
     * uploaded extracts (and their reports) older than a year;
     * equality answers of students whose latest population record is more than one
       academic year old (they have left; answers are for monitoring current cohorts);
-    * survey invitations and responses of academic years more than 6 years ago.
+    * survey invitations and responses of academic years more than 6 years ago;
+    * research consent records withdrawn (or replaced) more than 6 years ago; a consent still
+      in force is kept (it is evidence for data still being used);
+    * activity-log entries about the above (:data:`RETAINED_LOG_ACTIONS`) older than 6 years.
     Idempotent (a periodic job). Logs nothing about individuals; returns the counts.
     """
     from datetime import timedelta
+    from functools import reduce
+    from operator import or_
 
-    from django.db.models import Max
+    from django.db.models import Max, Q
 
+    from microintern.core.models import ActivityLog
     from microintern.surveys.models import Invitation, Response
 
     now = now or timezone.now()
@@ -264,4 +283,13 @@ def apply_retention(now=None) -> dict:
     deleted["survey_responses"] = old_responses.delete()[0]
     old_invitations = Invitation.objects.filter(created_at__lt=survey_cutoff)
     deleted["survey_invitations"] = old_invitations.delete()[0]
+    deleted["research_consents"] = ResearchConsent.objects.filter(
+        withdrawn_at__lt=_years_before(now, RETENTION["consent_after_withdrawal_years"])
+    ).delete()[0]
+    about_the_above = reduce(or_, (Q(action__startswith=a) for a in RETAINED_LOG_ACTIONS))
+    deleted["activity_log_entries"] = (
+        ActivityLog.objects.filter(about_the_above)
+        .filter(created_at__lt=_years_before(now, RETENTION["activity_log_years"]))
+        .delete()[0]
+    )
     return {name: count for name, count in deleted.items() if count}

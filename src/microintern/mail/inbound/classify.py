@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 DEFAULT_LOOP_HEADER = "X-Microintern-Loop"
 FLUFL_SCAN_MAX_BYTES = 512 * 1024
 """flufl.bounce runs on larger messages only when another bounce sign is present."""
+_BOUNCE_HINT_HEADERS = ("x-failed-recipients", "x-failed-recipient")
 
 
 class Kind(StrEnum):
@@ -208,6 +209,15 @@ def _is_delivery_report(parsed: ParsedMessage) -> bool:
     return False
 
 
+def _bounce_hint(parsed: ParsedMessage) -> bool:
+    """True when a message without a firm bounce sign may still be one, worth a flufl scan."""
+    return (
+        parsed.return_path == ""
+        or any(parsed.header(name) is not None for name in _BOUNCE_HINT_HEADERS)
+        or _BOUNCE_SUBJECT.search(parsed.subject) is not None
+    )
+
+
 def _bounce(parsed: ParsedMessage) -> Classification | None:
     signs: list[str] = []
     if _is_delivery_report(parsed):
@@ -217,9 +227,11 @@ def _bounce(parsed: ParsedMessage) -> Classification | None:
         signs.append(f"it is from {sender}")
     if parsed.return_path == "" and _BOUNCE_SUBJECT.search(parsed.subject):
         signs.append("it has a null sender and a delivery-failure subject")
-    # The heuristic detectors read every text part; bounces are small, so a large message
-    # with no other sign of being one is not worth the time (and not worth the false alarm).
-    if signs or parsed.size <= FLUFL_SCAN_MAX_BYTES:
+    # flufl.bounce's heuristic detectors read every text part (about 6 ms a message), so they
+    # run only on a message that already looks like a bounce: a sign above, or a weaker hint
+    # (a null envelope sender, an X-Failed-Recipients header, a delivery-failure subject) on
+    # a message small enough to be one. Human mail shows none of these.
+    if signs or (_bounce_hint(parsed) and parsed.size <= FLUFL_SCAN_MAX_BYTES):
         permanent, temporary = _bounce_failures(parsed)
     else:
         permanent, temporary = (), ()

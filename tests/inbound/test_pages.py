@@ -126,6 +126,35 @@ def test_set_aside_needs_a_reason_and_reprocess_reopens(staff_client, corpus_wor
     assert message.state == MessageState.TRIAGE and message.attempts == 2
 
 
+def test_staff_reply_to_a_triaged_message_threads_under_it(staff_client, corpus_world):
+    from microintern.core.models import ActivityLog
+
+    message = receive(
+        eoi(
+            sender="stranger@gmail.example",
+            message_id="<q1@gmail.example>",
+            headers={"References": "<q0@gmail.example>"},
+        )
+    )
+    assert message.state == MessageState.TRIAGE
+    page = staff_client.get(reverse("staff:inbound_message", args=[message.pk]))
+    assert "Reply to stranger@gmail.example" in page.content.decode()
+    url = reverse("staff:inbound_reply", args=[message.pk])
+    assert staff_client.post(url, {"text": "  "}).status_code == 400
+    response = staff_client.post(url, {"text": "Which micro-internship do you mean?"}, follow=True)
+    assert "Your reply to stranger@gmail.example is in the outbox." in response.content.decode()
+    reply = OutboundMessage.objects.get(role="inbound_staff_reply")
+    assert reply.to == "stranger@gmail.example"
+    assert reply.subject == "Re: Interest in MI-2026-007"
+    assert reply.body.startswith("Which micro-internship do you mean?")
+    assert reply.headers["In-Reply-To"] == "<q1@gmail.example>"
+    assert reply.headers["References"] == "<q0@gmail.example> <q1@gmail.example>"
+    assert "Auto-Submitted" not in reply.headers
+    message.refresh_from_db()
+    assert message.state == MessageState.TRIAGE
+    assert ActivityLog.objects.filter(action="inbound.replied").count() == 1
+
+
 def test_the_sender_can_say_we_got_it_wrong(client, corpus_world):
     message = receive(eoi(sender="stranger@gmail.example"))
     url = reverse("inbound:check", args=[domain.check_token(message)])

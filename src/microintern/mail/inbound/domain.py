@@ -653,3 +653,46 @@ def confirm_address(token: str) -> PersonalAddress | None:
         personal.save(update_fields=["confirmed_at"])
         log_activity(personal, "inbound.address_confirmed")
     return personal
+
+
+STAFF_REPLY_ROLE = "inbound_staff_reply"
+
+
+class ReplyRefused(ValueError):
+    """The message has no address a reply could go to."""
+
+
+def reply_to_sender(message: InboundMessage, *, text: str, actor) -> OutboundMessage:
+    """Staff reply to an inbound message's sender with a short text they wrote.
+
+    Rule: the reply goes to the message's From address, never to one of our own addresses
+    (ReplyRefused otherwise); it threads under the message (In-Reply-To and References) and
+    carries our loop header, so a copy that comes back is recognised as ours. The message's
+    state does not change. Side effects: one outbox row (role `inbound_staff_reply`, delivery
+    enqueued after commit); logs `inbound.replied` on the message.
+    """
+    address = normalise_address(message.from_address or "")
+    if not address or "@" not in address:
+        raise ReplyRefused("This message has no sender address to reply to.")
+    if address in own_addresses():
+        raise ReplyRefused("This message is from one of our own addresses.")
+    parsed = parse_message(message.raw_bytes)
+    known = list(parsed.references) if isinstance(parsed, ParsedMessage) else []
+    headers = {DEFAULT_LOOP_HEADER: inbound_setting("LOOP_VALUE")}
+    if message.message_id:
+        headers["In-Reply-To"] = message.message_id
+        headers["References"] = " ".join([*known, message.message_id])[-900:]
+    subject = message.subject.strip()
+    if not subject.lower().startswith("re:"):
+        subject = f"Re: {subject or 'your message'}"
+    with transaction.atomic():
+        reply = outbox.queue_email(
+            STAFF_REPLY_ROLE,
+            to=address,
+            context={"subject": subject, "reply": text.strip()},
+            person=message.student,
+            about=message,
+            headers=headers,
+        )
+        log_activity(message, "inbound.replied", actor=actor, to=address, outbound=reply.pk)
+    return reply

@@ -68,3 +68,15 @@ class CorrectionForm(forms.Form):
         max_length=5000,
         error_messages={"required": "Tell us what we got wrong."},
     )
+
+
+class ReplyForm(forms.Form):
+    """Staff write a short reply to the sender."""
+
+    text = forms.CharField(
+        label="Your reply",
+        help_text="Sent to the sender's address as a reply to their message.",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=5000,
+        error_messages={"required": "Write the reply."},
+    )

@@ -13,6 +13,7 @@ staff_urls = [
     path("inbox/<int:pk>/link/", staff.link, name="inbound_link"),
     path("inbox/<int:pk>/set-aside/", staff.set_aside, name="inbound_set_aside"),
     path("inbox/<int:pk>/reprocess/", staff.reprocess, name="inbound_reprocess"),
+    path("inbox/<int:pk>/reply/", staff.reply, name="inbound_reply"),
 ]
 public_patterns = (
     [

@@ -12,7 +12,7 @@ from microintern.core.permissions import permission_required
 
 from .. import ParsedMessage, domain, parse_message
 from ..enums import MessageKind, MessageState
-from ..forms import InboxFilterForm, LinkForm, SetAsideForm
+from ..forms import InboxFilterForm, LinkForm, ReplyForm, SetAsideForm
 from ..models import InboundMessage
 
 BACK_OFFICE = "microintern.use_back_office"
@@ -54,7 +54,9 @@ def _parsed(message: InboundMessage):
 
 
 @permission_required(BACK_OFFICE)
-def message_detail(request, pk: int, link_form=None, set_aside_form=None, status=200):
+def message_detail(
+    request, pk: int, link_form=None, set_aside_form=None, reply_form=None, status=200
+):
     message = get_object_or_404(
         InboundMessage.objects.select_related(
             "student", "micro_internship", "interest", "mailbox", "conflicts_with"
@@ -75,6 +77,7 @@ def message_detail(request, pk: int, link_form=None, set_aside_form=None, status
             "attachments": list(enumerate(parsed.attachments)) if parsed else [],
             "link_form": link_form or LinkForm(),
             "set_aside_form": set_aside_form or SetAsideForm(),
+            "reply_form": reply_form or ReplyForm(),
             "can_act": message.state
             in (MessageState.TRIAGE, MessageState.SET_ASIDE, MessageState.QUARANTINED),
             "activity": activity_for(message),
@@ -154,4 +157,20 @@ def reprocess(request, pk: int):
     state = domain.process_message(message.pk, again=True, actor=request.user)
     message.refresh_from_db()
     flash.info(request, f"Processed again: {MessageState(state).label}. {message.reason}")
+    return redirect("staff:inbound_message", pk=pk)
+
+
+@require_POST
+@permission_required(BACK_OFFICE)
+def reply(request, pk: int):
+    message = get_object_or_404(InboundMessage, pk=pk)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return message_detail(request, pk=pk, reply_form=form, status=400)
+    try:
+        sent = domain.reply_to_sender(message, text=form.cleaned_data["text"], actor=request.user)
+    except domain.ReplyRefused as error:
+        flash.error(request, str(error))
+    else:
+        flash.success(request, f"Your reply to {sent.to} is in the outbox.")
     return redirect("staff:inbound_message", pk=pk)

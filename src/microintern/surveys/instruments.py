@@ -4,7 +4,8 @@ Career adaptability: the 12-item Career Adapt-Abilities Scale – Short Form (CA
 Maggiori, Rossier & Savickas 2017, J. Career Assessment 25(2)), three items per subscale
 (concern, control, curiosity, confidence), answered "How strongly have you developed this
 ability?" from 1 "Not strong" to 5 "Strongest". Check the wording against the published
-form (and its licence terms) before collecting data.
+form (and its licence terms) before collecting data: what has and has not been verified is
+in docs/research.md ("Known gaps").
 
 Self-efficacy: eight "How confident are you that you could …" items from the issue, 1–5.
 After the day, a retrospective "Before today, how confident were you …" version of the same

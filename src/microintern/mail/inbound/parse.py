@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import decode_header, make_header
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from enum import StrEnum
@@ -815,8 +816,32 @@ def parse_message(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedMessage 
         )
 
 
+class _OncePerMessageHeaders(HeaderRegistry):
+    """The standard header registry, building each distinct header of one message once.
+
+    With policy.default every `part.get(...)` (and so every get_content_type, get_param,
+    get_filename) parses the header again; the parser, our walk, the classifier and
+    flufl.bounce ask for each part's Content-Type a dozen times. Header objects are
+    immutable, so handing back the one already built gives the same results. One registry
+    per message: nothing is shared between messages, and what it holds is bounded by the
+    header caps checked before parsing.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._built: dict[tuple[str, str], BaseHeader] = {}
+
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        key = (name, value)
+        header = self._built.get(key)
+        if header is None:
+            header = self._built[key] = super().__call__(name, value)
+        return header
+
+
 def _parse(raw: bytes, sha256: str, size: int, limits: Limits) -> ParsedMessage | Quarantined:
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    policy = email.policy.default.clone(header_factory=_OncePerMessageHeaders())
+    msg = email.message_from_bytes(raw, policy=policy)
     parts, refused = _walk(msg, limits)
     if refused is not None:
         code, reason = refused

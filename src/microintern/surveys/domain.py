@@ -134,7 +134,7 @@ def remind_due(now=None) -> int:
     for pk in list(due):
         with transaction.atomic():
             invitation = (
-                Invitation.objects.select_for_update()
+                Invitation.objects.select_for_update(of=("self",))
                 .select_related("version__instrument", "micro_internship")
                 .filter(pk=pk, responded_at__isnull=True, reminded_at__isnull=True)
                 .first()

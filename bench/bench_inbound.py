@@ -51,6 +51,8 @@ def _prepare_environment() -> str:
         os.environ["DATABASE_URL"] = f"sqlite:///{var / 'bench.sqlite3'}"
     os.environ["DJANGO_SETTINGS_MODULE"] = "microintern.settings"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # As production runs: DEBUG makes Django log every query (and keep it in memory).
+    os.environ.setdefault("DEBUG", "0")
     os.environ.setdefault("EMAIL_URL", "dummy:")
     os.environ.setdefault("UNIVERSITY_EMAIL_DOMAINS", "example.ac.uk")
     url = os.environ["DATABASE_URL"]

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import factory
 from django.utils import timezone
+from faker import Faker
 
 from microintern.accounts.enums import Role
 from microintern.accounts.models import Student, User
@@ -14,6 +15,7 @@ from microintern.hosts.models import Challenge, HostContact, Organisation
 from microintern.programme.enums import MicroInternshipState
 from microintern.programme.models import MicroInternship
 
+FAKE = Faker("en_GB")  # first and last names only: "Dr" or "Mrs" is nobody's first name
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP"
 
 
@@ -23,7 +25,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@example.ac.uk")
-    full_name = factory.Faker("name", locale="en_GB")
+    full_name = factory.LazyFunction(lambda: f"{FAKE.first_name()} {FAKE.last_name()}")
     role = Role.STUDENT
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
 
@@ -107,7 +109,7 @@ class StudentFactory(factory.django.DjangoModelFactory):
 
     student_number = factory.Sequence(lambda n: f"S{n:07d}")
     email = factory.Sequence(lambda n: f"student{n}@example.ac.uk")
-    full_name = factory.Faker("name", locale="en_GB")
+    full_name = factory.LazyFunction(lambda: f"{FAKE.first_name()} {FAKE.last_name()}")
     programme = "BA Business Management"
     school = "Business School"
 

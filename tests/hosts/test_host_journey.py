@@ -106,7 +106,10 @@ def test_proposal_to_thanks(client, make_user, smtp_sink, host_questionnaire):
     client.post(reverse("staff:interest_window", args=[mi.pk]), {"action": "open"})
     mi.refresh_from_db()
     assert mi.state == MicroInternshipState.OPEN
-    interests = [ExpressionOfInterestFactory(micro_internship=mi) for _ in range(3)]
+    interests = [
+        ExpressionOfInterestFactory(micro_internship=mi, student__full_name=name)
+        for name in ("Hazel Okafor", "Tomasz Nowak", "Ifeoma Bello")
+    ]
 
     # 4. Offers by hand; the third is not selected; two accept.
     decisions = ["offered", "offered", "not_selected"]

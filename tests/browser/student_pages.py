@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 from django.utils import timezone
 
-from tests.browser.conftest import assert_no_axe_violations
+from tests.browser.conftest import assert_no_axe_violations, sign_in  # noqa: F401 (re-exported)
 from tests.factories import ChallengeFactory, MicroInternshipFactory
 
 LINK = re.compile(r"https?://\S+")
@@ -83,17 +83,3 @@ def page_weight(page, url: str) -> tuple[int, list[str]]:
     page.wait_for_load_state("networkidle")
     page.remove_listener("response", on_response)
     return sum(weights.values()), foreign
-
-
-def sign_in(page, base_url: str, user):
-    """Give the browser a signed-in session for `user` (as if they had signed in)."""
-    from django.conf import settings as django_settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = django_settings.AUTHENTICATION_BACKENDS[-1]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    page.context.add_cookies([{"name": "sessionid", "value": session.session_key, "url": base_url}])

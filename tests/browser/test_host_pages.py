@@ -2,22 +2,14 @@
 pages. axe (WCAG 2.2 A/AA) finds no violations on any of them, errors included."""
 
 import pytest
-from django.test import Client
 
 from microintern.applications.enums import PlaceState
 from microintern.hosts.models import HostContact
 from microintern.programme.enums import MicroInternshipState
-from tests.browser.conftest import assert_no_axe_violations
+from tests.browser.conftest import assert_no_axe_violations, sign_in
 from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +50,7 @@ def test_the_hosts_own_pages_are_accessible(live_server, page, axe, make_user):
         ExpressionOfInterestFactory(micro_internship=mi, state=PlaceState.ATTENDED)
     host = make_user("host")
     HostContact.objects.filter(pk=mi.challenge.contact.pk).update(user=host)
-    sign_in(page, live_server, host)
+    sign_in(page, live_server.url, host)
     page.goto(live_server.url + "/host/")
     assert_no_axe_violations(axe, page)
     page.get_by_role("link", name=mi.challenge.title).click()

@@ -5,25 +5,17 @@ and mouse as staff would."""
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from microintern.mail.inbound import domain
 from microintern.mail.inbound.enums import MessageState
 from microintern.mail.inbound.models import InboundMessage
-from tests.browser.conftest import assert_no_axe_violations
+from tests.browser.conftest import assert_no_axe_violations, sign_in
 from tests.factories import MicroInternshipFactory, StudentFactory
 from tests.inbound.helpers import eoi
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CORPUS = Path(__file__).parent.parent / "mail" / "corpus"
-
-
-def sign_in(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
 
 
 def receive(raw: bytes) -> InboundMessage:
@@ -34,7 +26,7 @@ def receive(raw: bytes) -> InboundMessage:
 
 
 def test_inbox_message_and_actions_are_accessible(live_server, page, axe, make_user):
-    sign_in(page, live_server, make_user("staff"))
+    sign_in(page, live_server.url, make_user("staff"))
     student = StudentFactory(email="ana@example.ac.uk")
     mi = MicroInternshipFactory(open_now=True)
     triaged = receive(eoi(sender="ana.personal@gmail.example", subject="Can I come?"))

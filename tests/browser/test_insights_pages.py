@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from microintern.accounts.models import Student, User
-from tests.browser.conftest import assert_no_axe_violations
+from tests.browser.conftest import assert_no_axe_violations, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,14 +17,8 @@ def demo(db):
     call_command("seed_instruments")
 
 
-def sign_in(page, client, live_server, user):
-    client.force_login(user)
-    session = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
-
-
 def test_dashboard_and_impact_pages_are_accessible(live_server, page, axe, demo, client):
-    sign_in(page, client, live_server, User.objects.get(email="researcher@example.ac.uk"))
+    sign_in(page, live_server.url, User.objects.get(email="researcher@example.ac.uk"))
     page.goto(live_server.url + "/insights/")
     assert (
         page.get_by_role("heading", level=1).inner_text() == "Insights: whom the programme reaches"
@@ -42,7 +36,7 @@ def test_dashboard_and_impact_pages_are_accessible(live_server, page, axe, demo,
 
 
 def test_population_import_page_is_accessible(live_server, page, axe, demo, client):
-    sign_in(page, client, live_server, User.objects.get(email="staff@example.ac.uk"))
+    sign_in(page, live_server.url, User.objects.get(email="staff@example.ac.uk"))
     page.goto(live_server.url + "/insights/population/")
     assert_no_axe_violations(axe, page)
     page.get_by_role("button", name="Check the file").click()
@@ -55,7 +49,7 @@ def test_student_choices_and_survey_work_on_a_phone(live_server, page, axe, demo
     from microintern.surveys.enums import InstrumentKind
 
     student = Student.objects.get(student_number="20260001")
-    sign_in(page, client, live_server, student.user)
+    sign_in(page, live_server.url, student.user)
     page.set_viewport_size({"width": 320, "height": 640})
     page.goto(live_server.url + "/my/equality-monitoring/")
     assert_no_axe_violations(axe, page)
@@ -78,7 +72,7 @@ def test_student_choices_and_survey_work_on_a_phone(live_server, page, axe, demo
 
 
 def test_instrument_pages_are_accessible(live_server, page, axe, demo, client):
-    sign_in(page, client, live_server, User.objects.get(email="staff@example.ac.uk"))
+    sign_in(page, live_server.url, User.objects.get(email="staff@example.ac.uk"))
     page.goto(live_server.url + "/staff/surveys/")
     assert_no_axe_violations(axe, page)
     page.get_by_role("link", name="Edit Your micro-internship as a host").click()

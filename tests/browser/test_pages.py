@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from microintern.programme.enums import MicroInternshipState
 from microintern.programme.models import MicroInternship
-from tests.browser.conftest import assert_no_axe_violations
+from tests.browser.conftest import assert_no_axe_violations, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,13 +27,10 @@ def test_public_pages_are_accessible_and_work_at_320px(live_server, page, axe, d
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
 
 
-def test_staff_back_office_is_accessible(live_server, page, axe, demo, client):
+def test_staff_back_office_is_accessible(live_server, page, axe, demo):
     from microintern.accounts.models import User
 
-    staff = User.objects.get(email="staff@example.ac.uk")
-    client.force_login(staff)
-    session = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    sign_in(page, live_server.url, User.objects.get(email="staff@example.ac.uk"))
     page.goto(live_server.url + "/staff/")
     assert page.get_by_role("heading", level=1).inner_text() == "Micro-internships"
     assert_no_axe_violations(axe, page)

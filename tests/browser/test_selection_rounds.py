@@ -12,8 +12,7 @@ from microintern.core.models import ActivityLog
 from microintern.programme.domain import set_interest_window_now
 from microintern.programme.enums import MicroInternshipState
 from microintern.selection.models import SelectionRound
-from tests.browser.conftest import assert_no_axe_violations
-from tests.browser.test_staff_operations import sign_in
+from tests.browser.conftest import assert_no_axe_violations, sign_in
 from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_dry_run_override_and_publish(live_server, page, axe, make_user):
     staff = make_user("staff")
-    sign_in(page, live_server, staff)
+    sign_in(page, live_server.url, staff)
     mis = [MicroInternshipFactory(open_now=True, capacity=c) for c in (2, 1)]
     interests = [
         ExpressionOfInterestFactory(micro_internship=mis[n % 2], verified_at=timezone.now())

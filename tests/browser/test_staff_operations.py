@@ -2,7 +2,6 @@
 violations on any page, error states included; the register works at phone width."""
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from microintern.applications.domain import transition_place
@@ -10,7 +9,7 @@ from microintern.applications.enums import PlaceState
 from microintern.hosts.enums import ChallengeState
 from microintern.mail.outbox import queue_email
 from tests import smtp_sink as sink
-from tests.browser.conftest import assert_no_axe_violations
+from tests.browser.conftest import assert_no_axe_violations, sign_in
 from tests.factories import ChallengeFactory, ExpressionOfInterestFactory, MicroInternshipFactory
 
 smtp_sink = sink.smtp_sink  # the fixture
@@ -18,16 +17,9 @@ smtp_sink = sink.smtp_sink  # the fixture
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def sign_in(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies["sessionid"].value
-    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
-
-
 @pytest.fixture
 def staff_page(page, live_server, make_user):
-    sign_in(page, live_server, make_user("staff"))
+    sign_in(page, live_server.url, make_user("staff"))
     return page
 
 

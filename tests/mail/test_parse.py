@@ -469,3 +469,25 @@ def test_reply_trimming_is_linear_on_many_on_words():
     result = parse_message(HEADERS + b"\r\n" + b"On a day " * 20000)
     assert isinstance(result, ParsedMessage)
     assert result.body_trimmed.startswith("On a day On a day")
+
+
+_HEADER_TEXT = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=126) | st.sampled_from("\t=?"),
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.sampled_from(["X-Note", "Received", "Subject", "Comments", "Thread-Topic"]),
+    pieces=st.lists(_HEADER_TEXT, min_size=1, max_size=3),
+)
+def test_headers_read_the_same_as_the_standard_library_decodes_them(name, pieces):
+    """Free-text headers skip the header parser when nothing needs decoding: what staff see
+    must be exactly what policy.default gives, folded or not, encoded-words or not."""
+    value = "\r\n\t".join(pieces)
+    raw = f"From: a@example.org\r\n{name}: {value}\r\n\r\nbody\r\n".encode()
+    expected = email.message_from_bytes(raw, policy=email.policy.default)[name]
+    result = parse_message(raw)
+    assert isinstance(result, ParsedMessage)
+    assert result.headers[name.lower()] == (str(expected).strip(),)

@@ -479,8 +479,23 @@ _HEADER_TEXT = st.text(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    name=st.sampled_from(["X-Note", "Received", "Subject", "Comments", "Thread-Topic"]),
-    pieces=st.lists(_HEADER_TEXT, min_size=1, max_size=3),
+    name=st.sampled_from(
+        [
+            "X-Note",
+            "Received",
+            "Subject",
+            "Comments",
+            "Message-ID",
+            "MIME-Version",
+            "Content-Transfer-Encoding",
+        ]
+    ),
+    pieces=st.lists(
+        _HEADER_TEXT
+        | st.sampled_from(["<a.1+x@mail.example.org>", "1.0", " base64", "7BIT", "(1.0)"]),
+        min_size=1,
+        max_size=3,
+    ),
 )
 def test_headers_read_the_same_as_the_standard_library_decodes_them(name, pieces):
     """Free-text headers skip the header parser when nothing needs decoding: what staff see

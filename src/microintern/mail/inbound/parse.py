@@ -380,7 +380,7 @@ def _collect_headers(msg: Message) -> tuple[dict[str, tuple[str, ...]], list[str
                 raw_bytes = str(raw_value).encode("ascii", "surrogateescape")
                 value, encoding = _decode_short(raw_bytes)
                 notes.append(f"The {name} header had undeclared 8-bit text; decoded as {encoding}.")
-            elif _is_plain_unstructured(key, raw_value):
+            elif _needs_no_parsing(key, raw_value):
                 value = _unfold(raw_value)
             else:
                 value = str(msg.policy.header_fetch_parse(name, raw_value))
@@ -392,16 +392,30 @@ def _collect_headers(msg: Message) -> tuple[dict[str, tuple[str, ...]], list[str
     return {key: tuple(values) for key, values in headers.items()}, notes
 
 
-_STRUCTURED_HEADERS = frozenset(HeaderRegistry().registry)
+_STRUCTURED_HEADERS = frozenset(HeaderRegistry().registry) - {"subject"}
+# Structured headers whose usual, well-formed value policy.default gives back unchanged.
+_WELL_FORMED = {
+    "message-id": re.compile(r"\s*<[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+>\s*"),
+    "mime-version": re.compile(r"\s*1\.0\s*"),
+    "content-transfer-encoding": re.compile(
+        r"\s*(?:7bit|8bit|binary|base64|quoted-printable)\s*", re.IGNORECASE
+    ),
+}
 _LINE_BREAK = re.compile(r"\n|\r")
 
 
-def _is_plain_unstructured(key: str, raw_value: object) -> bool:
-    """True for a header policy.default would return unchanged but unfolded: a free-text
-    header (no address, date or MIME syntax) without encoded-words. Most of a message's
-    headers (Received, DKIM-Signature, X-...) are such; skipping the header parser for them
-    gives exactly the same text (checked against policy.default in the tests)."""
-    return key not in _STRUCTURED_HEADERS and isinstance(raw_value, str) and "=?" not in raw_value
+def _needs_no_parsing(key: str, raw_value: object) -> bool:
+    """True for a header policy.default would give back unchanged but unfolded: free text
+    (not address, date or MIME syntax) without encoded-words, or a well-formed Message-ID,
+    MIME-Version or Content-Transfer-Encoding. Most of a message's headers (Received,
+    DKIM-Signature, X-...) are such; skipping the header parser for them gives exactly the
+    same text (checked against policy.default in the tests)."""
+    if not isinstance(raw_value, str) or "=?" in raw_value:
+        return False
+    if key not in _STRUCTURED_HEADERS:
+        return True
+    pattern = _WELL_FORMED.get(key)
+    return pattern is not None and pattern.fullmatch(raw_value) is not None
 
 
 def _unfold(value: str) -> str:
@@ -422,9 +436,12 @@ def _decode_short(raw: bytes) -> tuple[str, str]:
     return raw.decode("latin-1"), "latin-1"
 
 
+_SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")
+
+
 def _has_surrogates(text: str) -> bool:
     """True when the parser kept undecodable bytes as surrogate escapes."""
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    return not text.isascii() and _SURROGATE_ESCAPE.search(text) is not None
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -8,7 +8,7 @@ import email.policy
 import resource
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from microintern.mail.inbound import (
@@ -502,7 +502,10 @@ def test_headers_read_the_same_as_the_standard_library_decodes_them(name, pieces
     must be exactly what policy.default gives, folded or not, encoded-words or not."""
     value = "\r\n\t".join(pieces)
     raw = f"From: a@example.org\r\n{name}: {value}\r\n\r\nbody\r\n".encode()
-    expected = email.message_from_bytes(raw, policy=email.policy.default)[name]
+    try:
+        expected = email.message_from_bytes(raw, policy=email.policy.default)[name]
+    except Exception:  # the standard library gives up on a few malformed IDs ("<")
+        assume(False)
     result = parse_message(raw)
     assert isinstance(result, ParsedMessage)
     assert result.headers[name.lower()] == (str(expected).strip(),)

@@ -242,6 +242,143 @@ def test_postmaster_sender_is_a_bounce():
     )
 
 
+def _raw(headers: str, body: str = "Your message could not be delivered.") -> ParsedMessage:
+    result = parse_message((headers + "\r\n" + body).encode())
+    assert isinstance(result, ParsedMessage)
+    return result
+
+
+# Rules found by the real-world messages in tests/mail/corpus/public (the file names say which).
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "[Automatyczna =?iso-8859-2?Q?odpowied=BC?=] test",  # bounceparser/polish-autoreply
+        "AUTO: Smith, John is out of the office. (returning 05/01/2010)",  # warning-6 (Notes)
+        "[Auto-Reply] MI-2026-007",
+    ],
+)
+def test_auto_reply_subjects_in_brackets_and_from_lotus_notes(subject):
+    assert _classify(_message(f"Subject: {subject}\r\n")).kind is Kind.AUTO_REPLY
+
+
+@pytest.mark.parametrize(
+    ("from_", "sign"),
+    [
+        # cpython-email/msg_42, flufl-bounce/simple_38: sendmail's name for itself
+        (
+            "Mail Delivery Subsystem <admin@mail.example.org>",
+            'it is from "Mail Delivery Subsystem"',
+        ),
+        # flufl-bounce/bounce_01 (JetMail), bounceparser/warning-5 (an Exim autoreply)
+        ('"Jetmail System" <>', "its From address is null (<>)"),
+        ("<>", "its From address is null (<>)"),
+        # flufl-bounce/simple_01 and simple_27: MDaemon's own sender
+        ("MDaemon@mail.example.org", "it is from MDaemon@mail.example.org"),
+    ],
+)
+def test_mail_system_senders_are_bounces(from_, sign):
+    result = _classify(_raw(f"From: {from_}\r\nTo: business-clinic@example.ac.uk\r\n"))
+    assert result.kind is Kind.BOUNCE
+    assert result.reason == f"Bounce or delivery report: {sign}."
+
+
+def test_a_person_named_like_a_mail_system_only_in_part_is_human():
+    message = _raw("From: Mail Delivery Team Lead <lead@charity.example>\r\n", "Hello MI-2026-007")
+    assert _classify(message).kind is Kind.HUMAN
+
+
+def test_an_address_the_header_parser_cannot_read_is_not_a_null_from():
+    # flufl-bounce/simple_35: the decoded From shows "<>", the raw header has an address.
+    message = _raw("From: <Postmaster\\@example.com@mail.example.org>\r\n", "Hello")
+    assert message.header("From") == "<>"
+    assert _classify(message).kind is Kind.HUMAN
+
+
+RETURNED = (
+    "MIME-Version: 1.0\r\n"
+    'Content-Type: multipart/mixed; boundary="b"\r\n'
+    "Subject: {subject}\r\n"
+    "\r\n--b\r\nContent-Type: text/plain\r\n\r\n{text}\r\n"
+    "--b\r\nContent-Type: message/rfc822\r\n\r\n"
+    "From: Business Clinic <business-clinic@example.ac.uk>\r\nSubject: Hello\r\n\r\nHi\r\n"
+    "--b--\r\n"
+)
+
+
+def test_a_failure_subject_returning_the_message_is_a_bounce():
+    # flufl-bounce/simple_43 and dumbass_01: no DSN, no address flufl.bounce can find.
+    headers = "From: ndr@mail.example.org\r\nReturn-Path: <ndr@mail.example.org>\r\n"
+    subject_only = _raw(headers + "Subject: Mail could not be delivered\r\n", "Sorry.")
+    assert _classify(subject_only).kind is Kind.HUMAN  # the subject alone is not enough
+    body = RETURNED.format(subject="Mail could not be delivered", text="Not delivered.")
+    assert _classify(parse_message((headers + body).encode())).reason == (
+        "Bounce or delivery report: it has a delivery-failure subject and returns the original "
+        "message."
+    )
+
+
+def test_a_person_forwarding_a_bounce_is_human():
+    headers = "From: Ana <a.pereira@student.example.ac.uk>\r\n"
+    body = RETURNED.format(
+        subject="Fwd: Mail delivery failed: returning message to sender",
+        text="My email to you bounced; I am interested in MI-2026-007.",
+    )
+    assert _classify(parse_message((headers + body).encode())).kind is Kind.HUMAN
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "From: ppp-request@lists.example.org\r\nSender: ppp-admin@lists.example.org",
+        "From: Owner <owner-students@lists.example.org>",
+        "From: Digest <students-bounces@lists.example.org>",
+    ],
+)
+def test_mail_from_a_lists_own_address_is_bulk(header):
+    # cpython-email/msg_02: a Mailman 2 digest with no List-Id or Precedence header.
+    result = _classify(_raw(header + "\r\nSubject: Ppp digest, Vol 1 #2\r\n", "Topics"))
+    assert result.kind is Kind.BULK
+    assert result.reason.startswith("Mailing-list mail: it is sent by the list's own address")
+
+
+def _dsn(per_recipient: str) -> ParsedMessage:
+    return _raw(
+        "From: noreply@filter.example\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\r\n',
+        "--r\r\nContent-Type: text/plain\r\n\r\nHeld.\r\n"
+        "--r\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; filter.example\r\n\r\n" + per_recipient + "\r\n--r--\r\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "failed"),
+    [
+        # bounceparser/boxbe-cr: no Action; the status class (4.x.x, 5.x.x) decides
+        ("Final-Recipient: rfc822; held@example.net\r\nStatus: 4.7.0\r\n", ("held@example.net",)),
+        # bounceparser/warning-3: an Original-Recipient that is not an address
+        (
+            "Final-Recipient: rfc822; 1@mx.example.net\r\nOriginal-Recipient: rfc822; 1\r\n"
+            "Action: failed\r\nStatus: 5.0.0\r\n",
+            ("1@mx.example.net",),
+        ),
+        # The original address is the one we sent to.
+        (
+            "Final-Recipient: rfc822; final@example.net\r\n"
+            "Original-Recipient: rfc822; original@example.net\r\nAction: failed\r\n",
+            ("original@example.net",),
+        ),
+        ("Final-Recipient: rfc822; ok@example.net\r\nAction: delivered\r\n", ()),
+    ],
+)
+def test_failed_recipients_are_read_from_the_delivery_status(fields, failed):
+    result = _classify(_dsn(fields))
+    assert result.kind is Kind.BOUNCE
+    assert result.failed_recipients == failed
+
+
 # ------------------------------------------------------------------------------ RFC 3834
 
 

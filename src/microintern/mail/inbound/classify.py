@@ -72,14 +72,29 @@ class Classification:
         return self.kind is Kind.HUMAN
 
 
-_BOUNCE_LOCALPARTS = frozenset({"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"})
+_BOUNCE_LOCALPARTS = frozenset(
+    {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mdaemon"}
+)
 _BOUNCE_SUBJECT = re.compile(
-    r"^\s*(undeliver(?:ed|able)\b|delivery (?:status notification|failure|has failed)|"
-    r"mail delivery (?:failed|failure|system)|returned mail\b|failure notice\b|"
+    r"^\s*(undeliver(?:ed|able)\b|(?:permanent )?delivery (?:status notification|failure|"
+    r"has failed)|mail delivery (?:failed|failure|system|warning)|returned mail\b|"
+    r"failure notice\b|(?:mail|message) could not be delivered\b|"
     r"non[- ]?delivery|unzustellbar|non remis|no entregado|non recapitabile|"
     r"onbestelbaar)",
     re.IGNORECASE,
 )
+# The names mail servers give themselves in From (sendmail, Postfix, Exim, PMDF and others);
+# a person does not sign as "Mail Delivery System".
+_MAIL_SYSTEM_NAME = re.compile(
+    r"^\s*(?:mail delivery (?:subsystem|system|service)|mailer[- ]daemon|"
+    r"internet mail delivery|delivery subsystem)\s*$",
+    re.IGNORECASE,
+)
+# Parts in which a bounce returns the message (or its headers) that could not be delivered.
+_RETURNED_MESSAGE_TYPES = frozenset(
+    {"message/rfc822", "text/rfc822-headers", "message/rfc822-headers", "message/global"}
+)
+_DSN_ADDRESS = re.compile(r"[^\s<>;@\"]+@[^\s<>;@\"]+")
 
 # Subjects of out-of-office and other automatic replies, compared after case-folding and
 # removing accents, at the start of the subject (after any Re:/AW:/Fwd: prefixes), so that a
@@ -111,6 +126,8 @@ _AUTO_REPLY_SUBJECTS = (
     "ausencia",
     "automaattinen vastaus",
     "odpowiedz automatyczna",
+    "automatyczna odpowiedz",
+    "auto:",  # Lotus Notes / Domino: "AUTO: <name> is out of the office (returning ...)"
 )
 _SUBJECT_PREFIX = re.compile(
     r"^(?:\s*(?:re|aw|sv|antw|wg|fw|fwd|tr|rv|r)\s*(?:\[\d+\])?\s*:)+", re.IGNORECASE
@@ -175,19 +192,66 @@ def _loop(
     return None
 
 
+def _dsn_address(value: str | None) -> str | None:
+    """The address in a DSN recipient field ("rfc822; user@example.org"), if it is one."""
+    if not value:
+        return None
+    found = _DSN_ADDRESS.search(value.rpartition(";")[2])
+    return found.group(0).strip(".").lower() if found else None
+
+
+def _dsn_failures(parsed: ParsedMessage) -> tuple[set[str], set[str]]:
+    """Return (permanent, temporary) failed recipients from message/delivery-status parts.
+
+    RFC 3464: one block per recipient, with Action failed (permanent) or delayed (temporary).
+    The Original-Recipient is the address the sender used; the Final-Recipient counts when
+    there is no usable original (absent, or not an address).
+    """
+    permanent: set[str] = set()
+    temporary: set[str] = set()
+    try:
+        for part in parsed.email.walk():
+            if part.get_content_type() not in (
+                "message/delivery-status",
+                "message/global-delivery-status",
+            ):
+                continue
+            blocks = part.get_payload()
+            for block in blocks if isinstance(blocks, list) else ():
+                action = str(block.get("Action", "")).strip().lower()
+                if not action:  # missing (against the RFC): the status code's class decides
+                    status = str(block.get("Status", "")).strip()
+                    action = {"5": "failed", "4": "delayed"}.get(status[:1], "")
+                if action not in ("failed", "delayed"):
+                    continue
+                address = _dsn_address(str(block.get("Original-Recipient", ""))) or _dsn_address(
+                    str(block.get("Final-Recipient", ""))
+                )
+                if address:
+                    (permanent if action == "failed" else temporary).add(address)
+    except Exception:  # a malformed report must not lose the message.
+        log.warning("reading the delivery-status of %s failed", parsed.sha256, exc_info=True)
+    return permanent, temporary
+
+
 def _bounce_failures(parsed: ParsedMessage) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Return (permanent, temporary) failed recipients found by flufl.bounce."""
+    """Return (permanent, temporary) failed recipients: flufl.bounce's, and the report's own.
+
+    Only addresses count: flufl.bounce also returns bare local parts ("1") it found in text.
+    """
     try:
         temporary, permanent = all_failures(parsed.email)
     except Exception:  # a detector failing must not lose the message.
         log.warning("flufl.bounce failed on message %s", parsed.sha256, exc_info=True)
-        return (), ()
+        temporary, permanent = set(), set()
 
-    def decode(addresses: Iterable[bytes]) -> tuple[str, ...]:
-        return tuple(sorted(a.decode("ascii", "replace").strip().lower() for a in addresses))
+    def decode(addresses: Iterable[bytes]) -> set[str]:
+        decoded = (a.decode("ascii", "replace").strip().lower() for a in addresses)
+        return {a for a in decoded if "@" in a}
 
-    permanent_s = decode(permanent)
-    temporary_s = tuple(a for a in decode(temporary) if a not in permanent_s)
+    dsn_permanent, dsn_temporary = _dsn_failures(parsed)
+    permanent_s = tuple(sorted(decode(permanent) | dsn_permanent))
+    temporary_s = tuple(sorted((decode(temporary) | dsn_temporary) - set(permanent_s)))
     return permanent_s, temporary_s
 
 
@@ -218,6 +282,31 @@ def _bounce_hint(parsed: ParsedMessage) -> bool:
     )
 
 
+def _null_from(parsed: ParsedMessage) -> bool:
+    """True when From is the null address ("Mail System" <>), which only mail systems use.
+
+    Read from the raw header: the decoded one also shows "<>" for an address the header
+    parser could not read (such as <Postmaster\\@example.com@host>).
+    """
+    if parsed.from_address:
+        return False
+    try:
+        raw = [str(v) for name, v in parsed.email.raw_items() if name.lower() == "from"]
+    except Exception:
+        return False
+    return bool(raw) and all(re.search(r"<\s*>", value) for value in raw)
+
+
+def _returns_a_message(parsed: ParsedMessage) -> bool:
+    """True when a part holds a returned message or its headers (as bounces attach them)."""
+    try:
+        return any(
+            part.get_content_type() in _RETURNED_MESSAGE_TYPES for part in parsed.email.walk()
+        )
+    except Exception:
+        return False
+
+
 def _bounce(parsed: ParsedMessage) -> Classification | None:
     signs: list[str] = []
     if _is_delivery_report(parsed):
@@ -225,6 +314,10 @@ def _bounce(parsed: ParsedMessage) -> Classification | None:
     sender = parsed.from_address
     if _localpart(sender) in _BOUNCE_LOCALPARTS:
         signs.append(f"it is from {sender}")
+    elif _MAIL_SYSTEM_NAME.match(parsed.from_name or ""):
+        signs.append(f'it is from "{parsed.from_name.strip()}"')
+    elif _null_from(parsed):
+        signs.append("its From address is null (<>)")
     if parsed.return_path == "" and _BOUNCE_SUBJECT.search(parsed.subject):
         signs.append("it has a null sender and a delivery-failure subject")
     # flufl.bounce's heuristic detectors read every text part (about 6 ms a message), so they
@@ -239,6 +332,9 @@ def _bounce(parsed: ParsedMessage) -> Classification | None:
     if failed:
         label = "delivery failed" if permanent else "delivery delayed"
         signs.append(f"{label} for {', '.join(failed)}")
+    if not signs and _BOUNCE_SUBJECT.search(parsed.subject) and _returns_a_message(parsed):
+        # A forward by a person starts "Fwd:", which the subject pattern does not allow.
+        signs.append("it has a delivery-failure subject and returns the original message")
     if not signs:
         return None
     return Classification(
@@ -265,7 +361,8 @@ def _auto_reply(parsed: ParsedMessage) -> Classification | None:
     source = parsed.header("X-MS-Exchange-Generated-Message-Source") or ""
     if "autoreply" in source.lower().replace(" ", "") or "mailbox rules" in source.lower():
         return found(f"X-MS-Exchange-Generated-Message-Source: {source}")
-    subject = _SUBJECT_PREFIX.sub("", parsed.subject).strip()
+    # Some systems put the phrase in brackets: "[Automatyczna odpowiedź] <subject>".
+    subject = _SUBJECT_PREFIX.sub("", parsed.subject).strip().lstrip("[(").lstrip()
     folded = _fold(subject)
     for phrase in _AUTO_REPLY_SUBJECTS:
         if folded.startswith(phrase):
@@ -284,7 +381,24 @@ def _bulk(parsed: ParsedMessage) -> Classification | None:
         return Classification(Kind.BULK, f"Mailing-list mail: List-Id: {list_id}.")
     if parsed.header("List-Unsubscribe") is not None:
         return Classification(Kind.BULK, "Bulk mail: it has a List-Unsubscribe header.")
+    senders = [parsed.from_address, *(_normalise(v) for v in parsed.header_all("Sender"))]
+    for address in senders:
+        if _is_list_address(address):
+            return Classification(
+                Kind.BULK, f"Mailing-list mail: it is sent by the list's own address {address}."
+            )
     return None
+
+
+def _is_list_address(address: str) -> bool:
+    """A mailing list's own address: list-request, list-bounces or owner-list.
+
+    Not "-admin" or "-owner" endings: people's shared mailboxes use those too.
+    """
+    local = _localpart(address)
+    return "@" in address and (
+        local.startswith("owner-") or local.endswith(("-request", "-bounces"))
+    )
 
 
 def auto_reply_decision(

@@ -1,0 +1,180 @@
+"""Real-world messages from public collections (tests/mail/corpus/public/, see its README).
+
+Each message's class in expected.csv was decided by a person reading the message, not taken
+from our classifier; where the classifier disagrees and no general rule could fix it, the
+message is listed in KNOWN_MISSES with the reason, as a strict xfail (so a fix shows up).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from microintern.mail.inbound import ParsedMessage, classify, domain, parse_message
+from microintern.mail.inbound.enums import MessageKind, MessageState
+from microintern.mail.inbound.models import InboundMessage
+from microintern.mail.models import OutboundMessage
+from tests.mail.helpers import LOOP_VALUE, OWN_ADDRESSES
+
+PUBLIC = Path(__file__).parent.parent / "mail" / "corpus" / "public"
+MANIFEST = PUBLIC / "expected.csv"
+CLASSES = {"bounce", "auto_reply", "bulk", "human", "loop", "quarantined"}
+FINAL = set(MessageState.final())
+
+# Messages our classifier gets wrong and no general rule fixes without harming others.
+KNOWN_MISSES = {
+    # Spam carries no list or bulk header: recognising it is the mail server's spam filter's
+    # job. Here it is classified human, so it goes to triage (an unknown sender).
+    "bounceparser/spam-bogus-email-in-report.msg": "spam without any bulk header",
+    "bounceparser/spam-with-image.msg": "spam without any bulk header",
+    "mail-parser/mail_malformed_3": "spam without any bulk header",
+    "mail-parser/mail_test_12": "spam without any bulk header",
+    "mail-parser/mail_test_17": "phishing without any bulk header",
+    "mail-parser/mail_test_8": "spam without any bulk header",
+    "mail-parser/mail_test_9": "spam without any bulk header",
+    "cpython-email/msg_36.txt": (
+        "an announcement to a group address (To: IETF-Announce:;) with no list header; a "
+        "person Bcc'ing a group looks the same"
+    ),
+    "bounceparser/bluebottle.msg": (
+        "challenge-response mail marked only by the vendor's own X-Bluebottle-* headers"
+    ),
+    "flufl-bounce/simple_20.txt": (
+        "the only signs are a subject starting 'RE:' and body text; reading reply subjects "
+        "as bounces would set aside people's replies"
+    ),
+}
+# Bounces that name their failed recipient where we do not find it.
+KNOWN_RECIPIENT_MISSES = {
+    "cpython-email/msg_25.txt": (
+        "the boundary parameter is cut off, so the report cannot be split into its parts and "
+        "flufl.bounce finds no address in the undivided text"
+    ),
+    "bounceparser/spam-rejection42.msg": (
+        "the report is in a non-standard message/xdelivery-status part and in prose; the "
+        "standard message/delivery-status part is missing"
+    ),
+    "bounceparser/warning-5.msg": (
+        "a one-line rejection ('You sent mail to ADDRESS. That's not a valid user here.') with "
+        "no report part; flufl.bounce has no detector for it"
+    ),
+    "bounceparser/novell-with-rhs.msg": (
+        "a Novell notice ('undeliverable to the following: ADDRESS (user not found)') that "
+        "flufl.bounce has no detector for"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Expected:
+    path: str
+    kind: str
+    failed: tuple[str, ...]
+    note: str
+
+
+def manifest() -> list[Expected]:
+    with MANIFEST.open(newline="", encoding="utf-8") as fh:
+        return [
+            Expected(
+                row["path"], row["class"], tuple(row["failed_recipients"].split()), row["note"]
+            )
+            for row in csv.DictReader(fh)
+        ]
+
+
+def messages() -> list[Path]:
+    """Every message file (not the README, the manifest, the licences)."""
+    skip = {"README.md", "expected.csv", ".gitattributes"}
+    return sorted(
+        p
+        for p in PUBLIC.rglob("*")
+        if p.is_file() and p.name not in skip and p.parent.name != "licenses"
+    )
+
+
+def _param(item: Expected, misses: dict[str, str]):
+    marks = ()
+    if item.path in misses:
+        marks = (pytest.mark.xfail(reason=misses[item.path], strict=True),)
+    return pytest.param(item, id=item.path, marks=marks)
+
+
+EXPECTED = manifest()
+
+
+def _classify(item: Expected):
+    result = parse_message((PUBLIC / item.path).read_bytes())
+    assert isinstance(result, ParsedMessage), result
+    return classify(result, own_addresses=OWN_ADDRESSES, own_loop_header_value=LOOP_VALUE)
+
+
+def test_the_manifest_lists_every_message_once_with_a_known_class():
+    paths = [item.path for item in EXPECTED]
+    assert len(paths) == len(set(paths))
+    assert set(paths) == {str(p.relative_to(PUBLIC)) for p in messages()}
+    assert {item.kind for item in EXPECTED} <= CLASSES
+    assert set(KNOWN_MISSES) <= set(paths) and set(KNOWN_RECIPIENT_MISSES) <= set(paths)
+    for item in EXPECTED:
+        assert not item.failed or item.kind == "bounce", item.path
+        assert (PUBLIC / item.path).stat().st_size < 200 * 1024, item.path
+
+
+def test_the_corpus_is_wide():
+    kinds = [item.kind for item in EXPECTED]
+    assert kinds.count("bounce") >= 100
+    assert kinds.count("auto_reply") >= 5
+    assert kinds.count("bulk") >= 5
+    assert kinds.count("human") >= 20
+    assert len({item.path.split("/")[0] for item in EXPECTED}) >= 5
+
+
+@pytest.mark.parametrize(
+    "item", [_param(item, KNOWN_MISSES) for item in EXPECTED if item.kind != "quarantined"]
+)
+def test_a_real_message_is_classified_as_a_person_reading_it_would(item):
+    result = _classify(item)
+    assert result.kind.value == item.kind, f"{item.note}: {result.reason}"
+
+
+@pytest.mark.parametrize(
+    "item",
+    [_param(item, KNOWN_RECIPIENT_MISSES) for item in EXPECTED if item.failed],
+)
+def test_a_bounce_names_the_recipient_that_failed(item):
+    result = _classify(item)
+    found = {address.lower() for address in result.failed_recipients}
+    assert set(item.failed) <= found, result.reason
+
+
+@pytest.mark.parametrize("item", [_param(item, {}) for item in EXPECTED])
+@pytest.mark.django_db
+def test_a_real_message_ends_in_one_final_state_and_storing_it_again_changes_nothing(
+    corpus_world, item
+):
+    raw = (PUBLIC / item.path).read_bytes()
+    stored = domain.store_message(raw, origin=item.path)
+    assert stored.created
+    state = domain.process_message(stored.message.pk)
+    message = InboundMessage.objects.get(pk=stored.message.pk)
+    assert message.state == state and message.state in FINAL
+    assert message.reason and not message.reason.startswith("Processing failed"), message.reason
+    assert message.raw_bytes == raw
+    if item.kind == "quarantined":
+        assert message.state == MessageState.QUARANTINED
+    elif item.path not in KNOWN_MISSES:
+        assert message.kind == item.kind
+    if message.kind and message.kind != MessageKind.HUMAN:
+        assert message.state == MessageState.SET_ASIDE and message.interest is None
+        assert not OutboundMessage.objects.filter(dedupe_key=f"inbound-ack:{message.pk}").exists()
+
+    reason = message.reason
+    again = domain.store_message(raw, origin=item.path)
+    assert (again.created, again.message.pk) == (False, message.pk)
+    assert domain.process_message(message.pk) == message.state
+    assert InboundMessage.objects.count() == 1
+    message.refresh_from_db()
+    assert (message.state, message.reason) == (state, reason)

@@ -179,10 +179,10 @@ print(json.dumps({
 
 
 def test_fetch_mail_killed_halfway_loses_nothing(dovecot, tmp_path):
-    """`fetch_mail` in its own process on a file database, SIGKILLed once the first message
-    is stored, then run again: every message once, one interest and one acknowledgement
-    each, everything moved to Processed."""
-    n = 40
+    """`fetch_mail` in its own process on a file database, SIGKILLed once the first batch of
+    messages is stored (so while it processes them), then run again: every message once, one
+    interest and one acknowledgement each, everything moved to Processed."""
+    n = domain.BATCH_SIZE + 10  # two batches
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",

@@ -1,7 +1,7 @@
-"""Cross-cutting domain services: the activity log."""
+"""Cross-cutting domain services: the activity log, and writing many rows at once."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connections, models, router
 
 from .models import ActivityLog
 
@@ -12,13 +12,53 @@ def log_activity(subject: models.Model, action: str, *, actor=None, **data) -> A
     Writes one ActivityLog row in the caller's transaction, so a rolled-back change leaves
     no trace of having been done.
     """
-    return ActivityLog.objects.create(
+    entry = activity_entry(subject, action, actor=actor, **data)
+    entry.save()
+    return entry
+
+
+def activity_entry(subject: models.Model, action: str, *, actor=None, **data) -> ActivityLog:
+    """An unsaved ActivityLog row, for `log_activities` to write with others at once."""
+    return ActivityLog(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
         content_type=ContentType.objects.get_for_model(subject),
         object_id=str(subject.pk),
         data=data,
     )
+
+
+def log_activities(entries: list[ActivityLog]) -> None:
+    """Write many `activity_entry` rows in one statement, in the caller's transaction
+    (for work done on many objects together, such as a batch of inbound email)."""
+    ActivityLog.objects.bulk_create(entries)
+
+
+def update_rows(objects: list[models.Model], fields: list[str]) -> None:
+    """Save `fields` of many rows of one model with a single prepared UPDATE.
+
+    Each row gets its own values (unlike `QuerySet.update`). Django's `bulk_update` builds
+    one CASE expression per field and row, which for a batch of 50 rows and 16 fields costs
+    ten times more than saving each row; this runs one statement for all of them with
+    `executemany`. Values are prepared by the fields themselves, as `save()` would.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    columns = [model._meta.get_field(name) for name in fields]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
+    table, key = quote(model._meta.db_table), quote(model._meta.pk.column)
+    # Only the model's own names, quoted, go into the statement; every value is a parameter.
+    statement = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608
+    rows = [
+        [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]
+        + [obj.pk]
+        for obj in objects
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(statement, rows)
 
 
 def activity_for(*subjects: models.Model):

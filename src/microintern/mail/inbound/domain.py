@@ -16,6 +16,7 @@ triage with the error.
 
 import hashlib
 import logging
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,8 +24,11 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from microintern.accounts.models import Student
 from microintern.applications import links as application_links
@@ -32,7 +36,7 @@ from microintern.applications.domain import InterestRefused, record_interest, ve
 from microintern.applications.enums import Source as InterestSource
 from microintern.applications.models import ExpressionOfInterest
 from microintern.applications.notifications import holding_emails
-from microintern.core.domain import log_activity
+from microintern.core.domain import activity_entry, log_activities, log_activity, update_rows
 from microintern.mail import outbox
 from microintern.mail.enums import MessageState as OutboxState
 from microintern.mail.models import OutboundMessage
@@ -41,6 +45,7 @@ from microintern.programme.queries import open_for_interest
 
 from . import (
     DEFAULT_LOOP_HEADER,
+    Classification,
     Kind,
     ParsedMessage,
     QuarantineCode,
@@ -85,10 +90,30 @@ class Stored:
     created: bool
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """One message as received: its exact bytes and where they came from."""
+
+    raw: bytes
+    mailbox: Mailbox | None = None
+    uidvalidity: int | None = None
+    uid: int | None = None
+    origin: str = ""
+    received_at: datetime | None = None
+
+
 def dedupe_key(channel: str, message_id: str | None, sha256: str) -> str:
     if message_id:
         return f"{channel}:mid:{message_id}"
     return f"{channel}:sha:{sha256}"
+
+
+def _identity(item: Incoming) -> tuple[str, str, str]:
+    """(SHA-256, Message-ID, dedupe key) of a message."""
+    sha256 = hashlib.sha256(item.raw).hexdigest()
+    message_id = (extract_message_id(item.raw) or "")[:1000]
+    channel = f"mailbox-{item.mailbox.pk}" if item.mailbox else "import"
+    return sha256, message_id, dedupe_key(channel, message_id, sha256)
 
 
 def store_message(
@@ -108,10 +133,84 @@ def store_message(
     triage when processed). Side effects: one row and `inbound.stored` logged, committed at
     once (store first: nothing later can lose it).
     """
-    sha256 = hashlib.sha256(raw).hexdigest()
-    message_id = (extract_message_id(raw) or "")[:1000]
-    channel = f"mailbox-{mailbox.pk}" if mailbox else "import"
-    key = dedupe_key(channel, message_id, sha256)
+    return store_messages([Incoming(raw, mailbox, uidvalidity, uid, origin, received_at)])[0]
+
+
+def store_messages(items: Sequence[Incoming]) -> list[Stored]:
+    """Keep many messages exactly as received, each once: `store_message` for a batch.
+
+    Rules: those of `store_message`, message by message. New messages are inserted together
+    (one statement for the rows, one for their `inbound.stored` logs) in one transaction,
+    committed before anything reads them; a message stored before returns its row; anything
+    unusual (the same key twice in the batch, the same Message-ID with other bytes, a row
+    stored meanwhile by another process) is stored on its own. Returns one `Stored` per item,
+    in order.
+    """
+    identities = [_identity(item) for item in items]
+    known = {
+        row.dedupe_key: row
+        for row in InboundMessage.objects.filter(dedupe_key__in={key for *_, key in identities})
+        .defer("raw")
+        .order_by()
+    }
+    results: list[Stored | None] = [None] * len(items)
+    fresh: dict[str, int] = {}
+    for index, (sha256, _message_id, key) in enumerate(identities):
+        row = known.get(key)
+        if row is not None and row.sha256 == sha256:
+            results[index] = Stored(row, False)
+        elif row is None and key not in fresh:
+            fresh[key] = index
+    if fresh:
+        rows = [_new_row(items[index], *identities[index]) for index in fresh.values()]
+        try:
+            with transaction.atomic():
+                InboundMessage.objects.bulk_create(rows)
+                log_activities(
+                    [
+                        activity_entry(
+                            row,
+                            "inbound.stored",
+                            sha256=row.sha256,
+                            size=row.size,
+                            conflicts_with=None,
+                        )
+                        for row in rows
+                    ]
+                )
+        except IntegrityError:
+            pass  # another process stored one of them meanwhile: each on its own, below
+        else:
+            for index, row in zip(fresh.values(), rows, strict=True):
+                results[index] = Stored(row, True)
+                logger.info("Stored inbound message #%s (%s bytes)", row.pk, row.size)
+    return [
+        stored if stored is not None else _store_one(item)
+        for stored, item in zip(results, items, strict=True)
+    ]
+
+
+def _new_row(
+    item: Incoming, sha256: str, message_id: str, key: str, conflicts_with=None
+) -> InboundMessage:
+    return InboundMessage(
+        dedupe_key=key,
+        source=Source.IMAP if item.mailbox else Source.IMPORT,
+        mailbox=item.mailbox,
+        origin=item.origin[:500],
+        uidvalidity=item.uidvalidity,
+        uid=item.uid,
+        raw=item.raw,
+        sha256=sha256,
+        size=len(item.raw),
+        message_id=message_id,
+        received_at=item.received_at or timezone.now(),
+        conflicts_with=conflicts_with,
+    )
+
+
+def _store_one(item: Incoming) -> Stored:
+    sha256, message_id, key = _identity(item)
     conflicts_with = None
     existing = _one(InboundMessage.objects.filter(dedupe_key=key).defer("raw"))
     if existing is not None:
@@ -124,33 +223,21 @@ def store_message(
             return Stored(again, False)
     try:
         with transaction.atomic():
-            message = InboundMessage.objects.create(
-                dedupe_key=key,
-                source=Source.IMAP if mailbox else Source.IMPORT,
-                mailbox=mailbox,
-                origin=origin[:500],
-                uidvalidity=uidvalidity,
-                uid=uid,
-                raw=raw,
-                sha256=sha256,
-                size=len(raw),
-                message_id=message_id,
-                received_at=received_at or timezone.now(),
-                conflicts_with=conflicts_with,
-            )
+            message = _new_row(item, sha256, message_id, key, conflicts_with)
+            message.save()
             log_activity(
                 message,
                 "inbound.stored",
                 sha256=sha256,
-                size=len(raw),
+                size=message.size,
                 conflicts_with=conflicts_with.pk if conflicts_with else None,
             )
     except IntegrityError:
         # Stored at the same moment by another process (or the same UID under another key).
         existing = _one(InboundMessage.objects.filter(dedupe_key=key).defer("raw"))
-        if existing is None and mailbox is not None and uid is not None:
+        if existing is None and item.mailbox is not None and item.uid is not None:
             existing = InboundMessage.objects.filter(
-                mailbox=mailbox, uidvalidity=uidvalidity, uid=uid
+                mailbox=item.mailbox, uidvalidity=item.uidvalidity, uid=item.uid
             ).first()
         if existing is None:
             raise
@@ -162,6 +249,10 @@ def store_message(
 # ------------------------------------------------------------------------------------------
 # 2–6. Process
 
+# Messages stored, then processed, together in one transaction each (by pollers, imports and
+# process_pending), and at most this many bytes of them at once.
+BATCH_SIZE = 50
+BATCH_BYTES = 20 * 1024 * 1024
 
 # What processing writes (never the raw bytes: they are written once, when stored).
 PROCESSING_FIELDS = [
@@ -182,6 +273,7 @@ PROCESSING_FIELDS = [
     "vouched_by_own_server",
     "acknowledgement_note",
 ]
+REOPENABLE = (MessageState.TRIAGE, MessageState.SET_ASIDE, MessageState.QUARANTINED)
 
 
 @dataclass(frozen=True)
@@ -199,12 +291,28 @@ def own_addresses() -> set[str]:
     return {a for a in addresses if a}
 
 
+def batches(items: Iterable[Incoming], *, size: int = BATCH_SIZE) -> Iterator[list[Incoming]]:
+    """Group messages for `store_messages` and `process_messages`: at most `size` messages
+    and, unless one message is larger on its own, BATCH_BYTES of them (so memory stays
+    bounded whatever the mailbox holds)."""
+    batch: list[Incoming] = []
+    held = 0
+    for item in items:
+        if batch and (len(batch) >= size or held + len(item.raw) > BATCH_BYTES):
+            yield batch
+            batch, held = [], 0
+        batch.append(item)
+        held += len(item.raw)
+    if batch:
+        yield batch
+
+
 def process_pending(limit: int | None = None) -> int:
     """Process every message still only stored (e.g. after an import or a killed poller)."""
     pending = InboundMessage.objects.filter(state=MessageState.STORED).order_by("pk")
     pks = list(pending.values_list("pk", flat=True))[:limit]
-    for pk in pks:
-        process_message(pk)
+    for start in range(0, len(pks), BATCH_SIZE):
+        process_messages(pks[start : start + BATCH_SIZE])
     return len(pks)
 
 
@@ -217,28 +325,35 @@ def process_message(message_id: int, *, again: bool = False, actor=None) -> Mess
     message's state and reason, logs per step, maybe an interest, maybe one acknowledgement.
     Never raises: an unexpected error sends the message to triage with the error.
     """
+    return process_messages([message_id], again=again, actor=actor).get(message_id)
+
+
+def process_messages(message_ids, *, again: bool = False, actor=None) -> dict[int, MessageState]:
+    """Take stored messages through the pipeline together: `process_message` for a batch.
+
+    Rules: those of `process_message`, message by message in the order they were stored,
+    in one transaction with every row locked. What all of them need (our own addresses,
+    the senders' student records, acknowledgements already sent) is read once, and their
+    new states and logs are written together. If anything unexpected fails, nothing of the
+    batch is kept and each message is processed on its own, so an error sends only its own
+    message to triage. Returns the state of every message found. Never raises.
+    """
+    ids = list(dict.fromkeys(message_ids))
     try:
         with transaction.atomic():
-            message = _one(InboundMessage.objects.select_for_update().filter(pk=message_id))
-            if message is None:
-                return None
-            if message.state != MessageState.STORED:
-                reopenable = message.state in (
-                    MessageState.TRIAGE,
-                    MessageState.SET_ASIDE,
-                    MessageState.QUARANTINED,
-                )
-                if not (again and reopenable):
-                    return MessageState(message.state)
-                log_activity(message, "inbound.reprocess", actor=actor, was=message.state)
-            message.attempts += 1
-            outcome = _process(message, actor=actor)
-            _finish(message, outcome, actor=actor)
-            return outcome.state
+            return _process_batch(ids, again=again, actor=actor)
     except Exception as error:  # noqa: BLE001 - a message must never be lost to a bug
-        logger.exception("Processing inbound message #%s failed", message_id)
+        if len(ids) > 1:
+            logger.warning(
+                "Processing %s messages together failed (%r): one by one", len(ids), error
+            )
+            results: dict[int, MessageState] = {}
+            for message_id in ids:
+                results.update(process_messages([message_id], again=again, actor=actor))
+            return results
+        logger.exception("Processing inbound message #%s failed", ids[0])
         with transaction.atomic():
-            message = InboundMessage.objects.select_for_update().get(pk=message_id)
+            message = InboundMessage.objects.select_for_update().get(pk=ids[0])
             message.parse_error = f"{type(error).__name__}: {str(error)[:500]}"
             _finish(
                 message,
@@ -248,7 +363,202 @@ def process_message(message_id: int, *, again: bool = False, actor=None) -> Mess
                 ),
                 actor=actor,
             )
-        return MessageState.TRIAGE
+        return {ids[0]: MessageState.TRIAGE}
+
+
+def _process_batch(ids: list[int], *, again: bool, actor) -> dict[int, MessageState]:
+    batch = _Batch(actor=actor)
+    results: dict[int, MessageState] = {}
+    readings = []
+    for message in InboundMessage.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+        if message.state != MessageState.STORED:
+            if not (again and message.state in REOPENABLE):
+                results[message.pk] = MessageState(message.state)
+                continue
+            batch.log(message, "inbound.reprocess", was=message.state)
+        message.attempts += 1
+        readings.append((message, _read(message, batch)))
+    batch.prepare(
+        [(message, reading[0]) for message, reading in readings if isinstance(reading, tuple)]
+    )
+    for message, reading in readings:
+        if isinstance(reading, Outcome):
+            outcome = reading
+        else:
+            parsed, classification = reading
+            outcome = _understand(message, parsed, classification, batch)
+        batch.finish(message, outcome)
+        results[message.pk] = outcome.state
+    batch.write()
+    return results
+
+
+class _Batch:
+    """What processing a batch of messages reads once and writes together.
+
+    Look-ups not made in advance (a single message, staff actions) are made when first
+    needed and remembered for the rest of the batch.
+    """
+
+    def __init__(self, *, actor=None) -> None:
+        self.actor = actor
+        self.now = timezone.now()
+        self.entries = []
+        self.finished: list[InboundMessage] = []
+        self._students: dict[str, Student | None] = {}
+        self._personal: dict[str, PersonalAddress | None] = {}
+        self._acks: dict[str, int] = {}
+        self._micro_internships: dict[str, MicroInternship | None] = {}
+        self._open: list[MicroInternship] | None = None
+        self._seen_sha: dict[str, list[int]] = {}
+        self._twins: dict[str, list[int]] = {}
+
+    @cached_property
+    def own(self) -> set[str]:
+        return own_addresses()
+
+    def prepare(self, human: list[tuple[InboundMessage, ParsedMessage]]) -> None:
+        """Read in advance what interpreting the human messages of the batch needs."""
+        self.look_up_senders([parsed for _message, parsed in human])
+        self.look_up_twins([message for message, _parsed in human])
+
+    def log(self, subject, action: str, **data) -> None:
+        self.entries.append(activity_entry(subject, action, actor=self.actor, **data))
+
+    def finish(self, message: InboundMessage, outcome: Outcome) -> None:
+        message.state = outcome.state
+        message.reason = outcome.reason
+        message.processed_at = timezone.now()
+        self.finished.append(message)
+        self._seen_sha.setdefault(message.sha256, []).append(message.pk)
+        self.log(message, f"inbound.{outcome.state}", reason=outcome.reason, kind=message.kind)
+        logger.info("Inbound message #%s: %s (%s)", message.pk, outcome.state, outcome.reason)
+
+    def write(self) -> None:
+        update_rows(self.finished, PROCESSING_FIELDS)
+        log_activities(self.entries)
+
+    # Senders -----------------------------------------------------------------------------
+
+    def look_up_senders(self, messages: list[ParsedMessage]) -> None:
+        """Read the student records and confirmed personal addresses of every sender and
+        envelope sender, and the acknowledgements sent to them today, in three queries."""
+        senders = {_single_sender(parsed) for parsed in messages} - {None, *self._students}
+        envelopes = {_envelope(parsed) for parsed in messages} - {None, ""}
+        domains = settings.MICROINTERN["UNIVERSITY_EMAIL_DOMAINS"]
+        university = {a for a in senders if is_university_address(a, domains)}
+        personal = (senders - university) | envelopes
+        if university:
+            self._students.update(dict.fromkeys(university))
+            found = (
+                Student.objects.annotate(lowered_email=Lower("email"))
+                .filter(lowered_email__in=university)
+                .order_by("-pk")
+            )
+            self._students.update({student.lowered_email: student for student in found})
+        if personal - set(self._personal):
+            wanted = personal - set(self._personal)
+            self._personal.update(dict.fromkeys(wanted))
+            confirmed = (
+                PersonalAddress.objects.annotate(lowered_address=Lower("address"))
+                .filter(lowered_address__in=wanted, confirmed_at__isnull=False)
+                .select_related("student")
+            )
+            self._personal.update({row.lowered_address: row for row in confirmed})
+        if envelopes - set(self._acks):
+            wanted = envelopes - set(self._acks)
+            self._acks.update(dict.fromkeys(wanted, 0))
+            counts = (
+                OutboundMessage.objects.filter(
+                    role=ACK_ROLE, created_at__gte=self.now - timedelta(days=1)
+                )
+                .annotate(lowered_to=Lower("to"))
+                .filter(lowered_to__in=wanted)
+                .values("lowered_to")
+                .annotate(count=Count("pk"))
+            )
+            self._acks.update({row["lowered_to"]: row["count"] for row in counts})
+
+    def student_for(self, parsed: ParsedMessage) -> Student | None:
+        """The student who sent the message: exactly one From address, which is a student's
+        university address on record or a personal address the student has confirmed."""
+        address = _single_sender(parsed)
+        if address is None:
+            return None
+        if address not in self._students and address not in self._personal:
+            self.look_up_senders([parsed])
+        if address in self._students:
+            return self._students[address]
+        personal = self._personal.get(address)
+        return personal.student if personal else None
+
+    def confirmed_by(self, address: str, student: Student) -> bool:
+        """Has `student` confirmed `address` as their personal address?"""
+        if address not in self._personal:
+            self._personal[address] = (
+                PersonalAddress.objects.filter(address__iexact=address, confirmed_at__isnull=False)
+                .select_related("student")
+                .first()
+            )
+        personal = self._personal[address]
+        return personal is not None and personal.student_id == student.pk
+
+    def acks_today(self, address: str) -> int:
+        if address not in self._acks:
+            self._acks[address] = OutboundMessage.objects.filter(
+                role=ACK_ROLE, to__iexact=address, created_at__gte=self.now - timedelta(days=1)
+            ).count()
+        return self._acks[address]
+
+    def acknowledged(self, address: str) -> None:
+        self._acks[address] = self.acks_today(address) + 1
+
+    # Micro-internships and duplicates ----------------------------------------------------
+
+    def micro_internship(self, code: str) -> MicroInternship | None:
+        key = code.upper()
+        if key not in self._micro_internships:
+            self._micro_internships[key] = MicroInternship.objects.filter(
+                reference__iexact=code
+            ).first()
+        return self._micro_internships[key]
+
+    def open_for_interest(self) -> list[MicroInternship]:
+        if self._open is None:
+            self._open = list(open_for_interest()[:2])
+        return self._open
+
+    def look_up_twins(self, messages: list[InboundMessage]) -> None:
+        """Find earlier, processed messages with the same bytes as any of `messages`."""
+        shas = {message.sha256 for message in messages} - set(self._twins)
+        self._twins.update({sha: [] for sha in shas})
+        processed = (
+            InboundMessage.objects.filter(sha256__in=shas)
+            .exclude(state=MessageState.STORED)
+            .order_by()
+            .values_list("sha256", "pk")
+        )
+        for sha, pk in processed:
+            self._twins[sha].append(pk)
+
+    def twin_of(self, message: InboundMessage) -> int | None:
+        """An earlier message with the same bytes, processed already (through another
+        mailbox or an import, or earlier in this batch)."""
+        if message.sha256 not in self._twins:
+            self.look_up_twins([message])
+        earlier = [*self._twins[message.sha256], *self._seen_sha.get(message.sha256, ())]
+        return min((pk for pk in earlier if pk != message.pk), default=None)
+
+
+def _single_sender(parsed: ParsedMessage) -> str | None:
+    if len(parsed.from_addresses) != 1:
+        return None
+    return normalise_address(parsed.from_addresses[0]) or None
+
+
+def _envelope(parsed: ParsedMessage) -> str | None:
+    """The envelope sender (Return-Path): None when absent or null."""
+    return normalise_address(parsed.return_path) if parsed.return_path else None
 
 
 def _finish(message: InboundMessage, outcome: Outcome, *, actor=None) -> None:
@@ -262,7 +572,9 @@ def _finish(message: InboundMessage, outcome: Outcome, *, actor=None) -> None:
     logger.info("Inbound message #%s: %s (%s)", message.pk, outcome.state, outcome.reason)
 
 
-def _process(message: InboundMessage, *, actor=None) -> Outcome:
+def _read(message: InboundMessage, batch: _Batch) -> Outcome | tuple[ParsedMessage, Classification]:
+    """Parse and classify: an outcome already (quarantined, unreadable, not human mail),
+    or the parsed human message and its classification."""
     parsed = parse_message(message.raw_bytes)
     if isinstance(parsed, Quarantined):
         message.parse_error = parsed.reason
@@ -273,42 +585,40 @@ def _process(message: InboundMessage, *, actor=None) -> Outcome:
     message.subject = parsed.subject[:500]
     message.from_address = (parsed.from_address or "")[:320]
     message.envelope_sender = (parsed.return_path or "")[:320]
-    own = own_addresses()
     result = classify(
         parsed,
-        own_addresses=own,
+        own_addresses=batch.own,
         own_loop_header_value=inbound_setting("LOOP_VALUE"),
     )
     message.kind = MessageKind(result.kind.value)
     message.kind_reason = result.reason
-    log_activity(message, "inbound.classified", kind=result.kind.value, reason=result.reason)
+    batch.log(message, "inbound.classified", kind=result.kind.value, reason=result.reason)
     if result.kind is not Kind.HUMAN:
         return Outcome(MessageState.SET_ASIDE, f"{message.get_kind_display()}: {result.reason}")
-    twin = min(
-        InboundMessage.objects.filter(sha256=message.sha256)
-        .exclude(pk=message.pk)
-        .exclude(state=MessageState.STORED)
-        .order_by()
-        .values_list("pk", flat=True),
-        default=None,
-    )
+    return parsed, result
+
+
+def _understand(
+    message: InboundMessage, parsed: ParsedMessage, classification, batch: _Batch
+) -> Outcome:
+    twin = batch.twin_of(message)
     if twin is not None:  # the same bytes through another mailbox or an import: done already
         return Outcome(
             MessageState.SET_ASIDE, f"Duplicate: the same message arrived before as #{twin}."
         )
-    outcome = _interpret(message, parsed, actor=actor)
-    _acknowledge(message, parsed, result, own, outcome)
+    outcome = _interpret(message, parsed, batch)
+    _acknowledge(message, parsed, classification, batch, outcome)
     return outcome
 
 
-def _interpret(message: InboundMessage, parsed: ParsedMessage, *, actor=None) -> Outcome:
+def _interpret(message: InboundMessage, parsed: ParsedMessage, batch: _Batch) -> Outcome:
     if message.conflicts_with_id:
         return Outcome(
             MessageState.TRIAGE,
             f"Same Message-ID as message #{message.conflicts_with_id} but different content: "
             "please compare them.",
         )
-    student = match_student(parsed)
+    student = batch.student_for(parsed)
     message.student = student
     message.vouched_by_own_server = dmarc_pass_from_own_server(
         parsed, inbound_setting("TRUSTED_AUTHSERV_ID")
@@ -319,13 +629,13 @@ def _interpret(message: InboundMessage, parsed: ParsedMessage, *, actor=None) ->
             f"Unknown sender: {parsed.from_address or 'no From address'} is not a student's "
             "university address or a personal address a student has confirmed.",
         )
-    mi, problem = find_micro_internship(parsed)
+    mi, problem = find_micro_internship(parsed, batch)
     message.micro_internship = mi
     if mi is None:
         return Outcome(MessageState.TRIAGE, problem)
     statement = extract_statement(parsed, word_limit=settings.MICROINTERN["STATEMENT_WORD_LIMIT"])
     message.statement_over_limit = statement.over_limit
-    return record_emailed_interest(message, student, mi, statement.text, actor=actor)
+    return record_emailed_interest(message, student, mi, statement.text, actor=batch.actor)
 
 
 def record_emailed_interest(
@@ -383,25 +693,9 @@ def record_emailed_interest(
     )
 
 
-def match_student(parsed: ParsedMessage) -> Student | None:
-    """The student who sent the message: exactly one From address, which is a student's
-    university address on record or a personal address the student has confirmed."""
-    if len(parsed.from_addresses) != 1:
-        return None
-    address = normalise_address(parsed.from_addresses[0])
-    if not address:
-        return None
-    if is_university_address(address, settings.MICROINTERN["UNIVERSITY_EMAIL_DOMAINS"]):
-        return Student.objects.filter(email__iexact=address).first()
-    personal = (
-        PersonalAddress.objects.filter(address__iexact=address, confirmed_at__isnull=False)
-        .select_related("student")
-        .first()
-    )
-    return personal.student if personal else None
-
-
-def find_micro_internship(parsed: ParsedMessage) -> tuple[MicroInternship | None, str]:
+def find_micro_internship(
+    parsed: ParsedMessage, batch: _Batch | None = None
+) -> tuple[MicroInternship | None, str]:
     """The micro-internship a message is about, or None and the reason for staff.
 
     By reference code in the subject, else in the body; exactly one code must be found.
@@ -413,12 +707,13 @@ def find_micro_internship(parsed: ParsedMessage) -> tuple[MicroInternship | None
     )
     if len(codes) > 1:
         return None, f"More than one reference code ({', '.join(codes)}): which one is meant?"
+    batch = batch or _Batch()
     if codes:
-        mi = MicroInternship.objects.filter(reference__iexact=codes[0]).first()
+        mi = batch.micro_internship(codes[0])
         if mi is None:
             return None, f"The reference code {codes[0]} matches no micro-internship."
         return mi, ""
-    candidates = list(open_for_interest()[:2])
+    candidates = batch.open_for_interest()
     if len(candidates) == 1:
         mi = candidates[0]
         text = f"{parsed.subject}\n{parsed.body_text}".casefold()
@@ -432,7 +727,7 @@ def find_micro_internship(parsed: ParsedMessage) -> tuple[MicroInternship | None
 # Acknowledgement
 
 
-def _acknowledge(message, parsed, classification, own, outcome: Outcome) -> None:
+def _acknowledge(message, parsed, classification, batch: _Batch, outcome: Outcome) -> None:
     """Acknowledge human mail once, to the envelope sender, with RFC 3834 headers.
 
     Rules: only when `auto_reply_decision` allows it (human, a real envelope sender, not us);
@@ -444,21 +739,21 @@ def _acknowledge(message, parsed, classification, own, outcome: Outcome) -> None
     acknowledgement is discarded; otherwise the interest's own email (to the address on
     record) is released as well.
     """
-    envelope = normalise_address(parsed.return_path or "") if parsed.return_path else None
+    envelope = _envelope(parsed)
     allowed, why = auto_reply_decision(
-        parsed, classification, own_addresses=own, envelope_sender=envelope
+        parsed, classification, own_addresses=batch.own, envelope_sender=envelope
     )
-    held = _held_interest_emails(message)
-    student_address = message.student.email.lower() if message.student else None
-    to_student = envelope is not None and (
-        envelope == student_address
-        or PersonalAddress.objects.filter(
-            student=message.student, address__iexact=envelope, confirmed_at__isnull=False
-        ).exists()
+    # Only recording an interest holds emails (its own acknowledgement, see below).
+    held = _held_interest_emails(message) if outcome.state == MessageState.INTEREST_CREATED else []
+    student = message.student
+    to_student = (
+        envelope is not None
+        and student is not None
+        and (envelope == student.email.lower() or batch.confirmed_by(envelope, student))
     )
     if not allowed:
         message.acknowledgement_note = f"Not acknowledged: {why}."[:300]
-    elif _recent_acks(envelope) >= inbound_setting("ACK_PER_ADDRESS_PER_DAY"):
+    elif batch.acks_today(envelope) >= inbound_setting("ACK_PER_ADDRESS_PER_DAY"):
         message.acknowledgement_note = f"Not acknowledged: daily limit reached for {envelope}."
     else:
         references = " ".join([*parsed.references, parsed.message_id or ""]).strip()
@@ -493,6 +788,7 @@ def _acknowledge(message, parsed, classification, own, outcome: Outcome) -> None
             dedupe_key=f"inbound-ack:{message.pk}",
             headers=headers,
         )
+        batch.acknowledged(envelope)
         message.acknowledgement_note = f"Acknowledged to {envelope}."[:300]
     if held:
         if to_student and message.acknowledgement_note.startswith("Acknowledged"):
@@ -511,12 +807,6 @@ def _held_interest_emails(message) -> list[int]:
             state=OutboxState.DRAFT,
         ).values_list("pk", flat=True)
     )
-
-
-def _recent_acks(address: str) -> int:
-    return OutboundMessage.objects.filter(
-        role=ACK_ROLE, to__iexact=address, created_at__gte=timezone.now() - timedelta(days=1)
-    ).count()
 
 
 def check_token(message: InboundMessage) -> str:

@@ -1,10 +1,11 @@
 """Polling an IMAP mailbox (imap-tools), one poller per mailbox, nothing lost.
 
-For each new message (UID above the cursor, within the current UIDVALIDITY):
-fetch the exact bytes with BODY.PEEK[] → store (committed) → process (committed) → MOVE to
-the processed folder → advance the cursor. A poller killed at any point leaves the message
-in the folder (or already stored): the next poll fetches it again, storing is idempotent
-and processing happens once, so nothing is lost and nothing is done twice.
+For the new messages (UIDs above the cursor, within the current UIDVALIDITY), a batch at a
+time (at most `domain.BATCH_SIZE` messages and `domain.BATCH_BYTES` by RFC822.SIZE): fetch the
+exact bytes with BODY.PEEK[] → store (committed) → process (committed) → MOVE to the
+processed folder → advance the cursor. A poller killed at any point leaves the messages in
+the folder (or already stored): the next poll fetches them again, storing is idempotent and
+processing happens once, so nothing is lost and nothing is done twice.
 
 Never a blind EXPUNGE: Python's imaplib does not refresh capabilities after login, so
 imap-tools would think MOVE is missing and fall back to COPY + \\Deleted + EXPUNGE (which on
@@ -14,6 +15,7 @@ and refuse to move without MOVE (the message then simply stays; the cursor skips
 
 import imaplib
 import logging
+import re
 import secrets
 import ssl
 import time
@@ -152,13 +154,60 @@ def fetch_raw(client: BaseMailBox, uid: int) -> bytes | None:
 
 def fetch(client: BaseMailBox, uid: int) -> tuple[bytes, datetime | None] | None:
     """The exact bytes of one message and when the server received it (INTERNALDATE)."""
-    typ, data = client.client.uid("FETCH", str(uid), "(BODY.PEEK[] RFC822.SIZE INTERNALDATE)")
+    return fetch_many(client, [uid]).get(uid)
+
+
+_UID = re.compile(rb"\bUID (\d+)")
+_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
+
+
+def fetch_many(client: BaseMailBox, uids: list[int]) -> dict[int, tuple[bytes, datetime | None]]:
+    """The exact bytes of several messages and when the server received each (INTERNALDATE),
+    by UID, in one UID FETCH. A UID missing from the answer was expunged meanwhile."""
+    typ, data = client.client.uid(
+        "FETCH", ",".join(map(str, uids)), "(UID BODY.PEEK[] INTERNALDATE)"
+    )
     if typ != "OK":
-        return None
-    for item in data:
-        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
-            return item[1], _internaldate(item[0])
-    return None
+        return {}
+    found = {}
+    for index, item in enumerate(data):
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes)):
+            continue
+        # UID and INTERNALDATE come before the literal or, with some servers, after it.
+        after = data[index + 1] if index + 1 < len(data) else b""
+        about = item[0] + b" " + (after if isinstance(after, bytes) else b"")
+        uid = _UID.search(about)
+        if uid is not None:
+            found[int(uid.group(1))] = (item[1], _internaldate(about))
+    return found
+
+
+def sizes(client: BaseMailBox, uids: list[int]) -> dict[int, int]:
+    """RFC822.SIZE by UID (to fetch in batches of bounded size)."""
+    if not uids:
+        return {}
+    typ, data = client.client.uid("FETCH", ",".join(map(str, uids)), "(UID RFC822.SIZE)")
+    found = {}
+    for item in data if typ == "OK" else []:
+        line = item[0] if isinstance(item, tuple) else item
+        uid, size = _UID.search(line or b""), _SIZE.search(line or b"")
+        if uid is not None and size is not None:
+            found[int(uid.group(1))] = int(size.group(1))
+    return found
+
+
+def _batches(uids: list[int], size_of: dict[int, int]) -> list[list[int]]:
+    """UIDs in order, in groups of at most BATCH_SIZE messages and BATCH_BYTES."""
+    groups: list[list[int]] = []
+    held = 0
+    for uid in uids:
+        size = size_of.get(uid, 0)
+        if not groups or len(groups[-1]) >= domain.BATCH_SIZE or held + size > domain.BATCH_BYTES:
+            groups.append([])
+            held = 0
+        groups[-1].append(uid)
+        held += size
+    return groups
 
 
 def _internaldate(response: bytes) -> datetime | None:
@@ -219,25 +268,34 @@ def _poll(client: BaseMailBox, mailbox: Mailbox, lease: str, result: PollResult,
     can_move = "MOVE" in client.client.capabilities
     if not can_move:
         logger.warning("Mailbox %s: the server has no MOVE; messages stay in place", mailbox.name)
-    for uid in uids:
-        fetched = fetch(client, uid)
-        if fetched is None:
-            continue  # expunged meanwhile by someone else
-        raw, arrived = fetched
-        result.fetched += 1
-        stored = domain.store_message(
-            raw, mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, received_at=arrived
+    for group in _batches(uids, sizes(client, uids)):
+        fetched = fetch_many(client, group)
+        present = [uid for uid in group if uid in fetched]  # others: expunged meanwhile
+        result.fetched += len(present)
+        stored = domain.store_messages(
+            [
+                domain.Incoming(
+                    fetched[uid][0],
+                    mailbox=mailbox,
+                    uidvalidity=uidvalidity,
+                    uid=uid,
+                    received_at=fetched[uid][1],
+                )
+                for uid in present
+            ]
         )
-        result.stored += stored.created
-        state = domain.process_message(stored.message.pk)
-        result.processed[str(state)] = result.processed.get(str(state), 0) + 1
-        if can_move:
-            client.move(str(uid), mailbox.processed_folder)
-            InboundMessage.objects.filter(pk=stored.message.pk, moved_at__isnull=True).update(
-                moved_at=timezone.now()
-            )
-            result.moved += 1
-        Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=uid).update(last_uid=uid)
+        result.stored += sum(s.created for s in stored)
+        states = domain.process_messages([s.message.pk for s in stored])
+        for s in stored:
+            state = str(states.get(s.message.pk))
+            result.processed[state] = result.processed.get(state, 0) + 1
+        if can_move and present:
+            client.move([str(uid) for uid in present], mailbox.processed_folder)
+            InboundMessage.objects.filter(
+                pk__in=[s.message.pk for s in stored], moved_at__isnull=True
+            ).update(moved_at=timezone.now())
+            result.moved += len(present)
+        Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=group[-1]).update(last_uid=group[-1])
         renew_lease(mailbox, lease)
 
 

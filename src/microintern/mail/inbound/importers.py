@@ -1,7 +1,7 @@
 """Import mail from files: a Maildir, an mbox, or .eml files (one message each).
 
 For migration and for mail staff forward by hand. Each message is stored exactly as read
-(through `domain.store_message`, so importing again changes nothing) and then processed.
+(through `domain.store_messages`, so importing again changes nothing) and then processed.
 """
 
 import mailbox as stdlib_mailbox
@@ -45,12 +45,15 @@ def _without_from_line(raw: bytes) -> bytes:
 
 
 def import_path(path: Path) -> Counter:
-    """Store and process every message under `path`. Returns counts: stored (new), already
-    (stored before), and one per final state."""
+    """Store and process every message under `path`, in batches: each batch is stored and
+    committed before it is processed. Returns counts: stored (new), already (stored before),
+    and one per final state."""
     counts: Counter = Counter()
-    for origin, raw in messages_in(path):
-        stored = domain.store_message(raw, origin=origin)
-        counts["stored" if stored.created else "already"] += 1
-        state = domain.process_message(stored.message.pk)
-        counts[str(state)] += 1
+    for batch in domain.batches(
+        domain.Incoming(raw, origin=origin) for origin, raw in messages_in(path)
+    ):
+        stored = domain.store_messages(batch)
+        counts.update("stored" if s.created else "already" for s in stored)
+        states = domain.process_messages([s.message.pk for s in stored])
+        counts.update(str(states[s.message.pk]) for s in stored)
     return counts

@@ -1,0 +1,151 @@
+"""Storing and processing many messages together: the same outcomes as one at a time."""
+
+import pytest
+
+from microintern.applications.models import ExpressionOfInterest
+from microintern.core.models import ActivityLog
+from microintern.mail.inbound import domain
+from microintern.mail.inbound.enums import MessageState
+from microintern.mail.inbound.models import InboundMessage
+from microintern.mail.models import OutboundMessage
+
+from .helpers import eoi
+
+pytestmark = pytest.mark.django_db
+
+STUDENTS = [
+    "a.pereira@student.example.ac.uk",
+    "l.chen@student.example.ac.uk",
+    "kwame.mensah@student.example.ac.uk",
+]
+
+
+def receive_all(raws, **kwargs) -> list[InboundMessage]:
+    stored = domain.store_messages([domain.Incoming(raw, **kwargs) for raw in raws])
+    domain.process_messages([s.message.pk for s in stored])
+    return [InboundMessage.objects.get(pk=s.message.pk) for s in stored]
+
+
+def acks():
+    return OutboundMessage.objects.filter(role=domain.ACK_ROLE)
+
+
+def test_a_batch_stores_each_message_once_and_flags_a_changed_one(corpus_world):
+    before = domain.store_message(eoi(message_id="<before@student.example.ac.uk>")).message
+    same_id = eoi(message_id="<twice@student.example.ac.uk>")
+    stored = domain.store_messages(
+        [
+            domain.Incoming(before.raw_bytes),  # stored before: its row, not a new one
+            domain.Incoming(same_id, origin="first"),
+            domain.Incoming(same_id, origin="second"),  # the same bytes twice in one batch
+            domain.Incoming(eoi(message_id="<before@student.example.ac.uk>", body="changed")),
+            domain.Incoming(b"From: x@example.org\r\n\r\nno Message-ID\r\n"),
+        ]
+    )
+    assert [s.created for s in stored] == [False, True, False, True, True]
+    assert stored[0].message == before
+    assert stored[2].message == stored[1].message and stored[1].message.origin == "first"
+    assert stored[3].message.conflicts_with == before
+    assert stored[4].message.dedupe_key.startswith("import:sha:")
+    assert InboundMessage.objects.count() == 4
+    logged = ActivityLog.objects.filter(action="inbound.stored")
+    assert sorted(int(pk) for pk in logged.values_list("object_id", flat=True)) == sorted(
+        InboundMessage.objects.values_list("pk", flat=True)
+    )
+    assert all(row.raw_bytes for row in InboundMessage.objects.all())
+
+
+def test_a_batch_ends_like_messages_one_at_a_time(corpus_world):
+    students, mi = corpus_world
+    raws = [eoi(sender=address) for address in STUDENTS]
+    raws.append(eoi(sender="stranger@example.org"))
+    raws.append(eoi(sender=STUDENTS[0], body="Also: I can come any day."))
+    messages = receive_all(raws)
+    assert [m.state for m in messages] == [
+        MessageState.INTEREST_CREATED,
+        MessageState.INTEREST_CREATED,
+        MessageState.INTEREST_CREATED,
+        MessageState.TRIAGE,
+        MessageState.INTEREST_UPDATED,
+    ]
+    assert messages[4].interest == messages[0].interest
+    assert ExpressionOfInterest.objects.count() == 3
+    assert sorted(acks().values_list("to", flat=True)) == sorted(
+        [*STUDENTS, "stranger@example.org", STUDENTS[0]]
+    )
+    for message in messages:
+        actions = set(
+            ActivityLog.objects.filter(object_id=str(message.pk)).values_list("action", flat=True)
+        )
+        assert {"inbound.stored", "inbound.classified", f"inbound.{message.state}"} <= actions
+    # Processing the batch again changes nothing.
+    again = domain.process_messages([m.pk for m in messages])
+    assert again == {m.pk: MessageState(m.state) for m in messages}
+    assert acks().count() == 5 and ExpressionOfInterest.objects.count() == 3
+
+
+def test_the_daily_limit_counts_acknowledgements_earlier_in_the_same_batch(corpus_world):
+    raws = [eoi(subject=f"question {i}", body="What is a micro-internship?") for i in range(5)]
+    messages = receive_all(raws)
+    assert acks().count() == 3
+    assert ["daily limit" in m.acknowledgement_note for m in messages] == [
+        False,
+        False,
+        False,
+        True,
+        True,
+    ]
+
+
+def test_identical_bytes_twice_in_one_batch_are_one_interest(corpus_world, dovecot_free_mailbox):
+    raw = eoi()
+    stored = domain.store_messages(
+        [domain.Incoming(raw), domain.Incoming(raw, mailbox=dovecot_free_mailbox, uid=7)]
+    )
+    states = domain.process_messages([s.message.pk for s in stored])
+    first, second = (InboundMessage.objects.get(pk=s.message.pk) for s in stored)
+    assert states[first.pk] == MessageState.INTEREST_CREATED
+    assert second.state == MessageState.SET_ASIDE and f"#{first.pk}" in second.reason
+    assert acks().count() == 1
+
+
+def test_an_error_in_one_message_sends_only_that_one_to_triage(corpus_world, monkeypatch):
+    real = domain.find_micro_internship
+
+    def broken_for_chen(parsed, *args, **kwargs):
+        if parsed.from_address.startswith("l.chen"):
+            raise RuntimeError("database hiccup")
+        return real(parsed, *args, **kwargs)
+
+    monkeypatch.setattr(domain, "find_micro_internship", broken_for_chen)
+    messages = receive_all([eoi(sender=address) for address in STUDENTS])
+    assert [m.state for m in messages] == [
+        MessageState.INTEREST_CREATED,
+        MessageState.TRIAGE,
+        MessageState.INTEREST_CREATED,
+    ]
+    assert "RuntimeError" in messages[1].parse_error
+    # The failed batch left nothing behind: one interest and one acknowledgement for each of
+    # the others (the failed one waits for a person, unacknowledged, as on its own).
+    assert ExpressionOfInterest.objects.count() == 2
+    assert sorted(acks().values_list("to", flat=True)) == [STUDENTS[0], STUDENTS[2]]
+
+
+def test_batches_are_bounded_by_count_and_by_size():
+    small = [domain.Incoming(b"x" * 10) for _ in range(domain.BATCH_SIZE + 1)]
+    assert [len(b) for b in domain.batches(small)] == [domain.BATCH_SIZE, 1]
+    big = domain.BATCH_BYTES // 2 + 1
+    large = [domain.Incoming(b"x" * big) for _ in range(3)]
+    assert [len(b) for b in domain.batches(large)] == [1, 1, 1]
+    huge = [domain.Incoming(b"x" * (domain.BATCH_BYTES + 1)), domain.Incoming(b"y")]
+    assert [len(b) for b in domain.batches(huge)] == [1, 1]
+
+
+def test_process_pending_takes_every_stored_message_in_batches(corpus_world, monkeypatch):
+    monkeypatch.setattr(domain, "BATCH_SIZE", 2)
+    for i in range(5):
+        domain.store_message(eoi(subject=f"Interest in MI-2026-007 ({i})"))
+    assert domain.process_pending() == 5
+    assert not InboundMessage.objects.filter(state=MessageState.STORED).exists()
+    assert InboundMessage.objects.filter(state=MessageState.INTEREST_CREATED).count() == 1
+    assert InboundMessage.objects.filter(state=MessageState.INTEREST_UPDATED).count() == 4

@@ -180,8 +180,7 @@ def test_a_real_message_ends_in_one_final_state_and_storing_it_again_changes_not
     assert (message.state, message.reason) == (state, reason)
 
 
-# What parse.py makes of the text (parse.py is not ours to change here: its mistakes on real
-# mail are strict xfails, reported to its owner).
+# What parse.py makes of the text (its remaining mistakes on real mail are strict xfails).
 
 
 def _parsed(path: str) -> ParsedMessage:
@@ -193,27 +192,10 @@ def _parsed(path: str) -> ParsedMessage:
 @pytest.mark.parametrize(
     ("path", "start"),
     [
-        pytest.param(
-            "flufl-bounce/sina_01.txt",
-            "邮件传输失败！",  # "Mail transmission failed!" in raw, undeclared GB2312 bytes
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="parse.py decodes an undeclared 8-bit Subject as cp1252 (mojibake "
-                "'ÓÊ¼þ´«ÊäÊ§°Ü£¡') where the body path would detect GB18030",
-            ),
-            id="sina_01-undeclared-gb2312-subject",
-        ),
-        pytest.param(
-            "mail-parser/mail_test_9",
-            "我把镜头拉近些，你们看看这个是什么",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="parse.py decodes a Subject labelled gb2312 strictly as GB2312, so a GBK "
-                "character becomes U+FFFD; mail software (and the WHATWG encoding standard) "
-                "reads the gb2312 label as GBK/GB18030",
-            ),
-            id="mail_test_9-gbk-text-labelled-gb2312",
-        ),
+        # Undeclared GB2312 bytes in the Subject: read in the body's charset.
+        ("flufl-bounce/sina_01.txt", "邮件传输失败！"),
+        # GBK text labelled gb2312: read as GB18030, its superset.
+        ("mail-parser/mail_test_9", "我把镜头拉近些，你们看看这个是什么"),
         ("mail-parser/mail_test_12", "代开各地增值税发票"),
         ("flufl-bounce/simple_39.txt", "Ваше сообщение не доставлено. Mail failure."),
         ("flufl-bounce/simple_13.txt", "Utilisateur non recensé dans l'annuaire Ademe"),

@@ -509,3 +509,37 @@ def test_headers_read_the_same_as_the_standard_library_decodes_them(name, pieces
     result = parse_message(raw)
     assert isinstance(result, ParsedMessage)
     assert result.headers[name.lower()] == (str(expected).strip(),)
+
+
+def test_text_labelled_with_a_smaller_charset_is_read_in_its_superset():
+    """Mail software labels GBK text "gb2312" (and Windows-949 "euc-kr"): no character may
+    be lost to U+FFFD, in an encoded-word or in the body."""
+    gbk_only = "你们看看这个是什么屄"  # the last character is in GBK, not in GB2312
+    word = base64.b64encode(gbk_only.encode("gbk")).decode()
+    raw = (
+        f"From: x@example.org\r\nSubject: =?gb2312?b?{word}?=\r\n"
+        "Content-Type: text/plain; charset=gb2312\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        f"{word}\r\n"
+    ).encode()
+    result = parse_message(raw)
+    assert result.subject == gbk_only
+    assert result.body_text == gbk_only and not result.notes
+
+
+def test_an_undeclared_8bit_header_is_read_in_the_bodys_charset():
+    polish = "Zgłoszenie na staż"
+    raw = (
+        b"From: x@example.org\r\nSubject: " + polish.encode("iso-8859-2") + b"\r\n"
+        b"Content-Type: text/plain; charset=iso-8859-2\r\n\r\n" + polish.encode("iso-8859-2")
+    )
+    result = parse_message(raw)
+    assert result.subject == polish
+    assert "decoded as iso-8859-2" in " ".join(result.notes)
+
+
+def test_an_undeclared_8bit_header_in_western_mail_is_read_as_windows_1252():
+    raw = (
+        b"From: x@example.org\r\nSubject: Travel \x80 50 refund\r\n"
+        b"Content-Type: text/plain; charset=iso-8859-1\r\n\r\nbody\r\n"
+    )
+    assert parse_message(raw).subject == "Travel \u20ac 50 refund"

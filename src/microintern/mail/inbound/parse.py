@@ -368,8 +368,55 @@ def _raw_header_text(value: object) -> str:
         return text.encode("ascii", "replace").decode("ascii")
 
 
-def _collect_headers(msg: Message) -> tuple[dict[str, tuple[str, ...]], list[str]]:
-    """Return all top-level headers decoded to text, and notes on ones that needed repair."""
+# Charsets that mail software labels with the name of a smaller one: text labelled gb2312 is
+# usually GBK, euc-kr is usually Windows-949, and so on (as the WHATWG Encoding Standard
+# reads these labels). Each superset decodes everything the smaller charset does, the same.
+_CHARSET_SUPERSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "euc-cn": "gb18030",
+    "euc-kr": "cp949",
+    "ks_c_5601-1987": "cp949",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "big5": "big5hkscs",
+}
+_ENCODED_WORD_CHARSET = re.compile(r"=\?([^?*\s]+)((?:\*[^?\s]*)?\?[bBqQ]\?)")
+
+
+def _superset(charset: str | None) -> str | None:
+    """The charset to decode text labelled `charset` with (see _CHARSET_SUPERSETS)."""
+    if not charset:
+        return charset
+    return _CHARSET_SUPERSETS.get(charset.strip().lower(), charset)
+
+
+def _with_superset_charsets(value: str) -> str:
+    """Encoded-words with their charset label replaced by its superset, if it has one."""
+    return _ENCODED_WORD_CHARSET.sub(
+        lambda word: f"=?{_superset(word.group(1))}{word.group(2)}", value
+    )
+
+
+def _body_charset(parts: list[tuple[Message, int]]) -> str | None:
+    """The charset the message's first text part declares (a hint for undeclared headers)."""
+    for part, _depth in parts:
+        if part.get_content_maintype() == "text":
+            return _safe(lambda p=part: p.get_content_charset(), None)
+    return None
+
+
+def _collect_headers(
+    msg: Message, charset_hint: str | None = None
+) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """Return all top-level headers decoded to text, and notes on ones that needed repair.
+
+    Undeclared 8-bit text in a header is read as UTF-8, else in `charset_hint` (the body's
+    charset: mail software that leaves a header undeclared writes it like the body), else
+    as Windows-1252.
+    """
     headers: dict[str, list[str]] = {}
     notes: list[str] = []
     for name, raw_value in msg.raw_items():
@@ -378,11 +425,13 @@ def _collect_headers(msg: Message) -> tuple[dict[str, tuple[str, ...]], list[str
             if _has_surrogates(str(raw_value)):
                 # Undeclared 8-bit bytes in a header: decode them like an undeclared body.
                 raw_bytes = str(raw_value).encode("ascii", "surrogateescape")
-                value, encoding = _decode_short(raw_bytes)
+                value, encoding = _decode_short(raw_bytes, charset_hint)
                 notes.append(f"The {name} header had undeclared 8-bit text; decoded as {encoding}.")
             elif _needs_no_parsing(key, raw_value):
                 value = _unfold(raw_value)
             else:
+                if "=?" in raw_value:
+                    raw_value = _with_superset_charsets(raw_value)
                 value = str(msg.policy.header_fetch_parse(name, raw_value))
         except Exception:  # a broken header must not lose the message.
             value = _raw_header_text(raw_value)
@@ -423,15 +472,23 @@ def _unfold(value: str) -> str:
     return "".join(_LINE_BREAK.split(value))
 
 
-def _decode_short(raw: bytes) -> tuple[str, str]:
-    """Decode a short undeclared 8-bit string: UTF-8, else Windows-1252, else latin-1.
+_WESTERN = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252"}
+
+
+def _decode_short(raw: bytes, hint: str | None = None) -> tuple[str, str]:
+    """Decode a short undeclared 8-bit string: UTF-8, else the `hint` charset (unless it is
+    a Western one, for which Windows-1252 is the better reading), else Windows-1252, else
+    latin-1.
 
     Statistical detection is unreliable on a few words, so headers use this fixed chain.
     """
-    for encoding in ("utf-8", "cp1252"):
+    hinted = [] if not hint or hint.strip().lower() in _WESTERN else [_superset(hint)]
+    for encoding in ("utf-8", *hinted, "cp1252"):
         try:
+            if not codecs.lookup(encoding)._is_text_encoding:  # e.g. a "zlib" label
+                continue
             return raw.decode(encoding), encoding
-        except UnicodeDecodeError:
+        except (LookupError, UnicodeError, ValueError):
             continue
     return raw.decode("latin-1"), "latin-1"
 
@@ -521,7 +578,7 @@ def decode_text(
     """
     candidates: list[str] = []
     if declared:
-        candidates.append(declared)
+        candidates.append(_superset(declared))
     else:
         candidates.extend(["ascii", "utf-8"])
     for name in candidates:
@@ -901,7 +958,7 @@ def _parse(raw: bytes, sha256: str, size: int, limits: Limits) -> ParsedMessage 
             extract_message_id(raw, limits),
         )
 
-    headers, notes = _collect_headers(msg)
+    headers, notes = _collect_headers(msg, _body_charset(parts))
 
     def first(name: str) -> str | None:
         values = headers.get(name)

@@ -278,3 +278,25 @@ def test_a_message_that_cannot_be_read_goes_to_a_person(corpus_world, monkeypatc
     monkeypatch.setattr(domain, "parse_message", unreadable)
     message = receive(eoi())
     assert message.state == MessageState.TRIAGE and message.parse_error == "could not be read"
+
+
+def test_mail_our_server_marked_as_spam_is_set_aside_unanswered(corpus_world):
+    message = receive(eoi(headers={"X-Spam-Flag": "YES"}))
+    assert message.state == MessageState.SET_ASIDE and "Spam" in message.reason
+    assert not acks().exists() and not ExpressionOfInterest.objects.exists()
+
+
+def test_a_forged_sender_gets_no_acknowledgement(corpus_world, settings):
+    """Spam forging a stranger's address must not make us write to that stranger."""
+    settings.MICROINTERN_INBOUND = {
+        **settings.MICROINTERN_INBOUND,
+        "TRUSTED_AUTHSERV_ID": "mx1.example.ac.uk",
+    }
+    forged = eoi(
+        sender="victim@example.org",
+        headers={"Authentication-Results": "mx1.example.ac.uk; dmarc=fail header.from=example.org"},
+    )
+    message = receive(forged)
+    assert message.state == MessageState.TRIAGE
+    assert not acks().exists()
+    assert "failed authentication at our mail server (dmarc=fail)" in message.acknowledgement_note

@@ -517,3 +517,88 @@ def test_flufl_bounce_does_not_fire_on_human_corpus():
     for path in corpus_files():
         if path.name.startswith("human_"):
             assert _classify(parsed(path.name)).failed_recipients == ()
+
+
+@pytest.mark.parametrize(
+    ("header", "verdict"),
+    [
+        ("X-Spam-Flag: YES", "X-Spam-Flag: YES"),
+        ("X-Spam-Status: Yes, score=9.1 required=5.0 tests=GTUBE", "X-Spam-Status: Yes"),
+        ("X-MS-Exchange-Organization-SCL: 6", "X-MS-Exchange-Organization-SCL spam confidence"),
+        (
+            "X-Forefront-Antispam-Report: CIP:192.0.2.1;CTRY:;LANG:en;SCL:9;SRV:;IPV:NLI;",
+            "X-Forefront-Antispam-Report spam confidence level 9",
+        ),
+    ],
+)
+def test_the_receiving_servers_spam_verdict_sets_mail_aside(header, verdict):
+    result = _classify(_message(f"Subject: Interest in MI-2026-007\r\n{header}\r\n"))
+    assert result.kind is Kind.BULK
+    assert result.reason.startswith("Spam: the receiving mail server marked it as spam (")
+    assert verdict in result.reason
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "X-Spam-Flag: NO",
+        "X-Spam-Status: No, score=0.2 required=5.0",
+        "X-MS-Exchange-Organization-SCL: 1",
+        "X-MS-Exchange-Organization-SCL: -1",  # Exchange: trusted sender
+        "X-Forefront-Antispam-Report: CIP:192.0.2.1;SCL:4;SRV:;",
+        "X-MS-Exchange-Organization-SCL: unknown",
+    ],
+)
+def test_a_not_spam_verdict_leaves_a_person_human(header):
+    assert _classify(_message(f"Subject: Interest\r\n{header}\r\n")).kind is Kind.HUMAN
+
+
+@pytest.mark.parametrize(
+    "subject", ["Auto: car mechanics and MI-2026-007", "AUTO: the automotive challenge"]
+)
+def test_a_subject_beginning_auto_is_human_without_the_out_of_office_phrase(subject):
+    assert _classify(_message(f"Subject: {subject}\r\n")).kind is Kind.HUMAN
+
+
+OWN_SERVER = "mx1.example.ac.uk"
+
+
+@pytest.mark.parametrize(
+    ("results", "refused"),
+    [
+        (f"{OWN_SERVER}; dmarc=fail header.from=student.example.ac.uk", "dmarc=fail"),
+        (
+            f"{OWN_SERVER}; spf=fail smtp.mailfrom=student.example.ac.uk; dkim=none",
+            "spf=fail and no valid DKIM signature",
+        ),
+    ],
+)
+def test_no_acknowledgement_to_a_sender_our_server_found_forged(results, refused):
+    message = _message(
+        f"Return-Path: <s@student.example.ac.uk>\r\nAuthentication-Results: {results}\r\n"
+    )
+    allowed, why = auto_reply_decision(
+        message, _classify(message), own_addresses=OWN_ADDRESSES, trusted_authserv_id=OWN_SERVER
+    )
+    assert not allowed
+    assert why == f"the sender failed authentication at our mail server ({refused})"
+
+
+@pytest.mark.parametrize(
+    "results",
+    [
+        # A forwarded message breaks SPF, but its DKIM signature still holds.
+        f"{OWN_SERVER}; spf=fail smtp.mailfrom=student.example.ac.uk; dkim=pass header.d=x",
+        # Someone else's verdict (here forged by the sender) does not count.
+        "evil.example; dmarc=fail header.from=student.example.ac.uk",
+        f"{OWN_SERVER}; dmarc=pass header.from=student.example.ac.uk",
+    ],
+)
+def test_acknowledgement_when_our_server_did_not_find_the_sender_forged(results):
+    message = _message(
+        f"Return-Path: <s@student.example.ac.uk>\r\nAuthentication-Results: {results}\r\n"
+    )
+    allowed, _why = auto_reply_decision(
+        message, _classify(message), own_addresses=OWN_ADDRESSES, trusted_authserv_id=OWN_SERVER
+    )
+    assert allowed

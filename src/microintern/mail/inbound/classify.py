@@ -127,8 +127,10 @@ _AUTO_REPLY_SUBJECTS = (
     "automaattinen vastaus",
     "odpowiedz automatyczna",
     "automatyczna odpowiedz",
-    "auto:",  # Lotus Notes / Domino: "AUTO: <name> is out of the office (returning ...)"
 )
+# Lotus Notes / Domino: "AUTO: <name> is out of the office (returning ...)". Only with the
+# out-of-office phrase: a person may well begin a subject "Auto: ..." (say, about cars).
+_LOTUS_NOTES_SUBJECT = re.compile(r"^auto:.*\bis out of (?:the )?office\b")
 _SUBJECT_PREFIX = re.compile(
     r"^(?:\s*(?:re|aw|sv|antw|wg|fw|fwd|tr|rv|r)\s*(?:\[\d+\])?\s*:)+", re.IGNORECASE
 )
@@ -367,12 +369,55 @@ def _auto_reply(parsed: ParsedMessage) -> Classification | None:
     for phrase in _AUTO_REPLY_SUBJECTS:
         if folded.startswith(phrase):
             return found(f'the subject begins "{subject[: len(phrase)].strip()}"')
+    if _LOTUS_NOTES_SUBJECT.match(folded):
+        return found('the subject is a Lotus Notes "AUTO: ... is out of the office"')
     if parsed.return_path == "":
         return found("the envelope sender is null (Return-Path: <>)")
     return None
 
 
+_FOREFRONT_SCL = re.compile(r"(?:^|;)\s*SCL:(-?\d+)", re.IGNORECASE)
+SPAM_CONFIDENCE_LEVEL = 5
+"""Exchange's spam confidence level from which mail is spam (5–6 spam, 9 high confidence)."""
+
+
+def spam_verdict(parsed: ParsedMessage) -> str | None:
+    """The receiving mail server's verdict, when it says spam; None otherwise.
+
+    SpamAssassin (and filters that copy it) write X-Spam-Flag: YES or X-Spam-Status: Yes;
+    Exchange and Microsoft 365 write a spam confidence level (SCL) of 5 or more in
+    X-MS-Exchange-Organization-SCL or X-Forefront-Antispam-Report. A sender can only forge
+    these against their own mail, so they are taken as they are.
+    """
+    if (parsed.header("X-Spam-Flag") or "").strip().lower() == "yes":
+        return "X-Spam-Flag: YES"
+    if (parsed.header("X-Spam-Status") or "").strip().lower().startswith("yes"):
+        return "X-Spam-Status: Yes"
+    levels = [
+        ("X-MS-Exchange-Organization-SCL", (parsed.header("X-MS-Exchange-Organization-SCL") or "")),
+        ("X-Forefront-Antispam-Report", _scl(parsed.header("X-Forefront-Antispam-Report"))),
+    ]
+    for header, value in levels:
+        try:
+            level = int(value.strip())
+        except ValueError:
+            continue
+        if level >= SPAM_CONFIDENCE_LEVEL:
+            return f"{header} spam confidence level {level}"
+    return None
+
+
+def _scl(report: str | None) -> str:
+    found = _FOREFRONT_SCL.search(report or "")
+    return found.group(1) if found else ""
+
+
 def _bulk(parsed: ParsedMessage) -> Classification | None:
+    verdict = spam_verdict(parsed)
+    if verdict is not None:
+        return Classification(
+            Kind.BULK, f"Spam: the receiving mail server marked it as spam ({verdict})."
+        )
     precedence = (parsed.header("Precedence") or "").strip().lower()
     if precedence in ("bulk", "junk", "list"):
         return Classification(Kind.BULK, f"Bulk or list mail: Precedence: {precedence}.")
@@ -407,15 +452,21 @@ def auto_reply_decision(
     *,
     own_addresses: Iterable[str] = (),
     envelope_sender: str | None = None,
+    trusted_authserv_id: str = "",
 ) -> tuple[bool, str]:
     """Decide whether an automatic acknowledgement may be sent (RFC 3834), with a reason.
 
     Only human mail, from a known, non-null envelope sender (the Return-Path recorded at
     delivery, or `envelope_sender` when the caller knows it), that is not one of our own
-    addresses and not a mailer daemon. The acknowledgement goes to that envelope sender.
+    addresses and not a mailer daemon, and whose sender did not fail authentication at our
+    own mail server (`trusted_authserv_id`: a forged sender must not receive our reply, the
+    "backscatter" spam causes). The acknowledgement goes to that envelope sender.
     """
     if classification.kind is not Kind.HUMAN:
         return False, f"not human mail ({classification.kind.value})"
+    failed = authentication_failure_at_own_server(parsed, trusted_authserv_id)
+    if failed is not None:
+        return False, f"the sender failed authentication at our mail server ({failed})"
     sender = envelope_sender if envelope_sender is not None else parsed.return_path
     if sender is None:
         return False, "the envelope sender is unknown (no Return-Path)"
@@ -529,6 +580,36 @@ def parse_authentication_results(value: str) -> tuple[str | None, list[AuthResul
     return authserv_id, results
 
 
+def _own_server_results(parsed: ParsedMessage, trusted_authserv_id: str) -> list[AuthResult]:
+    """The results in the topmost Authentication-Results header our own server added."""
+    trusted = (trusted_authserv_id or "").strip().lower()
+    if not trusted:
+        return []
+    for value in parsed.authentication_results:
+        authserv_id, results = parse_authentication_results(value)
+        if authserv_id == trusted:
+            return list(results)
+    return []
+
+
+def authentication_failure_at_own_server(
+    parsed: ParsedMessage, trusted_authserv_id: str
+) -> str | None:
+    """How the sender failed authentication at our own mail server, or None.
+
+    A failure is dmarc=fail, or spf=fail without any dkim=pass (a domain that publishes a
+    hard SPF fail and no valid signature did not send this). Only our server's topmost
+    header counts, as for `dmarc_pass_from_own_server`.
+    """
+    results = _own_server_results(parsed, trusted_authserv_id)
+    outcomes = {(r.method, r.result) for r in results}
+    if ("dmarc", "fail") in outcomes:
+        return "dmarc=fail"
+    if ("spf", "fail") in outcomes and ("dkim", "pass") not in outcomes:
+        return "spf=fail and no valid DKIM signature"
+    return None
+
+
 def dmarc_pass_from_own_server(parsed: ParsedMessage, trusted_authserv_id: str) -> bool:
     """Return True when our own mail server recorded dmarc=pass for the From domain.
 
@@ -538,20 +619,12 @@ def dmarc_pass_from_own_server(parsed: ParsedMessage, trusted_authserv_id: str) 
     result's header.from must be its domain. Our MTA must remove incoming headers that claim
     our authserv-id (RFC 8601 section 5) for this to be meaningful.
     """
-    if not trusted_authserv_id or len(parsed.from_addresses) != 1:
+    if len(parsed.from_addresses) != 1:
         return False
     from_domain = parsed.from_addresses[0].rpartition("@")[2].strip().lower().rstrip(".")
-    if not from_domain:
-        return False
-    trusted = trusted_authserv_id.strip().lower()
-    for value in parsed.authentication_results:
-        authserv_id, results = parse_authentication_results(value)
-        if authserv_id != trusted:
-            continue
-        return any(
-            r.method == "dmarc"
-            and r.result == "pass"
-            and r.properties.get("header.from", "").rstrip(".") == from_domain
-            for r in results
-        )
-    return False
+    return bool(from_domain) and any(
+        r.method == "dmarc"
+        and r.result == "pass"
+        and r.properties.get("header.from", "").rstrip(".") == from_domain
+        for r in _own_server_results(parsed, trusted_authserv_id)
+    )

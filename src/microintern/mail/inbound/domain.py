@@ -741,7 +741,11 @@ def _acknowledge(message, parsed, classification, batch: _Batch, outcome: Outcom
     """
     envelope = _envelope(parsed)
     allowed, why = auto_reply_decision(
-        parsed, classification, own_addresses=batch.own, envelope_sender=envelope
+        parsed,
+        classification,
+        own_addresses=batch.own,
+        envelope_sender=envelope,
+        trusted_authserv_id=inbound_setting("TRUSTED_AUTHSERV_ID"),
     )
     # Only recording an interest holds emails (its own acknowledgement, see below).
     held = _held_interest_emails(message) if outcome.state == MessageState.INTEREST_CREATED else []

@@ -45,6 +45,16 @@ CORPUS = ROOT / "tests" / "mail" / "corpus"
 MESSAGE_ID = re.compile(rb"(?im)^message-id:[^\r\n]*(\r?\n[ \t][^\r\n]*)*\r?\n")
 
 
+def _is_message(path: Path) -> bool:
+    """A message file of the public corpus (not its README, manifest or licences)."""
+    return (
+        path.is_file()
+        and not path.name.startswith(".")
+        and path.suffix not in (".md", ".csv")
+        and "licenses" not in path.parts
+    )
+
+
 def _prepare_environment() -> str:
     var = Path(tempfile.mkdtemp(prefix="microintern-bench-inbound-"))
     os.environ.setdefault("MICROINTERN_VAR_DIR", str(var))
@@ -67,9 +77,12 @@ def _prepare_environment() -> str:
     return url
 
 
+CORPUS_FILES = sorted(CORPUS.glob("*.eml"))
+
+
 def messages(n: int) -> list[bytes]:
     """n messages: the corpus in turn, each with a fresh Message-ID (so each is new)."""
-    corpus = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml"))]
+    corpus = [p.read_bytes() for p in CORPUS_FILES]
     out = []
     for i in range(n):
         raw = corpus[i % len(corpus)]
@@ -236,7 +249,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--imap-messages", type=int, default=500)
+    parser.add_argument(
+        "--real-world",
+        action="store_true",
+        help="add the 259 real-world messages of tests/mail/corpus/public to the mix",
+    )
     args = parser.parse_args()
+    if args.real_world:
+        global CORPUS_FILES  # noqa: PLW0603 - the mix is chosen once, before anything runs
+        CORPUS_FILES = sorted(
+            [*CORPUS_FILES, *(p for p in (CORPUS / "public").rglob("*") if _is_message(p))]
+        )
     url = _prepare_environment()
     import django
 

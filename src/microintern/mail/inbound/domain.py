@@ -16,9 +16,10 @@ triage with the error.
 
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -274,6 +275,11 @@ PROCESSING_FIELDS = [
     "acknowledgement_note",
 ]
 REOPENABLE = (MessageState.TRIAGE, MessageState.SET_ASIDE, MessageState.QUARANTINED)
+T = TypeVar("T")
+
+
+def _raw_size(item: Incoming) -> int:
+    return len(item.raw)
 
 
 @dataclass(frozen=True)
@@ -291,18 +297,19 @@ def own_addresses() -> set[str]:
     return {a for a in addresses if a}
 
 
-def batches(items: Iterable[Incoming], *, size: int = BATCH_SIZE) -> Iterator[list[Incoming]]:
-    """Group messages for `store_messages` and `process_messages`: at most `size` messages
-    and, unless one message is larger on its own, BATCH_BYTES of them (so memory stays
-    bounded whatever the mailbox holds)."""
-    batch: list[Incoming] = []
+def batches(items: Iterable[T], *, size_of: Callable[[T], int] = _raw_size) -> Iterator[list[T]]:
+    """Group messages (or IMAP UIDs) for `store_messages` and `process_messages`: at most
+    BATCH_SIZE of them and, unless one is larger on its own, BATCH_BYTES by `size_of` (so
+    memory stays bounded whatever the mailbox holds)."""
+    batch: list[T] = []
     held = 0
     for item in items:
-        if batch and (len(batch) >= size or held + len(item.raw) > BATCH_BYTES):
+        size = size_of(item)
+        if batch and (len(batch) >= BATCH_SIZE or held + size > BATCH_BYTES):
             yield batch
             batch, held = [], 0
         batch.append(item)
-        held += len(item.raw)
+        held += size
     if batch:
         yield batch
 
@@ -426,13 +433,9 @@ class _Batch:
         self.entries.append(activity_entry(subject, action, actor=self.actor, **data))
 
     def finish(self, message: InboundMessage, outcome: Outcome) -> None:
-        message.state = outcome.state
-        message.reason = outcome.reason
-        message.processed_at = timezone.now()
+        self.entries.append(_settle(message, outcome, actor=self.actor))
         self.finished.append(message)
         self._seen_sha.setdefault(message.sha256, []).append(message.pk)
-        self.log(message, f"inbound.{outcome.state}", reason=outcome.reason, kind=message.kind)
-        logger.info("Inbound message #%s: %s (%s)", message.pk, outcome.state, outcome.reason)
 
     def write(self) -> None:
         update_rows(self.finished, PROCESSING_FIELDS)
@@ -443,21 +446,27 @@ class _Batch:
     def look_up_senders(self, messages: list[ParsedMessage]) -> None:
         """Read the student records and confirmed personal addresses of every sender and
         envelope sender, and the acknowledgements sent to them today, in three queries."""
-        senders = {_single_sender(parsed) for parsed in messages} - {None, *self._students}
+        senders = {_single_sender(parsed) for parsed in messages} - {None}
         envelopes = {_envelope(parsed) for parsed in messages} - {None, ""}
-        domains = settings.MICROINTERN["UNIVERSITY_EMAIL_DOMAINS"]
-        university = {a for a in senders if is_university_address(a, domains)}
-        personal = (senders - university) | envelopes
-        if university:
-            self._students.update(dict.fromkeys(university))
+        university = {address for address in senders if _is_university(address)}
+        self._load_students(university)
+        self._load_personal((senders - university) | envelopes)
+        self._load_acks(envelopes)
+
+    def _load_students(self, addresses: set[str]) -> None:
+        wanted = addresses - self._students.keys()
+        if wanted:
+            self._students.update(dict.fromkeys(wanted))
             found = (
                 Student.objects.annotate(lowered_email=Lower("email"))
-                .filter(lowered_email__in=university)
+                .filter(lowered_email__in=wanted)
                 .order_by("-pk")
             )
             self._students.update({student.lowered_email: student for student in found})
-        if personal - set(self._personal):
-            wanted = personal - set(self._personal)
+
+    def _load_personal(self, addresses: set[str]) -> None:
+        wanted = addresses - self._personal.keys()
+        if wanted:
             self._personal.update(dict.fromkeys(wanted))
             confirmed = (
                 PersonalAddress.objects.annotate(lowered_address=Lower("address"))
@@ -465,8 +474,10 @@ class _Batch:
                 .select_related("student")
             )
             self._personal.update({row.lowered_address: row for row in confirmed})
-        if envelopes - set(self._acks):
-            wanted = envelopes - set(self._acks)
+
+    def _load_acks(self, addresses: set[str]) -> None:
+        wanted = addresses - self._acks.keys()
+        if wanted:
             self._acks.update(dict.fromkeys(wanted, 0))
             counts = (
                 OutboundMessage.objects.filter(
@@ -485,29 +496,21 @@ class _Batch:
         address = _single_sender(parsed)
         if address is None:
             return None
-        if address not in self._students and address not in self._personal:
-            self.look_up_senders([parsed])
-        if address in self._students:
+        if _is_university(address):
+            self._load_students({address})
             return self._students[address]
-        personal = self._personal.get(address)
+        self._load_personal({address})
+        personal = self._personal[address]
         return personal.student if personal else None
 
     def confirmed_by(self, address: str, student: Student) -> bool:
         """Has `student` confirmed `address` as their personal address?"""
-        if address not in self._personal:
-            self._personal[address] = (
-                PersonalAddress.objects.filter(address__iexact=address, confirmed_at__isnull=False)
-                .select_related("student")
-                .first()
-            )
+        self._load_personal({address})
         personal = self._personal[address]
         return personal is not None and personal.student_id == student.pk
 
     def acks_today(self, address: str) -> int:
-        if address not in self._acks:
-            self._acks[address] = OutboundMessage.objects.filter(
-                role=ACK_ROLE, to__iexact=address, created_at__gte=self.now - timedelta(days=1)
-            ).count()
+        self._load_acks({address})
         return self._acks[address]
 
     def acknowledged(self, address: str) -> None:
@@ -550,6 +553,10 @@ class _Batch:
         return min((pk for pk in earlier if pk != message.pk), default=None)
 
 
+def _is_university(address: str) -> bool:
+    return is_university_address(address, settings.MICROINTERN["UNIVERSITY_EMAIL_DOMAINS"])
+
+
 def _single_sender(parsed: ParsedMessage) -> str | None:
     if len(parsed.from_addresses) != 1:
         return None
@@ -561,15 +568,21 @@ def _envelope(parsed: ParsedMessage) -> str | None:
     return normalise_address(parsed.return_path) if parsed.return_path else None
 
 
-def _finish(message: InboundMessage, outcome: Outcome, *, actor=None) -> None:
+def _settle(message: InboundMessage, outcome: Outcome, *, actor=None):
+    """Give the message its final state (not yet saved); return the log entry saying so."""
     message.state = outcome.state
     message.reason = outcome.reason
     message.processed_at = timezone.now()
-    message.save(update_fields=PROCESSING_FIELDS)
-    log_activity(
+    logger.info("Inbound message #%s: %s (%s)", message.pk, outcome.state, outcome.reason)
+    return activity_entry(
         message, f"inbound.{outcome.state}", actor=actor, reason=outcome.reason, kind=message.kind
     )
-    logger.info("Inbound message #%s: %s (%s)", message.pk, outcome.state, outcome.reason)
+
+
+def _finish(message: InboundMessage, outcome: Outcome, *, actor=None) -> None:
+    entry = _settle(message, outcome, actor=actor)
+    message.save(update_fields=PROCESSING_FIELDS)
+    entry.save()
 
 
 def _read(message: InboundMessage, batch: _Batch) -> Outcome | tuple[ParsedMessage, Classification]:

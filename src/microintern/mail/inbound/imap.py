@@ -196,20 +196,6 @@ def sizes(client: BaseMailBox, uids: list[int]) -> dict[int, int]:
     return found
 
 
-def _batches(uids: list[int], size_of: dict[int, int]) -> list[list[int]]:
-    """UIDs in order, in groups of at most BATCH_SIZE messages and BATCH_BYTES."""
-    groups: list[list[int]] = []
-    held = 0
-    for uid in uids:
-        size = size_of.get(uid, 0)
-        if not groups or len(groups[-1]) >= domain.BATCH_SIZE or held + size > domain.BATCH_BYTES:
-            groups.append([])
-            held = 0
-        groups[-1].append(uid)
-        held += size
-    return groups
-
-
 def _internaldate(response: bytes) -> datetime | None:
     """INTERNALDATE as an aware datetime, never in the future (None if absent)."""
     parsed = imaplib.Internaldate2tuple(response)
@@ -268,7 +254,8 @@ def _poll(client: BaseMailBox, mailbox: Mailbox, lease: str, result: PollResult,
     can_move = "MOVE" in client.client.capabilities
     if not can_move:
         logger.warning("Mailbox %s: the server has no MOVE; messages stay in place", mailbox.name)
-    for group in _batches(uids, sizes(client, uids)):
+    size_of = sizes(client, uids)
+    for group in domain.batches(uids, size_of=lambda uid: size_of.get(uid, 0)):
         fetched = fetch_many(client, group)
         present = [uid for uid in group if uid in fetched]  # others: expunged meanwhile
         result.fetched += len(present)

@@ -1,6 +1,6 @@
 """factory-boy factories for the core domain."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import factory
 from django.utils import timezone
@@ -75,6 +75,13 @@ class ChallengeFactory(factory.django.DjangoModelFactory):
     good_outcome = "Three options and a recommendation."
 
 
+def local_day_at(days_from_today: int, at: time = time(9, 30)):
+    """An aware datetime `days_from_today` local days from today at a fixed local time of
+    day, so a micro-internship's day never wraps past midnight whatever the clock says."""
+    day = timezone.localdate() + timedelta(days=days_from_today)
+    return timezone.make_aware(datetime.combine(day, at))
+
+
 class MicroInternshipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = MicroInternship
@@ -87,7 +94,7 @@ class MicroInternshipFactory(factory.django.DjangoModelFactory):
 
     challenge = factory.SubFactory(ChallengeFactory)
     reference = factory.Sequence(lambda n: f"MI-2026-{n + 100:03d}")
-    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+    starts_at = factory.LazyFunction(lambda: local_day_at(30))
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=7))
     venue_address = "1 High Street\nMidtown"
     capacity = 10

@@ -1,7 +1,15 @@
-"""Errors the domain layer raises for people to read."""
+"""Errors the domain layer raises for people to read.
+
+Every refusal a person can meet derives from `Refusal`: its message is a plain-English
+sentence that a view may show as it is, and raising one changes nothing.
+"""
 
 
-class TransitionNotAllowed(Exception):
+class Refusal(Exception):
+    """Something a person asked for that the rules do not allow; the message says why."""
+
+
+class TransitionNotAllowed(Refusal):
     """A lifecycle move that is not allowed; the message says why in plain English."""
 
     def __init__(self, what: str, from_label: str = "", to_label: str = "", message: str = ""):
@@ -15,3 +23,17 @@ class TransitionNotAllowed(Exception):
 
 class CapacityFull(TransitionNotAllowed):
     """Every place on the micro-internship is already offered or accepted."""
+
+
+class Busy(Refusal):
+    """Another change holds the rows this one needs for longer than the lock timeout.
+
+    Nothing was changed. A person is asked to try again; a task is run again a little
+    later (`core.tasks.retry_when_busy`).
+    """
+
+    def __init__(self, message: str = ""):
+        super().__init__(
+            message or "Someone else is changing this right now. Nothing was changed: please try "
+            "again in a moment."
+        )

@@ -1,8 +1,15 @@
-"""Shared fixtures: real database (SQLite or PostgreSQL via DATABASE_URL), factories, roles."""
+"""Shared fixtures: real database (SQLite or PostgreSQL via DATABASE_URL), factories, roles.
+
+MICROINTERN_TEST_CLOCK=<ISO instant> runs the whole suite with the clock moved to that
+instant (and ticking from there), e.g. 23:30 on the night the clocks go back or on
+29 February: CI runs the suite once that way, so no test can depend on the hour it runs at.
+"""
 
 import os
+from datetime import datetime
 
 import pytest
+import time_machine
 
 from tests.factories import (
     ExpressionOfInterestFactory,
@@ -13,6 +20,21 @@ from tests.factories import (
 )
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in tests
+
+
+def pytest_configure(config):
+    instant = os.environ.get("MICROINTERN_TEST_CLOCK")
+    if instant:
+        moved = datetime.fromisoformat(instant)
+        if moved.tzinfo is None:
+            raise pytest.UsageError("MICROINTERN_TEST_CLOCK needs a UTC offset, e.g. +01:00")
+        config._hostile_clock = time_machine.travel(moved, tick=True)
+        config._hostile_clock.start()
+
+
+def pytest_report_header(config):
+    instant = os.environ.get("MICROINTERN_TEST_CLOCK")
+    return f"clock moved to {instant} (MICROINTERN_TEST_CLOCK)" if instant else None
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from microintern.mail.models import OutboundMessage
 
 from .helpers import eoi
 
-pytestmark = [pytest.mark.dovecot, pytest.mark.django_db]
+pytestmark = [pytest.mark.imap, pytest.mark.django_db]
 CORPUS = Path(__file__).parent.parent / "mail" / "corpus"
 
 

@@ -19,7 +19,7 @@ from microintern.mail.inbound.models import InboundMessage, Mailbox
 from . import dovecot as dovecot_server
 from .helpers import eoi
 
-pytestmark = [pytest.mark.dovecot, pytest.mark.django_db]
+pytestmark = [pytest.mark.imap, pytest.mark.django_db]
 GOOD_TOKEN = "good-token-for-the-clinic"
 
 

@@ -32,9 +32,9 @@ from django.utils import timezone
 
 from microintern.core.domain import log_activity
 
-from .enums import MessageState
+from .enums import EmailRole, MessageState
 from .models import OutboundAttachment, OutboundMessage
-from .templating import render_role
+from .templating import email_role, render_role
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def outbox_setting(name: str) -> int:
 
 
 def queue_email(
-    role: str,
+    role: EmailRole | str,
     *,
     to: str,
     context: dict,
@@ -58,11 +58,13 @@ def queue_email(
 ) -> OutboundMessage:
     """Render the role's email for `to` and put it in the outbox.
 
-    Rules: with a `dedupe_key` already used, returns that earlier message and queues nothing
-    (so re-running an import never emails twice). Side effects: one OutboundMessage row (and
+    Rules: `role` is an EmailRole or its value (else `UnknownEmailRole`, nothing stored);
+    with a `dedupe_key` already used, returns that earlier message and queues nothing (so
+    re-running an import never emails twice). Side effects: one OutboundMessage row (and
     its attachments) in the caller's transaction; unless `hold`, delivery is enqueued after
     commit. A held message waits as a draft for `release_held`.
     """
+    role = email_role(role)
     if dedupe_key:
         existing = OutboundMessage.objects.filter(dedupe_key=dedupe_key).first()
         if existing is not None:
@@ -70,7 +72,7 @@ def queue_email(
     subject, body = render_role(role, context)
     now = timezone.now()
     message = OutboundMessage(
-        role=role,
+        role=role.value,
         to=to,
         reply_to=reply_to or "",
         subject=subject,

@@ -8,7 +8,8 @@ class MessageState(models.TextChoices):
 
     draft → queued → sending → sent, or → failed (permanent refusal, or too many temporary
     ones). "sending" holds a lease: a worker that dies mid-send leaves the row "sending" until
-    the lease expires, then `outbox.retry_due` puts it back to "queued".
+    the lease expires, then `outbox.retry_due` puts it back to "queued". The moves are in
+    OUTBOX_TRANSITIONS; only `outbox.transition_messages` makes them.
     """
 
     DRAFT = "draft", "Held for review"
@@ -19,7 +20,41 @@ class MessageState(models.TextChoices):
 
     @classmethod
     def waiting(cls) -> list["MessageState"]:
+        """Not sent yet, and not given up on."""
         return [cls.DRAFT, cls.QUEUED, cls.SENDING]
+
+    @classmethod
+    def starting(cls) -> frozenset["MessageState"]:
+        """The states a new message is stored in: held for review, or queued to be sent."""
+        return frozenset({cls.DRAFT, cls.QUEUED})
+
+    @classmethod
+    def held(cls) -> frozenset["MessageState"]:
+        """Waiting for staff to release it."""
+        return frozenset({cls.DRAFT})
+
+    @classmethod
+    def awaiting_attempt(cls) -> frozenset["MessageState"]:
+        """The worker will try it (again) when its next attempt is due."""
+        return frozenset({cls.QUEUED})
+
+    @classmethod
+    def given_up(cls) -> frozenset["MessageState"]:
+        """Not sent and not tried again unless staff ask for it."""
+        return frozenset({cls.FAILED})
+
+
+OUTBOX_TRANSITIONS: dict[MessageState, set[MessageState]] = {
+    MessageState.DRAFT: {MessageState.QUEUED},  # staff release a held message
+    MessageState.QUEUED: {MessageState.SENDING},  # a worker claims it
+    MessageState.SENDING: {
+        MessageState.SENT,  # the server accepted it
+        MessageState.QUEUED,  # a temporary failure, or the worker's lease expired
+        MessageState.FAILED,  # a permanent refusal, or too many attempts
+    },
+    MessageState.FAILED: {MessageState.QUEUED},  # staff try it again
+    MessageState.SENT: set(),
+}
 
 
 class Audience(models.TextChoices):

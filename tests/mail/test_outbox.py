@@ -19,6 +19,7 @@ from microintern.mail.outbox import (
     retry_due,
     retry_failed,
 )
+from microintern.mail.templating import UnknownEmailRole
 from tests import smtp_sink as sink
 from tests.factories import ExpressionOfInterestFactory, StudentFactory
 
@@ -224,8 +225,6 @@ def test_errors_are_classified_as_permanent_only_when_about_this_message(error, 
 
 
 def test_an_email_role_without_a_template_is_an_error_not_a_blank_email():
-    from microintern.mail.templating import UnknownEmailRole
-
     with pytest.raises(UnknownEmailRole, match="no_such_role.txt"):
         queue_email("no_such_role", to="someone@example.ac.uk", context={})
     assert not OutboundMessage.objects.exists()

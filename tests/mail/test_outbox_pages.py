@@ -1,13 +1,24 @@
 """Staff pages of the outbox and the template editor, as staff use them."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from microintern.applications.domain import transition_place
 from microintern.applications.enums import PlaceState
+from microintern.applications.notifications import holding_emails
 from microintern.mail.enums import MessageState
 from microintern.mail.models import EmailTemplate, OutboundMessage
 from microintern.mail.outbox import queue_email
+from microintern.mail.roles import all_roles
+from microintern.mail.sample import sample_context
+from microintern.mail.templating import (
+    check_source,
+    common_context,
+    default_source,
+    render_source,
+)
 from tests import smtp_sink as sink
 from tests.factories import ExpressionOfInterestFactory
 
@@ -132,8 +143,6 @@ def test_every_template_role_has_an_editor_page(staff_client):
 def test_offers_published_while_holding_wait_as_drafts_until_staff_send_them_all(
     staff_client, smtp_sink
 ):
-    from microintern.applications.notifications import holding_emails
-
     interests = [ExpressionOfInterestFactory() for _ in range(3)]
     with holding_emails():
         for interest in interests:
@@ -152,15 +161,6 @@ def test_offers_published_while_holding_wait_as_drafts_until_staff_send_them_all
 
 def test_every_default_template_passes_the_strict_check_and_previews():
     """A default that the editor would refuse could never be saved back by staff."""
-    from microintern.mail.roles import all_roles
-    from microintern.mail.sample import sample_context
-    from microintern.mail.templating import (
-        check_source,
-        common_context,
-        default_source,
-        render_source,
-    )
-
     roles = all_roles()
     assert len(roles) >= 16
     for role in roles:
@@ -173,8 +173,6 @@ def test_every_default_template_passes_the_strict_check_and_previews():
 
 
 def test_staff_see_where_personal_links_point_but_not_their_tokens(staff_client, smtp_sink):
-    import re
-
     interest = ExpressionOfInterestFactory()
     transition_place(interest, PlaceState.OFFERED)
     message = OutboundMessage.objects.get(role="place_offered")

@@ -1,7 +1,7 @@
 from django import forms
 
 from .enums import MessageState
-from .roles import EmailRole
+from .roles import TemplateRole
 from .templating import check_source
 
 
@@ -28,7 +28,7 @@ class EmailTemplateForm(forms.Form):
         error_messages={"required": "Write the body of the email."},
     )
 
-    def __init__(self, *args, role: EmailRole, **kwargs):
+    def __init__(self, *args, role: TemplateRole, **kwargs):
         super().__init__(*args, **kwargs)
         self.role = role
 

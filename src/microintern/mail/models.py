@@ -75,6 +75,21 @@ class OutboundMessage(models.Model):
     def __str__(self) -> str:
         return f"{self.role} → {self.to} ({self.state})"
 
+    @property
+    def is_held(self) -> bool:
+        """Waiting for staff to release it (templates ask this, not the raw state)."""
+        return self.state in MessageState.held()
+
+    @property
+    def has_given_up(self) -> bool:
+        """Not sent, and not tried again unless staff ask for it."""
+        return self.state in MessageState.given_up()
+
+    @property
+    def awaits_attempt(self) -> bool:
+        """The worker will try it at `next_attempt_at`."""
+        return self.state in MessageState.awaiting_attempt()
+
 
 class OutboundAttachment(models.Model):
     message = models.ForeignKey(

@@ -17,34 +17,110 @@ Delivery guarantee: AT LEAST ONCE, with a stable Message-ID.
   arrives twice. The window is the server's reply time plus one UPDATE (milliseconds).
 - Temporary failures (4xx, refused connection, timeouts) retry with exponential back-off;
   permanent ones (5xx) mark the row failed with the reason; staff can retry by hand.
+- Every state change goes through `transition_messages` (the moves are OUTBOX_TRANSITIONS):
+  it locks the rows and moves only those still in the state the caller saw, so two workers
+  never claim one message and a worker whose lease expired cannot overwrite the outcome of
+  the retry. A lock not granted within the lock timeout (`Busy`) changes nothing: a claim is
+  tried again by the task later; an outcome not recorded after sending leaves the row
+  "sending" until its lease expires, i.e. the window above (nothing else holds an outbox
+  row for more than one short transaction, so this needs a stalled database).
 """
 
 import logging
 import smtplib
 import socket
+from collections.abc import Callable, Iterable
 from datetime import timedelta
+from typing import Literal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage, make_msgid
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from microintern.core.domain import log_activity
+from microintern.core.errors import TransitionNotAllowed
+from microintern.core.locking import lock_rows
 
-from .enums import MessageState
+from .enums import OUTBOX_TRANSITIONS, EmailRole, MessageState
 from .models import OutboundAttachment, OutboundMessage
-from .templating import render_role
+from .templating import email_role, render_role
 
 logger = logging.getLogger(__name__)
+
+DELIVERY_TASK = "microintern.mail.tasks.deliver_message"
+"""The worker's task, named by its path as the worker itself finds it: the task layer sits
+above this module (the task calls `deliver`), so the domain names it rather than imports it."""
 
 
 def outbox_setting(name: str) -> int:
     return settings.MICROINTERN_OUTBOX[name]
 
 
+def lease() -> timedelta:
+    return timedelta(seconds=outbox_setting("LEASE_SECONDS"))
+
+
+def transition_messages(
+    message_ids: Iterable[int],
+    to_state: MessageState,
+    *,
+    from_state: MessageState,
+    still: Q | None = None,
+    changes: dict | Callable[[OutboundMessage], dict] | None = None,
+    actor=None,
+    deliver: Literal["now", "after back-off"] | None = None,
+) -> list[OutboundMessage]:
+    """The one way an outbound message changes state.
+
+    Rules: only moves in OUTBOX_TRANSITIONS (else `TransitionNotAllowed`, nothing changed).
+    Compare-and-set: the rows are locked in key order (`lock_rows`: a lock timeout, then
+    `Busy`) and only those still in `from_state` (and matching `still`) move; a row that
+    another worker or person moved first is left alone and not returned. That is what keeps
+    two workers from sending one message twice, and a worker that lost its lease from
+    overwriting the retry's outcome.
+
+    Side effects: sets `changes` (a dict, or one made per message), saves, logs the moves
+    people take part in (`email.released`, `email.retried`, `email.failed`), and after
+    commit enqueues delivery: `deliver="now"`, or at the message's next attempt where the
+    task backend can defer (`"after back-off"`; otherwise `retry_due` picks it up). Returns
+    the messages moved, as saved.
+    """
+    to_state, from_state = MessageState(to_state), MessageState(from_state)
+    if to_state not in OUTBOX_TRANSITIONS[from_state]:
+        raise TransitionNotAllowed("email", from_state.label, to_state.label)
+    candidates = OutboundMessage.objects.filter(state=from_state)
+    if still is not None:
+        candidates = candidates.filter(still)
+    moved = list(lock_rows(candidates, message_ids).values())
+    for message in moved:
+        fields = changes(message) if callable(changes) else dict(changes or {})
+        for name, value in fields.items():
+            setattr(message, name, value)
+        message.state = to_state
+        message.save(update_fields=["state", *fields])
+        _log_move(message, from_state, to_state, actor)
+        if deliver == "now":
+            _deliver_after_commit(message.pk)
+        elif deliver == "after back-off":
+            _deliver_after_commit(message.pk, when=message.next_attempt_at)
+    return moved
+
+
+def _log_move(message, from_state: MessageState, to_state: MessageState, actor) -> None:
+    if from_state == MessageState.DRAFT:
+        log_activity(message, "email.released", actor=actor)
+    elif from_state == MessageState.FAILED:
+        log_activity(message, "email.retried", actor=actor, last_error=message.last_error)
+    elif to_state == MessageState.FAILED:
+        log_activity(message, "email.failed", actor=actor, reason=message.last_error)
+
+
 def queue_email(
-    role: str,
+    role: EmailRole | str,
     *,
     to: str,
     context: dict,
@@ -58,11 +134,14 @@ def queue_email(
 ) -> OutboundMessage:
     """Render the role's email for `to` and put it in the outbox.
 
-    Rules: with a `dedupe_key` already used, returns that earlier message and queues nothing
-    (so re-running an import never emails twice). Side effects: one OutboundMessage row (and
-    its attachments) in the caller's transaction; unless `hold`, delivery is enqueued after
-    commit. A held message waits as a draft for `release_held`.
+    Rules: `role` is an EmailRole or its value (else `UnknownEmailRole`, nothing stored);
+    with a `dedupe_key` already used, returns that earlier message and queues nothing (so
+    re-running an import never emails twice). Side effects: one OutboundMessage row (and its
+    attachments) in the caller's transaction, in one of `MessageState.starting()`; unless
+    `hold`, delivery is enqueued after commit. A held message waits as a draft for
+    `release_held`.
     """
+    role = email_role(role)
     if dedupe_key:
         existing = OutboundMessage.objects.filter(dedupe_key=dedupe_key).first()
         if existing is not None:
@@ -70,7 +149,7 @@ def queue_email(
     subject, body = render_role(role, context)
     now = timezone.now()
     message = OutboundMessage(
-        role=role,
+        role=role.value,
         to=to,
         reply_to=reply_to or "",
         subject=subject,
@@ -79,7 +158,7 @@ def queue_email(
         state=MessageState.DRAFT if hold else MessageState.QUEUED,
         dedupe_key=dedupe_key or None,
         queued_at=None if hold else now,
-        next_attempt_at=None if hold else now + timedelta(seconds=outbox_setting("LEASE_SECONDS")),
+        next_attempt_at=None if hold else now + lease(),
         **_generic("person", person),
         **_generic("about", about),
     )
@@ -96,7 +175,7 @@ def queue_email(
             return existing
         raise
     if not hold:
-        _enqueue_after_commit(message.pk)
+        _deliver_after_commit(message.pk)
     return message
 
 
@@ -107,33 +186,36 @@ def release_held(message_ids, actor) -> int:
     `email.released` per message and enqueues each after commit. Returns how many moved.
     """
     now = timezone.now()
-    released = 0
     with transaction.atomic():
-        for message in OutboundMessage.objects.select_for_update().filter(
-            pk__in=list(message_ids), state=MessageState.DRAFT
-        ):
-            message.state = MessageState.QUEUED
-            message.queued_at = now
-            message.next_attempt_at = now + timedelta(seconds=outbox_setting("LEASE_SECONDS"))
-            message.released_by = actor if getattr(actor, "is_authenticated", False) else None
-            message.save(update_fields=["state", "queued_at", "next_attempt_at", "released_by"])
-            log_activity(message, "email.released", actor=actor)
-            _enqueue_after_commit(message.pk)
-            released += 1
-    return released
+        released = transition_messages(
+            message_ids,
+            MessageState.QUEUED,
+            from_state=MessageState.DRAFT,
+            changes={
+                "queued_at": now,
+                "next_attempt_at": now + lease(),
+                "released_by": actor if getattr(actor, "is_authenticated", False) else None,
+            },
+            actor=actor,
+            deliver="now",
+        )
+    return len(released)
 
 
 def retry_failed(message: OutboundMessage, actor) -> bool:
-    """Staff ask for a failed message to be tried again. Logs `email.retried`."""
+    """Staff ask for a failed message to be tried again. Logs `email.retried` and enqueues
+    delivery after commit; False (nothing changed) unless the message had failed."""
     with transaction.atomic():
-        locked = OutboundMessage.objects.select_for_update().get(pk=message.pk)
-        if locked.state != MessageState.FAILED:
-            return False
-        locked.state = MessageState.QUEUED
-        locked.next_attempt_at = timezone.now() + timedelta(seconds=outbox_setting("LEASE_SECONDS"))
-        locked.save(update_fields=["state", "next_attempt_at"])
-        log_activity(locked, "email.retried", actor=actor, last_error=locked.last_error)
-        _enqueue_after_commit(locked.pk)
+        retried = transition_messages(
+            [message.pk],
+            MessageState.QUEUED,
+            from_state=MessageState.FAILED,
+            changes={"next_attempt_at": timezone.now() + lease()},
+            actor=actor,
+            deliver="now",
+        )
+    if not retried:
+        return False
     message.refresh_from_db()
     return True
 
@@ -146,58 +228,69 @@ def retry_due(now=None) -> int:
     not pile up tasks. Returns how many deliveries were enqueued.
     """
     now = now or timezone.now()
-    lease = timedelta(seconds=outbox_setting("LEASE_SECONDS"))
+    expired = Q(lease_expires_at__lte=now)
+    due = Q(next_attempt_at__lte=now)
     with transaction.atomic():
-        expired = list(
-            OutboundMessage.objects.select_for_update().filter(
-                state=MessageState.SENDING, lease_expires_at__lte=now
-            )
+        transition_messages(
+            OutboundMessage.objects.filter(expired, state=MessageState.SENDING).values_list(
+                "pk", flat=True
+            ),
+            MessageState.QUEUED,
+            from_state=MessageState.SENDING,
+            still=expired,
+            changes={
+                "lease_expires_at": None,
+                "next_attempt_at": now,
+                "last_error": (
+                    "The worker stopped while sending; trying again with the same Message-ID."
+                ),
+            },
         )
-        for message in expired:
-            message.state = MessageState.QUEUED
-            message.lease_expires_at = None
-            message.next_attempt_at = now
-            message.last_error = (
-                "The worker stopped while sending; trying again with the same Message-ID."
-            )
-            message.save(
-                update_fields=["state", "lease_expires_at", "next_attempt_at", "last_error"]
-            )
-        due = list(
-            OutboundMessage.objects.select_for_update()
-            .filter(state=MessageState.QUEUED, next_attempt_at__lte=now)
-            .values_list("pk", flat=True)
-        )
-        OutboundMessage.objects.filter(pk__in=due).update(next_attempt_at=now + lease)
-        for pk in due:
-            _enqueue_after_commit(pk)
-    return len(due)
+        waiting = OutboundMessage.objects.filter(due, state__in=MessageState.awaiting_attempt())
+        locked = lock_rows(waiting, waiting.values_list("pk", flat=True))
+        OutboundMessage.objects.filter(pk__in=list(locked)).update(next_attempt_at=now + lease())
+        for pk in locked:
+            _deliver_after_commit(pk)
+    return len(locked)
 
 
 def deliver(message_id: int) -> MessageState | None:
-    """Send one queued message (called by the worker). See the module docstring."""
+    """Send one queued message (called by the worker). See the module docstring.
+
+    Claims it (queued → sending, with a lease and a Message-ID kept for every attempt) in
+    its own transaction, talks SMTP outside any, then records sent / queued again / failed.
+    None when the message is not queued (sent already, or claimed by another worker).
+    """
     now = timezone.now()
     with transaction.atomic():
-        message = OutboundMessage.objects.select_for_update().filter(pk=message_id).first()
-        if message is None or message.state != MessageState.QUEUED:
-            return None
-        message.state = MessageState.SENDING
-        message.attempts += 1
-        message.lease_expires_at = now + timedelta(seconds=outbox_setting("LEASE_SECONDS"))
-        if not message.message_id:
-            message.message_id = make_msgid(domain=_sender_domain())
-        message.save(update_fields=["state", "attempts", "lease_expires_at", "message_id"])
+        claimed = transition_messages(
+            [message_id],
+            MessageState.SENDING,
+            from_state=MessageState.QUEUED,
+            changes=lambda message: {
+                "attempts": message.attempts + 1,
+                "lease_expires_at": now + lease(),
+                "message_id": message.message_id or make_msgid(domain=_sender_domain()),
+            },
+        )
+    if not claimed:
+        return None
+    [message] = claimed
     try:
         _email_for(message).send()
     except Exception as error:  # noqa: BLE001 - every failure is recorded, none is lost
         return _record_failure(message, error)
     with transaction.atomic():
-        OutboundMessage.objects.filter(pk=message.pk, state=MessageState.SENDING).update(
-            state=MessageState.SENT,
-            sent_at=timezone.now(),
-            lease_expires_at=None,
-            next_attempt_at=None,
-            last_error="",
+        transition_messages(
+            [message.pk],
+            MessageState.SENT,
+            from_state=MessageState.SENDING,
+            changes={
+                "sent_at": timezone.now(),
+                "lease_expires_at": None,
+                "next_attempt_at": None,
+                "last_error": "",
+            },
         )
     return MessageState.SENT
 
@@ -245,14 +338,18 @@ def _record_failure(message: OutboundMessage, error: Exception) -> MessageState:
         None if state == MessageState.FAILED else timezone.now() + backoff(message.attempts)
     )
     with transaction.atomic():
-        OutboundMessage.objects.filter(pk=message.pk, state=MessageState.SENDING).update(
-            state=state, last_error=reason, lease_expires_at=None, next_attempt_at=next_attempt
+        transition_messages(
+            [message.pk],
+            state,
+            from_state=MessageState.SENDING,
+            changes={
+                "last_error": reason,
+                "lease_expires_at": None,
+                "next_attempt_at": next_attempt,
+            },
+            deliver="after back-off" if next_attempt is not None else None,
         )
-        if state == MessageState.FAILED:
-            log_activity(message, "email.failed", reason=reason)
     logger.warning("Email %s to %s: %s", message.pk, message.to, reason)
-    if next_attempt is not None:
-        _enqueue_retry(message.pk, next_attempt)
     return state
 
 
@@ -270,19 +367,14 @@ def _email_for(message: OutboundMessage) -> EmailMessage:
     return email
 
 
-def _enqueue_after_commit(message_id: int) -> None:
-    from .tasks import deliver_message
-
-    transaction.on_commit(lambda: deliver_message.enqueue(message_id))
-
-
-def _enqueue_retry(message_id: int, when) -> None:
-    """Enqueue a deferred retry where the task backend can defer; otherwise `retry_due`
-    (the periodic job) picks the row up when its next attempt is due."""
-    from .tasks import deliver_message
-
-    if deliver_message.get_backend().supports_defer:
-        transaction.on_commit(lambda: deliver_message.using(run_after=when).enqueue(message_id))
+def _deliver_after_commit(message_id: int, *, when=None) -> None:
+    """Enqueue delivery after commit; `when` defers it where the task backend can defer
+    (otherwise `retry_due`, the periodic job, picks the row up when it is due)."""
+    task = import_string(DELIVERY_TASK)
+    if when is None:
+        transaction.on_commit(lambda: task.enqueue(message_id))
+    elif task.get_backend().supports_defer:
+        transaction.on_commit(lambda: task.using(run_after=when).enqueue(message_id))
 
 
 def _generic(prefix: str, obj) -> dict:
@@ -305,8 +397,6 @@ def _decode(value) -> str:
 
 def messages_for_person(person):
     """Every message to this person (by link or by their address), newest first."""
-    from django.db.models import Q
-
     query = Q(person_type=ContentType.objects.get_for_model(person), person_id=str(person.pk))
     email = getattr(person, "email", "")
     if email:
@@ -315,8 +405,6 @@ def messages_for_person(person):
 
 
 def messages_about(*objects):
-    from django.db.models import Q
-
     query = Q(pk__in=[])
     for obj in objects:
         query |= Q(about_type=ContentType.objects.get_for_model(obj), about_id=str(obj.pk))

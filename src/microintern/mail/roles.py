@@ -1,17 +1,16 @@
-"""Email template roles and the placeholders each may use.
+"""The placeholders each email role may use.
 
-A role's template lives in templates/email/<role>.subject.txt and <role>.txt (the default)
-and may be replaced by a staff-edited EmailTemplate. Staff may use only the placeholders
-listed for the role: an email is a channel out of the system, so a template cannot reach
-data (equality data, other people's addresses) that the role was not meant to carry.
-Roles whose template file exists but which are not declared here may use the placeholders
-their default file uses, plus the common ones.
+Every role is an `EmailRole` (mail.enums); its template lives in templates/email/<role>.txt
+and <role>.subject.txt (the default) and may be replaced by a staff-edited EmailTemplate.
+Staff may use only the placeholders listed here for the role, plus the common ones: an email
+is a channel out of the system, so a template cannot reach data (equality data, other
+people's addresses) that the role was not meant to carry. A default template uses only its
+role's placeholders too (a test checks it), so staff can always save it back.
 """
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-from django.conf import settings
+from .enums import EmailRole
 
 COMMON = {
     "site_name": "The service's name",
@@ -49,95 +48,120 @@ HOST = {
     "link": "A link back to the host's pages (sign in with an emailed code)",
 }
 PLACE = STUDENT | MICRO_INTERNSHIP | INTEREST
+MY_PAGE = {"interest.my_page_url": "A link to the student's own page of places"}
+CONFIRM_INTEREST = {
+    "interest.confirm_url": "A link that confirms the interest is the student's",
+    "interest.verified_at": "When the student confirmed it (empty until then)",
+}
+DAY_REMINDER = {
+    "student.display_name": STUDENT["student.display_name"],
+    "mi.title": MICRO_INTERNSHIP["mi.title"],
+    "mi.starts_at": MICRO_INTERNSHIP["mi.starts_at"],
+    "mi.ends_at": MICRO_INTERNSHIP["mi.ends_at"],
+    "mi.venue_address": MICRO_INTERNSHIP["mi.venue_address"],
+    "mi.travel_notes": MICRO_INTERNSHIP["mi.travel_notes"],
+    "mi.what_to_bring": MICRO_INTERNSHIP["mi.what_to_bring"],
+    "mi.challenge.organisation.name": MICRO_INTERNSHIP["mi.challenge.organisation.name"],
+    "interest.calendar_url": "A link to the day's calendar entry",
+    "interest.map_url": "A link to a map of the venue",
+} | MY_PAGE
+SURVEY = {
+    "name": "The name of the person asked",
+    "survey_title": "The survey's title",
+    "survey_url": "The person's own link to the survey",
+    "mi": "The micro-internship the survey is about (empty for a general survey)",
+    "mi.title": MICRO_INTERNSHIP["mi.title"],
+}
+
+ROLE_PLACEHOLDERS: dict[EmailRole, dict[str, str]] = {
+    EmailRole.INTEREST_ACKNOWLEDGED: PLACE | CONFIRM_INTEREST | MY_PAGE,
+    EmailRole.PLACE_OFFERED: PLACE | {"interest.offer_url": "A link to accept or decline"},
+    EmailRole.PLACE_CONFIRMED: PLACE
+    | MY_PAGE
+    | {"interest.map_url": "A link to a map of the venue"},
+    EmailRole.PLACE_WAITLISTED: PLACE,
+    EmailRole.PLACE_NOT_SELECTED: PLACE,
+    EmailRole.OFFER_EXPIRED: PLACE,
+    EmailRole.PLACE_WITHDRAWN: PLACE,
+    EmailRole.THANK_YOU: PLACE
+    | {
+        "interest.certificate_url": "A link to the student's certificate of attendance",
+        "interest.feedback_url": "A link to the feedback form about the day",
+    },
+    EmailRole.MISSED_YOU: PLACE,
+    EmailRole.MICRO_INTERNSHIP_CANCELLED_STUDENT: PLACE,
+    EmailRole.CHALLENGE_RECEIVED: HOST,
+    EmailRole.CHALLENGE_ACCEPTED: HOST,
+    EmailRole.CHALLENGE_DECLINED: HOST,
+    EmailRole.MICRO_INTERNSHIP_SCHEDULED_HOST: HOST | MICRO_INTERNSHIP,
+    EmailRole.MICRO_INTERNSHIP_CANCELLED_HOST: HOST | MICRO_INTERNSHIP,
+    EmailRole.HOST_FEEDBACK_INVITATION: HOST | MICRO_INTERNSHIP,
+    EmailRole.INBOUND_ACKNOWLEDGEMENT: {
+        "subject": "The subject of the email that arrived",
+        "outcome": "What was done with it: interest_created, interest_updated, neutral or "
+        "another state of an inbound email",
+        "interest": "The interest recorded from it (empty if none)",
+        "interest.verified_at": CONFIRM_INTEREST["interest.verified_at"],
+        "mi.title": MICRO_INTERNSHIP["mi.title"],
+        "mi.reference": MICRO_INTERNSHIP["mi.reference"],
+        "mi.starts_at": MICRO_INTERNSHIP["mi.starts_at"],
+        "confirm_url": "A link that confirms the sender's address (empty if not needed)",
+        "check_url": "A link where the sender can say what was got wrong",
+    },
+    EmailRole.INBOUND_STAFF_REPLY: {
+        "subject": "The subject of the reply",
+        "reply": "What the member of staff wrote",
+    },
+    EmailRole.INTEREST_ALREADY_RECEIVED: {
+        "student.display_name": STUDENT["student.display_name"],
+        "mi.title": MICRO_INTERNSHIP["mi.title"],
+        "mi.reference": MICRO_INTERNSHIP["mi.reference"],
+    }
+    | CONFIRM_INTEREST
+    | MY_PAGE,
+    EmailRole.PERSONAL_ADDRESS_CONFIRM: {
+        "student.display_name": STUDENT["student.display_name"],
+        "address": "The personal address to confirm",
+        "confirm_url": "The link that confirms it",
+    },
+    EmailRole.REMINDER_ONE_DAY: DAY_REMINDER,
+    EmailRole.REMINDER_TWO_DAYS: DAY_REMINDER,
+    EmailRole.SURVEY_INVITATION: SURVEY,
+    EmailRole.SURVEY_REMINDER: SURVEY,
+}
 
 
 @dataclass(frozen=True)
-class EmailRole:
-    name: str
-    label: str
-    audience: str
-    placeholders: dict[str, str] = field(default_factory=dict)
+class TemplateRole:
+    """An email role as the template editor sees it."""
+
+    role: EmailRole
+    placeholders: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.role.value
+
+    @property
+    def label(self) -> str:
+        return self.role.label
+
+    @property
+    def audience(self) -> str:
+        return self.role.audience.label
 
     def allowed(self) -> dict[str, str]:
         return COMMON | self.placeholders
 
 
-DECLARED = [
-    EmailRole("interest_acknowledged", "Interest received", "student", PLACE),
-    EmailRole("place_offered", "Place offered", "student", PLACE),
-    EmailRole("place_confirmed", "Place confirmed (with calendar invite)", "student", PLACE),
-    EmailRole("place_waitlisted", "On the waiting list", "student", PLACE),
-    EmailRole("place_not_selected", "Not selected", "student", PLACE),
-    EmailRole("offer_expired", "Offer expired", "student", PLACE),
-    EmailRole("place_withdrawn", "Withdrawn", "student", PLACE),
-    EmailRole("thank_you", "Thank you for attending", "student", PLACE),
-    EmailRole("missed_you", "Missed you (no-show, kind)", "student", PLACE),
-    EmailRole(
-        "micro_internship_cancelled_student",
-        "Cancelled: to students",
-        "student",
-        PLACE,
-    ),
-    EmailRole("challenge_received", "Challenge received: to the host", "host", HOST),
-    EmailRole("challenge_accepted", "Challenge accepted: to the host", "host", HOST),
-    EmailRole("challenge_declined", "Challenge declined: to the host", "host", HOST),
-    EmailRole(
-        "micro_internship_scheduled_host",
-        "Date agreed: to the host (with calendar invite)",
-        "host",
-        HOST | MICRO_INTERNSHIP,
-    ),
-    EmailRole(
-        "micro_internship_cancelled_host", "Cancelled: to the host", "host", HOST | MICRO_INTERNSHIP
-    ),
-    EmailRole(
-        "host_feedback_invitation",
-        "Feedback invitation: to the host",
-        "host",
-        HOST | MICRO_INTERNSHIP,
-    ),
-]
-DECLARED_BY_NAME = {role.name: role for role in DECLARED}
+def all_roles() -> list[TemplateRole]:
+    """Every email role, in the order EmailRole declares them."""
+    return [TemplateRole(role, ROLE_PLACEHOLDERS[role]) for role in EmailRole]
 
 
-def template_dir() -> Path:
-    return Path(settings.BASE_DIR) / "templates" / "email"
-
-
-def all_roles() -> list[EmailRole]:
-    """Every role: the declared ones, then any role with a template file but no declaration.
-
-    A role may use its declared placeholders, the common ones, and whatever its default
-    file uses (so a sender that adds a context key with its template keeps it editable).
-    """
-    names = [role.name for role in DECLARED] + sorted(
-        {p.name.removesuffix(".txt") for p in template_dir().glob("*.txt")}
-        - {f"{n}.subject" for n in _file_roles()}
-        - set(DECLARED_BY_NAME)
-    )
-    return [_with_default_placeholders(name) for name in names]
-
-
-def _file_roles() -> set[str]:
-    return {
-        p.name.removesuffix(".txt")
-        for p in template_dir().glob("*.txt")
-        if ".subject." not in p.name
-    }
-
-
-def _with_default_placeholders(name: str) -> EmailRole:
-    from .templating import default_source, placeholders_in
-
-    declared = DECLARED_BY_NAME.get(name) or EmailRole(
-        name, name.replace("_", " ").capitalize(), ""
-    )
-    used = set().union(*(placeholders_in(source) for source in default_source(name)))
-    extra = {p: "Used by the default template" for p in sorted(used - set(declared.allowed()))}
-    return EmailRole(
-        declared.name, declared.label, declared.audience, declared.placeholders | extra
-    )
-
-
-def get_role(name: str) -> EmailRole | None:
-    return next((role for role in all_roles() if role.name == name), None)
+def get_role(name: EmailRole | str) -> TemplateRole | None:
+    """The role called `name`, or None when there is no such role."""
+    if name not in EmailRole.values:
+        return None
+    role = EmailRole(name)
+    return TemplateRole(role, ROLE_PLACEHOLDERS[role])

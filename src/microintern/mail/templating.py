@@ -6,12 +6,16 @@ list (with filters), {% if %} / {% elif %} / {% else %}, {% autoescape %} and co
 """
 
 from functools import cache
+from pathlib import Path
 
+from django.conf import settings
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import FilterExpression, Node, TextNode, VariableNode
 from django.template.defaulttags import AutoEscapeControlNode, CommentNode, IfNode
 
-from .roles import COMMON, EmailRole, template_dir
+from .enums import EmailRole
+from .models import EmailTemplate
+from .roles import COMMON, TemplateRole
 
 ALLOWED_NODES = (TextNode, VariableNode, IfNode, AutoEscapeControlNode, CommentNode)
 WRAPPER_START = "{% autoescape off %}"
@@ -24,24 +28,44 @@ def engine() -> Engine:
 
 
 class UnknownEmailRole(LookupError):
-    """No template files for this role: a programming error, raised before anything is
-    stored so that the change asking for the email is rolled back, not sent blank."""
+    """Not an EmailRole, or its template files are missing: a programming error, raised
+    before anything is stored so that the change asking for the email is rolled back, not
+    sent blank. Not a `Refusal`: no person asks for a role by name, so nobody reads it but
+    the developer in the server's error log."""
 
 
-def default_source(role: str) -> tuple[str, str]:
-    """(subject, body) of the role's file template, without the autoescape wrapper."""
+def template_dir() -> Path:
+    return Path(settings.BASE_DIR) / "templates" / "email"
+
+
+def template_files(role: EmailRole | str) -> tuple[Path, Path]:
+    """(subject file, body file) of the role's default template."""
     directory = template_dir()
-    subject, body = directory / f"{role}.subject.txt", directory / f"{role}.txt"
+    return directory / f"{role}.subject.txt", directory / f"{role}.txt"
+
+
+def email_role(role: EmailRole | str) -> EmailRole:
+    """The EmailRole for a role or its name (so callers may pass either)."""
+    if role not in EmailRole.values:
+        subject, body = template_files(role)
+        raise UnknownEmailRole(
+            f"“{role}” is not an EmailRole: no email template {body.name} and {subject.name}"
+        )
+    return EmailRole(role)
+
+
+def default_source(role: EmailRole | str) -> tuple[str, str]:
+    """(subject, body) of the role's file template, without the autoescape wrapper."""
+    subject, body = template_files(email_role(role))
     if not (subject.is_file() and body.is_file()):
-        raise UnknownEmailRole(f"No email template {body.name} and {subject.name} in {directory}")
+        raise UnknownEmailRole(f"No email template {body.name} and {subject.name} in {body.parent}")
     return _unwrap(subject.read_text()), _unwrap(body.read_text())
 
 
-def current_source(role: str) -> tuple[str, str, bool]:
+def current_source(role: EmailRole | str) -> tuple[str, str, bool]:
     """(subject, body, is_edited): the staff-edited version if any, else the default."""
-    from .models import EmailTemplate
-
-    edited = EmailTemplate.objects.filter(role=role).first()
+    role = email_role(role)
+    edited = EmailTemplate.objects.filter(role=role.value).first()
     if edited is not None:
         return edited.subject, edited.body, True
     return (*default_source(role), False)
@@ -55,21 +79,20 @@ def render_source(subject: str, body: str, context: dict) -> tuple[str, str]:
     return " ".join(rendered_subject.split()), rendered_body.strip() + "\n"
 
 
-def render_role(role: str, context: dict) -> tuple[str, str]:
+def render_role(role: EmailRole | str, context: dict) -> tuple[str, str]:
+    """(subject, body) of the role's current wording rendered with `context`."""
     subject, body, _edited = current_source(role)
     return render_source(subject, body, {**common_context(), **context})
 
 
 def common_context() -> dict:
-    from django.conf import settings
-
     return {
         "site_name": settings.MICROINTERN["SITE_NAME"],
         "site_url": settings.MICROINTERN.get("BASE_URL", "http://127.0.0.1:8000"),
     }
 
 
-def check_source(role: EmailRole, subject: str, body: str) -> list[str]:
+def check_source(role: TemplateRole, subject: str, body: str) -> list[str]:
     """Reasons the template cannot be saved (empty list: it is fine)."""
     problems = []
     allowed = set(role.allowed()) | set(COMMON)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from microintern.accounts.models import Student
 from microintern.core.domain import activity_for, log_activity
+from microintern.core.errors import Refusal
 from microintern.core.permissions import permission_required
 from microintern.hosts.models import HostContact
 
@@ -52,7 +53,7 @@ def outbox_list(request):
             "page": page,
             "query": query.urlencode(),
             "counts": [(state, counts.get(state.value, 0)) for state in MessageState],
-            "drafts_shown": any(m.state == MessageState.DRAFT for m in page),
+            "drafts_shown": any(m.is_held for m in page),
         },
     )
 
@@ -85,10 +86,15 @@ def message_detail(request, pk: int):
 @permission_required(BACK_OFFICE)
 def retry(request, pk: int):
     message = get_object_or_404(OutboundMessage, pk=pk)
-    if outbox.retry_failed(message, request.user):
-        messages.success(request, f"The email to {message.to} is queued to be tried again.")
+    try:
+        retried = outbox.retry_failed(message, request.user)
+    except Refusal as refusal:
+        messages.error(request, str(refusal))
     else:
-        messages.error(request, "Only a failed email can be tried again.")
+        if retried:
+            messages.success(request, f"The email to {message.to} is queued to be tried again.")
+        else:
+            messages.error(request, "Only a failed email can be tried again.")
     return redirect("staff:outbox_message", pk=pk)
 
 
@@ -97,16 +103,20 @@ def retry(request, pk: int):
 def release(request):
     ids = [int(i) for i in request.POST.getlist("message") if i.isdigit()]
     if request.POST.get("all"):
-        drafts = OutboundMessage.objects.filter(state=MessageState.DRAFT)
+        drafts = OutboundMessage.objects.filter(state__in=MessageState.held())
         if request.POST.get("role"):
             drafts = drafts.filter(role=request.POST["role"])
         ids = list(drafts.values_list("pk", flat=True))
     if not ids:
         messages.error(request, "Choose at least one held email to send.")
     else:
-        count = outbox.release_held(ids, request.user)
-        messages.success(request, f"{count} held email{'s' if count != 1 else ''} released.")
-    return redirect(reverse("staff:outbox") + "?state=draft")
+        try:
+            count = outbox.release_held(ids, request.user)
+        except Refusal as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, f"{count} held email{'s' if count != 1 else ''} released.")
+    return redirect(f"{reverse('staff:outbox')}?state={MessageState.DRAFT.value}")
 
 
 @permission_required(BACK_OFFICE)

@@ -6,6 +6,18 @@ from django.db.models.functions import Now
 
 from .enums import MAX_TEAM_SIZE, MicroInternshipState
 
+DETAIL_FIELDS = (
+    "venue_address",
+    "accessibility_notes",
+    "travel_notes",
+    "what_to_bring",
+    "capacity",
+    "interest_opens_at",
+    "interest_closes_at",
+    "facilitator",
+)
+"""What staff may change on a scheduled micro-internship besides its day and times."""
+
 
 class MicroInternship(models.Model):
     """One challenge run on one day for a team of at most ten students.

@@ -36,6 +36,11 @@ class PlaceState(models.TextChoices):
         return [cls.RECEIVED, cls.WAITLISTED, cls.OFFERED, cls.ACCEPTED]
 
     @classmethod
+    def student_can_withdraw(cls) -> list["PlaceState"]:
+        """States from which the student's page offers to withdraw."""
+        return [cls.RECEIVED, cls.WAITLISTED, cls.ACCEPTED]
+
+    @classmethod
     def on_the_register(cls) -> list["PlaceState"]:
         """Places on the day's attendance register: accepted, or already marked."""
         return [cls.ACCEPTED, cls.ATTENDED, cls.NO_SHOW]

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from microintern.programme.models import InState
+
 from . import links
 from .enums import PlaceState, Source
 
@@ -57,6 +59,16 @@ class ExpressionOfInterest(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["micro_internship", "state"])]
+
+    is_received = InState(PlaceState.RECEIVED)
+    is_waitlisted = InState(PlaceState.WAITLISTED)
+    is_offered = InState(PlaceState.OFFERED)
+    is_accepted = InState(PlaceState.ACCEPTED)
+    is_declined = InState(PlaceState.DECLINED)
+    is_expired = InState(PlaceState.EXPIRED)
+    is_attended = InState(PlaceState.ATTENDED)
+    is_no_show = InState(PlaceState.NO_SHOW)
+    student_can_withdraw = InState(*PlaceState.student_can_withdraw())
 
     def __str__(self) -> str:
         return f"{self.student} → {self.micro_internship.reference}"

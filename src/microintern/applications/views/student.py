@@ -95,7 +95,6 @@ def my_interests(request):
         {
             "interests": interests,
             "now": timezone.now(),
-            "withdrawable": [PlaceState.RECEIVED, PlaceState.WAITLISTED, PlaceState.ACCEPTED],
         },
     )
 

@@ -10,10 +10,11 @@ from django.utils import timezone
 from microintern.applications import links
 from microintern.applications.domain import transition_place
 from microintern.applications.enums import PlaceState
-from microintern.applications.models import DayFeedback, SentReminder
+from microintern.applications.models import SentReminder
 from microintern.applications.reminders import send_due_reminders
 from microintern.core.models import ActivityLog
 from microintern.programme.enums import MicroInternshipState
+from microintern.surveys.models import DayFeedback
 from tests.applications.helpers import emails_to, last_email_to, link_in
 from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory, StudentFactory
 

@@ -15,8 +15,9 @@ import pytest
 
 from microintern.applications.domain import transition_place
 from microintern.applications.enums import PlaceState
-from microintern.applications.models import DayFeedback, ExpressionOfInterest
+from microintern.applications.models import ExpressionOfInterest
 from microintern.applications.reminders import send_due_reminders
+from microintern.surveys.models import DayFeedback
 from tests import smtp_sink as sink
 from tests.browser.student_pages import (
     check_page,

@@ -172,7 +172,7 @@ def test_equality_characteristics_and_disclosure_rates(funnel_world):
 def test_day_feedback_also_counts_as_feedback(funnel_world):
     from django.utils import timezone
 
-    from microintern.applications.models import DayFeedback
+    from microintern.surveys.models import DayFeedback
 
     attended = funnel_world["q1"][2].interests.get()
     DayFeedback.objects.create(interest=attended, rating=5, submitted_at=timezone.now())

@@ -11,14 +11,14 @@ from django.utils import timezone
 from statsmodels.stats.proportion import proportion_confint
 
 from microintern.applications.enums import PlaceState
-from microintern.applications.models import DayFeedback, ExpressionOfInterest
+from microintern.applications.models import ExpressionOfInterest
 from microintern.insights import hesa, queries
 from microintern.insights.academic_year import AcademicYear
 from microintern.insights.disclosure import OutputMode, hesa_round
 from microintern.insights.domain import save_equality_answers
 from microintern.insights.models import EqualityMonitoring, PopulationRecord
 from microintern.insights.report import funnel_table
-from microintern.surveys.models import Instrument, Invitation
+from microintern.surveys.models import DayFeedback, Instrument, Invitation
 from tests.factories import (
     ChallengeFactory,
     ExpressionOfInterestFactory,

@@ -3,9 +3,8 @@
 import pytest
 from django.core import mail
 
-from microintern.applications.domain import transition_place
+from microintern.applications.domain import record_attendance, transition_place
 from microintern.applications.enums import PlaceState
-from microintern.programme.domain import record_attendance
 from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

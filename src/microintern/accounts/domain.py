@@ -5,13 +5,18 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from microintern.core.domain import log_activity
+from microintern.core.errors import Refusal
 
 from .enums import Role
 from .models import Student, User
 
 
-class StudentNumberBelongsToSomeoneElse(Exception):
+class StudentNumberBelongsToSomeoneElse(Refusal):
     """The student number is on record with a different email address."""
+
+    def __init__(self, student_number: str):
+        super().__init__("This student number is on record with a different email address.")
+        self.student_number = student_number
 
 
 @dataclass(frozen=True)

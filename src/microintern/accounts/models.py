@@ -63,7 +63,54 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.is_authenticated and self.role in roles
 
 
-class Student(models.Model):
+WP_QUINTILES = ("imd_quintile", "polar4_quintile", "tundra_quintile")
+WP_FLAGS = ("care_experienced", "first_in_family", "carer", "commuter")
+WP_FIELDS = (*WP_QUINTILES, *WP_FLAGS)
+"""The widening-participation fields, in the order the student-record extract lists them."""
+
+
+def quintile_range_constraints(prefix: str) -> list[models.CheckConstraint]:
+    """Each quintile is empty or 1–5; constraints named `<prefix>_<field>_range`."""
+    return [
+        models.CheckConstraint(
+            condition=models.Q(**{f"{f}__isnull": True})
+            | models.Q(**{f"{f}__gte": 1, f"{f}__lte": 5}),
+            name=f"{prefix}_{f}_range",
+        )
+        for f in WP_QUINTILES
+    ]
+
+
+class WideningParticipation(models.Model):
+    """Widening-participation fields from the student record (not special-category data);
+    empty until imported. Add `quintile_range_constraints` to the concrete model's Meta."""
+
+    imd_quintile = models.PositiveSmallIntegerField(null=True, blank=True)
+    polar4_quintile = models.PositiveSmallIntegerField(null=True, blank=True)
+    tundra_quintile = models.PositiveSmallIntegerField(null=True, blank=True)
+    care_experienced = models.BooleanField(null=True, blank=True)
+    first_in_family = models.BooleanField(null=True, blank=True)
+    carer = models.BooleanField(null=True, blank=True)
+    commuter = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def has_widening_participation_flag(self) -> bool:
+        """Any non-special-category WP flag from the student record."""
+        return bool(
+            (self.imd_quintile and self.imd_quintile <= 2)
+            or self.polar4_quintile == 1
+            or self.tundra_quintile == 1
+            or self.care_experienced
+            or self.first_in_family
+            or self.carer
+            or self.commuter
+        )
+
+
+class Student(WideningParticipation):
     """A student as the university knows them. WP flags are filled by the record import."""
 
     user = models.OneToOneField(
@@ -79,14 +126,6 @@ class Student(models.Model):
     year_of_study = models.PositiveSmallIntegerField(null=True, blank=True)
     mode = models.CharField(max_length=20, choices=StudyMode.choices, blank=True)
     fee_status = models.CharField(max_length=20, choices=FeeStatus.choices, blank=True)
-    # Widening-participation flags (not special-category data); empty until imported.
-    imd_quintile = models.PositiveSmallIntegerField(null=True, blank=True)
-    polar4_quintile = models.PositiveSmallIntegerField(null=True, blank=True)
-    tundra_quintile = models.PositiveSmallIntegerField(null=True, blank=True)
-    care_experienced = models.BooleanField(null=True, blank=True)
-    first_in_family = models.BooleanField(null=True, blank=True)
-    carer = models.BooleanField(null=True, blank=True)
-    commuter = models.BooleanField(null=True, blank=True)
     record_imported_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -98,14 +137,7 @@ class Student(models.Model):
                 | models.Q(year_of_study__gte=1, year_of_study__lte=8),
                 name="student_year_of_study_range",
             ),
-            *[
-                models.CheckConstraint(
-                    condition=models.Q(**{f"{f}__isnull": True})
-                    | models.Q(**{f"{f}__gte": 1, f"{f}__lte": 5}),
-                    name=f"student_{f}_range",
-                )
-                for f in ("imd_quintile", "polar4_quintile", "tundra_quintile")
-            ],
+            *quintile_range_constraints("student"),
         ]
 
     def __str__(self) -> str:
@@ -114,16 +146,3 @@ class Student(models.Model):
     @property
     def display_name(self) -> str:
         return self.preferred_name or self.full_name.split(" ")[0]
-
-    @property
-    def has_widening_participation_flag(self) -> bool:
-        """Any non-special-category WP flag from the student record (issue 5 uses this)."""
-        return bool(
-            (self.imd_quintile and self.imd_quintile <= 2)
-            or self.polar4_quintile == 1
-            or self.tundra_quintile == 1
-            or self.care_experienced
-            or self.first_in_family
-            or self.carer
-            or self.commuter
-        )

@@ -1,5 +1,9 @@
 from django.apps import AppConfig
 
+from microintern.programme import hooks as programme_hooks
+
+from . import checks, hooks  # noqa: F401 (checks registers the deployment checks)
+
 
 class ApplicationsConfig(AppConfig):
     name = "microintern.applications"
@@ -7,4 +11,16 @@ class ApplicationsConfig(AppConfig):
     verbose_name = "Expressions of interest and places"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the deployment checks)
+        """Take this app's part in programme's changes (`programme.hooks`): students hear of
+        a cancellation, and a capacity cannot go below the places taken.
+
+        Selection's reaction to place changes is registered here only until
+        `SelectionConfig.ready()` registers it itself (applications must not know selection).
+        """
+        from microintern.selection.domain import after_place_change  # noqa: PLC0415 - models load only in ready(); moves to SelectionConfig.ready
+
+        from . import domain, queries  # noqa: PLC0415 - models load only once the app registry is ready
+
+        programme_hooks.on_micro_internship_change(domain.after_micro_internship_change)
+        programme_hooks.count_places_taken_with(queries.places_taken)
+        hooks.on_place_change(after_place_change)

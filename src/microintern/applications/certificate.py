@@ -6,13 +6,18 @@ from django.conf import settings
 from django.utils import timezone
 from fpdf import FPDF
 
+from microintern.core.errors import Refusal
+
 from .enums import PlaceState
 
 UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
-class NotAttended(Exception):
+class NotAttended(Refusal):
     """Certificates are only for students marked as having attended."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(message or "Certificates are only for students marked as having attended.")
 
 
 def certificate_pdf(interest) -> bytes:

@@ -8,20 +8,22 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from microintern.accounts.domain import StudentNumberBelongsToSomeoneElse, student_for_interest
 from microintern.core.domain import activity_for, log_activity
-from microintern.core.errors import CapacityFull, TransitionNotAllowed
+from microintern.core.errors import CapacityFull, Refusal, TransitionNotAllowed
+from microintern.core.locking import lock_row
 from microintern.programme.enums import MicroInternshipState
 from microintern.programme.models import MicroInternship
 
-from . import notifications
+from . import hooks, notifications
 from .enums import PLACE_TRANSITIONS, PlaceState, Source
-from .models import DayFeedback, ExpressionOfInterest
+from .models import ExpressionOfInterest
 
 WORD = re.compile(r"\S+")
 REPEAT_EMAIL_GAP = timedelta(hours=24)  # at most one "you had already told us" a day
 
 
-class InterestRefused(Exception):
+class InterestRefused(Refusal):
     """An expression of interest that cannot be recorded; the message is for the student.
 
     `field` names the form field the message belongs by (None: the whole form)."""
@@ -147,8 +149,6 @@ def record_web_interest(
     `record_interest`; logs `interest.student_number_differs` for staff when the number typed
     is not the one on record. Raises InterestRefused (with `field` for the form).
     """
-    from microintern.accounts.domain import StudentNumberBelongsToSomeoneElse
-
     now = now or timezone.now()
     try:
         with transaction.atomic():
@@ -187,8 +187,6 @@ def record_web_interest(
 def _record_web_interest(
     micro_internship, *, full_name, email, student_number, signed_in_student, now, fields
 ) -> WebInterest:
-    from microintern.accounts.domain import student_for_interest
-
     ensure_open_for_interest(micro_internship, now)
     actor = fields["actor"]
     if signed_in_student is not None:
@@ -245,32 +243,6 @@ def verify_on_sign_in(student, *, actor=None, now: datetime | None = None) -> in
     return sum(verify_interest(i, how="sign-in", actor=actor, now=now) for i in pending)
 
 
-class FeedbackNotOpen(Exception):
-    """Feedback on the day is only for students marked as having attended."""
-
-
-def record_day_feedback(
-    interest: ExpressionOfInterest, *, rating: int, comment: str = "", now: datetime | None = None
-) -> DayFeedback:
-    """Keep a student's rating (1–5) and comment on their day; a later answer replaces it.
-
-    Rules: only for a place marked attended. Side effects: saves and logs
-    `feedback.received` (the rating only; the comment stays in the feedback row).
-    """
-    if interest.state != PlaceState.ATTENDED:
-        raise FeedbackNotOpen
-    feedback, _ = DayFeedback.objects.update_or_create(
-        interest=interest,
-        defaults={
-            "rating": rating,
-            "comment": comment.strip(),
-            "submitted_at": now or timezone.now(),
-        },
-    )
-    log_activity(interest, "feedback.received", rating=rating)
-    return feedback
-
-
 def offer_deadline(micro_internship: MicroInternship, now: datetime) -> datetime:
     """Reply-by time for a new offer: the configured hours, but never after the day starts."""
     hours = settings.MICROINTERN["OFFER_REPLY_HOURS"]
@@ -292,13 +264,15 @@ def transition_place(
     lock on the micro-internship, so concurrent clicks can never overbook); an offer past its
     reply-by time cannot be accepted; nothing is offered or accepted on a cancelled
     micro-internship. Side effects: saves, logs `place.<state>` with the
-    reason, queues the matching email after commit, and tells selection (`selection_hook`:
-    waiting-list promotion when a place comes free). A refusal changes and logs nothing.
+    reason, queues the matching email after commit, and tells the apps above through
+    `hooks.place_changed` (selection: waiting-list promotion when a place comes free). Locks
+    the micro-internship, then the place (`core.locking`: a long wait raises `Busy`). A
+    refusal changes and logs nothing.
     """
     now = now or timezone.now()
     to_state = PlaceState(to_state)
-    mi = MicroInternship.objects.select_for_update().get(pk=interest.micro_internship_id)
-    locked = ExpressionOfInterest.objects.select_for_update().get(pk=interest.pk)
+    mi = lock_row(MicroInternship, interest.micro_internship_id)
+    locked = lock_row(ExpressionOfInterest, interest.pk)
     from_state = PlaceState(locked.state)
     if to_state not in PLACE_TRANSITIONS[from_state]:
         raise TransitionNotAllowed("place", from_state.label, to_state.label)
@@ -334,14 +308,48 @@ def transition_place(
         locked, f"place.{to_state.value}", actor=actor, from_state=from_state, reason=reason
     )
     notifications.queue_place_email(locked, from_state, to_state)
-    selection_hook(locked, from_state, to_state)
+    hooks.place_changed(locked, from_state, to_state)
     interest.refresh_from_db()
     return locked
 
 
-def selection_hook(interest, from_state: PlaceState, to_state: PlaceState) -> None:
-    """Let selection react after commit: a freed place goes to the next student waiting, an
-    accepted place releases the student's other places in the round (selection.domain)."""
-    from microintern.selection.domain import after_place_change
+def after_micro_internship_change(mi, from_state, to_state) -> None:
+    """Registered with `programme.hooks`: a cancelled micro-internship's students still in
+    the running are emailed, with the reason (queued in the caller's transaction)."""
+    if to_state == MicroInternshipState.CANCELLED:
+        notifications.micro_internship_cancelled(mi)
 
-    after_place_change(interest, from_state, to_state)
+
+ATTENDANCE_MARKS = {"present": "attended", "late": "attended", "absent": "no_show"}
+LATE_REASON = "Arrived late."
+
+
+def record_attendance(mi: MicroInternship, marks: dict[int, str], *, actor=None):
+    """Apply the day's register: `marks` maps an expression of interest's id to "present",
+    "late" or "absent".
+
+    Rules: only students with an accepted place (or already marked) are on the register;
+    present and late become attended (late is recorded as the reason), absent becomes
+    no-show, each through `transition_place` (which logs and sends the thank-you or the
+    kind no-show email). Unchanged marks do nothing. Returns (changed, problems).
+    """
+    changed, problems = 0, []
+    on_register = mi.interests.filter(
+        pk__in=list(marks), state__in=PlaceState.on_the_register()
+    ).select_related("student")
+    for interest in on_register:
+        mark = marks[interest.pk]
+        to_state = ATTENDANCE_MARKS.get(mark)
+        if to_state is None or to_state == interest.state:
+            continue
+        try:
+            transition_place(
+                interest,
+                PlaceState(to_state),
+                actor=actor,
+                reason=LATE_REASON if mark == "late" else "",
+            )
+            changed += 1
+        except TransitionNotAllowed as error:
+            problems.append(f"{interest.student.full_name}: {error}")
+    return changed, problems

@@ -30,6 +30,21 @@ class PlaceState(models.TextChoices):
     def awaiting_decision(cls) -> list["PlaceState"]:
         return [cls.RECEIVED, cls.WAITLISTED]
 
+    @classmethod
+    def told_of_cancellation(cls) -> list["PlaceState"]:
+        """Still in the running: told when the micro-internship is cancelled."""
+        return [cls.RECEIVED, cls.WAITLISTED, cls.OFFERED, cls.ACCEPTED]
+
+    @classmethod
+    def student_can_withdraw(cls) -> list["PlaceState"]:
+        """States from which the student's page offers to withdraw."""
+        return [cls.RECEIVED, cls.WAITLISTED, cls.ACCEPTED]
+
+    @classmethod
+    def on_the_register(cls) -> list["PlaceState"]:
+        """Places on the day's attendance register: accepted, or already marked."""
+        return [cls.ACCEPTED, cls.ATTENDED, cls.NO_SHOW]
+
 
 PLACE_TRANSITIONS: dict[str, set[str]] = {
     PlaceState.RECEIVED: {

@@ -113,7 +113,7 @@ class RadioGroup(forms.RadioSelect):
 
 
 class DayFeedbackForm(forms.Form):
-    """Interim feedback on the day (issue 7's survey replaces it)."""
+    """Short feedback on the day: a rating and a comment (kept by `surveys`)."""
 
     rating = forms.TypedChoiceField(
         label="How useful was the day for you?",

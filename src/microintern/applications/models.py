@@ -2,6 +2,9 @@
 
 from django.db import models
 
+from microintern.programme.models import InState
+
+from . import links
 from .enums import PlaceState, Source
 
 
@@ -57,6 +60,16 @@ class ExpressionOfInterest(models.Model):
         ]
         indexes = [models.Index(fields=["micro_internship", "state"])]
 
+    is_received = InState(PlaceState.RECEIVED)
+    is_waitlisted = InState(PlaceState.WAITLISTED)
+    is_offered = InState(PlaceState.OFFERED)
+    is_accepted = InState(PlaceState.ACCEPTED)
+    is_declined = InState(PlaceState.DECLINED)
+    is_expired = InState(PlaceState.EXPIRED)
+    is_attended = InState(PlaceState.ATTENDED)
+    is_no_show = InState(PlaceState.NO_SHOW)
+    student_can_withdraw = InState(*PlaceState.student_can_withdraw())
+
     def __str__(self) -> str:
         return f"{self.student} → {self.micro_internship.reference}"
 
@@ -64,45 +77,31 @@ class ExpressionOfInterest(models.Model):
     # the email is rendered. The signing lives in `applications.links`.
     @property
     def confirm_url(self) -> str:
-        from .links import confirm_url
-
-        return confirm_url(self)
+        return links.confirm_url(self)
 
     @property
     def offer_url(self) -> str:
-        from .links import offer_url
-
-        return offer_url(self)
+        return links.offer_url(self)
 
     @property
     def feedback_url(self) -> str:
-        from .links import feedback_url
-
-        return feedback_url(self)
+        return links.feedback_url(self)
 
     @property
     def certificate_url(self) -> str:
-        from .links import certificate_url
-
-        return certificate_url(self)
+        return links.certificate_url(self)
 
     @property
     def my_page_url(self) -> str:
-        from .links import my_page_url
-
-        return my_page_url()
+        return links.my_page_url()
 
     @property
     def calendar_url(self) -> str:
-        from .links import calendar_url
-
-        return calendar_url(self.micro_internship)
+        return links.calendar_url(self.micro_internship)
 
     @property
     def map_url(self) -> str:
-        from .links import map_url
-
-        return map_url(self.micro_internship.venue_address)
+        return links.map_url(self.micro_internship.venue_address)
 
 
 class ReminderKind(models.TextChoices):
@@ -133,30 +132,3 @@ class SentReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.interest} {self.kind}"
-
-
-class DayFeedback(models.Model):
-    """Interim student feedback on the day: a 1–5 rating and a comment.
-
-    Stop-gap until the surveys app (issue 7) exists; its migration should copy these rows into
-    survey responses (one per attended place) and then drop this table.
-    """
-
-    interest = models.OneToOneField(
-        ExpressionOfInterest, on_delete=models.CASCADE, related_name="day_feedback"
-    )
-    rating = models.PositiveSmallIntegerField(help_text="1 (poor) to 5 (excellent)")
-    comment = models.TextField(blank=True)
-    submitted_at = models.DateTimeField()
-
-    class Meta:
-        verbose_name = "day feedback (interim, issue 7 replaces it)"
-        verbose_name_plural = "day feedback (interim, issue 7 replaces it)"
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(rating__gte=1, rating__lte=5), name="day_feedback_rating_1_to_5"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.interest}: {self.rating}/5"

@@ -71,3 +71,13 @@ def queue_interest_email(
         attachments=[invite_for(mi)] if role in ROLES_WITH_INVITE else None,
         hold=hold or _HOLDING.get(),
     )
+
+
+def micro_internship_cancelled(mi) -> None:
+    """Tell every student still in the running (`PlaceState.told_of_cancellation`) that the
+    micro-internship is cancelled, with the reason."""
+    for interest in mi.interests.filter(state__in=PlaceState.told_of_cancellation()).select_related(
+        "student"
+    ):
+        interest.micro_internship = mi
+        queue_interest_email(interest, "micro_internship_cancelled_student")

@@ -1,17 +1,22 @@
 """State changes of a challenge (the host's proposal)."""
 
+import secrets
+
 from django.db import transaction
 from django.utils import timezone
 
+from microintern.accounts.enums import Role
+from microintern.accounts.models import User
 from microintern.core.domain import log_activity
-from microintern.core.errors import TransitionNotAllowed
+from microintern.core.errors import Refusal, TransitionNotAllowed
+from microintern.core.locking import lock_row
 
 from .enums import CHALLENGE_TRANSITIONS, ChallengeState
 from .models import BriefingMaterial, Challenge, HostContact, Organisation
 from .notifications import host_link, queue_host_email
 
 
-class ProposalRefused(Exception):
+class ProposalRefused(Refusal):
     """A proposal that cannot be taken; the message is for the person proposing."""
 
 
@@ -22,10 +27,11 @@ def transition_challenge(
     """Move a challenge along proposed → accepted / declined → scheduled → archived.
 
     Refuses a move the lifecycle does not allow (naming both states) and a decline without
-    a reason. Saves the new state and logs `challenge.<state>`; on accepting or declining a
-    proposal, emails the host (the decline with the reason). Nothing changes on refusal.
+    a reason. Locks the row (`core.locking`: a long wait raises `Busy`), saves the new state
+    and logs `challenge.<state>`; on accepting or declining a proposal, emails the host (the
+    decline with the reason). Nothing changes on refusal.
     """
-    locked = Challenge.objects.select_for_update().get(pk=challenge.pk)
+    locked = lock_row(Challenge, challenge.pk)
     from_state = ChallengeState(locked.state)
     to_state = ChallengeState(to_state)
     if to_state not in CHALLENGE_TRANSITIONS[from_state]:
@@ -64,9 +70,6 @@ def propose_challenge(data: dict) -> Challenge:
     challenge ("proposed"); logs `challenge.proposed`; emails the host an acknowledgement
     with the link back.
     """
-    from microintern.accounts.enums import Role
-    from microintern.accounts.models import User
-
     email = data["email"].strip().lower()
     user = User.objects.filter(email__iexact=email).first()
     if user is not None and user.role != Role.HOST:
@@ -133,8 +136,6 @@ def propose_challenge(data: dict) -> Challenge:
 def add_briefing(mi, upload, *, actor) -> BriefingMaterial:
     """Store a briefing file for the team under a random name (the original name is kept
     for the download). Logs `briefing.uploaded`."""
-    import secrets
-
     briefing = BriefingMaterial(
         micro_internship=mi,
         token=secrets.token_urlsafe(24),

@@ -27,6 +27,11 @@ class ChallengeState(models.TextChoices):
         """States shown as columns of the staff pipeline, in order."""
         return [cls.PROPOSED, cls.ACCEPTED, cls.SCHEDULED, cls.DECLINED, cls.ARCHIVED]
 
+    @classmethod
+    def schedulable(cls) -> list["ChallengeState"]:
+        """States in which staff may schedule a micro-internship for the challenge."""
+        return [cls.ACCEPTED]
+
 
 CHALLENGE_TRANSITIONS: dict[str, set[str]] = {
     ChallengeState.PROPOSED: {ChallengeState.ACCEPTED, ChallengeState.DECLINED},

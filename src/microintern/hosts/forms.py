@@ -1,3 +1,4 @@
+import filetype
 from django import forms
 from django.conf import settings
 from django.utils import timezone
@@ -123,8 +124,6 @@ class BriefingForm(forms.Form):
 
 def detect_type(upload) -> str | None:
     """The file's real type from its content (not its name), if it is one we accept."""
-    import filetype
-
     head = upload.read(8192)
     upload.seek(0)
     kind = filetype.guess(head)

@@ -97,6 +97,10 @@ class Challenge(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def can_be_scheduled(self) -> bool:
+        return self.state in ChallengeState.schedulable()
+
 
 def briefing_path(instance, filename: str) -> str:
     return f"briefings/{instance.micro_internship_id}/{instance.token}"

@@ -1,13 +1,12 @@
 """Emails to host contacts, through the outbox."""
 
+from django.conf import settings
 from django.urls import reverse
 
 from microintern.mail.outbox import queue_email
 
 
 def host_link(path_name: str = "hosts:home", *args) -> str:
-    from django.conf import settings
-
     base = settings.MICROINTERN.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     return base + reverse(path_name, args=args)
 

@@ -7,12 +7,13 @@ from django.utils import timezone
 
 from microintern.core.domain import log_activity
 from microintern.core.errors import TransitionNotAllowed
+from microintern.core.locking import lock_row
 from microintern.hosts.domain import transition_challenge
 from microintern.hosts.enums import ChallengeState
 
-from . import notifications
+from . import hooks, notifications
 from .enums import MICRO_INTERNSHIP_TRANSITIONS, MicroInternshipState
-from .models import MicroInternship
+from .models import DETAIL_FIELDS, MicroInternship
 
 
 def next_reference(year: int) -> str:
@@ -57,10 +58,12 @@ def transition_micro_internship(
     completed → evaluated, or to cancelled (which needs a reason).
 
     Refuses a move the lifecycle does not allow, naming both states; saves and logs
-    `micro_internship.<state>`. A cancellation emails every student still in the running
-    and the host, with the reason; completion invites the host's feedback.
+    `micro_internship.<state>`; tells the apps above (`hooks.micro_internship_changed`:
+    applications emails every student still in the running of a cancellation). A
+    cancellation emails the host, with the reason; completion invites the host's feedback.
+    The row is locked through `core.locking` (a long wait raises `Busy`).
     """
-    locked = MicroInternship.objects.select_for_update().get(pk=mi.pk)
+    locked = lock_row(MicroInternship, mi.pk)
     from_state = MicroInternshipState(locked.state)
     to_state = MicroInternshipState(to_state)
     if to_state not in MICRO_INTERNSHIP_TRANSITIONS[from_state]:
@@ -79,6 +82,7 @@ def transition_micro_internship(
         from_state=from_state,
         reason=reason,
     )
+    hooks.micro_internship_changed(locked, from_state, to_state)
     notifications.micro_internship_moved(locked, to_state)
     mi.refresh_from_db()
     return locked
@@ -115,7 +119,7 @@ def set_interest_window_now(mi: MicroInternship, *, open_it: bool, actor=None) -
     """
     now = timezone.now()
     with transaction.atomic():
-        locked = MicroInternship.objects.select_for_update().get(pk=mi.pk)
+        locked = lock_row(MicroInternship, mi.pk)
         if open_it:
             if locked.interest_closes_at <= now:
                 raise TransitionNotAllowed.because(
@@ -130,58 +134,30 @@ def set_interest_window_now(mi: MicroInternship, *, open_it: bool, actor=None) -
         return transition_micro_internship(locked, to_state, actor=actor)
 
 
-def update_micro_internship(mi: MicroInternship, form, *, actor=None) -> MicroInternship:
+@transaction.atomic
+def update_micro_internship(mi: MicroInternship, data: dict, *, actor=None) -> MicroInternship:
     """Save staff changes to a micro-internship's details (capacity, facilitator, venue,
-    dates). Refuses a capacity below the places already offered or taken. Logs
-    `micro_internship.updated` with the changed fields."""
-    from microintern.applications.enums import PlaceState
+    dates): `data` holds new values by field name (`DETAIL_FIELDS`, `starts_at`, `ends_at`;
+    other keys are ignored).
 
-    with transaction.atomic():
-        MicroInternship.objects.select_for_update().get(pk=mi.pk)
-        taken = mi.interests.filter(state__in=PlaceState.holding_a_seat()).count()
-        if form.cleaned_data["capacity"] < taken:
-            raise TransitionNotAllowed.because(
-                f"{taken} places are already offered or taken; capacity cannot be lower."
-            )
-        saved = form.save()
-        log_activity(saved, "micro_internship.updated", actor=actor, fields=form.changed_data)
-        return saved
-
-
-ATTENDANCE_MARKS = {"present": "attended", "late": "attended", "absent": "no_show"}
-LATE_REASON = "Arrived late."
-
-
-def record_attendance(mi: MicroInternship, marks: dict[int, str], *, actor=None):
-    """Apply the day's register: `marks` maps an expression of interest's id to "present",
-    "late" or "absent".
-
-    Rules: only students with an accepted place (or already marked) are on the register;
-    present and late become attended (late is recorded as the reason), absent becomes
-    no-show, each through `transition_place` (which logs and sends the thank-you or the
-    kind no-show email). Unchanged marks do nothing. Returns (changed, problems).
+    Refuses a capacity below the places already offered or taken (`hooks.places_taken`,
+    under the row lock). Saves the changed fields and logs `micro_internship.updated` with
+    their names. The database constraints still apply (capacity 1–10, dates in order).
     """
-    from microintern.applications.domain import transition_place
-    from microintern.applications.enums import PlaceState
-
-    changed, problems = 0, []
-    on_register = mi.interests.filter(
-        pk__in=list(marks),
-        state__in=[PlaceState.ACCEPTED, PlaceState.ATTENDED, PlaceState.NO_SHOW],
-    ).select_related("student")
-    for interest in on_register:
-        mark = marks[interest.pk]
-        to_state = ATTENDANCE_MARKS.get(mark)
-        if to_state is None or to_state == interest.state:
-            continue
-        try:
-            transition_place(
-                interest,
-                PlaceState(to_state),
-                actor=actor,
-                reason=LATE_REASON if mark == "late" else "",
-            )
-            changed += 1
-        except TransitionNotAllowed as error:
-            problems.append(f"{interest.student.full_name}: {error}")
-    return changed, problems
+    locked = lock_row(MicroInternship, mi.pk)
+    taken = hooks.places_taken(locked)
+    capacity = data.get("capacity", locked.capacity)
+    if capacity < taken:
+        raise TransitionNotAllowed.because(
+            f"{taken} places are already offered or taken; capacity cannot be lower."
+        )
+    changed = []
+    for field in (*DETAIL_FIELDS, "starts_at", "ends_at"):
+        if field in data and getattr(locked, field) != data[field]:
+            setattr(locked, field, data[field])
+            changed.append(field)
+    if changed:
+        locked.save(update_fields=changed)
+    log_activity(locked, "micro_internship.updated", actor=actor, fields=changed)
+    mi.refresh_from_db()
+    return locked

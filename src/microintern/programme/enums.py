@@ -21,6 +21,16 @@ class MicroInternshipState(models.TextChoices):
     def upcoming(cls) -> list["MicroInternshipState"]:
         return [cls.DRAFT, cls.OPEN, cls.CLOSED, cls.SELECTION_PUBLISHED]
 
+    @classmethod
+    def interest_can_open(cls) -> list["MicroInternshipState"]:
+        """States from which staff may open the interest window by hand."""
+        return [cls.DRAFT, cls.CLOSED]
+
+    @classmethod
+    def after_the_day(cls) -> list["MicroInternshipState"]:
+        """The day has happened: feedback is open."""
+        return [cls.COMPLETED, cls.EVALUATED]
+
 
 MICRO_INTERNSHIP_TRANSITIONS: dict[str, set[str]] = {
     MicroInternshipState.DRAFT: {MicroInternshipState.OPEN, MicroInternshipState.CANCELLED},

@@ -1,8 +1,11 @@
 from django import forms
 from django.utils import timezone
 
+from microintern.accounts.enums import Role
+from microintern.accounts.models import User
+
 from .enums import MAX_TEAM_SIZE
-from .models import MicroInternship
+from .models import DETAIL_FIELDS, MicroInternship
 
 
 class MicroInternshipForm(forms.ModelForm):
@@ -22,16 +25,7 @@ class MicroInternshipForm(forms.ModelForm):
 
     class Meta:
         model = MicroInternship
-        fields = [
-            "venue_address",
-            "accessibility_notes",
-            "travel_notes",
-            "what_to_bring",
-            "capacity",
-            "interest_opens_at",
-            "interest_closes_at",
-            "facilitator",
-        ]
+        fields = list(DETAIL_FIELDS)
         widgets = {
             "interest_opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
             "interest_closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
@@ -39,9 +33,6 @@ class MicroInternshipForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from microintern.accounts.enums import Role
-        from microintern.accounts.models import User
-
         self.fields["facilitator"].queryset = User.objects.filter(
             role__in=[Role.STAFF, Role.ADMINISTRATOR], is_active=True
         ).order_by("full_name")

@@ -7,6 +7,33 @@ from django.db.models.functions import Now
 from .enums import MAX_TEAM_SIZE, MicroInternshipState
 
 
+class InState:
+    """A read-only flag on a model: whether the row's `state` is one of `states`.
+
+    For templates, so that they test states through the enums rather than raw strings:
+    `is_cancelled = InState(MicroInternshipState.CANCELLED)`, then `{% if mi.is_cancelled %}`.
+    """
+
+    def __init__(self, *states) -> None:
+        self.states = frozenset(states)
+
+    def __get__(self, instance, owner=None):
+        return self if instance is None else instance.state in self.states
+
+
+DETAIL_FIELDS = (
+    "venue_address",
+    "accessibility_notes",
+    "travel_notes",
+    "what_to_bring",
+    "capacity",
+    "interest_opens_at",
+    "interest_closes_at",
+    "facilitator",
+)
+"""What staff may change on a scheduled micro-internship besides its day and times."""
+
+
 class MicroInternship(models.Model):
     """One challenge run on one day for a team of at most ten students.
 
@@ -73,6 +100,11 @@ class MicroInternship(models.Model):
                 name="micro_internship_cancelled_has_reason",
             ),
         ]
+
+    is_open = InState(MicroInternshipState.OPEN)
+    is_cancelled = InState(MicroInternshipState.CANCELLED)
+    interest_can_open = InState(*MicroInternshipState.interest_can_open())
+    is_after_the_day = InState(*MicroInternshipState.after_the_day())
 
     def __str__(self) -> str:
         return f"{self.reference} {self.challenge.title}"

@@ -1,17 +1,12 @@
 """Who hears about a micro-internship's changes: scheduled, cancelled, completed."""
 
-from microintern.applications.enums import PlaceState
 from microintern.hosts.notifications import host_link, queue_host_email
+from microintern.surveys.domain import invite
+from microintern.surveys.enums import InstrumentKind
+from microintern.surveys.models import Instrument
 
 from .calendar import invite_for
 from .enums import MicroInternshipState
-
-TOLD_OF_CANCELLATION = [
-    PlaceState.RECEIVED,
-    PlaceState.WAITLISTED,
-    PlaceState.OFFERED,
-    PlaceState.ACCEPTED,
-]
 
 
 def micro_internship_scheduled(mi) -> None:
@@ -26,17 +21,10 @@ def micro_internship_scheduled(mi) -> None:
 
 
 def micro_internship_moved(mi, to_state: MicroInternshipState) -> None:
-    """Cancelled: every student still in the running and the host are told, with the reason
-    (the host's calendar entry is updated by the CANCELLED invite). Completed: the host is
-    invited to give feedback."""
-    from microintern.applications.notifications import queue_interest_email
-
+    """Cancelled: the host is told, with the reason (their calendar entry is updated by the
+    CANCELLED invite; the students are told by applications, through `hooks`). Completed:
+    the host is invited to give feedback."""
     if to_state == MicroInternshipState.CANCELLED:
-        for interest in mi.interests.filter(state__in=TOLD_OF_CANCELLATION).select_related(
-            "student"
-        ):
-            interest.micro_internship = mi
-            queue_interest_email(interest, "micro_internship_cancelled_student")
         queue_host_email(
             mi.challenge.contact,
             "micro_internship_cancelled_host",
@@ -49,13 +37,9 @@ def micro_internship_moved(mi, to_state: MicroInternshipState) -> None:
 
 
 def invite_host_feedback(mi) -> None:
-    """Invite the host to the host questionnaire (issue 7's surveys, one email, deduplicated
-    with its periodic invitations). Where no host questionnaire is set up, send the generic
+    """Invite the host to the host questionnaire (surveys; one email, deduplicated with
+    its periodic invitations). Where no host questionnaire is set up, send the generic
     invitation to the host's feedback page instead."""
-    from microintern.surveys.domain import invite
-    from microintern.surveys.enums import InstrumentKind
-    from microintern.surveys.models import Instrument
-
     try:
         invite(InstrumentKind.HOST, host_contact=mi.challenge.contact, micro_internship=mi)
     except Instrument.DoesNotExist:

@@ -9,10 +9,12 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from microintern.applications.enums import PlaceState
 from microintern.core.domain import log_activity
+from microintern.core.errors import Refusal
 
 from .enums import InstrumentKind
-from .models import Answer, Instrument, InstrumentVersion, Invitation, Item, Response
+from .models import Answer, DayFeedback, Instrument, InstrumentVersion, Invitation, Item, Response
 
 
 class SurveyClosed(Exception):
@@ -253,3 +255,37 @@ def invite_due(now=None) -> int:
         count += 1
     remind_due(now)
     return count
+
+
+class FeedbackNotOpen(Refusal):
+    """Feedback on the day is only for students marked as having attended."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(
+            message or "Feedback on the day is only for students marked as having attended."
+        )
+
+
+def record_day_feedback(interest, *, rating: int, comment: str = "", now=None) -> DayFeedback:
+    """Keep a student's rating (1–5) and comment on their day; a later answer replaces it.
+
+    Rules: only for a place marked attended (else FeedbackNotOpen). Side effects: saves and
+    logs `feedback.received` (the rating only; the comment stays in the feedback row).
+    """
+    if interest.state != PlaceState.ATTENDED:
+        raise FeedbackNotOpen
+    feedback, _ = DayFeedback.objects.update_or_create(
+        interest=interest,
+        defaults={
+            "rating": rating,
+            "comment": comment.strip(),
+            "submitted_at": now or timezone.now(),
+        },
+    )
+    log_activity(interest, "feedback.received", rating=rating)
+    return feedback
+
+
+def day_feedback_for(interest) -> DayFeedback | None:
+    """The student's feedback on the day of this place, if they have given it."""
+    return DayFeedback.objects.filter(interest=interest).first()

@@ -6,6 +6,9 @@ response keeps the version it answered, so earlier answers never change meaning.
 Anonymous instruments keep who answered apart from what: the :class:`Invitation` records
 *that* someone responded (``responded_at``), while their :class:`Response` has no link back
 to the invitation or the person.
+
+:class:`DayFeedback` is the short rating and comment a student gives from the link in the
+thank-you email, one per attended place.
 """
 
 from django.db import models
@@ -159,3 +162,29 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"Answer to {self.item_id}"
+
+
+class DayFeedback(models.Model):
+    """A student's short feedback on their day: a 1–5 rating and a comment.
+
+    One per attended place; a later answer replaces it (`surveys.domain.record_day_feedback`).
+    """
+
+    interest = models.OneToOneField(
+        "applications.ExpressionOfInterest", on_delete=models.CASCADE, related_name="day_feedback"
+    )
+    rating = models.PositiveSmallIntegerField(help_text="1 (poor) to 5 (excellent)")
+    comment = models.TextField(blank=True)
+    submitted_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "day feedback"
+        verbose_name_plural = "day feedback"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5), name="survey_day_feedback_rating_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.interest}: {self.rating}/5"

@@ -17,13 +17,13 @@ from microintern.core.errors import TransitionNotAllowed
 from microintern.core.permissions import permission_required
 from microintern.programme import queries
 from microintern.programme.enums import MicroInternshipState
+from microintern.surveys.domain import FeedbackNotOpen, day_feedback_for, record_day_feedback
 
 from .. import links
+from .. import queries as place_queries
 from ..certificate import NotAttended, certificate_pdf
 from ..domain import (
-    FeedbackNotOpen,
     InterestRefused,
-    record_day_feedback,
     record_web_interest,
     transition_place,
     verify_interest,
@@ -31,7 +31,7 @@ from ..domain import (
 )
 from ..enums import PlaceState
 from ..forms import DayFeedbackForm, InterestForm
-from ..models import DayFeedback, ExpressionOfInterest
+from ..models import ExpressionOfInterest
 
 STUDENT_PAGES = "microintern.use_student_pages"
 STUDENT_REPLIES = {
@@ -95,7 +95,6 @@ def my_interests(request):
         {
             "interests": interests,
             "now": timezone.now(),
-            "withdrawable": [PlaceState.RECEIVED, PlaceState.WAITLISTED, PlaceState.ACCEPTED],
         },
     )
 
@@ -155,7 +154,7 @@ def interest_sent(request, reference: str):
     )
 
 
-@signed_link(links.interest_from_confirm_token)
+@signed_link(place_queries.interest_from_confirm_token)
 def confirm_interest(request, interest, token: str):
     """The link in the acknowledgement: a button (not the link itself) makes the interest
     count, so a mail scanner opening links cannot confirm for the student."""
@@ -166,7 +165,7 @@ def confirm_interest(request, interest, token: str):
     return render(request, "applications/student/confirm.html", {"interest": interest})
 
 
-@signed_link(links.offer_from_token)
+@signed_link(place_queries.offer_from_token)
 def offer(request, link, token: str):
     """The link in an offer email: see the offer and accept or decline it, without signing in.
 
@@ -239,10 +238,10 @@ def _reply(request, interest, action: str) -> None:
         messages.success(request, DONE_MESSAGES[STUDENT_REPLIES[action]])
 
 
-@signed_link(links.interest_from_after_the_day_token)
+@signed_link(place_queries.interest_from_after_the_day_token)
 def feedback(request, interest, token: str):
     """Short feedback on the day, from the link in the thank-you email."""
-    existing = DayFeedback.objects.filter(interest=interest).first()
+    existing = day_feedback_for(interest)
     initial = {"rating": existing.rating, "comment": existing.comment} if existing else None
     form = DayFeedbackForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -291,7 +290,7 @@ def certificate(request, pk: int):
     return _certificate_response(request, interest)
 
 
-@signed_link(links.interest_from_after_the_day_token)
+@signed_link(place_queries.interest_from_after_the_day_token)
 def certificate_link(request, interest, token: str):
     """The certificate from the link in the thank-you email."""
     return _certificate_response(request, interest)

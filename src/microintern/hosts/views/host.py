@@ -12,6 +12,8 @@ from microintern.applications.enums import PlaceState
 from microintern.core.permissions import ensure_permission, permission_required
 from microintern.programme.calendar import calendar_for
 from microintern.programme.models import MicroInternship
+from microintern.surveys.domain import survey_url
+from microintern.surveys.models import Invitation
 
 from ..domain import ProposalRefused, add_briefing, propose_challenge
 from ..forms import BriefingForm, ProposalForm
@@ -123,9 +125,6 @@ def feedback(request, pk: int):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     mi = _micro_internship_for(request, pk)
-    from microintern.surveys.domain import survey_url
-    from microintern.surveys.models import Invitation
-
     invitation = Invitation.objects.filter(
         micro_internship=mi, host_contact__organisation=mi.challenge.organisation
     ).first()

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from microintern.applications.domain import LATE_REASON, record_attendance
 from microintern.applications.enums import PLACE_TRANSITIONS, PlaceState
 from microintern.core.domain import activity_for
 from microintern.core.errors import TransitionNotAllowed
@@ -22,8 +23,6 @@ from microintern.mail.outbox import messages_about
 from .. import queries
 from ..calendar import calendar_for
 from ..domain import (
-    LATE_REASON,
-    record_attendance,
     schedule_micro_internship,
     set_interest_window_now,
     transition_micro_internship,
@@ -121,7 +120,7 @@ def edit(request, pk: int):
     form = MicroInternshipForm(request.POST if request.method == "POST" else None, instance=mi)
     if request.method == "POST" and form.is_valid():
         try:
-            update_micro_internship(mi, form, actor=request.user)
+            update_micro_internship(mi, form.cleaned_data, actor=request.user)
         except TransitionNotAllowed as error:
             form.add_error("capacity", str(error))
         else:
@@ -156,9 +155,7 @@ def register(request, pk: int):
     or the kind "we missed you" email)."""
     mi = get_object_or_404(MicroInternship.objects.select_related("challenge"), pk=pk)
     team = list(
-        mi.interests.filter(
-            state__in=[PlaceState.ACCEPTED, PlaceState.ATTENDED, PlaceState.NO_SHOW]
-        ).select_related("student")
+        mi.interests.filter(state__in=PlaceState.on_the_register()).select_related("student")
     )
     if request.method == "POST":
         marks = {i.pk: request.POST.get(f"place-{i.pk}", "") for i in team}

@@ -1,0 +1,22 @@
+"""Hooks: how the apps above applications react to a place changing state.
+
+applications sits below selection, so it never imports it. Instead, an app above registers a
+callback once, in its `AppConfig.ready()`:
+
+    hooks.on_place_change(domain.after_place_change)
+
+`transition_place` calls every registered callback inside its transaction, after the place is
+saved and logged, as `callback(interest, from_state, to_state)`. A callback that has work to
+do after commit queues it with `transaction.on_commit`; an exception it raises rolls the
+whole change back. These are plain function calls in registration order, not signals.
+"""
+
+from microintern.programme.hooks import Hook
+
+_place_changed = Hook()
+on_place_change = _place_changed.register
+
+
+def place_changed(interest, from_state, to_state) -> None:
+    """Tell every registered callback that `interest` moved from `from_state` to `to_state`."""
+    _place_changed(interest, from_state, to_state)

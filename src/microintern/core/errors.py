@@ -34,6 +34,7 @@ class Busy(Refusal):
 
     def __init__(self, message: str = ""):
         super().__init__(
-            message or "Someone else is changing this right now. Nothing was changed: please try "
+            message
+            or "Someone else is changing this right now. Nothing was changed: please try "
             "again in a moment."
         )

@@ -75,4 +75,3 @@ def _is_lock_timeout(error: OperationalError) -> bool:
     if getattr(cause, "sqlstate", None) == POSTGRES_LOCK_NOT_AVAILABLE:
         return True
     return "database is locked" in str(error)
-

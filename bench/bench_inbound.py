@@ -131,7 +131,8 @@ def bench_floor(raws: list[bytes]) -> dict:
 
 
 def bench_parse_classify(raws: list[bytes]) -> float:
-    from microintern.mail.inbound import ParsedMessage, classify, parse_message
+    from microintern.mail.inbound.classify import classify
+    from microintern.mail.inbound.parse import ParsedMessage, parse_message
 
     started = time.perf_counter()
     for raw in raws:
@@ -143,11 +144,11 @@ def bench_parse_classify(raws: list[bytes]) -> float:
 
 def _receive(raws: list[bytes], states=None) -> None:
     """Store and process as `import_mail` does: batches stored (committed), then processed."""
-    from microintern.mail.inbound import domain
+    from microintern.mail.inbound import pipeline, store
 
-    for batch in domain.batches(domain.Incoming(raw) for raw in raws):
-        stored = domain.store_messages(batch)
-        done = domain.process_messages([s.message.pk for s in stored])
+    for batch in pipeline.batches(store.Incoming(raw) for raw in raws):
+        stored = store.store_messages(batch)
+        done = pipeline.process_messages([s.message.pk for s in stored])
         if states is not None:
             states.update(str(state) for state in done.values())
 
@@ -193,7 +194,7 @@ def hostile() -> list[tuple[str, bytes]]:
 
 
 def bench_memory() -> list[tuple[str, int, float, float, str]]:
-    from microintern.mail.inbound import Quarantined, parse_message
+    from microintern.mail.inbound.parse import Quarantined, parse_message
 
     rows = []
     for label, raw in hostile():

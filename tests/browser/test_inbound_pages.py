@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from microintern.mail.inbound import domain
+from microintern.mail.inbound import acknowledge, pipeline, store
 from microintern.mail.inbound.enums import MessageState
 from microintern.mail.inbound.models import InboundMessage
 from tests.browser.conftest import assert_no_axe_violations, sign_in
@@ -19,8 +19,8 @@ CORPUS = Path(__file__).parent.parent / "mail" / "corpus"
 
 
 def receive(raw: bytes) -> InboundMessage:
-    stored = domain.store_message(raw)
-    domain.process_message(stored.message.pk)
+    stored = store.store_message(raw)
+    pipeline.process_message(stored.message.pk)
     stored.message.refresh_from_db()
     return stored.message
 
@@ -66,7 +66,7 @@ def test_inbox_message_and_actions_are_accessible(live_server, page, axe, make_u
 
 def test_the_check_page_is_accessible(live_server, page, axe):
     message = receive(eoi(sender="stranger@gmail.example"))
-    url = live_server.url + f"/email/check/{domain.check_token(message)}/"
+    url = live_server.url + f"/email/check/{acknowledge.check_token(message)}/"
     page.goto(url)
     assert_no_axe_violations(axe, page)
     page.get_by_role("button", name="Send").click()

@@ -226,18 +226,18 @@ def selection_kwargs(mi, staff):
 def inbound_kwargs():
     from django.core import signing
 
-    from microintern.mail.inbound import domain as inbound
+    from microintern.mail.inbound import acknowledge, addresses, store
 
-    message = inbound.store_message(b"From: x@example.org\r\nSubject: hi\r\n\r\nbody\r\n").message
+    message = store.store_message(b"From: x@example.org\r\nSubject: hi\r\n\r\nbody\r\n").message
     pk = {"pk": message.pk}
     return {
         **{f"staff:inbound_{name}": pk for name in ("message", "raw", "link", "set_aside")},
         "staff:inbound_reprocess": pk,
         "staff:inbound_reply": pk,
         "staff:inbound_attachment": {**pk, "index": 0},
-        "inbound:check": {"token": inbound.check_token(message)},
+        "inbound:check": {"token": acknowledge.check_token(message)},
         "inbound:confirm_address": {
-            "token": signing.dumps({"p": 0, "s": 0}, salt=inbound.ADDRESS_SALT)
+            "token": signing.dumps({"p": 0, "s": 0}, salt=addresses.ADDRESS_SALT)
         },
     }
 

@@ -4,7 +4,7 @@ import pytest
 
 from microintern.applications.models import ExpressionOfInterest
 from microintern.core.models import ActivityLog
-from microintern.mail.inbound import domain
+from microintern.mail.inbound import acknowledge, pipeline, store
 from microintern.mail.inbound.enums import MessageState
 from microintern.mail.inbound.models import InboundMessage
 from microintern.mail.models import OutboundMessage
@@ -21,25 +21,25 @@ STUDENTS = [
 
 
 def receive_all(raws, **kwargs) -> list[InboundMessage]:
-    stored = domain.store_messages([domain.Incoming(raw, **kwargs) for raw in raws])
-    domain.process_messages([s.message.pk for s in stored])
+    stored = store.store_messages([store.Incoming(raw, **kwargs) for raw in raws])
+    pipeline.process_messages([s.message.pk for s in stored])
     return [InboundMessage.objects.get(pk=s.message.pk) for s in stored]
 
 
 def acks():
-    return OutboundMessage.objects.filter(role=domain.ACK_ROLE)
+    return OutboundMessage.objects.filter(role=acknowledge.ACK_ROLE)
 
 
 def test_a_batch_stores_each_message_once_and_flags_a_changed_one(corpus_world):
-    before = domain.store_message(eoi(message_id="<before@student.example.ac.uk>")).message
+    before = store.store_message(eoi(message_id="<before@student.example.ac.uk>")).message
     same_id = eoi(message_id="<twice@student.example.ac.uk>")
-    stored = domain.store_messages(
+    stored = store.store_messages(
         [
-            domain.Incoming(before.raw_bytes),  # stored before: its row, not a new one
-            domain.Incoming(same_id, origin="first"),
-            domain.Incoming(same_id, origin="second"),  # the same bytes twice in one batch
-            domain.Incoming(eoi(message_id="<before@student.example.ac.uk>", body="changed")),
-            domain.Incoming(b"From: x@example.org\r\n\r\nno Message-ID\r\n"),
+            store.Incoming(before.raw_bytes),  # stored before: its row, not a new one
+            store.Incoming(same_id, origin="first"),
+            store.Incoming(same_id, origin="second"),  # the same bytes twice in one batch
+            store.Incoming(eoi(message_id="<before@student.example.ac.uk>", body="changed")),
+            store.Incoming(b"From: x@example.org\r\n\r\nno Message-ID\r\n"),
         ]
     )
     assert [s.created for s in stored] == [False, True, False, True, True]
@@ -79,7 +79,7 @@ def test_a_batch_ends_like_messages_one_at_a_time(corpus_world):
         )
         assert {"inbound.stored", "inbound.classified", f"inbound.{message.state}"} <= actions
     # Processing the batch again changes nothing.
-    again = domain.process_messages([m.pk for m in messages])
+    again = pipeline.process_messages([m.pk for m in messages])
     assert again == {m.pk: MessageState(m.state) for m in messages}
     assert acks().count() == 5 and ExpressionOfInterest.objects.count() == 3
 
@@ -99,10 +99,10 @@ def test_the_daily_limit_counts_acknowledgements_earlier_in_the_same_batch(corpu
 
 def test_identical_bytes_twice_in_one_batch_are_one_interest(corpus_world, dovecot_free_mailbox):
     raw = eoi()
-    stored = domain.store_messages(
-        [domain.Incoming(raw), domain.Incoming(raw, mailbox=dovecot_free_mailbox, uid=7)]
+    stored = store.store_messages(
+        [store.Incoming(raw), store.Incoming(raw, mailbox=dovecot_free_mailbox, uid=7)]
     )
-    states = domain.process_messages([s.message.pk for s in stored])
+    states = pipeline.process_messages([s.message.pk for s in stored])
     first, second = (InboundMessage.objects.get(pk=s.message.pk) for s in stored)
     assert states[first.pk] == MessageState.INTEREST_CREATED
     assert second.state == MessageState.SET_ASIDE and f"#{first.pk}" in second.reason
@@ -110,14 +110,14 @@ def test_identical_bytes_twice_in_one_batch_are_one_interest(corpus_world, dovec
 
 
 def test_an_error_in_one_message_sends_only_that_one_to_triage(corpus_world, monkeypatch):
-    real = domain.find_micro_internship
+    real = pipeline.find_micro_internship
 
     def broken_for_chen(parsed, *args, **kwargs):
         if parsed.from_address.startswith("l.chen"):
             raise RuntimeError("database hiccup")
         return real(parsed, *args, **kwargs)
 
-    monkeypatch.setattr(domain, "find_micro_internship", broken_for_chen)
+    monkeypatch.setattr(pipeline, "find_micro_internship", broken_for_chen)
     messages = receive_all([eoi(sender=address) for address in STUDENTS])
     assert [m.state for m in messages] == [
         MessageState.INTEREST_CREATED,
@@ -132,20 +132,20 @@ def test_an_error_in_one_message_sends_only_that_one_to_triage(corpus_world, mon
 
 
 def test_batches_are_bounded_by_count_and_by_size():
-    small = [domain.Incoming(b"x" * 10) for _ in range(domain.BATCH_SIZE + 1)]
-    assert [len(b) for b in domain.batches(small)] == [domain.BATCH_SIZE, 1]
-    big = domain.BATCH_BYTES // 2 + 1
-    large = [domain.Incoming(b"x" * big) for _ in range(3)]
-    assert [len(b) for b in domain.batches(large)] == [1, 1, 1]
-    huge = [domain.Incoming(b"x" * (domain.BATCH_BYTES + 1)), domain.Incoming(b"y")]
-    assert [len(b) for b in domain.batches(huge)] == [1, 1]
+    small = [store.Incoming(b"x" * 10) for _ in range(pipeline.BATCH_SIZE + 1)]
+    assert [len(b) for b in pipeline.batches(small)] == [pipeline.BATCH_SIZE, 1]
+    big = pipeline.BATCH_BYTES // 2 + 1
+    large = [store.Incoming(b"x" * big) for _ in range(3)]
+    assert [len(b) for b in pipeline.batches(large)] == [1, 1, 1]
+    huge = [store.Incoming(b"x" * (pipeline.BATCH_BYTES + 1)), store.Incoming(b"y")]
+    assert [len(b) for b in pipeline.batches(huge)] == [1, 1]
 
 
 def test_process_pending_takes_every_stored_message_in_batches(corpus_world, monkeypatch):
-    monkeypatch.setattr(domain, "BATCH_SIZE", 2)
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", 2)
     for i in range(5):
-        domain.store_message(eoi(subject=f"Interest in MI-2026-007 ({i})"))
-    assert domain.process_pending() == 5
+        store.store_message(eoi(subject=f"Interest in MI-2026-007 ({i})"))
+    assert pipeline.process_pending() == 5
     assert not InboundMessage.objects.filter(state=MessageState.STORED).exists()
     assert InboundMessage.objects.filter(state=MessageState.INTEREST_CREATED).count() == 1
     assert InboundMessage.objects.filter(state=MessageState.INTEREST_UPDATED).count() == 4

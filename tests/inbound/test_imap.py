@@ -16,9 +16,10 @@ from django.utils import timezone
 from imap_tools import MailBoxUnencrypted
 
 from microintern.applications.models import ExpressionOfInterest
-from microintern.mail.inbound import domain, imap
+from microintern.mail.inbound import acknowledge, imap, pipeline, store
 from microintern.mail.inbound.enums import MessageState
 from microintern.mail.inbound.models import InboundMessage, Mailbox
+from microintern.mail.inbound.tasks import poll_mailboxes
 from microintern.mail.models import OutboundMessage
 
 from .helpers import eoi
@@ -28,7 +29,7 @@ CORPUS = Path(__file__).parent.parent / "mail" / "corpus"
 
 
 def acks():
-    return OutboundMessage.objects.filter(role=domain.ACK_ROLE)
+    return OutboundMessage.objects.filter(role=acknowledge.ACK_ROLE)
 
 
 def test_a_delivered_email_becomes_an_interest_after_one_poll(dovecot, mailbox, corpus_world):
@@ -71,8 +72,8 @@ def test_a_message_left_in_the_folder_is_not_done_twice(dovecot, mailbox, corpus
         client.folder.set("INBOX")
         [uid] = client.uids("ALL")
         raw = imap.fetch_raw(client, int(uid))
-    stored = domain.store_message(raw, mailbox=mailbox, uidvalidity=None, uid=None)
-    domain.process_message(stored.message.pk)
+    stored = store.store_message(raw, mailbox=mailbox, uidvalidity=None, uid=None)
+    pipeline.process_message(stored.message.pk)
     result = imap.poll(mailbox)
     assert result.fetched == 1 and result.stored == 0 and result.moved == 1
     assert InboundMessage.objects.count() == 1
@@ -115,8 +116,6 @@ def test_a_uidvalidity_change_reads_the_folder_again_without_duplicates(
 
 
 def test_the_periodic_job_polls_every_active_mailbox(dovecot, mailbox, corpus_world):
-    from microintern.mail.inbound.tasks import poll_mailboxes
-
     dovecot.deliver(eoi(), sender="a.pereira@student.example.ac.uk")
     Mailbox.objects.create(name="off", active=False, host="127.0.0.1", username="x", port=1)
     assert poll_mailboxes() == 1  # tasks run at once in tests
@@ -182,7 +181,7 @@ def test_fetch_mail_killed_halfway_loses_nothing(dovecot, tmp_path):
     """`fetch_mail` in its own process on a file database, SIGKILLed once the first batch of
     messages is stored (so while it processes them), then run again: every message once, one
     interest and one acknowledgement each, everything moved to Processed."""
-    n = domain.BATCH_SIZE + 10  # two batches
+    n = pipeline.BATCH_SIZE + 10  # two batches
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from microintern.applications.models import ExpressionOfInterest
-from microintern.mail.inbound import domain
+from microintern.mail.inbound import acknowledge
 from microintern.mail.inbound.enums import MessageState
 from microintern.mail.inbound.models import InboundMessage
 from microintern.mail.models import OutboundMessage
@@ -36,7 +36,7 @@ def test_a_folder_of_eml_files(corpus_world, tmp_path, capsys):
     assert f"already: {n}" in second and "stored" not in second
     assert InboundMessage.objects.count() == n
     assert not InboundMessage.objects.filter(state=MessageState.STORED).exists()
-    assert OutboundMessage.objects.filter(role=domain.ACK_ROLE).count() == (
+    assert OutboundMessage.objects.filter(role=acknowledge.ACK_ROLE).count() == (
         InboundMessage.objects.exclude(acknowledgement_note__startswith="Not")
         .filter(acknowledgement_note__startswith="Acknowledged")
         .count()

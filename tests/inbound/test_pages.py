@@ -8,7 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from microintern.applications.models import ExpressionOfInterest
-from microintern.mail.inbound import domain
+from microintern.core.models import ActivityLog
+from microintern.mail.inbound import acknowledge, parse, pipeline, store, triage
 from microintern.mail.inbound.enums import MessageState
 from microintern.mail.inbound.models import PersonalAddress
 from microintern.mail.models import OutboundMessage
@@ -27,8 +28,8 @@ def staff_client(client, make_user):
 
 
 def receive(raw: bytes):
-    stored = domain.store_message(raw)
-    domain.process_message(stored.message.pk)
+    stored = store.store_message(raw)
+    pipeline.process_message(stored.message.pk)
     stored.message.refresh_from_db()
     return stored.message
 
@@ -66,7 +67,7 @@ def test_raw_source_and_attachments_download_only(staff_client, corpus_world):
     assert raw["Content-Disposition"].startswith("attachment;")
     assert raw["X-Content-Type-Options"] == "nosniff"
     page = staff_client.get(reverse("staff:inbound_message", args=[message.pk])).content.decode()
-    parsed = domain.parse_message(message.raw_bytes)
+    parsed = parse.parse_message(message.raw_bytes)
     kept = [i for i, a in enumerate(parsed.attachments) if a.allowed]
     for index in kept:
         response = staff_client.get(reverse("staff:inbound_attachment", args=[message.pk, index]))
@@ -127,8 +128,6 @@ def test_set_aside_needs_a_reason_and_reprocess_reopens(staff_client, corpus_wor
 
 
 def test_staff_reply_to_a_triaged_message_threads_under_it(staff_client, corpus_world):
-    from microintern.core.models import ActivityLog
-
     message = receive(
         eoi(
             sender="stranger@gmail.example",
@@ -157,7 +156,7 @@ def test_staff_reply_to_a_triaged_message_threads_under_it(staff_client, corpus_
 
 def test_the_sender_can_say_we_got_it_wrong(client, corpus_world):
     message = receive(eoi(sender="stranger@gmail.example"))
-    url = reverse("inbound:check", args=[domain.check_token(message)])
+    url = reverse("inbound:check", args=[acknowledge.check_token(message)])
     page = client.get(url)
     assert b"could not match your message" in page.content
     assert client.post(url, {"correction": ""}).status_code == 200
@@ -171,6 +170,6 @@ def test_the_sender_can_say_we_got_it_wrong(client, corpus_world):
 def test_a_correction_to_an_interest_shows_in_the_inbox(staff_client, corpus_world):
     message = receive(eoi(subject="Interest in MI-2026-007", body="Count me in"))
     assert message.state == MessageState.INTEREST_CREATED
-    domain.record_correction(message, "Wrong day, I meant MI-2026-008")
+    triage.record_correction(message, "Wrong day, I meant MI-2026-008")
     page = staff_client.get(reverse("staff:inbound")).content.decode()
     assert "Interest in MI-2026-007" in page

@@ -8,9 +8,10 @@ from django.utils import timezone
 from microintern.applications.enums import Source
 from microintern.applications.models import ExpressionOfInterest
 from microintern.mail.enums import MessageState as OutboxState
-from microintern.mail.inbound import domain
+from microintern.mail.inbound import acknowledge, pipeline, store
 from microintern.mail.inbound.enums import MessageKind, MessageState
 from microintern.mail.inbound.models import InboundMessage, PersonalAddress
+from microintern.mail.inbound.parse import QuarantineCode, Quarantined
 from microintern.mail.models import OutboundMessage
 from tests.factories import MicroInternshipFactory
 
@@ -28,14 +29,14 @@ FINAL = {
 
 
 def receive(raw: bytes, **kwargs) -> InboundMessage:
-    stored = domain.store_message(raw, **kwargs)
-    domain.process_message(stored.message.pk)
+    stored = store.store_message(raw, **kwargs)
+    pipeline.process_message(stored.message.pk)
     stored.message.refresh_from_db()
     return stored.message
 
 
 def acks(message=None):
-    rows = OutboundMessage.objects.filter(role=domain.ACK_ROLE)
+    rows = OutboundMessage.objects.filter(role=acknowledge.ACK_ROLE)
     return rows.filter(dedupe_key=f"inbound-ack:{message.pk}") if message else rows
 
 
@@ -59,8 +60,8 @@ def test_an_emailed_interest_is_recorded_and_acknowledged_once(corpus_world):
     # The interest's own acknowledgement would say the same: only ours is sent.
     assert not OutboundMessage.objects.filter(role="interest_acknowledged").exists()
     # Processing or storing again changes nothing.
-    assert domain.store_message(message.raw_bytes).created is False
-    assert domain.process_message(message.pk) == MessageState.INTEREST_CREATED
+    assert store.store_message(message.raw_bytes).created is False
+    assert pipeline.process_message(message.pk) == MessageState.INTEREST_CREATED
     assert acks().count() == 1 and ExpressionOfInterest.objects.count() == 1
 
 
@@ -216,13 +217,13 @@ def test_same_message_id_with_different_bytes_is_flagged_not_dropped(corpus_worl
     second = receive(eoi(message_id="<same@student.example.ac.uk>", body="Something else"))
     assert second.pk != first.pk and second.conflicts_with == first
     assert second.state == MessageState.TRIAGE and "different content" in second.reason
-    assert domain.store_message(second.raw_bytes).message == second
+    assert store.store_message(second.raw_bytes).message == second
 
 
 def test_without_message_id_the_hash_dedupes():
     raw = b"From: x@example.org\r\nSubject: hi\r\n\r\nbody\r\n"
-    first = domain.store_message(raw)
-    again = domain.store_message(raw)
+    first = store.store_message(raw)
+    again = store.store_message(raw)
     assert first.created and not again.created and first.message == again.message
     assert first.message.dedupe_key.startswith("import:sha:")
 
@@ -262,7 +263,7 @@ def test_an_unexpected_error_sends_the_message_to_triage(corpus_world, monkeypat
     def broken(*args, **kwargs):
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr(domain, "find_micro_internship", broken)
+    monkeypatch.setattr(pipeline, "find_micro_internship", broken)
     message = receive(eoi())
     assert message.state == MessageState.TRIAGE
     assert "RuntimeError" in message.parse_error
@@ -270,12 +271,11 @@ def test_an_unexpected_error_sends_the_message_to_triage(corpus_world, monkeypat
 
 def test_a_message_that_cannot_be_read_goes_to_a_person(corpus_world, monkeypatch):
     """Oversize or hostile mail is quarantined; mail the parser fails on is triaged."""
-    from microintern.mail.inbound import QuarantineCode, Quarantined
 
     def unreadable(raw, *args, **kwargs):
         return Quarantined(QuarantineCode.UNPARSEABLE, "could not be read", "0" * 64, len(raw))
 
-    monkeypatch.setattr(domain, "parse_message", unreadable)
+    monkeypatch.setattr(pipeline, "parse_message", unreadable)
     message = receive(eoi())
     assert message.state == MessageState.TRIAGE and message.parse_error == "could not be read"
 

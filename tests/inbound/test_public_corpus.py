@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from microintern.mail.inbound import ParsedMessage, classify, domain, parse_message
+from microintern.mail.inbound import pipeline, store
+from microintern.mail.inbound.classify import classify
 from microintern.mail.inbound.enums import MessageKind, MessageState
 from microintern.mail.inbound.models import InboundMessage
+from microintern.mail.inbound.parse import ParsedMessage, parse_message
 from microintern.mail.models import OutboundMessage
 from tests.mail.helpers import LOOP_VALUE, OWN_ADDRESSES
 
@@ -156,9 +158,9 @@ def test_a_real_message_ends_in_one_final_state_and_storing_it_again_changes_not
     corpus_world, item
 ):
     raw = (PUBLIC / item.path).read_bytes()
-    stored = domain.store_message(raw, origin=item.path)
+    stored = store.store_message(raw, origin=item.path)
     assert stored.created
-    state = domain.process_message(stored.message.pk)
+    state = pipeline.process_message(stored.message.pk)
     message = InboundMessage.objects.get(pk=stored.message.pk)
     assert message.state == state and message.state in FINAL
     assert message.reason and not message.reason.startswith("Processing failed"), message.reason
@@ -172,9 +174,9 @@ def test_a_real_message_ends_in_one_final_state_and_storing_it_again_changes_not
         assert not OutboundMessage.objects.filter(dedupe_key=f"inbound-ack:{message.pk}").exists()
 
     reason = message.reason
-    again = domain.store_message(raw, origin=item.path)
+    again = store.store_message(raw, origin=item.path)
     assert (again.created, again.message.pk) == (False, message.pk)
-    assert domain.process_message(message.pk) == message.state
+    assert pipeline.process_message(message.pk) == message.state
     assert InboundMessage.objects.count() == 1
     message.refresh_from_db()
     assert (message.state, message.reason) == (state, reason)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from microintern.mail.inbound import ParsedMessage, parse_message
+from microintern.mail.inbound.parse import ParsedMessage, parse_message
 
 CORPUS = Path(__file__).parent / "corpus"
 OWN_ADDRESSES = ("business-clinic@example.ac.uk",)

@@ -6,17 +6,16 @@ import dataclasses
 
 import pytest
 
-from microintern.mail.inbound import (
+from microintern.mail.inbound.classify import (
     Classification,
     Kind,
-    ParsedMessage,
     auto_reply_allowed,
     auto_reply_decision,
     classify,
     dmarc_pass_from_own_server,
-    parse_message,
+    parse_authentication_results,
 )
-from microintern.mail.inbound.classify import parse_authentication_results
+from microintern.mail.inbound.parse import ParsedMessage, parse_message
 
 from .helpers import LOOP_VALUE, OWN_ADDRESSES, corpus_files, parsed
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from microintern.mail.inbound import (
+from microintern.mail.inbound.interpret import (
     extract_statement,
     find_reference_codes,
     is_university_address,

@@ -11,15 +11,17 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from microintern.mail.inbound import (
+from microintern.mail.inbound.parse import (
     Limits,
     ParsedMessage,
     QuarantineCode,
     Quarantined,
+    decode_text,
     extract_message_id,
+    html_to_text,
     parse_message,
+    sanitize_filename,
 )
-from microintern.mail.inbound.parse import decode_text, html_to_text, sanitize_filename
 
 from .helpers import corpus_files, load, parsed
 

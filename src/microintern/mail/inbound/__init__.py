@@ -1,6 +1,19 @@
-"""The pure (no Django) core of inbound email: safe parsing, classification, interpretation.
+"""Inbound email: store every message as received, then process it once.
 
-Typical use by the ingestion layer, after the raw bytes are stored::
+The modules, by job:
+- `parse`, `classify`, `interpret`: the pure core (no Django): safe parsing behind caps,
+  the class of a message (loop, bounce, auto-reply, bulk, human), reference codes and
+  statements. Their heavy libraries (BeautifulSoup, flufl.bounce, email-reply-parser) load
+  when a message is first read, not when this package is imported;
+- `store`: the raw bytes in, once (idempotent);
+- `pipeline`: batches of stored messages through parse → classify → interpret → interest;
+- `acknowledge`: the one acknowledgement to human mail, and never to anyone else;
+- `triage`: what staff (and the sender) do with a message afterwards;
+- `addresses`: our own addresses, students' addresses, confirmed personal addresses;
+- `lifecycle`: the message's states and the only code that changes them;
+- `imap`, `importers`: where messages come from.
+
+Typical use of the pure core, after the raw bytes are stored::
 
     parsed = parse_message(raw)
     if isinstance(parsed, Quarantined):
@@ -11,53 +24,3 @@ Typical use by the ingestion layer, after the raw bytes are stored::
             codes = find_reference_codes(parsed.subject, parsed.body_trimmed)
             statement = extract_statement(parsed)
 """
-
-from .classify import (
-    DEFAULT_LOOP_HEADER,
-    Classification,
-    Kind,
-    auto_reply_allowed,
-    auto_reply_decision,
-    classify,
-    dmarc_pass_from_own_server,
-)
-from .interpret import (
-    Statement,
-    extract_statement,
-    find_reference_codes,
-    is_university_address,
-    normalise_address,
-)
-from .parse import (
-    DEFAULT_LIMITS,
-    Attachment,
-    Limits,
-    ParsedMessage,
-    QuarantineCode,
-    Quarantined,
-    extract_message_id,
-    parse_message,
-)
-
-__all__ = [
-    "DEFAULT_LIMITS",
-    "DEFAULT_LOOP_HEADER",
-    "Attachment",
-    "Classification",
-    "Kind",
-    "Limits",
-    "ParsedMessage",
-    "QuarantineCode",
-    "Quarantined",
-    "Statement",
-    "auto_reply_allowed",
-    "auto_reply_decision",
-    "classify",
-    "dmarc_pass_from_own_server",
-    "extract_message_id",
-    "extract_statement",
-    "find_reference_codes",
-    "is_university_address",
-    "normalise_address",
-    "parse_message",
-]

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from enum import StrEnum
 
-from flufl.bounce import all_failures
-
 from .parse import ParsedMessage
 
 __all__ = [
@@ -241,6 +239,8 @@ def _bounce_failures(parsed: ParsedMessage) -> tuple[tuple[str, ...], tuple[str,
 
     Only addresses count: flufl.bounce also returns bare local parts ("1") it found in text.
     """
+    from flufl.bounce import all_failures  # noqa: PLC0415 - heavy, loaded at the first bounce
+
     try:
         temporary, permanent = all_failures(parsed.email)
     except Exception:  # a detector failing must not lose the message.

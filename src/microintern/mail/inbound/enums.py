@@ -15,7 +15,28 @@ class MessageState(models.TextChoices):
 
     @classmethod
     def final(cls) -> list["MessageState"]:
+        """Every state processing can end in."""
         return [s for s in cls if s != cls.STORED]
+
+    @classmethod
+    def reopenable(cls) -> frozenset["MessageState"]:
+        """Final states a person can still act on: process again, link, set aside."""
+        return frozenset({cls.TRIAGE, cls.SET_ASIDE, cls.QUARANTINED})
+
+    @classmethod
+    def became_interest(cls) -> frozenset["MessageState"]:
+        """The message was understood as (part of) an expression of interest; it stays so."""
+        return frozenset({cls.INTEREST_CREATED, cls.INTEREST_UPDATED})
+
+
+# Where a message may go from each state. A stored message is processed into one of the final
+# states; one a person can still act on may be processed again, linked or set aside (into
+# any final state, its own included); one that became an interest stays as it is.
+INBOUND_MESSAGE_TRANSITIONS: dict[MessageState, set[MessageState]] = {
+    MessageState.STORED: set(MessageState.final()),
+    **{state: set(MessageState.final()) for state in MessageState.reopenable()},
+    **{state: set() for state in MessageState.became_interest()},
+}
 
 
 class MessageKind(models.TextChoices):

@@ -1,8 +1,8 @@
 """Polling an IMAP mailbox (imap-tools), one poller per mailbox, nothing lost.
 
 For the new messages (UIDs above the cursor, within the current UIDVALIDITY), a batch at a
-time (at most `domain.BATCH_SIZE` messages and `domain.BATCH_BYTES` by RFC822.SIZE): fetch the
-exact bytes with BODY.PEEK[] → store (committed) → process (committed) → MOVE to the
+time (at most `pipeline.BATCH_SIZE` messages and `pipeline.BATCH_BYTES` by RFC822.SIZE): fetch
+the exact bytes with BODY.PEEK[] → store (committed) → process (committed) → MOVE to the
 processed folder → advance the cursor. A poller killed at any point leaves the messages in
 the folder (or already stored): the next poll fetches them again, storing is idempotent and
 processing happens once, so nothing is lost and nothing is done twice.
@@ -27,18 +27,22 @@ from django.utils import timezone
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.mailbox import BaseMailBox
 
-from . import domain
+from microintern.core.errors import Busy, Refusal
+
+from .config import inbound_setting
 from .enums import AuthMethod, Security
 from .models import InboundMessage, Mailbox
+from .pipeline import batches, process_messages
+from .store import Incoming, store_messages
 
 logger = logging.getLogger(__name__)
 
 
-class MailboxBusy(Exception):
-    """Another poller holds this mailbox's lease."""
+class MailboxBusy(Busy):
+    """Another poller holds this mailbox's lease (try again later)."""
 
 
-class MailboxProblem(Exception):
+class MailboxProblem(Refusal):
     """The mailbox cannot be used as configured (message for staff)."""
 
 
@@ -69,7 +73,7 @@ class PollResult:
 
 
 def lease_seconds() -> int:
-    return domain.inbound_setting("LEASE_SECONDS")
+    return inbound_setting("LEASE_SECONDS")
 
 
 def acquire_lease(mailbox: Mailbox) -> str:
@@ -104,7 +108,7 @@ def release_lease(mailbox: Mailbox, token: str) -> None:
 
 def access_token(mailbox: Mailbox) -> str:
     """An OAuth2 access token by MSAL client credentials (Microsoft 365 app-only IMAP)."""
-    import msal
+    import msal  # noqa: PLC0415 - heavy, loaded only for OAuth2 (Microsoft 365) mailboxes
 
     app = msal.ConfidentialClientApplication(
         mailbox.client_id,
@@ -255,13 +259,13 @@ def _poll(client: BaseMailBox, mailbox: Mailbox, lease: str, result: PollResult,
     if not can_move:
         logger.warning("Mailbox %s: the server has no MOVE; messages stay in place", mailbox.name)
     size_of = sizes(client, uids)
-    for group in domain.batches(uids, size_of=lambda uid: size_of.get(uid, 0)):
+    for group in batches(uids, size_of=lambda uid: size_of.get(uid, 0)):
         fetched = fetch_many(client, group)
         present = [uid for uid in group if uid in fetched]  # others: expunged meanwhile
         result.fetched += len(present)
-        stored = domain.store_messages(
+        stored = store_messages(
             [
-                domain.Incoming(
+                Incoming(
                     fetched[uid][0],
                     mailbox=mailbox,
                     uidvalidity=uidvalidity,
@@ -272,7 +276,7 @@ def _poll(client: BaseMailBox, mailbox: Mailbox, lease: str, result: PollResult,
             ]
         )
         result.stored += sum(s.created for s in stored)
-        states = domain.process_messages([s.message.pk for s in stored])
+        states = process_messages([s.message.pk for s in stored])
         for s in stored:
             state = str(states.get(s.message.pk))
             result.processed[state] = result.processed.get(state, 0) + 1

@@ -1,7 +1,7 @@
 """Import mail from files: a Maildir, an mbox, or .eml files (one message each).
 
 For migration and for mail staff forward by hand. Each message is stored exactly as read
-(through `domain.store_messages`, so importing again changes nothing) and then processed.
+(through `store.store_messages`, so importing again changes nothing) and then processed.
 """
 
 import mailbox as stdlib_mailbox
@@ -9,7 +9,8 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import domain
+from .pipeline import batches, process_messages
+from .store import Incoming, store_messages
 
 
 def messages_in(path: Path) -> Iterator[tuple[str, bytes]]:
@@ -49,11 +50,9 @@ def import_path(path: Path) -> Counter:
     committed before it is processed. Returns counts: stored (new), already (stored before),
     and one per final state."""
     counts: Counter = Counter()
-    for batch in domain.batches(
-        domain.Incoming(raw, origin=origin) for origin, raw in messages_in(path)
-    ):
-        stored = domain.store_messages(batch)
+    for batch in batches(Incoming(raw, origin=origin) for origin, raw in messages_in(path)):
+        stored = store_messages(batch)
         counts.update("stored" if s.created else "already" for s in stored)
-        states = domain.process_messages([s.message.pk for s in stored])
+        states = process_messages([s.message.pk for s in stored])
         counts.update(str(states[s.message.pk]) for s in stored)
     return counts

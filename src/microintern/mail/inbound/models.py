@@ -1,6 +1,6 @@
 """Inbound email: the mailboxes we read, and every message exactly as received.
 
-State changes only through `inbound.domain`; the IMAP side is in `inbound.imap`.
+State changes only through `inbound.lifecycle`; the IMAP side is in `inbound.imap`.
 """
 
 import os
@@ -167,6 +167,15 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject[:60]} ({self.state})"
+
+    @property
+    def became_interest(self) -> bool:
+        return self.state in MessageState.became_interest()
+
+    @property
+    def can_be_set_aside(self) -> bool:
+        """Staff may still set it aside (it is not set aside already, nor an interest)."""
+        return self.state in MessageState.reopenable() - {MessageState.SET_ASIDE}
 
     @property
     def raw_bytes(self) -> bytes:

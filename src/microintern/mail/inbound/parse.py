@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import email
 import email.policy
+import functools
 import hashlib
 import html as html_module
 import re
@@ -34,8 +35,6 @@ from enum import StrEnum
 import charset_normalizer
 import filetype
 import nh3
-from bs4 import BeautifulSoup
-from email_reply_parser import EmailMessage as ReplyMessage
 
 __all__ = [
     "ALLOWED_ATTACHMENT_TYPES",
@@ -656,6 +655,8 @@ def html_to_text(html: str, limits: Limits = DEFAULT_LIMITS) -> str:
     """
     if not html_is_manageable(html, limits):
         return _html_to_text_crude(html)
+    from bs4 import BeautifulSoup  # noqa: PLC0415 - heavy, loaded only when HTML mail is read
+
     soup = BeautifulSoup(html, "html.parser")
     # Strings inside script, style and template are not "interesting" to get_text(); the
     # rest are removed (few in real mail, and capped so removal cannot become slow).
@@ -724,7 +725,8 @@ def sanitize_html(html: str) -> str:
     return cleaned.strip()
 
 
-class _BoundedReplyMessage(ReplyMessage):
+@functools.cache
+def _bounded_reply_message() -> type:
     """email-reply-parser with its multi-line "On ... wrote:" search bounded.
 
     Upstream's pattern, `(?!On.*On\\s.+?wrote:)(On\\s(.+?)wrote:)` with DOTALL, backtracks
@@ -732,16 +734,23 @@ class _BoundedReplyMessage(ReplyMessage):
     one finds the same header (the nearest "On" before "wrote:") within 400 characters, in
     linear time. Everything else is the library's.
     """
+    from email_reply_parser import (  # noqa: PLC0415 - loaded only when mail is read
+        EmailMessage as ReplyMessage,
+    )
 
-    _BOUNDED = r"(On\s((?:(?!On\s).){0,400}?)wrote:)"
-    MULTI_QUOTE_HDR_REGEX = re.compile(_BOUNDED, re.DOTALL | re.MULTILINE)
-    MULTI_QUOTE_HDR_REGEX_MULTILINE = re.compile(_BOUNDED, re.DOTALL)
+    class BoundedReplyMessage(ReplyMessage):
+        _BOUNDED = r"(On\s((?:(?!On\s).){0,400}?)wrote:)"
+        MULTI_QUOTE_HDR_REGEX = re.compile(_BOUNDED, re.DOTALL | re.MULTILINE)
+        MULTI_QUOTE_HDR_REGEX_MULTILINE = re.compile(_BOUNDED, re.DOTALL)
+
+    return BoundedReplyMessage
 
 
 def trim_reply(text: str) -> str:
     """Remove quoted replies and signatures (email-reply-parser); fall back to the text."""
+    parser = _bounded_reply_message()
     try:
-        trimmed = _BoundedReplyMessage(text).read().reply
+        trimmed = parser(text).read().reply
     except Exception:
         return text
     return trimmed.strip() or text.strip()

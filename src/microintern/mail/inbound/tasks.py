@@ -1,8 +1,8 @@
-"""Inbound mail tasks: thin, take ids, call `inbound.imap` / `inbound.domain`."""
+"""Inbound mail tasks: thin, take ids, call `inbound.imap` / `inbound.pipeline`."""
 
 from django_tasks import task
 
-from . import domain, imap
+from . import imap, pipeline
 from .models import Mailbox
 
 
@@ -18,7 +18,7 @@ def poll_mailbox(mailbox_id: int) -> str:
 
 @task()
 def process_message(message_id: int) -> str | None:
-    state = domain.process_message(message_id)
+    state = pipeline.process_message(message_id)
     return str(state) if state else None
 
 
@@ -28,5 +28,5 @@ def poll_mailboxes() -> int:
     ids = list(Mailbox.objects.filter(active=True).values_list("pk", flat=True))
     for pk in ids:
         poll_mailbox.enqueue(pk)
-    domain.process_pending(limit=100)
+    pipeline.process_pending(limit=100)
     return len(ids)

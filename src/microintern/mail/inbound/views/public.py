@@ -2,17 +2,19 @@
 
 from django.shortcuts import redirect, render
 
-from .. import domain
+from .. import addresses
+from ..acknowledge import message_from_check_token
 from ..forms import CorrectionForm
+from ..triage import record_correction
 
 
 def check(request, token: str):
-    message = domain.message_from_check_token(token)
+    message = message_from_check_token(token)
     if message is None:
         return render(request, "inbound/check_invalid.html", status=404)
     form = CorrectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        domain.record_correction(message, form.cleaned_data["correction"])
+        record_correction(message, form.cleaned_data["correction"])
         return redirect(request.path + "?thanks=1")
     return render(
         request,
@@ -23,14 +25,10 @@ def check(request, token: str):
 
 def confirm_address(request, token: str):
     """GET shows the question (mail scanners follow links), POST confirms."""
-    from django.core import signing
-
-    try:
-        signing.loads(token, salt=domain.ADDRESS_SALT, max_age=domain.ADDRESS_MAX_AGE)
-    except signing.BadSignature:
+    if not addresses.address_link_is_genuine(token):
         return render(request, "inbound/check_invalid.html", status=404)
     if request.method == "POST":
-        personal = domain.confirm_address(token)
+        personal = addresses.confirm_address(token)
         if personal is None:
             return render(request, "inbound/check_invalid.html", status=404)
         return render(request, "inbound/address_confirmed.html", {"personal": personal})

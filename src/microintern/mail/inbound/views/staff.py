@@ -8,12 +8,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from microintern.core.domain import activity_for
+from microintern.core.errors import Refusal
 from microintern.core.permissions import permission_required
 
-from .. import ParsedMessage, domain, parse_message
+from .. import triage
 from ..enums import MessageKind, MessageState
 from ..forms import InboxFilterForm, LinkForm, ReplyForm, SetAsideForm
 from ..models import InboundMessage
+from ..parse import ParsedMessage, parse_message
 
 BACK_OFFICE = "microintern.use_back_office"
 
@@ -78,8 +80,7 @@ def message_detail(
             "link_form": link_form or LinkForm(),
             "set_aside_form": set_aside_form or SetAsideForm(),
             "reply_form": reply_form or ReplyForm(),
-            "can_act": message.state
-            in (MessageState.TRIAGE, MessageState.SET_ASIDE, MessageState.QUARANTINED),
+            "can_act": message.state in MessageState.reopenable(),
             "activity": activity_for(message),
         },
         status=status,
@@ -120,14 +121,14 @@ def link(request, pk: int):
     form = LinkForm(request.POST)
     if not form.is_valid():
         return message_detail(request, pk=pk, link_form=form, status=400)
-    outcome = domain.link_to_student(
+    outcome = triage.link_to_student(
         message,
         student=form.cleaned_data["student"],
         mi=form.cleaned_data["reference"],
         actor=request.user,
         remember_address=form.cleaned_data["remember_address"],
     )
-    if outcome.state in (MessageState.INTEREST_CREATED, MessageState.INTEREST_UPDATED):
+    if outcome.state in MessageState.became_interest():
         flash.success(request, outcome.reason)
     else:
         flash.error(request, outcome.reason)
@@ -142,8 +143,8 @@ def set_aside(request, pk: int):
     if not form.is_valid():
         return message_detail(request, pk=pk, set_aside_form=form, status=400)
     try:
-        domain.set_aside(message, reason=form.cleaned_data["reason"], actor=request.user)
-    except ValueError as error:
+        triage.set_aside(message, reason=form.cleaned_data["reason"], actor=request.user)
+    except Refusal as error:
         flash.error(request, str(error))
     else:
         flash.success(request, "The message is set aside.")
@@ -154,7 +155,7 @@ def set_aside(request, pk: int):
 @permission_required(BACK_OFFICE)
 def reprocess(request, pk: int):
     message = get_object_or_404(InboundMessage, pk=pk)
-    state = domain.process_message(message.pk, again=True, actor=request.user)
+    state = triage.process_again(message, actor=request.user)
     message.refresh_from_db()
     flash.info(request, f"Processed again: {MessageState(state).label}. {message.reason}")
     return redirect("staff:inbound_message", pk=pk)
@@ -168,8 +169,8 @@ def reply(request, pk: int):
     if not form.is_valid():
         return message_detail(request, pk=pk, reply_form=form, status=400)
     try:
-        sent = domain.reply_to_sender(message, text=form.cleaned_data["text"], actor=request.user)
-    except domain.ReplyRefused as error:
+        sent = triage.reply_to_sender(message, text=form.cleaned_data["text"], actor=request.user)
+    except triage.ReplyRefused as error:
         flash.error(request, str(error))
     else:
         flash.success(request, f"Your reply to {sent.to} is in the outbox.")

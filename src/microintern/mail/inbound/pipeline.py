@@ -1,0 +1,411 @@
+"""Inbound email, steps 2–6: process each stored message once, in batches.
+
+The pipeline for one message (`process_message`), each step logged on the message:
+1. store: the bytes exactly as received (`store.store_message`, idempotent), committed;
+2. parse behind caps (oversize or hostile → quarantined, not opened);
+3. classify (loop, bounce, auto-reply, bulk → set aside with the class; only human mail
+   goes on);
+4. interpret: sender → student (`addresses`), reference code → micro-internship;
+5. record the interest through `applications.domain.record_interest` (source email), or
+   send the message to triage with a reason for staff;
+6. acknowledge human mail once (RFC 3834) to the envelope sender (`acknowledge`).
+Every message ends in exactly one of: interest created/updated, triage, set aside,
+quarantined (moved by `lifecycle`). Nothing here raises to the caller: an unexpected error
+sends the message to triage with the error.
+"""
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+from microintern.accounts.models import Student
+from microintern.applications.domain import InterestRefused, record_interest, verify_interest
+from microintern.applications.enums import Source as InterestSource
+from microintern.applications.models import ExpressionOfInterest
+from microintern.applications.notifications import holding_emails
+from microintern.core.domain import activity_entry, log_activity
+from microintern.programme.models import MicroInternship
+from microintern.programme.queries import open_for_interest
+
+from . import lifecycle
+from .acknowledge import AckCounts, acknowledge
+from .addresses import SenderLookup, envelope_sender, own_addresses, single_sender
+from .classify import Classification, Kind, classify, dmarc_pass_from_own_server
+from .config import inbound_setting
+from .enums import MessageKind, MessageState
+from .interpret import extract_statement, find_reference_codes
+from .lifecycle import Outcome
+from .models import InboundMessage
+from .parse import ParsedMessage, QuarantineCode, Quarantined, parse_message
+from .store import Incoming
+
+logger = logging.getLogger(__name__)
+
+# Messages stored, then processed, together in one transaction each (by pollers, imports and
+# process_pending), and at most this many bytes of them at once.
+BATCH_SIZE = 50
+BATCH_BYTES = 20 * 1024 * 1024
+T = TypeVar("T")
+
+
+def _raw_size(item: Incoming) -> int:
+    return len(item.raw)
+
+
+def batches(items: Iterable[T], *, size_of: Callable[[T], int] = _raw_size) -> Iterator[list[T]]:
+    """Group messages (or IMAP UIDs) for `store_messages` and `process_messages`: at most
+    BATCH_SIZE of them and, unless one is larger on its own, BATCH_BYTES by `size_of` (so
+    memory stays bounded whatever the mailbox holds)."""
+    batch: list[T] = []
+    held = 0
+    for item in items:
+        size = size_of(item)
+        if batch and (len(batch) >= BATCH_SIZE or held + size > BATCH_BYTES):
+            yield batch
+            batch, held = [], 0
+        batch.append(item)
+        held += size
+    if batch:
+        yield batch
+
+
+def process_pending(limit: int | None = None) -> int:
+    """Process every message still only stored (e.g. after an import or a killed poller)."""
+    pending = InboundMessage.objects.filter(state=MessageState.STORED).order_by("pk")
+    pks = list(pending.values_list("pk", flat=True))[:limit]
+    for start in range(0, len(pks), BATCH_SIZE):
+        process_messages(pks[start : start + BATCH_SIZE])
+    return len(pks)
+
+
+def process_message(message_id: int, *, again: bool = False, actor=None) -> MessageState | None:
+    """Take one stored message through the pipeline (see the module docstring).
+
+    Rules: a message is processed once; only `again` (staff: "process again") reopens one
+    already in triage, set aside or quarantined — never one that became an interest. The row
+    is locked while it is processed, so two pollers cannot both act on it. Side effects: the
+    message's state and reason, logs per step, maybe an interest, maybe one acknowledgement.
+    Never raises: an unexpected error sends the message to triage with the error.
+    """
+    return process_messages([message_id], again=again, actor=actor).get(message_id)
+
+
+def process_messages(message_ids, *, again: bool = False, actor=None) -> dict[int, MessageState]:
+    """Take stored messages through the pipeline together: `process_message` for a batch.
+
+    Rules: those of `process_message`, message by message in the order they were stored,
+    in one transaction with every row locked. What all of them need (our own addresses,
+    the senders' student records, acknowledgements already sent) is read once, and their
+    new states and logs are written together. If anything unexpected fails, nothing of the
+    batch is kept and each message is processed on its own, so an error sends only its own
+    message to triage. Returns the state of every message found. Never raises.
+    """
+    ids = list(dict.fromkeys(message_ids))
+    try:
+        with transaction.atomic():
+            return _process_batch(ids, again=again, actor=actor)
+    except Exception as error:  # noqa: BLE001 - a message must never be lost to a bug
+        if len(ids) > 1:
+            logger.warning(
+                "Processing %s messages together failed (%r): one by one", len(ids), error
+            )
+            results: dict[int, MessageState] = {}
+            for message_id in ids:
+                results.update(process_messages([message_id], again=again, actor=actor))
+            return results
+        logger.exception("Processing inbound message #%s failed", ids[0])
+        return {ids[0]: _triage_after_error(ids[0], error, actor=actor)}
+
+
+def _triage_after_error(message_id: int, error: Exception, *, actor) -> MessageState:
+    """Send a message whose processing failed to a person, with the error (unless it became
+    an interest meanwhile: that stays)."""
+    with transaction.atomic():
+        message = lifecycle.lock_message(message_id)
+        if not lifecycle.can_move(message.state, MessageState.TRIAGE):
+            return MessageState(message.state)
+        message.parse_error = f"{type(error).__name__}: {str(error)[:500]}"
+        lifecycle.transition_message(
+            message,
+            Outcome(
+                MessageState.TRIAGE,
+                f"Processing failed ({type(error).__name__}); please read it yourself.",
+            ),
+            actor=actor,
+        )
+    return MessageState.TRIAGE
+
+
+def _process_batch(ids: list[int], *, again: bool, actor) -> dict[int, MessageState]:
+    batch = _Batch(actor=actor)
+    results: dict[int, MessageState] = {}
+    readings = []
+    for message in lifecycle.lock_messages(ids):
+        if message.state != MessageState.STORED:
+            if not (again and message.state in MessageState.reopenable()):
+                results[message.pk] = MessageState(message.state)
+                continue
+            batch.log(message, "inbound.reprocess", was=message.state)
+        message.attempts += 1
+        readings.append((message, _read(message, batch)))
+    batch.prepare(
+        [(message, reading[0]) for message, reading in readings if isinstance(reading, tuple)]
+    )
+    for message, reading in readings:
+        if isinstance(reading, Outcome):
+            outcome = reading
+        else:
+            parsed, classification = reading
+            outcome = _understand(message, parsed, classification, batch)
+        batch.finish(message, outcome)
+        results[message.pk] = outcome.state
+    batch.write()
+    return results
+
+
+class _Batch:
+    """What processing a batch of messages reads once and writes together.
+
+    Look-ups not made in advance (a single message, staff actions) are made when first
+    needed and remembered for the rest of the batch.
+    """
+
+    def __init__(self, *, actor=None) -> None:
+        self.actor = actor
+        self.now = timezone.now()
+        self.entries = []
+        self.finished: list[InboundMessage] = []
+        self.senders = SenderLookup()
+        self.acks = AckCounts(self.now)
+        self._micro_internships: dict[str, MicroInternship | None] = {}
+        self._open: list[MicroInternship] | None = None
+        self._seen_sha: dict[str, list[int]] = {}
+        self._twins: dict[str, list[int]] = {}
+
+    @cached_property
+    def own(self) -> set[str]:
+        return own_addresses()
+
+    def prepare(self, human: list[tuple[InboundMessage, ParsedMessage]]) -> None:
+        """Read in advance what interpreting the human messages of the batch needs: the
+        senders' student records and confirmed personal addresses, the acknowledgements
+        sent to them today (three queries), and earlier messages with the same bytes."""
+        senders = {single_sender(parsed) for _message, parsed in human} - {None}
+        envelopes = {envelope_sender(parsed) for _message, parsed in human} - {None, ""}
+        self.senders.look_up(senders, envelopes)
+        self.acks.load(envelopes)
+        self.look_up_twins([message for message, _parsed in human])
+
+    def log(self, subject, action: str, **data) -> None:
+        self.entries.append(activity_entry(subject, action, actor=self.actor, **data))
+
+    def finish(self, message: InboundMessage, outcome: Outcome) -> None:
+        self.entries.append(lifecycle.settle(message, outcome, actor=self.actor))
+        self.finished.append(message)
+        self._seen_sha.setdefault(message.sha256, []).append(message.pk)
+
+    def write(self) -> None:
+        lifecycle.write_settled(self.finished, self.entries)
+
+    # Micro-internships and duplicates ----------------------------------------------------
+
+    def micro_internship(self, code: str) -> MicroInternship | None:
+        key = code.upper()
+        if key not in self._micro_internships:
+            self._micro_internships[key] = MicroInternship.objects.filter(
+                reference__iexact=code
+            ).first()
+        return self._micro_internships[key]
+
+    def open_for_interest(self) -> list[MicroInternship]:
+        if self._open is None:
+            self._open = list(open_for_interest()[:2])
+        return self._open
+
+    def look_up_twins(self, messages: list[InboundMessage]) -> None:
+        """Find earlier, processed messages with the same bytes as any of `messages`."""
+        shas = {message.sha256 for message in messages} - set(self._twins)
+        self._twins.update({sha: [] for sha in shas})
+        processed = (
+            InboundMessage.objects.filter(sha256__in=shas)
+            .exclude(state=MessageState.STORED)
+            .order_by()
+            .values_list("sha256", "pk")
+        )
+        for sha, pk in processed:
+            self._twins[sha].append(pk)
+
+    def twin_of(self, message: InboundMessage) -> int | None:
+        """An earlier message with the same bytes, processed already (through another
+        mailbox or an import, or earlier in this batch)."""
+        if message.sha256 not in self._twins:
+            self.look_up_twins([message])
+        earlier = [*self._twins[message.sha256], *self._seen_sha.get(message.sha256, ())]
+        return min((pk for pk in earlier if pk != message.pk), default=None)
+
+
+def _read(message: InboundMessage, batch: _Batch) -> Outcome | tuple[ParsedMessage, Classification]:
+    """Parse and classify: an outcome already (quarantined, unreadable, not human mail),
+    or the parsed human message and its classification."""
+    parsed = parse_message(message.raw_bytes)
+    if isinstance(parsed, Quarantined):
+        message.parse_error = parsed.reason
+        if parsed.code == QuarantineCode.UNPARSEABLE:  # not hostile, just not understood
+            return Outcome(MessageState.TRIAGE, parsed.reason)
+        return Outcome(MessageState.QUARANTINED, parsed.reason)
+    message.parse_error = ""
+    message.subject = parsed.subject[:500]
+    message.from_address = (parsed.from_address or "")[:320]
+    message.envelope_sender = (parsed.return_path or "")[:320]
+    result = classify(
+        parsed,
+        own_addresses=batch.own,
+        own_loop_header_value=inbound_setting("LOOP_VALUE"),
+    )
+    message.kind = MessageKind(result.kind.value)
+    message.kind_reason = result.reason
+    batch.log(message, "inbound.classified", kind=result.kind.value, reason=result.reason)
+    if result.kind is not Kind.HUMAN:
+        return Outcome(MessageState.SET_ASIDE, f"{message.get_kind_display()}: {result.reason}")
+    return parsed, result
+
+
+def _understand(
+    message: InboundMessage,
+    parsed: ParsedMessage,
+    classification: Classification,
+    batch: _Batch,
+) -> Outcome:
+    twin = batch.twin_of(message)
+    if twin is not None:  # the same bytes through another mailbox or an import: done already
+        return Outcome(
+            MessageState.SET_ASIDE, f"Duplicate: the same message arrived before as #{twin}."
+        )
+    outcome = _interpret(message, parsed, batch)
+    acknowledge(
+        message,
+        parsed,
+        classification,
+        outcome,
+        own=batch.own,
+        senders=batch.senders,
+        acks=batch.acks,
+    )
+    return outcome
+
+
+def _interpret(message: InboundMessage, parsed: ParsedMessage, batch: _Batch) -> Outcome:
+    if message.conflicts_with_id:
+        return Outcome(
+            MessageState.TRIAGE,
+            f"Same Message-ID as message #{message.conflicts_with_id} but different content: "
+            "please compare them.",
+        )
+    student = batch.senders.student_for(parsed)
+    message.student = student
+    message.vouched_by_own_server = dmarc_pass_from_own_server(
+        parsed, inbound_setting("TRUSTED_AUTHSERV_ID")
+    )
+    if student is None:
+        return Outcome(
+            MessageState.TRIAGE,
+            f"Unknown sender: {parsed.from_address or 'no From address'} is not a student's "
+            "university address or a personal address a student has confirmed.",
+        )
+    mi, problem = find_micro_internship(parsed, batch)
+    message.micro_internship = mi
+    if mi is None:
+        return Outcome(MessageState.TRIAGE, problem)
+    statement = extract_statement(parsed, word_limit=settings.MICROINTERN["STATEMENT_WORD_LIMIT"])
+    message.statement_over_limit = statement.over_limit
+    return record_emailed_interest(message, student, mi, statement.text, actor=batch.actor)
+
+
+def record_emailed_interest(
+    message: InboundMessage, student: Student, mi: MicroInternship, statement: str, *, actor=None
+) -> Outcome:
+    """Turn a message into an interest for `student` in `mi` (also staff's "link" action).
+
+    Rules: through `record_interest` with source email, received when our server received
+    the message (IMAP INTERNALDATE) or, for imports, when it was stored; it counts
+    at once only when our own mail server vouched for the sender, otherwise after the confirm
+    link. A second message about the same interest is added to it (and may verify it).
+    Side effects: those of `record_interest`; its own acknowledgement is held and released
+    only when ours cannot carry the confirm link (see `acknowledge.acknowledge`).
+    """
+    now = timezone.now()
+    verified_at = now if message.vouched_by_own_server else None
+    existing = ExpressionOfInterest.objects.filter(student=student, micro_internship=mi).first()
+    if existing is not None:
+        message.interest = existing
+        log_activity(existing, "interest.repeated", actor=actor, source=InterestSource.EMAIL)
+        if verified_at and not existing.verified_at:
+            verify_interest(existing, how="dmarc", actor=actor, now=now)
+        return Outcome(
+            MessageState.INTEREST_UPDATED,
+            f"{student.full_name} had already said they were interested in {mi.reference}; "
+            "this message was added to that interest.",
+        )
+    try:
+        with transaction.atomic(), holding_emails():
+            interest = record_interest(
+                student,
+                mi,
+                statement=statement,
+                source=InterestSource.EMAIL,
+                actor=actor,
+                received_at=message.received_at,
+                verified_at=verified_at,
+            )
+    except InterestRefused as refused:
+        return Outcome(MessageState.TRIAGE, f"Interest not recorded: {refused}")
+    message.interest = interest
+    flagged = (
+        " The statement is longer than the word limit (kept whole)."
+        if (message.statement_over_limit or interest.statement_over_limit)
+        else ""
+    )
+    counted = (
+        "counts now (our mail server vouched for the sender)"
+        if verified_at
+        else ("counts once the student confirms their address")
+    )
+    return Outcome(
+        MessageState.INTEREST_CREATED,
+        f"Interest in {mi.reference} recorded for {student.full_name}; it {counted}.{flagged}",
+    )
+
+
+def find_micro_internship(
+    parsed: ParsedMessage, batch: _Batch | None = None
+) -> tuple[MicroInternship | None, str]:
+    """The micro-internship a message is about, or None and the reason for staff.
+
+    By reference code in the subject, else in the body; exactly one code must be found.
+    Without a code: the only micro-internship open for interest, when the message names its
+    title or its host organisation (so there is no doubt).
+    """
+    codes = find_reference_codes(parsed.subject, "") or find_reference_codes(
+        "", parsed.body_trimmed or parsed.body_text
+    )
+    if len(codes) > 1:
+        return None, f"More than one reference code ({', '.join(codes)}): which one is meant?"
+    batch = batch or _Batch()
+    if codes:
+        mi = batch.micro_internship(codes[0])
+        if mi is None:
+            return None, f"The reference code {codes[0]} matches no micro-internship."
+        return mi, ""
+    candidates = batch.open_for_interest()
+    if len(candidates) == 1:
+        mi = candidates[0]
+        text = f"{parsed.subject}\n{parsed.body_text}".casefold()
+        names = [mi.title, mi.challenge.organisation.name]
+        if any(name and name.casefold() in text for name in names):
+            return mi, ""
+    return None, "No reference code (such as MI-2026-007) in the subject or the message."

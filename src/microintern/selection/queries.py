@@ -63,6 +63,18 @@ def latest_dry_run(selection_round: SelectionRound) -> SelectionRun | None:
     return selection_round.runs.filter(kind=RunKind.DRY_RUN).first()
 
 
+def published_run(selection_round: SelectionRound) -> SelectionRun | None:
+    return selection_round.runs.filter(kind=RunKind.PUBLISHED).first()
+
+
+def run_to_show(selection_round: SelectionRound) -> SelectionRun | None:
+    """The run the staff page shows: the published one once the round is published,
+    otherwise the latest dry run."""
+    if selection_round.is_published:
+        return published_run(selection_round)
+    return latest_dry_run(selection_round)
+
+
 def published_run_for(micro_internship) -> SelectionRun | None:
     """The published run of the (latest) published round that includes the micro-internship."""
     return (

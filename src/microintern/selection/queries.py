@@ -25,7 +25,7 @@ def interests_in_round(selection_round: SelectionRound):
 
 
 def enrolment_is_known() -> bool:
-    """Whether the university has imported its student record (issue 7's population import
+    """Whether the university has imported its student record (the population import
     stamps `record_imported_at`). Until then enrolment cannot be checked and nobody is set
     aside for it; afterwards a student missing from the record is not eligible."""
     return Student.objects.filter(record_imported_at__isnull=False).exists()

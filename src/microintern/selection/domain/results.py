@@ -23,7 +23,8 @@ publishing, waiting-list promotion and the impact report read. The stored format
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
+from enum import Enum
 
 from microintern.applications.enums import PlaceState
 
@@ -70,20 +71,6 @@ class StudentResult:
     def outcome_label(self) -> str:
         return Outcome(self.outcome).label
 
-    def to_json(self) -> dict:
-        return {
-            "student_number": self.student_number,
-            "name": self.name,
-            "programme": self.programme,
-            "group": self.group,
-            "lottery_position": self.lottery_position,
-            "outcome": Outcome(self.outcome).value,
-            "offered": self.offered,
-            "explanation": self.explanation,
-            "waitlists": dict(self.waitlists),
-            "decisions": {ref: d.to_json() for ref, d in self.decisions.items()},
-        }
-
     @classmethod
     def from_json(cls, data: dict) -> StudentResult:
         return cls(
@@ -116,21 +103,6 @@ class MicroInternshipResult:
     reserved_filled: int
     cutoff: str
     warnings: tuple[str, ...]
-
-    def to_json(self) -> dict:
-        return {
-            "reference": self.reference,
-            "title": self.title,
-            "places_for_draw": self.places_for_draw,
-            "already_taken": self.already_taken,
-            "given_by_staff": list(self.given_by_staff),
-            "team": list(self.team),
-            "waitlist": list(self.waitlist),
-            "reserve": list(self.reserve) if self.reserve else None,
-            "reserved_filled": self.reserved_filled,
-            "cutoff": self.cutoff,
-            "warnings": list(self.warnings),
-        }
 
     @classmethod
     def from_json(cls, data: dict) -> MicroInternshipResult:
@@ -176,15 +148,8 @@ class RoundResult:
                 yield student.student_number, ref, decision
 
     def to_json(self) -> dict:
-        return {
-            "seed_commitment": self.seed_commitment,
-            "groups": dict(self.groups),
-            "micro_internships": [m.to_json() for m in self.micro_internships],
-            "students": [s.to_json() for s in self.students],
-            "unconfirmed": self.unconfirmed,
-            "warnings": list(self.warnings),
-            "overrides_not_applied": list(self.overrides_not_applied),
-        }
+        """The stored form: plain JSON, fields in the order they are declared."""
+        return _plain(self)
 
     @classmethod
     def from_json(cls, data: dict) -> RoundResult:
@@ -199,6 +164,22 @@ class RoundResult:
             warnings=tuple(data["warnings"]),
             overrides_not_applied=tuple(data["overrides_not_applied"]),
         )
+
+
+def _plain(value):
+    """A result (or part of one) as JSON: dataclasses become objects, tuples lists, enums
+    their values; a Decision is a [state, reason] pair."""
+    if isinstance(value, Decision):
+        return value.to_json()
+    if is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {key: _plain(v) for key, v in value.items()}
+    return value
 
 
 # ------------------------------------------------------------------ computing it

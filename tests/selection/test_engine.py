@@ -317,7 +317,7 @@ LABELS = {1: "first micro-internship", 2: "widening participation", 3: "everyone
 
 
 def test_render_the_policy_example():
-    """The sentence from the issue, for a hand-built explanation."""
+    """The example sentence of the public policy page, for a hand-built explanation."""
     explanation = Explanation(
         student="s4",
         tier=1,

@@ -10,6 +10,35 @@ class RoundState(models.TextChoices):
     PUBLISHING = "publishing", "Publishing"
     PUBLISHED = "published", "Published"
 
+    @classmethod
+    def open_to_change(cls) -> frozenset["RoundState"]:
+        """States in which staff may still change the policy and overrides and run again."""
+        return frozenset({cls.DRAFT, cls.DRY_RUN})
+
+    @classmethod
+    def closed_to_change(cls) -> frozenset["RoundState"]:
+        """States in which nothing about the round can change any more."""
+        return frozenset({cls.PUBLISHING, cls.PUBLISHED})
+
+
+ROUND_TRANSITIONS: dict[RoundState, set[RoundState]] = {
+    # The first dry run; later dry runs leave the round where it is.
+    RoundState.DRAFT: {RoundState.DRY_RUN},
+    # Staff publish through the worker (publishing) or directly (publish, e.g. in a shell).
+    RoundState.DRY_RUN: {RoundState.PUBLISHING, RoundState.PUBLISHED},
+    # The worker publishes, or finds something changed since the dry run and goes back.
+    RoundState.PUBLISHING: {RoundState.PUBLISHED, RoundState.DRY_RUN},
+    RoundState.PUBLISHED: set(),
+}
+
+
+class Outcome(models.TextChoices):
+    """What a run decided for one student (the label is what the staff page shows)."""
+
+    OFFERED = "offered", "Offered"
+    WAITLISTED = "waitlisted", "Waiting list"
+    NOT_SELECTED = "not_selected", "Not selected"
+
 
 class PriorityGroup(models.TextChoices):
     """The criteria a round can put first. Everyone who meets none is in the last group.

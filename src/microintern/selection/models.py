@@ -7,7 +7,7 @@ from django.db.models.lookups import Exact, GreaterThan
 
 from microintern.programme.enums import MAX_TEAM_SIZE
 
-from .enums import DEFAULT_PRIORITY, OverrideAction, RoundState, RunKind
+from .enums import DEFAULT_PRIORITY, ROUND_TRANSITIONS, OverrideAction, RoundState, RunKind
 
 
 def default_priority() -> list[str]:
@@ -36,6 +36,19 @@ class SelectionRound(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    publishing_run = models.ForeignKey(
+        "SelectionRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The dry run staff last asked to publish.",
+    )
+    publish_failed_at = models.DateTimeField(null=True, blank=True)
+    publish_failure = models.TextField(
+        blank=True,
+        help_text="Why the last attempt to publish did not happen (empty when it did not fail).",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -51,10 +64,34 @@ class SelectionRound(models.Model):
                 | models.Q(published_at__isnull=False),
                 name="round_published_has_time",
             ),
+            models.CheckConstraint(
+                condition=models.Q(publish_failed_at__isnull=True, publish_failure="")
+                | (
+                    models.Q(publish_failed_at__isnull=False, state=RoundState.DRY_RUN)
+                    & ~models.Q(publish_failure="")
+                ),
+                name="round_publish_failure_has_time_and_reason",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_published(self) -> bool:
+        return self.state == RoundState.PUBLISHED
+
+    @property
+    def is_publishing(self) -> bool:
+        return self.state == RoundState.PUBLISHING
+
+    @property
+    def is_open_to_change(self) -> bool:
+        return self.state in RoundState.open_to_change()
+
+    @property
+    def can_start_publishing(self) -> bool:
+        return RoundState.PUBLISHING in ROUND_TRANSITIONS[RoundState(self.state)]
 
 
 class RoundMicroInternship(models.Model):
@@ -126,6 +163,14 @@ class SelectionRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.round} run {self.pk} ({self.kind})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.kind == RunKind.PUBLISHED
+
+    @property
+    def is_dry_run(self) -> bool:
+        return self.kind == RunKind.DRY_RUN
 
 
 class Override(models.Model):

@@ -25,7 +25,7 @@ def interests_in_round(selection_round: SelectionRound):
 
 
 def enrolment_is_known() -> bool:
-    """Whether the university has imported its student record (issue 7's population import
+    """Whether the university has imported its student record (the population import
     stamps `record_imported_at`). Until then enrolment cannot be checked and nobody is set
     aside for it; afterwards a student missing from the record is not eligible."""
     return Student.objects.filter(record_imported_at__isnull=False).exists()
@@ -61,6 +61,18 @@ def seats_held(micro_internship) -> int:
 
 def latest_dry_run(selection_round: SelectionRound) -> SelectionRun | None:
     return selection_round.runs.filter(kind=RunKind.DRY_RUN).first()
+
+
+def published_run(selection_round: SelectionRound) -> SelectionRun | None:
+    return selection_round.runs.filter(kind=RunKind.PUBLISHED).first()
+
+
+def run_to_show(selection_round: SelectionRound) -> SelectionRun | None:
+    """The run the staff page shows: the published one once the round is published,
+    otherwise the latest dry run."""
+    if selection_round.is_published:
+        return published_run(selection_round)
+    return latest_dry_run(selection_round)
 
 
 def published_run_for(micro_internship) -> SelectionRun | None:

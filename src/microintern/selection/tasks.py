@@ -1,24 +1,12 @@
-"""Selection tasks: thin, take ids, call selection.domain (enqueued after commit)."""
+"""Selection's background tasks. Each is defined next to the domain function it runs (the
+domain queues it after commit, so it must not import this module) and listed here under the
+name older queued tasks were stored with.
 
-from django_tasks import task
+All of them take row locks and so retry when the rows are busy (`core.tasks.retrying_task`).
+"""
 
-from . import domain
+from .domain.rounds import publish_round
+from .domain.waiting_lists import promote_from_waitlist_task as promote_from_waitlist
+from .domain.waiting_lists import release_other_places_task as release_other_places
 
-
-@task()
-def promote_from_waitlist(micro_internship_id: int) -> int:
-    """Offer any free places (on it, then on the rest of its round) to the next students
-    waiting."""
-    return len(domain.promote_waiting_lists(micro_internship_id))
-
-
-@task()
-def release_other_places(interest_id: int) -> int:
-    """After an acceptance, free the student's other places in the same round."""
-    return len(domain.release_other_places(interest_id))
-
-
-@task()
-def publish_round(round_id: int, dry_run_id: int, actor_id: int | None = None) -> str:
-    """Publish a round staff asked to publish (see domain.start_publishing)."""
-    return domain.finish_publishing(round_id, dry_run_id=dry_run_id, actor_id=actor_id)
+__all__ = ["promote_from_waitlist", "publish_round", "release_other_places"]

@@ -3,8 +3,7 @@
 
 from django.shortcuts import get_object_or_404, render
 
-from .. import domain
-from ..enums import RoundState
+from .. import wording
 from ..models import SelectionRound
 
 
@@ -19,14 +18,14 @@ def rounds(request):
 
 def round_policy(request, pk: int):
     selection_round = get_object_or_404(SelectionRound, pk=pk)
-    published = selection_round.state == RoundState.PUBLISHED
+    published = selection_round.is_published
     return render(
         request,
         "selection/public/round.html",
         {
             "round": selection_round,
             "entries": selection_round.entries.select_related("micro_internship__challenge"),
-            "groups": domain.group_labels(selection_round.priority),
+            "groups": wording.group_labels(selection_round.priority),
             "published": published,
             "seed": selection_round.seed if published else "",
         },

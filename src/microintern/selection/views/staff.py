@@ -8,17 +8,12 @@ from microintern.core.domain import activity_for
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.permissions import permission_required
 
-from .. import domain, queries
-from ..enums import RoundState
+from .. import domain, queries, wording
+from ..domain.results import RoundResult
 from ..forms import EntryForm, OverrideForm, PolicyFields, PolicyForm, RoundForm
 from ..models import Override, SelectionRound
 
 RUN_ROUNDS = "selection.run_rounds"
-OUTCOME_LABELS = {
-    "offered": "Offered",
-    "waitlisted": "Waiting list",
-    "not_selected": "Not selected",
-}
 
 
 @permission_required(RUN_ROUNDS)
@@ -50,7 +45,7 @@ def round_new(request):
 
 
 def _entry_forms(selection_round, data=None):
-    groups = domain.group_labels(selection_round.priority)
+    groups = wording.group_labels(selection_round.priority)
     return [
         (
             entry,
@@ -103,27 +98,10 @@ def round_policy(request, pk: int):
     )
 
 
-def result_rows(result: dict) -> list[dict]:
-    """The result's students with a label for the outcome (the page and the command)."""
-    titles = {m["reference"]: m["title"] for m in result["micro_internships"]}
-    return [
-        {
-            **s,
-            "outcome_label": OUTCOME_LABELS[s["outcome"]],
-            "offered_title": titles.get(s["offered"], ""),
-        }
-        for s in result["students"]
-    ]
-
-
 @permission_required(RUN_ROUNDS)
 def round_detail(request, pk: int):
     selection_round = get_object_or_404(SelectionRound, pk=pk)
-    run = (
-        selection_round.runs.filter(kind="published").first()
-        if selection_round.state == RoundState.PUBLISHED
-        else queries.latest_dry_run(selection_round)
-    )
+    run = queries.run_to_show(selection_round)
     override_form = OverrideForm(selection_round=selection_round)
     return render(
         request,
@@ -136,27 +114,15 @@ def _detail_context(selection_round, run, override_form):
     return {
         "round": selection_round,
         "entries": selection_round.entries.select_related("micro_internship__challenge"),
-        "groups": domain.group_labels(selection_round.priority),
+        "groups": wording.group_labels(selection_round.priority),
         "run": run,
-        "rows": result_rows(run.result) if run else [],
+        "result": RoundResult.from_json(run.result) if run else None,
         "overrides": selection_round.overrides.select_related(
             "student", "micro_internship", "created_by"
         ),
         "override_form": override_form,
         "activity": activity_for(selection_round)[:50],
-        "publish_failure": _publish_failure(selection_round),
     }
-
-
-def _publish_failure(selection_round):
-    """The reason the last attempt to publish failed, if it did (and nothing since)."""
-    last = (
-        activity_for(selection_round)
-        .filter(action__in=["selection.publishing", "selection.publish_failed"])
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-    return last.data.get("reason", "") if last and last.action.endswith("failed") else ""
 
 
 @require_POST
@@ -168,7 +134,7 @@ def round_dry_run(request, pk: int):
     except TransitionNotAllowed as error:
         messages.error(request, str(error))
     else:
-        offers = sum(1 for s in run.result["students"] if s["outcome"] == "offered")
+        offers = RoundResult.from_json(run.result).offers
         messages.success(request, f"Dry run done: {offers} would be offered a place.")
     return redirect("staff:selection_round", pk=pk)
 

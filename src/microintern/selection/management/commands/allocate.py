@@ -6,9 +6,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from microintern.core.errors import TransitionNotAllowed
-from microintern.selection import domain
+from microintern.selection.domain import RoundResult, compute_result
 from microintern.selection.models import SelectionRound
-from microintern.selection.views.staff import result_rows
 
 
 class Command(BaseCommand):
@@ -31,7 +30,7 @@ class Command(BaseCommand):
         if selection_round is None:
             raise CommandError(f"There is no selection round {round_id}.")
         try:
-            _inputs, result = domain.compute(selection_round)
+            _inputs, result = compute_result(selection_round)
         except TransitionNotAllowed as error:
             raise CommandError(str(error)) from error
         if json:
@@ -40,32 +39,32 @@ class Command(BaseCommand):
             self.stdout.write(as_text(selection_round, result))
 
 
-def dump(result: dict) -> str:
-    return json.dumps(result, indent=2, ensure_ascii=False, sort_keys=True)
+def dump(result: RoundResult) -> str:
+    return json.dumps(result.to_json(), indent=2, ensure_ascii=False, sort_keys=True)
 
 
-def as_text(selection_round, result: dict) -> str:
+def as_text(selection_round, result: RoundResult) -> str:
     lines = [
         f"{selection_round.name} (dry run; nothing is saved or sent)",
-        f"Seed fingerprint (SHA-256): {result['seed_commitment']}",
-        "Priority groups: " + "; ".join(f"{n}. {label}" for n, label in result["groups"].items()),
+        f"Seed fingerprint (SHA-256): {result.seed_commitment}",
+        "Priority groups: " + "; ".join(f"{n}. {label}" for n, label in result.groups.items()),
         "",
     ]
-    for m in result["micro_internships"]:
+    for m in result.micro_internships:
         lines.append(
-            f"{m['reference']} {m['title']}: {m['places_for_draw']} places in the draw, "
-            f"{len(m['team'])} offered, {len(m['waitlist'])} on the waiting list; "
-            f"last place went to: {m['cutoff'] or 'not full'}"
+            f"{m.reference} {m.title}: {m.places_for_draw} places in the draw, "
+            f"{len(m.team)} offered, {len(m.waitlist)} on the waiting list; "
+            f"last place went to: {m.cutoff or 'not full'}"
         )
-    for warning in result["warnings"]:
+    for warning in result.warnings:
         lines.append(f"Warning: {warning}")
-    if result["unconfirmed"]:
-        lines.append(f"Not counted (address not confirmed): {result['unconfirmed']}")
+    if result.unconfirmed:
+        lines.append(f"Not counted (address not confirmed): {result.unconfirmed}")
     lines.append("")
-    for row in result_rows(result):
-        outcome = row["outcome_label"] + (f" {row['offered']}" if row["offered"] else "")
+    for row in result.students:
+        outcome = row.outcome_label + (f" {row.offered}" if row.offered else "")
         lines.append(
-            f"{row['student_number']}\t{row['name']}\tgroup {row['group'] or '-'}\t{outcome}\t"
-            f"{row['explanation']}"
+            f"{row.student_number}\t{row.name}\tgroup {row.group or '-'}\t{outcome}\t"
+            f"{row.explanation}"
         )
     return "\n".join(lines)

@@ -1,0 +1,58 @@
+"""Selection's domain layer, by job: `rounds` (set up, policy, overrides, dry runs,
+publishing and the round lifecycle), `inputs` (who takes part and how, read into the
+engine's inputs), `results` (the typed result and its stored JSON) and `waiting_lists`
+(promotion, released places and expired offers after publishing).
+
+The fair part is `selection.engine` (pure Python); every sentence a student reads is in
+`selection.wording`. The names other apps, the staff pages, the command line and the
+periodic jobs use are re-exported here.
+"""
+
+from ..errors import SelectionRefused
+from ..wording import group_labels
+from .inputs import Inputs, build_inputs
+from .results import Decision, RoundResult, StudentResult, compute, compute_result
+from .rounds import (
+    add_override,
+    create_round,
+    dry_run,
+    finish_publishing,
+    publish,
+    remove_override,
+    start_publishing,
+    transition_round,
+    update_policy,
+)
+from .waiting_lists import (
+    after_place_change,
+    expire_offers,
+    promote_from_waitlist,
+    promote_waiting_lists,
+    release_other_places,
+)
+
+__all__ = [
+    "Decision",
+    "Inputs",
+    "RoundResult",
+    "SelectionRefused",
+    "StudentResult",
+    "add_override",
+    "after_place_change",
+    "build_inputs",
+    "compute",
+    "compute_result",
+    "create_round",
+    "dry_run",
+    "expire_offers",
+    "finish_publishing",
+    "group_labels",
+    "promote_from_waitlist",
+    "promote_waiting_lists",
+    "publish",
+    "release_other_places",
+    "remove_override",
+    "start_publishing",
+    "transition_round",
+    "update_policy",
+]

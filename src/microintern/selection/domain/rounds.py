@@ -1,0 +1,449 @@
+"""Selection rounds: set up, policy, overrides, dry runs, publishing — and the one way a
+round changes state (`transition_round`).
+
+A round is set up as a draft with a fresh secret seed whose SHA-256 is public at once; staff
+change its policy and overrides and make dry runs (the first one moves it to "dry run"); a
+publish request moves it to "publishing" and the worker (`publish_round`) publishes the dry
+run staff checked, or puts the round back to "dry run" with the reason on the round
+(`publish_failure`) when something changed since. Publishing applies every `Decision` of
+the result through `applications.domain.transition_place` (the one way a place changes,
+which locks rows, checks capacity, logs and queues each email).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from functools import partial
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from microintern.applications.domain import transition_place
+from microintern.applications.enums import PlaceState
+from microintern.applications.models import ExpressionOfInterest
+from microintern.core.domain import log_activity
+from microintern.core.errors import TransitionNotAllowed
+from microintern.core.locking import lock_row
+from microintern.core.tasks import retrying_task
+from microintern.programme.domain import transition_micro_internship
+from microintern.programme.enums import MicroInternshipState
+from microintern.programme.models import MicroInternship
+
+from .. import engine, queries
+from ..enums import ROUND_TRANSITIONS, OverrideAction, PriorityGroup, RoundState, RunKind
+from ..errors import SelectionRefused
+from ..models import Override, RoundMicroInternship, SelectionRound, SelectionRun
+from .results import compute_result
+
+# The activity logged for each move of a round.
+ROUND_LOG_ACTIONS: dict[tuple[RoundState, RoundState], str] = {
+    (RoundState.DRAFT, RoundState.DRY_RUN): "selection.dry_run",
+    (RoundState.DRY_RUN, RoundState.PUBLISHING): "selection.publishing",
+    (RoundState.DRY_RUN, RoundState.PUBLISHED): "selection.published",
+    (RoundState.PUBLISHING, RoundState.PUBLISHED): "selection.published",
+    (RoundState.PUBLISHING, RoundState.DRY_RUN): "selection.publish_failed",
+}
+
+
+# ------------------------------------------------------------------ the lifecycle
+
+
+def transition_round(
+    selection_round: SelectionRound,
+    to_state: RoundState,
+    *,
+    actor=None,
+    reason: str = "",
+    log: dict | None = None,
+    **fields,
+) -> SelectionRound:
+    """The one way a selection round changes state.
+
+    Rules: only moves in ROUND_TRANSITIONS (otherwise `SelectionRefused`, and nothing
+    changes); the round's row is locked first (`Busy` past the lock timeout). `fields` are
+    other columns of the round that change with the move (e.g. `published_at`). Side
+    effects: saves, logs the move's action (ROUND_LOG_ACTIONS) with the previous state, the
+    reason and `log`, and when the round moves to "publishing" queues `publish_round` for
+    the worker after commit. The caller's `selection_round` is updated to match.
+    """
+    to_state = RoundState(to_state)
+    if "state" in fields:
+        raise TypeError("Give the new state as to_state.")
+    with transaction.atomic():
+        locked = lock_row(SelectionRound, selection_round.pk)
+        from_state = RoundState(locked.state)
+        if to_state not in ROUND_TRANSITIONS[from_state]:
+            raise SelectionRefused("selection round", from_state.label, to_state.label)
+        locked.state = to_state
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=["state", *fields])
+        data = {"from_state": from_state.value, **(log or {})}
+        if reason:
+            data["reason"] = reason
+        log_activity(locked, ROUND_LOG_ACTIONS[(from_state, to_state)], actor=actor, **data)
+        if to_state == RoundState.PUBLISHING:
+            actor_id = _staff(actor).pk if _staff(actor) else None
+            transaction.on_commit(
+                partial(publish_round.enqueue, locked.pk, locked.publishing_run_id, actor_id)
+            )
+    for name in ("state", *fields):
+        setattr(selection_round, name, getattr(locked, name))
+    return locked
+
+
+def _staff(actor):
+    """The signed-in person who acted, or None (the system, an anonymous request)."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+# ------------------------------------------------------------------------ set up
+
+
+def new_seed() -> str:
+    return secrets.token_hex(32)
+
+
+def _check_priority(priority: list[str]) -> list[str]:
+    if len(set(priority)) != len(priority) or not set(priority) <= set(PriorityGroup.values):
+        raise SelectionRefused.because("Each priority group can be used once.")
+    return list(priority)
+
+
+@transaction.atomic
+def create_round(
+    *, name: str, micro_internships, priority: list[str], actor=None, now: datetime | None = None
+) -> SelectionRound:
+    """Create a draft round with a fresh secret seed and publish its commitment.
+
+    Rules: the seed's SHA-256 is public from now on, so every micro-internship must still be
+    taking interest (its window not yet closed) — otherwise people could not check the seed
+    was chosen before anyone knew who had applied. Logs `selection.round_created`.
+    """
+    now = now or timezone.now()
+    mis = list(micro_internships)
+    if not mis:
+        raise SelectionRefused.because("Choose at least one micro-internship.")
+    closed = [mi.reference for mi in mis if mi.interest_closes_at <= now]
+    if closed:
+        raise SelectionRefused.because(
+            f"Interest has already closed for {', '.join(closed)}: a round must be set up "
+            "(and its seed commitment published) before interest closes."
+        )
+    seed = new_seed()
+    selection_round = SelectionRound.objects.create(
+        name=name.strip(),
+        priority=_check_priority(priority),
+        seed=seed,
+        seed_commitment=engine.seed_commitment(seed),
+        created_by=_staff(actor),
+    )
+    RoundMicroInternship.objects.bulk_create(
+        RoundMicroInternship(round=selection_round, micro_internship=mi) for mi in mis
+    )
+    log_activity(
+        selection_round,
+        "selection.round_created",
+        actor=actor,
+        micro_internships=[mi.reference for mi in mis],
+        priority=selection_round.priority,
+        seed_commitment=selection_round.seed_commitment,
+    )
+    return selection_round
+
+
+def _ensure_not_published(selection_round: SelectionRound) -> None:
+    if selection_round.state == RoundState.PUBLISHED:
+        raise SelectionRefused.because("This round is published; it can no longer change.")
+    if selection_round.state == RoundState.PUBLISHING:
+        raise SelectionRefused.because(
+            "This round is being published; it can no longer change. Reload in a minute."
+        )
+
+
+@transaction.atomic
+def update_policy(
+    selection_round: SelectionRound,
+    *,
+    priority: list[str],
+    entries: list[dict],
+    name: str = "",
+    actor=None,
+) -> SelectionRound:
+    """Change the name, the priority order and each micro-internship's reserve and
+    programme cap.
+
+    `entries` are dicts with `entry` (a RoundMicroInternship), `reserve_group`,
+    `reserve_seats` and `programme_cap`. Rules: not once published; a reserve fits the
+    team and names an existing group. The seed never changes. Logs `selection.policy_changed`.
+    """
+    _ensure_not_published(selection_round)
+    selection_round.priority = _check_priority(priority)
+    groups = len(selection_round.priority) + 1
+    for item in entries:
+        entry = item["entry"]
+        seats = item["reserve_seats"] or 0
+        group = item["reserve_group"] if seats else None
+        if seats and not (group and 1 <= group <= groups):
+            raise SelectionRefused.because(
+                f"The reserve on {entry.micro_internship.reference} must name a priority group "
+                f"from 1 to {groups}."
+            )
+        if seats > entry.micro_internship.capacity:
+            raise SelectionRefused.because(
+                f"{entry.micro_internship.reference} has {entry.micro_internship.capacity} "
+                "places; its reserve cannot be larger."
+            )
+        entry.reserve_group, entry.reserve_seats = group, seats
+        entry.programme_cap = item["programme_cap"]
+        entry.save(update_fields=["reserve_group", "reserve_seats", "programme_cap"])
+    selection_round.name = name.strip() or selection_round.name
+    selection_round.save(update_fields=["priority", "name"])
+    log_activity(
+        selection_round,
+        "selection.policy_changed",
+        actor=actor,
+        priority=selection_round.priority,
+        entries={
+            i["entry"].micro_internship.reference: [
+                i["entry"].reserve_group,
+                i["entry"].reserve_seats,
+                i["entry"].programme_cap,
+            ]
+            for i in entries
+        },
+    )
+    return selection_round
+
+
+@transaction.atomic
+def add_override(
+    selection_round: SelectionRound,
+    *,
+    student,
+    micro_internship: MicroInternship,
+    action: OverrideAction,
+    reason: str,
+    actor=None,
+) -> Override:
+    """Record a staff override for the next run: give `student` a place on the
+    micro-internship (`add`) or take them out of it (`remove`).
+
+    Rules: a reason is needed (the student is told it; also a database rule); the student
+    must have said they are interested in it; at most one override per student per round;
+    not once published. Logs `selection.override_added` with the reason.
+    """
+    _ensure_not_published(selection_round)
+    reason = reason.strip()
+    if not reason:
+        raise SelectionRefused.because("Give a reason for the override; the student is told it.")
+    if not selection_round.entries.filter(micro_internship=micro_internship).exists():
+        raise SelectionRefused.because(f"{micro_internship.reference} is not in this round.")
+    if not ExpressionOfInterest.objects.filter(
+        student=student, micro_internship=micro_internship
+    ).exists():
+        raise SelectionRefused.because(
+            f"{student.full_name} has not said they are interested in {micro_internship.reference}."
+        )
+    if selection_round.overrides.filter(student=student).exists():
+        raise SelectionRefused.because(
+            f"There is already an override for {student.full_name}; remove it first."
+        )
+    override = Override.objects.create(
+        round=selection_round,
+        student=student,
+        micro_internship=micro_internship,
+        action=OverrideAction(action),
+        reason=reason,
+        created_by=_staff(actor),
+    )
+    log_activity(
+        selection_round,
+        "selection.override_added",
+        actor=actor,
+        override=override.action,
+        student=student.student_number,
+        micro_internship=micro_internship.reference,
+        reason=reason,
+    )
+    return override
+
+
+@transaction.atomic
+def remove_override(override: Override, *, actor=None) -> None:
+    """Take back an override (before publishing). Logs `selection.override_removed`."""
+    _ensure_not_published(override.round)
+    log_activity(
+        override.round,
+        "selection.override_removed",
+        actor=actor,
+        override=override.action,
+        student=override.student.student_number,
+        micro_internship=override.micro_internship.reference,
+        reason=override.reason,
+    )
+    override.delete()
+
+
+# --------------------------------------------------------------- runs and publishing
+
+
+@transaction.atomic
+def dry_run(selection_round: SelectionRound, *, actor=None) -> SelectionRun:
+    """Run the round without changing anyone's place and keep the run (inputs and result).
+
+    Rules: not once published (nor while publishing). Side effects: the first dry run moves
+    the round to "dry run"; logs `selection.dry_run` with the run id and the number of
+    offers.
+    """
+    locked = lock_row(SelectionRound, selection_round.pk)
+    _ensure_not_published(locked)
+    inputs, result = compute_result(selection_round)
+    run = _keep_run(selection_round, RunKind.DRY_RUN, inputs, result, actor)
+    logged = {"run": run.pk, "offers": result.offers}
+    if locked.state == RoundState.DRAFT:
+        transition_round(selection_round, RoundState.DRY_RUN, actor=actor, log=logged)
+    else:
+        log_activity(selection_round, "selection.dry_run", actor=actor, **logged)
+    return run
+
+
+def _keep_run(selection_round, kind: RunKind, inputs: dict, result, actor) -> SelectionRun:
+    return SelectionRun.objects.create(
+        round=selection_round,
+        kind=kind,
+        inputs=inputs,
+        result=result.to_json(),
+        created_by=_staff(actor),
+    )
+
+
+def _check_publishable(locked: SelectionRound, dry_run_id: int) -> SelectionRun:
+    checked = locked.runs.filter(pk=dry_run_id, kind=RunKind.DRY_RUN).first()
+    if checked is None:
+        raise SelectionRefused.because("Make a dry run and check it before publishing.")
+    still_open = [
+        e.micro_internship.reference
+        for e in locked.entries.select_related("micro_internship")
+        if e.micro_internship.state != MicroInternshipState.CLOSED
+    ]
+    if still_open:
+        raise SelectionRefused.because(
+            f"Close interest first: {', '.join(still_open)} must be “Closed for interest” "
+            "before the selection is published."
+        )
+    return checked
+
+
+@transaction.atomic
+def start_publishing(selection_round: SelectionRound, *, dry_run_id: int, actor=None) -> None:
+    """Staff asked to publish dry run `dry_run_id`: check what can be checked at once and
+    move the round to "publishing" (nothing else can change it now); the worker publishes it
+    after commit (`publish_round` → `finish_publishing`), because a large round takes longer
+    than a web request should. A failure recorded by an earlier attempt is cleared. Logs
+    `selection.publishing`.
+    """
+    locked = lock_row(SelectionRound, selection_round.pk)
+    _ensure_not_published(locked)
+    checked = _check_publishable(locked, dry_run_id)
+    transition_round(
+        selection_round,
+        RoundState.PUBLISHING,
+        actor=actor,
+        log={"dry_run": dry_run_id},
+        publishing_run=checked,
+        publish_failed_at=None,
+        publish_failure="",
+    )
+
+
+def finish_publishing(round_id: int, *, dry_run_id: int, actor_id: int | None = None) -> str:
+    """The worker's half of publishing: `publish`, or, when it is refused (something changed
+    since the dry run), put the round back to "dry run" with the reason and the time on the
+    round for staff, logging `selection.publish_failed`. Returns "published" or the reason."""
+    selection_round = SelectionRound.objects.get(pk=round_id)
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    try:
+        publish(selection_round, dry_run_id=dry_run_id, actor=actor)
+    except TransitionNotAllowed as error:
+        reason = str(error)
+        try:
+            transition_round(
+                selection_round,
+                RoundState.DRY_RUN,
+                actor=actor,
+                reason=reason,
+                publish_failed_at=timezone.now(),
+                publish_failure=reason,
+            )
+        except TransitionNotAllowed:  # not being published any more: nothing to put back
+            log_activity(selection_round, "selection.publish_failed", actor=actor, reason=reason)
+        return reason
+    return "published"
+
+
+@retrying_task()
+def publish_round(round_id: int, dry_run_id: int, actor_id: int | None = None) -> str:
+    """The worker publishes a round staff asked to publish (see `start_publishing`)."""
+    return finish_publishing(round_id, dry_run_id=dry_run_id, actor_id=actor_id)
+
+
+@transaction.atomic
+def publish(selection_round: SelectionRound, *, dry_run_id: int, actor=None) -> SelectionRun:
+    """Publish the dry run staff looked at: every decision goes out, the seed is revealed.
+
+    Rules: the round must not be published yet; every micro-internship must be closed for
+    interest; the inputs must be exactly those of dry run `dry_run_id` (otherwise something
+    changed since staff checked it, and they must run again). Side effects, all in one
+    transaction: each interest moves through `transition_place` (OFFERED with the
+    explanation as its reason and a reply-by time; WAITLISTED with the waiting-list
+    position; NOT_SELECTED with the reason), which queues each email; each micro-internship
+    moves to "selection published"; the round moves to "published" with the time (which
+    reveals its seed); logs `selection.published`. Staff pages go through `start_publishing`.
+    """
+    locked = lock_row(SelectionRound, selection_round.pk)
+    if locked.state == RoundState.PUBLISHED:
+        raise SelectionRefused.because("This round is published; it can no longer change.")
+    checked = _check_publishable(locked, dry_run_id)
+    entries = list(locked.entries.select_related("micro_internship"))
+    inputs, result = compute_result(locked)
+    if inputs != checked.inputs:
+        raise SelectionRefused.because(
+            "Something changed since this dry run (new or changed interest, places or "
+            "overrides). Run it again and check the result before publishing."
+        )
+    run = _keep_run(locked, RunKind.PUBLISHED, inputs, result, actor)
+    interests = {
+        (i.student.student_number, i.micro_internship.reference): i
+        for i in queries.interests_in_round(locked)
+    }
+    # Offers first (they need the seats), then the waiting lists, then everyone else.
+    order = [PlaceState.OFFERED, PlaceState.WAITLISTED, PlaceState.NOT_SELECTED]
+    decisions = sorted(
+        (order.index(decision.state), sn, ref, decision) for sn, ref, decision in result.decisions()
+    )
+    for _rank, sn, ref, decision in decisions:
+        interest = interests[(sn, ref)]
+        if interest.state == decision.state:
+            continue
+        transition_place(interest, decision.state, actor=actor, reason=decision.reason)
+    for entry in entries:
+        transition_micro_internship(
+            entry.micro_internship, MicroInternshipState.SELECTION_PUBLISHED, actor=actor
+        )
+    transition_round(
+        locked,
+        RoundState.PUBLISHED,
+        actor=actor,
+        log={
+            "run": run.pk,
+            "dry_run": checked.pk,
+            "seed": locked.seed,
+            "offers": sum(1 for d in decisions if d[3].state == PlaceState.OFFERED),
+        },
+        published_at=timezone.now(),
+    )
+    selection_round.refresh_from_db()
+    return run

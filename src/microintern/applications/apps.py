@@ -13,14 +13,9 @@ class ApplicationsConfig(AppConfig):
     def ready(self):
         """Take this app's part in programme's changes (`programme.hooks`): students hear of
         a cancellation, and a capacity cannot go below the places taken.
-
-        Selection's reaction to place changes is registered here only until
-        `SelectionConfig.ready()` registers it itself (applications must not know selection).
         """
-        from microintern.selection.domain import after_place_change  # noqa: PLC0415 - models load only in ready(); moves to SelectionConfig.ready
 
         from . import domain, queries  # noqa: PLC0415 - models load only once the app registry is ready
 
         programme_hooks.on_micro_internship_change(domain.after_micro_internship_change)
         programme_hooks.count_places_taken_with(queries.places_taken)
-        hooks.on_place_change(after_place_change)

@@ -39,11 +39,11 @@ from django.core.mail import EmailMessage, make_msgid
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from microintern.core.domain import log_activity
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.locking import lock_rows
+from microintern.core.tasks import retrying_task
 
 from .enums import OUTBOX_TRANSITIONS, EmailRole, MessageState
 from .models import OutboundAttachment, OutboundMessage
@@ -51,7 +51,6 @@ from .templating import email_role, render_role
 
 logger = logging.getLogger(__name__)
 
-DELIVERY_TASK = "microintern.mail.tasks.deliver_message"
 """The worker's task, named by its path as the worker itself finds it: the task layer sits
 above this module (the task calls `deliver`), so the domain names it rather than imports it."""
 
@@ -370,7 +369,7 @@ def _email_for(message: OutboundMessage) -> EmailMessage:
 def _deliver_after_commit(message_id: int, *, when=None) -> None:
     """Enqueue delivery after commit; `when` defers it where the task backend can defer
     (otherwise `retry_due`, the periodic job, picks the row up when it is due)."""
-    task = import_string(DELIVERY_TASK)
+    task = deliver_message
     if when is None:
         transaction.on_commit(lambda: task.enqueue(message_id))
     elif task.get_backend().supports_defer:
@@ -409,3 +408,11 @@ def messages_about(*objects):
     for obj in objects:
         query |= Q(about_type=ContentType.objects.get_for_model(obj), about_id=str(obj.pk))
     return OutboundMessage.objects.filter(query)
+
+
+@retrying_task()
+def deliver_message(message_id: int) -> str | None:
+    """The task that sends one outbox message (skipped unless it is still queued). It is
+    defined here, next to `deliver`, because the outbox queues it; `mail.tasks` lists it."""
+    state = deliver(message_id)
+    return state.value if state else None

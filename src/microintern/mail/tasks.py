@@ -1,16 +1,17 @@
 """Outbox tasks: thin, take ids, call `mail.outbox`. Both lock outbox rows, so a task that
-finds them busy runs again a little later (`retrying_task`)."""
+finds them busy runs again a little later (`retrying_task`).
+
+`deliver_message` is defined in `mail.outbox`, next to the function it runs, because the
+outbox queues it after commit (a task the domain queues lives beside it, so the domain never
+imports this module); it is listed here under the name queued tasks were stored with.
+"""
 
 from microintern.core.tasks import retrying_task
 
 from . import outbox
+from .outbox import deliver_message
 
-
-@retrying_task()
-def deliver_message(message_id: int) -> str | None:
-    """Send one outbox message (skipped unless it is still queued)."""
-    state = outbox.deliver(message_id)
-    return state.value if state else None
+__all__ = ["deliver_message", "retry_due"]
 
 
 @retrying_task()

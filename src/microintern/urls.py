@@ -4,15 +4,15 @@ from django.urls import include, path
 from microintern.applications.views import staff as application_staff
 from microintern.applications.views import student
 from microintern.core import views as core
-from microintern.hosts.urls import feed_urls as host_feed_urls
 from microintern.hosts.urls import host_urls
-from microintern.hosts.urls import staff_urls as operations_staff_urls
 from microintern.hosts.views import host
 from microintern.hosts.views import staff as host_staff
 from microintern.insights.views import dashboard as insights_dashboard
 from microintern.mail.inbound.urls import public_patterns as inbound_public_patterns
 from microintern.mail.inbound.urls import staff_urls as inbound_staff_urls
 from microintern.mail.urls import staff_urls as mail_staff_urls
+from microintern.programme.urls import feed_urls as programme_feed_urls
+from microintern.programme.urls import staff_urls as programme_staff_urls
 from microintern.programme.views import public
 from microintern.programme.views import staff as programme_staff
 from microintern.selection.urls import public_urls as selection_public_urls
@@ -63,7 +63,7 @@ staff_patterns = (
         path("challenges/<int:pk>/state/", host_staff.change_state, name="challenge_state"),
         *mail_staff_urls,
         *inbound_staff_urls,
-        *operations_staff_urls,
+        *programme_staff_urls,
         *selection_staff_urls,
     ],
     "staff",
@@ -79,7 +79,7 @@ urlpatterns = [
     path("", include("microintern.insights.urls")),
     path("", include("microintern.surveys.urls")),
     path("home/", core.home_for_role, name="home_for_role"),
-    *host_feed_urls,
+    *programme_feed_urls,
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

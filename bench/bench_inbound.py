@@ -211,7 +211,7 @@ def bench_memory() -> list[tuple[str, int, float, float, str]]:
 
 
 def bench_dovecot(n: int) -> tuple[float, float, str] | None:
-    from tests.inbound import dovecot as server_module
+    from tests.mail.inbound import dovecot as server_module
 
     if not server_module.available():
         return None

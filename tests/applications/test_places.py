@@ -230,28 +230,6 @@ def test_no_show_gets_a_kind_email_and_nothing_else_changes(committed):
     assert "is everything all right" in email.subject and "no penalty" in email.body
 
 
-def test_public_list_filters_by_month_and_subject_without_javascript(client):
-    now = timezone.now()
-    soon = MicroInternshipFactory(open_now=True, starts_at=now + timedelta(days=20))
-    later = MicroInternshipFactory(open_now=True, starts_at=now + timedelta(days=80))
-    type(later.challenge).objects.filter(pk=later.challenge.pk).update(subject_area="Marketing")
-    later_month = f"{timezone.localtime(later.starts_at):%Y-%m}"
-    page = client.get("/").content.decode()
-    assert soon.title in page and later.title in page and 'name="month"' in page
-    page = client.get("/", {"month": later_month}).content.decode()
-    assert later.title in page and soon.title not in page
-    page = client.get("/", {"subject": "Marketing"}).content.decode()
-    assert later.title in page and soon.title not in page and "1 micro-internship found" in page
-    page = client.get("/", {"month": "nonsense"}).content.decode()
-    assert "Nothing matches that search" in page
-
-
-def test_the_calendar_file_downloads(client, open_mi):
-    response = client.get(f"/micro-internships/{open_mi.reference}/calendar.ics")
-    assert response["Content-Type"].startswith("text/calendar")
-    assert b"BEGIN:VEVENT" in response.content and open_mi.reference.encode() in response.content
-
-
 def test_the_periodic_job_and_the_task_send_due_reminders(committed):
     from django.conf import settings
     from django.utils.module_loading import import_string

@@ -12,7 +12,7 @@ from microintern.mail.inbound.enums import MessageState
 from microintern.mail.inbound.models import InboundMessage
 from tests.browser.conftest import assert_no_axe_violations, sign_in
 from tests.factories import MicroInternshipFactory, StudentFactory
-from tests.inbound.helpers import eoi
+from tests.mail.inbound.helpers import eoi
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CORPUS = Path(__file__).parent.parent / "mail" / "corpus"

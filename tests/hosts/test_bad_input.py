@@ -7,15 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from microintern.applications.enums import PlaceState
-from microintern.hosts.enums import ChallengeState
 from microintern.hosts.models import BriefingMaterial, Challenge, HostContact, Organisation
-from microintern.mail.models import CalendarFeed
-from microintern.programme.domain import apply_interest_windows
-from microintern.programme.enums import MicroInternshipState
 from tests.factories import (
-    ChallengeFactory,
-    ExpressionOfInterestFactory,
     MicroInternshipFactory,
 )
 from tests.hosts.test_host_journey import PROPOSAL
@@ -89,47 +82,6 @@ def schedule_data(day, **extra):
     }
 
 
-def test_scheduling_a_day_in_the_past_or_over_ten_places_is_refused(staff_client):
-    challenge = ChallengeFactory(state=ChallengeState.ACCEPTED)
-    url = reverse("staff:schedule", args=[challenge.pk])
-    past = timezone.localdate() - timedelta(days=2)
-    page = staff_client.post(url, schedule_data(past)).content.decode()
-    assert "Please choose a day after today." in page
-    future = timezone.localdate() + timedelta(days=20)
-    page = staff_client.post(url, schedule_data(future, capacity="11")).content.decode()
-    assert "A team has at most 10 places." in page
-    assert not challenge.micro_internships.exists()
-
-
-def test_capacity_cannot_go_above_ten_or_below_the_places_taken(staff_client):
-    mi = MicroInternshipFactory(open_now=True, capacity=3)
-    for _ in range(2):
-        interest = ExpressionOfInterestFactory(micro_internship=mi)
-        from microintern.applications.domain import transition_place
-
-        transition_place(interest, PlaceState.OFFERED)
-    url = reverse("staff:edit_micro_internship", args=[mi.pk])
-    form = staff_client.get(url).context["form"]
-    data = {k: v for k, v in form.initial.items() if v is not None}
-    data.update(
-        day=form.initial["day"].isoformat(),
-        start_time=form.initial["start_time"].strftime("%H:%M"),
-        end_time=form.initial["end_time"].strftime("%H:%M"),
-        interest_opens_at=timezone.localtime(mi.interest_opens_at).strftime("%Y-%m-%dT%H:%M"),
-        interest_closes_at=timezone.localtime(mi.interest_closes_at).strftime("%Y-%m-%dT%H:%M"),
-    )
-    data.pop("facilitator", None)
-    assert (
-        "A team has at most 10 places."
-        in staff_client.post(url, {**data, "capacity": "12"}).content.decode()
-    )
-    page = staff_client.post(url, {**data, "capacity": "1"}).content.decode()
-    assert "2 places are already offered or taken" in page
-    assert staff_client.post(url, {**data, "capacity": "8"}).status_code == 302
-    mi.refresh_from_db()
-    assert mi.capacity == 8
-
-
 def test_a_host_cannot_open_another_hosts_pages(client, make_user):
     mine = MicroInternshipFactory()
     theirs = MicroInternshipFactory()
@@ -181,30 +133,3 @@ def test_briefing_files_are_checked_by_content_and_size(client, make_user, name,
         assert response.status_code == 400
         assert message in response.content.decode()
         assert not mi.briefings.exists()
-
-
-def test_the_private_calendar_feed_works_until_revoked(staff_client, client):
-    mi = MicroInternshipFactory(open_now=True)
-    staff_client.post(reverse("staff:calendar_feed_token"), {"action": "new"})
-    token = CalendarFeed.objects.get().token
-    staff_client.logout()
-    feed = client.get(reverse("calendar_feed", args=[token]))
-    assert feed["Content-Type"].startswith("text/calendar")
-    assert mi.reference in feed.content.decode()
-    assert client.get(reverse("calendar_feed", args=["guessed"])).status_code == 404
-
-
-def test_the_interest_window_opens_and_closes_on_its_dates():
-    now = timezone.now()
-    due = MicroInternshipFactory(interest_opens_at=now - timedelta(minutes=1))
-    ended = MicroInternshipFactory(
-        state=MicroInternshipState.OPEN,
-        starts_at=now + timedelta(days=5),
-        interest_opens_at=now - timedelta(days=10),
-        interest_closes_at=now - timedelta(minutes=1),
-    )
-    assert apply_interest_windows() == "opened 1, closed 1"
-    due.refresh_from_db()
-    ended.refresh_from_db()
-    assert (due.state, ended.state) == (MicroInternshipState.OPEN, MicroInternshipState.CLOSED)
-    assert apply_interest_windows() == ""

@@ -1,13 +1,20 @@
 """Changing a micro-internship's details takes plain values, not a form."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from microintern.applications.enums import PlaceState
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.models import ActivityLog
 from microintern.programme import hooks
-from microintern.programme.domain import update_micro_internship
-from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory
+from microintern.programme.domain import apply_interest_windows, update_micro_internship
+from microintern.programme.enums import MicroInternshipState
+from tests.factories import (
+    ExpressionOfInterestFactory,
+    MicroInternshipFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +58,19 @@ def test_a_hook_calls_each_callback_once_in_the_order_registered():
         hook.register(callback)
     hook(7)
     assert called == [("first", 7), ("second", 7)]
+
+
+def test_the_interest_window_opens_and_closes_on_its_dates():
+    now = timezone.now()
+    due = MicroInternshipFactory(interest_opens_at=now - timedelta(minutes=1))
+    ended = MicroInternshipFactory(
+        state=MicroInternshipState.OPEN,
+        starts_at=now + timedelta(days=5),
+        interest_opens_at=now - timedelta(days=10),
+        interest_closes_at=now - timedelta(minutes=1),
+    )
+    assert apply_interest_windows() == "opened 1, closed 1"
+    due.refresh_from_db()
+    ended.refresh_from_db()
+    assert (due.state, ended.state) == (MicroInternshipState.OPEN, MicroInternshipState.CLOSED)
+    assert apply_interest_windows() == ""

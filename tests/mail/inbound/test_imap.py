@@ -25,7 +25,7 @@ from microintern.mail.models import OutboundMessage
 from .helpers import eoi
 
 pytestmark = [pytest.mark.imap, pytest.mark.django_db]
-CORPUS = Path(__file__).parent.parent / "mail" / "corpus"
+CORPUS = Path(__file__).parents[1] / "corpus"
 
 
 def acks():

@@ -18,7 +18,7 @@ from tests.factories import MicroInternshipFactory
 from .helpers import eoi
 
 pytestmark = pytest.mark.django_db
-CORPUS = Path(__file__).parent.parent / "mail" / "corpus"
+CORPUS = Path(__file__).parents[1] / "corpus"
 FINAL = {
     MessageState.INTEREST_CREATED,
     MessageState.INTEREST_UPDATED,

@@ -19,9 +19,9 @@ from microintern.mail.inbound.enums import MessageKind, MessageState
 from microintern.mail.inbound.models import InboundMessage
 from microintern.mail.inbound.parse import ParsedMessage, parse_message
 from microintern.mail.models import OutboundMessage
-from tests.mail.helpers import LOOP_VALUE, OWN_ADDRESSES
+from tests.mail.inbound.helpers import LOOP_VALUE, OWN_ADDRESSES
 
-PUBLIC = Path(__file__).parent.parent / "mail" / "corpus" / "public"
+PUBLIC = Path(__file__).parents[1] / "corpus" / "public"
 MANIFEST = PUBLIC / "expected.csv"
 CLASSES = {"bounce", "auto_reply", "bulk", "human", "loop", "quarantined"}
 FINAL = set(MessageState.final())

@@ -16,7 +16,7 @@ from microintern.mail.models import OutboundMessage
 from .helpers import eoi
 
 pytestmark = pytest.mark.django_db
-CORPUS = Path(__file__).parent.parent / "mail" / "corpus"
+CORPUS = Path(__file__).parents[1] / "corpus"
 
 
 def import_twice(path, capsys) -> tuple[str, str]:

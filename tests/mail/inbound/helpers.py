@@ -1,9 +1,34 @@
-"""Building inbound messages for tests."""
+"""Inbound-mail test helpers: the hand-written corpus (tests/mail/corpus) and messages
+built for a test."""
 
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
 
 from django.utils import timezone
+
+from microintern.mail.inbound.parse import ParsedMessage, parse_message
+
+CORPUS = Path(__file__).parents[1] / "corpus"  # tests/mail/corpus
+OWN_ADDRESSES = ("business-clinic@example.ac.uk",)
+LOOP_VALUE = "example.ac.uk-clinic"
+
+
+def corpus_files() -> list[Path]:
+    """Every .eml file in the corpus, sorted by name."""
+    return sorted(CORPUS.glob("*.eml"))
+
+
+def load(name: str) -> bytes:
+    """The raw bytes of one corpus message."""
+    return (CORPUS / name).read_bytes()
+
+
+def parsed(name: str) -> ParsedMessage:
+    """Parse a corpus message, failing the test if it was quarantined."""
+    result = parse_message(load(name))
+    assert isinstance(result, ParsedMessage), result
+    return result
 
 
 def eoi(

@@ -179,11 +179,15 @@ def measure(trees: dict[str, Path], runs: int, commands: tuple[str, ...]) -> dic
     return summary
 
 
-def report(summary: dict, runs: int) -> str:
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def report(summary: dict, runs: int, load_before: str) -> str:
     labels = list(summary)
     lines = [
-        f"runs: {runs} per tree, interleaved; load average before: "
-        + " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        f"runs: {runs} per tree, interleaved; load average (1, 5, 15 min) before: "
+        f"{load_before}, after: {_load()}",
         "",
         "| | " + " | ".join(labels) + " |",
         "|---|" + "---:|" * len(labels),
@@ -237,8 +241,9 @@ def main() -> None:
         label, _, path = item.partition("=")
         trees[label] = Path(path).resolve()
     commands = tuple(c for c in args.commands.split(",") if c)
+    load_before = _load()
     summary = measure(trees, args.runs, commands)
-    print(json.dumps(summary, indent=2) if args.json else report(summary, args.runs))
+    print(json.dumps(summary, indent=2) if args.json else report(summary, args.runs, load_before))
 
 
 if __name__ == "__main__":

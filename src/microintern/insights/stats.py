@@ -9,7 +9,7 @@ NumPy, SciPy and statsmodels are imported inside the functions that compute with
 together they take about a second to load, and most processes (a web worker starting, a
 management command) never compute a statistic.
 
-Notation (REFERENCE-evidence.md): g = group, k = funnel stage, N = eligible population,
+Notation: g = group, k = funnel stage, N = eligible population,
 N_g = eligible members of group g, n_k = people at stage k, n_gk = those of group g.
 
 All intervals are two-sided 95% by default (``confidence=0.95``).

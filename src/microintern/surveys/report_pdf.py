@@ -16,7 +16,7 @@ from microintern.insights.academic_year import AcademicYear
 from microintern.insights.disclosure import OutputMode
 from microintern.insights.report import DisplayTable, funnel_table
 
-from .enums import InstrumentKind
+from .enums import InstrumentKind, ResponseType
 from .impact import impact_tables
 from .models import Answer
 
@@ -32,7 +32,7 @@ def consented_quotes() -> list[str]:
     """Open answers from students with active consent to quotes, and hosts who agreed."""
     student = Answer.objects.filter(
         response__version__instrument__kind=InstrumentKind.STUDENT_POST,
-        item__response_type="text",
+        item__response_type=ResponseType.TEXT,
         response__invitation__student__research_consents__withdrawn_at__isnull=True,
         response__invitation__student__research_consents__quotes=True,
     ).exclude(text="")

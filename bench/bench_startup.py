@@ -43,6 +43,10 @@ SETUP_SECONDS_TARGET = 0.6
 COMMAND_RSS_MB_TARGET = 120
 HEAVY = ("scipy", "statsmodels", "pandas", "numpy", "openpyxl", "fpdf", "PIL", "bs4", "flufl")
 COMMANDS = ("check", "import_mail", "db_worker")
+WATCHED = ("microintern.applications.certificate", "microintern.mail.inbound.classify")
+"""Project modules whose whole import (``-X importtime`` cumulative) is shown: the ones that
+still load a heavy library when a process starts (fpdf2; flufl.bounce, and BeautifulSoup
+through parse.py, which classify.py imports first)."""
 
 SETUP_PROBE = """
 import time
@@ -123,7 +127,8 @@ def _import_times(tree: Path) -> dict[str, float]:
 
     Each figure is the sum of the "self" times ``-X importtime`` reports for the modules of
     that top-level package, so nested libraries are not counted twice (pandas, which
-    statsmodels loads, is in the pandas row only).
+    statsmodels loads, is in the pandas row only). For the :data:`WATCHED` project modules,
+    the cumulative time of their import, everything they load included.
     """
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", SETUP_PROBE % {"heavy": HEAVY}],
@@ -139,10 +144,13 @@ def _import_times(tree: Path) -> dict[str, float]:
         match = IMPORTTIME.match(line)
         if not match:
             continue
-        seconds, top = int(match[1]) / 1e6, match[4].split(".")[0]
+        seconds, name = int(match[1]) / 1e6, match[4]
+        top = name.split(".")[0]
         total += seconds
         if top in HEAVY:
             found[top] = found.get(top, 0.0) + seconds
+        if name in WATCHED:
+            found[name] = int(match[2]) / 1e6
     found["all imports"] = total
     return found
 
@@ -213,11 +221,14 @@ def report(summary: dict, runs: int, load_before: str) -> str:
             [f"{s[x]['command_rss_mb'][command]:.0f} MB" for x in labels],
         )
     row("`check` peak RSS (ru_maxrss)", [f"{s[x]['check_peak_rss_mb']:.0f} MB" for x in labels])
-    for name in [*HEAVY, "all imports"]:
+    for name in [*HEAVY, "all imports", *WATCHED]:
         values = [s[x]["import_s"].get(name) for x in labels]
         if any(v is not None for v in values):
+            kind = "self, all" if name == "all imports" else "self"
+            if name in WATCHED:
+                name, kind = f"`{name}`", "cumulative"
             row(
-                f"-X importtime: {name}" + ("" if name == "all imports" else " modules"),
+                f"-X importtime, {kind}: {name}",
                 ["not loaded" if v is None else f"{v:.3f} s" for v in values],
             )
     row("heavy libraries loaded", [", ".join(s[x]["heavy_loaded"]) or "none" for x in labels])

@@ -44,7 +44,7 @@ def hand_wilson(x: int, n: int, z: float = Z95) -> tuple[float, float]:
 @pytest.mark.parametrize(
     ("x", "n", "low", "high", "decimals"),
     [
-        (3, 10, 0.108, 0.603, 3),  # REFERENCE-evidence.md: 10.8 %–60.3 %
+        (3, 10, 0.108, 0.603, 3),  # the worked example: 10.8 %–60.3 %
         (0, 10, 0.000, 0.278, 3),  # 0 %–27.8 %
         (10, 10, 0.722, 1.000, 3),  # mirror image of 0/10
         (81, 263, 0.2553, 0.3662, 4),  # Newcombe (1998) Stat Med 17:857, Table I example

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
+from functools import reduce
+from operator import or_
 
 from django.db import transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from microintern.accounts.models import Student
 from microintern.core.domain import log_activity
+from microintern.core.errors import Refusal
+from microintern.core.models import ActivityLog
+from microintern.surveys.models import Invitation, Response
 
 from . import hesa
 from .academic_year import AcademicYear
@@ -16,6 +23,13 @@ from .models import EqualityMonitoring, PopulationImport, PopulationRecord, Rese
 from .population import RECORD_FIELDS, read_extract, validate_rows
 
 BATCH = 2000
+
+
+class ImportAlreadyApplied(Refusal, ValueError):
+    """The staged import was confirmed before; confirming it again would change nothing.
+
+    Also a ``ValueError``, so callers that catch that one keep working.
+    """
 
 
 def stage_population_import(
@@ -71,12 +85,12 @@ def apply_population_import(staged: PopulationImport, *, actor=None) -> Populati
     Idempotent: students are matched by student number (never duplicated); new students get
     no User (they sign in later with their university email). One PopulationRecord per
     student per academic year is created or updated. Applying the same import twice raises
-    ``ValueError``. The staged copy of the rows is then emptied (the report stays). Logs
-    ``population.applied`` with the counts.
+    :class:`ImportAlreadyApplied`. The staged copy of the rows is then emptied (the report
+    stays). Logs ``population.applied`` with the counts.
     """
     staged = PopulationImport.objects.select_for_update().get(pk=staged.pk)
     if staged.applied_at:
-        raise ValueError("This import has already been applied.")
+        raise ImportAlreadyApplied("This import has already been applied.")
     now = timezone.now()
     created = updated = 0
     for start in range(0, len(staged.rows), BATCH):
@@ -252,15 +266,6 @@ def apply_retention(now=None) -> dict:
     * activity-log entries about the above (:data:`RETAINED_LOG_ACTIONS`) older than 6 years.
     Idempotent (a periodic job). Logs nothing about individuals; returns the counts.
     """
-    from datetime import timedelta
-    from functools import reduce
-    from operator import or_
-
-    from django.db.models import Max, Q
-
-    from microintern.core.models import ActivityLog
-    from microintern.surveys.models import Invitation, Response
-
     now = now or timezone.now()
     current = AcademicYear.containing(now)
     oldest_kept = str(AcademicYear(current.start_year - RETENTION["population_years"]))

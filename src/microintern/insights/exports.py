@@ -10,6 +10,10 @@ import io
 from django.conf import settings
 from django.utils import timezone
 
+from microintern.applications.models import ExpressionOfInterest
+from microintern.core.errors import Refusal
+from microintern.surveys.models import Answer
+
 from . import hesa
 from .academic_year import AcademicYear, term_of
 from .disclosure import OutputMode
@@ -39,8 +43,8 @@ def _cell(value: str):
 
 def tables_xlsx(tables: list[DisplayTable], mode: OutputMode, filters_text: str) -> bytes:
     """One worksheet per table, figures exactly as displayed (".." for suppressed)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl import Workbook  # noqa: PLC0415 - heavy (openpyxl), loaded only when an XLSX is built
+    from openpyxl.styles import Font  # noqa: PLC0415 - heavy (openpyxl), loaded only when an XLSX is built
 
     workbook = Workbook()
     workbook.remove(workbook.active)
@@ -63,7 +67,7 @@ def tables_xlsx(tables: list[DisplayTable], mode: OutputMode, filters_text: str)
 # ---------------------------------------------------------------------------------------
 
 
-class ResearchKeyMissing(RuntimeError):
+class ResearchKeyMissing(Refusal):
     """No MICROINTERN_RESEARCH_KEY: exporting would need a key kept with the data."""
 
 
@@ -106,8 +110,6 @@ def research_rows() -> list[list]:
     disability → disabled / not / unknown. No names, emails, student numbers, statements or
     free text. Withdrawn consent (``withdrawn_at`` set) excludes the student.
     """
-    from microintern.applications.models import ExpressionOfInterest
-
     key = settings.MICROINTERN_RESEARCH_KEY
     if not key:
         raise ResearchKeyMissing("Set MICROINTERN_RESEARCH_KEY to export research data.")
@@ -187,8 +189,6 @@ def research_survey_rows() -> list[list]:
     answers are left out (they can identify people); the submission date is coarsened to
     the term and the host to its sector.
     """
-    from microintern.surveys.models import Answer
-
     key = settings.MICROINTERN_RESEARCH_KEY
     if not key:
         raise ResearchKeyMissing("Set MICROINTERN_RESEARCH_KEY to export research data.")

@@ -1,8 +1,10 @@
 from django import forms
+from django.utils import timezone
 
 from .academic_year import AcademicYear
 from .hesa import CodeKind
 from .models import EqualityMonitoring
+from .queries import CHARACTERISTICS
 
 
 class PopulationUploadForm(forms.Form):
@@ -78,3 +80,44 @@ class ResearchConsentForm(forms.Form):
         label="You may quote my survey comments in reports, without my name",
         required=False,
     )
+
+
+class DashboardFilterForm(forms.Form):
+    year = forms.ChoiceField(label="Academic year", required=False)
+    school = forms.ChoiceField(label="School", required=False)
+    sector = forms.ChoiceField(label="Host sector", required=False)
+    characteristic = forms.ChoiceField(
+        label="Characteristic",
+        choices=[(c.key, c.label) for c in CHARACTERISTICS.values()],
+        required=False,
+    )
+    second = forms.ChoiceField(
+        label="Cross with (optional)",
+        choices=[("", "Nothing"), *((c.key, c.label) for c in CHARACTERISTICS.values())],
+        required=False,
+    )
+    unrounded = forms.BooleanField(label="Show unrounded figures (restricted)", required=False)
+
+    def __init__(self, data, choices, *, allow_unrounded):
+        super().__init__(data)
+        current = str(AcademicYear.containing(timezone.now()))
+        years = choices["years"] or [current]
+        self.fields["year"].choices = [(y, y) for y in years]
+        self.default_year = years[0]
+        self.fields["school"].choices = [("", "All schools")] + [(s, s) for s in choices["schools"]]
+        self.fields["sector"].choices = [("", "All sectors")] + [(s, s) for s in choices["sectors"]]
+        if not allow_unrounded:
+            del self.fields["unrounded"]
+
+    def settings(self) -> dict:
+        data = self.cleaned_data if self.is_valid() else {}
+        characteristic = data.get("characteristic") or "imd"
+        second = data.get("second") or ""
+        return {
+            "year": AcademicYear.parse(data.get("year") or self.default_year),
+            "school": data.get("school") or "",
+            "sector": data.get("sector") or "",
+            "characteristic": characteristic,
+            "second": second if second != characteristic else "",
+            "unrounded": bool(data.get("unrounded")),
+        }

@@ -11,10 +11,9 @@ Every frame marks each code with a :class:`CodeKind`:
 * ``PROVIDER_ONLY`` – "not known" / "not available" codes the university records when it has
   no answer. They are **never offered to students** (:meth:`CodingFrame.student_choices`).
 
-Sources: the Data Futures coding manual (codingmanual.hesa.ac.uk, 2022/23 onwards) and the
-project's REFERENCE-evidence.md. Labels are written in plain English for students; the codes
-are HESA's. Check the current coding manual before relying on an edge case: HESA revises
-frames between collection years.
+Source: the Data Futures coding manual (codingmanual.hesa.ac.uk, 2022/23 onwards). Labels
+are written in plain English for students; the codes are HESA's. Check the current coding
+manual before relying on an edge case: HESA revises frames between collection years.
 
 These data are special-category or sensitive. They are for aggregate equality monitoring
 only and must never be used to rank or decide about an individual (DPA 2018 Sch. 1 para 8).

@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from microintern.accounts.enums import FeeStatus, StudyLevel, StudyMode
+from microintern.core.errors import Refusal
 
 from .hesa import is_uk_domiciled
 
@@ -55,7 +56,7 @@ FALSE_WORDS = {"n", "no", "false", "0"}
 STUDENT_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,20}$")
 
 
-class ExtractError(ValueError):
+class ExtractError(Refusal):
     """The file as a whole cannot be read (wrong type, no header, no student number)."""
 
 
@@ -97,7 +98,7 @@ def read_extract(name: str, content: bytes) -> tuple[list[str], list[tuple[int, 
 
 
 def _xlsx_rows(content: bytes) -> list[list]:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # noqa: PLC0415 - heavy (openpyxl), loaded only when an XLSX is read
 
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)

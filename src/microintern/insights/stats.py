@@ -5,7 +5,11 @@ the edge cases a small programme meets (empty groups, zero cells, ties) and retu
 frozen dataclasses with named fields. Disclosure control is *not* applied here: pass the
 counts and proportions through :mod:`microintern.insights.disclosure` before showing them.
 
-Notation (REFERENCE-evidence.md): g = group, k = funnel stage, N = eligible population,
+NumPy, SciPy and statsmodels are imported inside the functions that compute with them:
+together they take about a second to load, and most processes (a web worker starting, a
+management command) never compute a statistic.
+
+Notation: g = group, k = funnel stage, N = eligible population,
 N_g = eligible members of group g, n_k = people at stage k, n_gk = those of group g.
 
 All intervals are two-sided 95% by default (``confidence=0.95``).
@@ -16,11 +20,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-from scipy import stats as scipy_stats
-from statsmodels.stats.contingency_tables import StratifiedTable
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+if TYPE_CHECKING:
+    import numpy as np
 
 IMPACT_RATIO_THRESHOLD = 0.8
 """The "four-fifths" screening threshold: a conversion rate below 0.8 × the best group's."""
@@ -71,6 +74,8 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Proport
     Wilson keeps sensible coverage at small n and at 0 % or 100 %, unlike the Wald interval:
     3/10 gives 10.8 %–60.3 %, 0/10 gives 0 %–27.8 %. An empty group (n = 0) has no estimate.
     """
+    from statsmodels.stats.proportion import proportion_confint  # noqa: PLC0415 - heavy (statsmodels), loaded only when an interval is computed
+
     _check_count(successes, n)
     if n == 0:
         return Proportion(successes, n, None, None, None, confidence)
@@ -104,6 +109,8 @@ def newcombe_difference(x1: int, n1: int, x2: int, n2: int, confidence: float = 
     Newcombe's hybrid score method (1998, method 10) combines the two Wilson intervals; it
     is what statsmodels ``confint_proportions_2indep(method="newcomb")`` computes.
     """
+    from statsmodels.stats.proportion import confint_proportions_2indep  # noqa: PLC0415 - heavy (statsmodels), loaded only when an interval is computed
+
     p1 = wilson_interval(x1, n1, confidence)
     p2 = wilson_interval(x2, n2, confidence)
     if n1 == 0 or n2 == 0:
@@ -270,6 +277,8 @@ def fisher_group_vs_rest(
     from everyone else? Groups with nobody (n_g = 0) or that are everyone are skipped.
     The p-values are Holm-adjusted together, controlling the family-wise error rate.
     """
+    from scipy import stats as scipy_stats  # noqa: PLC0415 - heavy (SciPy), loaded only when a test is computed
+
     grand_x = sum(successes.values())
     grand_n = sum(totals.values())
     tables: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {}
@@ -314,6 +323,8 @@ def composition_vs_census(
     Two-sided exact binomial test (``scipy.stats.binomtest``) of n_gk successes in n_k
     trials against ``census_share``, with the matching exact Clopper–Pearson interval.
     """
+    from scipy import stats as scipy_stats  # noqa: PLC0415 - heavy (SciPy), loaded only when a test is computed
+
     _check_count(n_gk, n_k)
     if n_k == 0:
         raise ValueError("an empty stage has no composition to test")
@@ -385,6 +396,9 @@ def mantel_haenszel(
     ``strata_dropped``. Single zero cells elsewhere are kept unchanged (no 0.5 added), as the
     Mantel–Haenszel estimator handles them.
     """
+    import numpy as np  # noqa: PLC0415 - heavy (NumPy), loaded only when a test is computed
+    from statsmodels.stats.contingency_tables import StratifiedTable  # noqa: PLC0415 - heavy (statsmodels), loaded only when a test is computed
+
     used: list[str] = []
     dropped: list[str] = []
     tables = []
@@ -456,10 +470,14 @@ class SignedRankResult:
 
 
 def _wilcoxon_p(nonzero: np.ndarray, method: str) -> float:
+    from scipy import stats as scipy_stats  # noqa: PLC0415 - heavy (SciPy), loaded only when a test is computed
+
     return float(scipy_stats.wilcoxon(nonzero, zero_method="wilcox", method=method).pvalue)
 
 
 def _positive_rank_sum(signed_ranks: np.ndarray, axis: int = -1) -> np.ndarray:
+    import numpy as np  # noqa: PLC0415 - heavy (NumPy), loaded only when a test is computed
+
     return np.sum(np.where(signed_ranks > 0, signed_ranks, 0), axis=axis)
 
 
@@ -472,6 +490,9 @@ def _sign_flip_p(nonzero: np.ndarray, ranks: np.ndarray, resamples: int, seed: i
     not recomputed for every resample. With ``resamples ≥ 2^n`` SciPy enumerates every
     arrangement (an exact test); otherwise it draws them with the seeded generator.
     """
+    import numpy as np  # noqa: PLC0415 - heavy (NumPy), loaded only when a test is computed
+    from scipy import stats as scipy_stats  # noqa: PLC0415 - heavy (SciPy), loaded only when a test is computed
+
     signed_ranks = np.sign(nonzero) * ranks
     result = scipy_stats.permutation_test(
         (signed_ranks,),
@@ -502,6 +523,9 @@ def wilcoxon_signed_rank(
       is reproducible;
     * more than 50 pairs without ties → the normal approximation (``"asymptotic"``).
     """
+    import numpy as np  # noqa: PLC0415 - heavy (NumPy), loaded only when a test is computed
+    from scipy import stats as scipy_stats  # noqa: PLC0415 - heavy (SciPy), loaded only when a test is computed
+
     if len(pre) != len(post):
         raise ValueError("pre and post must be paired (same length)")
     differences = np.asarray(post, dtype=float) - np.asarray(pre, dtype=float)

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from microintern.applications.enums import PlaceState
+from microintern.applications.models import ExpressionOfInterest
 from microintern.core.domain import log_activity
 from microintern.core.errors import Refusal
+from microintern.mail.outbox import queue_email
+from microintern.programme.models import MicroInternship
 
 from .enums import InstrumentKind
 from .models import Answer, DayFeedback, Instrument, InstrumentVersion, Invitation, Item, Response
 
 
-class SurveyClosed(Exception):
+class SurveyClosed(Refusal):
     """The invitation has already been answered."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(message or "This survey has already been answered. Thank you.")
 
 
 @transaction.atomic
@@ -75,8 +83,6 @@ def invite(
 
 def _queue_survey_email(role: str, invitation: Invitation) -> None:
     """Queue the invitation (or reminder) email for ``invitation``, once per role."""
-    from microintern.mail.outbox import queue_email
-
     person = invitation.student or invitation.host_contact
     queue_email(
         role,
@@ -113,10 +119,6 @@ def remind_due(now=None) -> int:
     through the outbox (role "survey_reminder"), ``reminded_at`` set, ``survey.reminded``
     logged. Returns how many reminders were queued.
     """
-    from datetime import timedelta
-
-    from django.db.models import Q
-
     now = now or timezone.now()
     due_before = now - timedelta(days=reminder_days())
     due = (
@@ -207,12 +209,6 @@ def invite_due(now=None) -> int:
       (:func:`remind_due`).
     Returns how many invitations were considered (already-sent ones send nothing again).
     """
-    from datetime import timedelta
-
-    from microintern.applications.enums import PlaceState
-    from microintern.applications.models import ExpressionOfInterest
-    from microintern.programme.models import MicroInternship
-
     now = now or timezone.now()
     places = ExpressionOfInterest.objects.select_related("student", "micro_internship__challenge")
     due = [

@@ -11,19 +11,33 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from microintern.accounts.models import Student
 from microintern.insights import stats
 from microintern.insights.disclosure import (
     HESA_MAX_SUPPRESSED_AVERAGE_POPULATION,
     SUPPRESSED,
     OutputMode,
+    protect_average,
     protect_count,
     protect_percentage,
 )
 from microintern.insights.report import DisplayTable
+from microintern.selection.enums import RunKind
+from microintern.selection.models import SelectionRun
 
 from .enums import InstrumentKind, Timing
-from .instruments import SCALES
+from .instruments import CAAS_ITEMS, CONFIDENCE_ITEMS, SCALES
 from .models import Answer
+
+
+def impact_tables(mode: OutputMode) -> list[DisplayTable]:
+    """Every table of the impact report, as the page, the exports and the PDF show them."""
+    return [
+        change_table(changes(), mode),
+        host_outcomes(mode),
+        host_themes(mode),
+        lottery_comparison(mode),
+    ]
 
 
 def _scale_of(item_scale: str) -> list[str]:
@@ -54,8 +68,6 @@ def scale_scores(answers) -> dict:
 
 
 def _scale_sizes() -> dict[str, int]:
-    from .instruments import CAAS_ITEMS, CONFIDENCE_ITEMS
-
     sizes = {"caas": len(CAAS_ITEMS), "self_efficacy": len(CONFIDENCE_ITEMS)}
     for sub in {sub for sub, _ in CAAS_ITEMS}:
         sizes[f"caas_{sub}"] = sum(1 for s, _ in CAAS_ITEMS if s == sub)
@@ -153,10 +165,6 @@ def lottery_groups() -> dict[int, bool]:
     made. Students placed by staff or set aside before the draw (no group) are left out, and
     a student appearing in several rounds keeps their first.
     """
-    from microintern.accounts.models import Student
-    from microintern.selection.enums import RunKind
-    from microintern.selection.models import SelectionRun
-
     decided: dict[str, bool] = {}
     for result in (
         SelectionRun.objects.filter(kind=RunKind.PUBLISHED)
@@ -226,8 +234,6 @@ def lottery_comparison(mode: OutputMode) -> DisplayTable:
 
 
 def host_outcomes(mode: OutputMode) -> DisplayTable:
-    from microintern.insights.disclosure import protect_average
-
     values: dict = defaultdict(list)
     for code, number in Answer.objects.filter(
         response__version__instrument__kind=InstrumentKind.HOST,

@@ -6,18 +6,22 @@ includes quotes, and hosts who said yes to being quoted."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
-from fpdf import FPDF
 
 from microintern.insights import queries
 from microintern.insights.academic_year import AcademicYear
 from microintern.insights.disclosure import OutputMode
 from microintern.insights.report import DisplayTable, funnel_table
 
-from .enums import InstrumentKind
+from .enums import InstrumentKind, ResponseType
+from .impact import impact_tables
 from .models import Answer
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 UNICODE_BOLD = UNICODE_FONT.with_name("DejaVuSans-Bold.ttf")
@@ -28,7 +32,7 @@ def consented_quotes() -> list[str]:
     """Open answers from students with active consent to quotes, and hosts who agreed."""
     student = Answer.objects.filter(
         response__version__instrument__kind=InstrumentKind.STUDENT_POST,
-        item__response_type="text",
+        item__response_type=ResponseType.TEXT,
         response__invitation__student__research_consents__withdrawn_at__isnull=True,
         response__invitation__student__research_consents__quotes=True,
     ).exclude(text="")
@@ -48,7 +52,8 @@ def _latest_year() -> AcademicYear:
 
 
 def annual_report(mode: OutputMode = OutputMode.ROUNDED) -> bytes:
-    from .views.staff import impact_tables
+    """The impact report of the latest academic year in the data, as PDF bytes."""
+    from fpdf import FPDF  # noqa: PLC0415 - heavy (fpdf2, Pillow), loaded only when a PDF is built
 
     year = _latest_year()
     funnel = funnel_table(

@@ -70,7 +70,7 @@ def confirm(request, pk: int):
     staged = get_object_or_404(PopulationImport, pk=pk)
     try:
         staged = domain.apply_population_import(staged, actor=request.user)
-    except ValueError as error:
+    except domain.ImportAlreadyApplied as error:
         messages.error(request, str(error))
     else:
         messages.success(

@@ -7,22 +7,14 @@ from microintern.core.permissions import permission_required
 from microintern.insights import exports
 from microintern.insights.disclosure import OutputMode
 
-from .. import impact
+from ..impact import impact_tables
+from ..report_pdf import annual_report
 
 
 def _mode(request) -> OutputMode:
     if request.GET.get("unrounded") and request.user.has_perm("insights.view_unrounded"):
         return OutputMode.UNROUNDED
     return OutputMode.ROUNDED
-
-
-def impact_tables(mode: OutputMode):
-    return [
-        impact.change_table(impact.changes(), mode),
-        impact.host_outcomes(mode),
-        impact.host_themes(mode),
-        impact.lottery_comparison(mode),
-    ]
 
 
 @permission_required("microintern.view_insights")
@@ -42,8 +34,6 @@ def impact_report(request):
 
 @permission_required("microintern.view_insights")
 def impact_pdf(request):
-    from ..report_pdf import annual_report
-
     response = HttpResponse(annual_report(_mode(request)), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="microintern-impact-report.pdf"'
     return response

@@ -15,11 +15,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from microintern.accounts.models import Student
+from microintern.applications.enums import PlaceState
+from microintern.applications.models import ExpressionOfInterest
 from microintern.insights import hesa
 from microintern.insights.academic_year import AcademicYear
 from microintern.insights.models import EqualityMonitoring, PopulationRecord, ResearchConsent
 from microintern.insights.population import RECORD_FIELDS
 from microintern.programme.models import MicroInternship
+from microintern.surveys.domain import invite, record_response
+from microintern.surveys.enums import InstrumentKind
+from microintern.surveys.instruments import install
+from microintern.surveys.models import Instrument, InstrumentVersion, Item, Response
 
 BATCH = 5000
 
@@ -99,13 +105,6 @@ class Command(BaseCommand):
 
 def _demo_surveys(rng) -> int:
     """Pre and post answers for attended demo students, and host answers (once)."""
-    from microintern.applications.enums import PlaceState
-    from microintern.applications.models import ExpressionOfInterest
-    from microintern.surveys.domain import invite, record_response
-    from microintern.surveys.enums import InstrumentKind
-    from microintern.surveys.instruments import install
-    from microintern.surveys.models import Instrument, InstrumentVersion, Item, Response
-
     if Response.objects.exists():
         return 0
     install(Instrument, InstrumentVersion, Item)

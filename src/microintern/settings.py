@@ -1,14 +1,11 @@
 """Settings for microintern, read from environment variables.
 
-DATABASE_URL   default: SQLite file var/microintern.sqlite3 (WAL mode)
-SECRET_KEY     required when MICROINTERN_ENV=production; otherwise generated once into var/
-EMAIL_URL      e.g. smtp+tls://user:pass@smtp.example.ac.uk:587 (default: console in development)
-ALLOWED_HOSTS  comma-separated host names
-UNIVERSITY_EMAIL_DOMAINS  comma-separated domains of student email addresses
+Every variable is listed, with its default, in README.md (the everyday ones) and
+docs/deployment.md (all of them). Importing this module reads files but never writes one:
+`python -m microintern init_keys` creates the var directory and the keys in it.
 """
 
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -16,29 +13,33 @@ import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = BASE_DIR.parent.parent
-VAR_DIR = Path(os.environ.get("MICROINTERN_VAR_DIR", PROJECT_DIR / "var"))
+# Data that is not code (SQLite database, keys, uploads, logs): ./var of the directory the
+# process starts in, unless MICROINTERN_VAR_DIR says otherwise.
+VAR_DIR = Path(os.environ.get("MICROINTERN_VAR_DIR", "var")).resolve()
 
 ENVIRONMENT = os.environ.get("MICROINTERN_ENV", "development")
 PRODUCTION = ENVIRONMENT == "production"
 DEBUG = os.environ.get("DEBUG", "0" if PRODUCTION else "1") == "1"
 
+# Outside production, without SECRET_KEY and before `init_keys` has written var/secret_key,
+# this fixed key keeps a fresh checkout and the test suite working. It is public, so it
+# signs nothing worth protecting; Django's deployment check flags its prefix, and the
+# `microintern.W001` check says how to replace it.
+DEVELOPMENT_SECRET_KEY = "django-insecure-microintern-development-only-never-use-in-production"  # noqa: S105 - public on purpose, refused in production
+DEVELOPMENT_RESEARCH_KEY = "development-only-research-key-never-use-in-production"
 
-def _secret_key() -> str:
-    key = os.environ.get("SECRET_KEY", "")
-    if key:
-        return key
+
+def _development_key(file_name: str, fixed_key: str) -> str:
+    """Outside production: the key `init_keys` wrote to var/<file_name>, else `fixed_key`."""
+    key_file = VAR_DIR / file_name
+    return key_file.read_text().strip() if key_file.exists() else fixed_key
+
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when MICROINTERN_ENV=production.")
-    key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+    SECRET_KEY = _development_key("secret_key", DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost").split(",")
@@ -119,6 +120,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["ENGINE"] = "microintern.core.sqlite"  # makes var/ when it connects
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -126,8 +128,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
-    if not str(DATABASES["default"]["NAME"]).startswith(":memory:"):
-        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -156,8 +156,14 @@ MFA_TOTP_ISSUER = os.environ.get("MICROINTERN_SITE_NAME", "Business Clinic micro
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home_for_role"
 LOGOUT_REDIRECT_URL = "public:home"
-# Staff must have TOTP set up before using staff pages (turned off only in tests that say so).
+# Staff must have TOTP set up before using staff pages. Tests that say so turn it off;
+# production refuses to start without it.
 MICROINTERN_STAFF_REQUIRE_MFA = os.environ.get("MICROINTERN_STAFF_REQUIRE_MFA", "1") == "1"
+if PRODUCTION and not MICROINTERN_STAFF_REQUIRE_MFA:
+    raise ImproperlyConfigured(
+        "MICROINTERN_STAFF_REQUIRE_MFA cannot be switched off when MICROINTERN_ENV=production: "
+        "staff pages show personal data and need a second factor."
+    )
 
 TASKS = {
     "default": {
@@ -189,7 +195,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", PROJECT_DIR / "staticfiles"))
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", "staticfiles")).resolve()
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 STORAGES = {
@@ -250,20 +256,15 @@ LOGGING = {
 
 # Research export: pseudonymous identifiers are HMAC-SHA256(key, student number). The key is
 # kept apart from the data: MICROINTERN_RESEARCH_KEY, or a file named by
-# MICROINTERN_RESEARCH_KEY_FILE. Without one, production refuses to export; development
-# generates a key file in var/.
+# MICROINTERN_RESEARCH_KEY_FILE. Without one, production refuses to export; development uses
+# var/research_key written by `init_keys`, else the fixed development key.
 MICROINTERN_RESEARCH_KEY = os.environ.get("MICROINTERN_RESEARCH_KEY", "")
 if not MICROINTERN_RESEARCH_KEY and os.environ.get("MICROINTERN_RESEARCH_KEY_FILE"):
     MICROINTERN_RESEARCH_KEY = Path(os.environ["MICROINTERN_RESEARCH_KEY_FILE"]).read_text().strip()
 if not MICROINTERN_RESEARCH_KEY and not PRODUCTION:
-    _research_key_file = VAR_DIR / "research_key"
-    if not _research_key_file.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        _research_key_file.write_text(secrets.token_urlsafe(32))
-        _research_key_file.chmod(0o600)
-    MICROINTERN_RESEARCH_KEY = _research_key_file.read_text().strip()
+    MICROINTERN_RESEARCH_KEY = _development_key("research_key", DEVELOPMENT_RESEARCH_KEY)
 
-# Outbox (issue 4): a "sending" row whose lease expired is retried (keep the lease well above
+# Outbox: a "sending" row whose lease expired is retried (keep the lease well above
 # EMAIL_TIMEOUT); temporary SMTP failures retry after FIRST_RETRY_SECONDS, doubling, up to
 # MAX_ATTEMPTS attempts in all.
 MICROINTERN_OUTBOX = {
@@ -284,7 +285,7 @@ MICROINTERN_PERIODIC_JOBS = {
     ),
 }
 
-# Inbound email (issue 6): mailboxes are configured in the admin (Mailbox); these are the rules.
+# Inbound email: mailboxes are configured in the admin (Mailbox); these are the rules.
 MICROINTERN_INBOUND = {
     # A poller holds a mailbox for this long (renewed per message); a killed poller's lease
     # simply runs out.

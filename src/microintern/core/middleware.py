@@ -1,5 +1,6 @@
 """Request-wide policies: staff must use TOTP; a strict Content Security Policy."""
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -50,6 +51,4 @@ class StaffMFAMiddleware:
 
 
 def _has_totp(user) -> bool:
-    from allauth.mfa.models import Authenticator
-
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

@@ -5,6 +5,8 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from .activity import describe, describe_from_state
+
 
 class ActivityLog(models.Model):
     """One recorded action. Written only through `core.domain.log_activity`."""
@@ -30,3 +32,14 @@ class ActivityLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    @property
+    def sentence(self) -> str:
+        """What was done, as staff read it in the activity feed."""
+        return describe(self.action)
+
+    @property
+    def from_state_label(self) -> str:
+        """The state the subject moved from, as staff read it ("" when it did not move)."""
+        from_state = self.data.get("from_state") if isinstance(self.data, dict) else None
+        return describe_from_state(self.action, str(from_state)) if from_state else ""

@@ -3,6 +3,7 @@
 import random
 from datetime import datetime, time, timedelta
 
+from allauth.mfa.totp.internal.auth import TOTP
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -251,8 +252,6 @@ def load_demo(rng: random.Random) -> None:
             is_superuser=role == Role.ADMINISTRATOR,
         )
         if password:
-            from allauth.mfa.totp.internal.auth import TOTP
-
             TOTP.activate(users[key], DEMO_TOTP_SECRET)
 
     students = [

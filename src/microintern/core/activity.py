@@ -1,0 +1,140 @@
+"""Every activity-log action, registered once with the sentence staff read in the feed.
+
+Code that logs (`core.domain.log_activity`) names an action by its code, such as
+"place.offered"; the staff activity feed shows the sentence registered here and never the
+code. A test reads the source and fails when a logged code is not registered.
+
+Lifecycles log one code per state, `f"<prefix>.{state}"`: the prefix is registered in
+`STATE_CHANGES` with the model whose `state` field it moves (an "app_label.Model" string,
+looked up in Django's app registry, so core imports none of the apps). A state code listed
+in `ACTIONS` reads as written there; any other state of the family reads as the state's
+label, and so does the state it moved from.
+"""
+
+from django.apps import apps
+
+ACTIONS: dict[str, str] = {
+    # Students and their interests (applications)
+    "interest.received": "Said they are interested",
+    "interest.repeated": "Said they are interested again (already recorded)",
+    "interest.verified": "Showed the email address is theirs",
+    "interest.student_number_differs": "Typed a different student number from the record",
+    "interest.refused_number_on_record": (
+        "Refused: the student number belongs to someone with another email address"
+    ),
+    "student.created_from_interest": "Student record made from an expression of interest",
+    "feedback.received": "Gave feedback on the day",
+    "certificate.refused_not_owner": "Refused: tried to open someone else's certificate",
+    # Places (the state of an interest)
+    "place.received": "Interest received",
+    "place.waitlisted": "Put on the waiting list",
+    "place.not_selected": "Not selected",
+    "place.offered": "Offered a place",
+    "place.accepted": "Accepted the place",
+    "place.declined": "Declined the place",
+    "place.expired": "Offer expired without a reply",
+    "place.withdrawn": "Withdrawn",
+    "place.attended": "Attended",
+    "place.no_show": "Did not attend",
+    "place.refused_not_owner": "Refused: tried to answer someone else's offer",
+    # Hosts' challenges
+    "challenge.proposed": "Challenge proposed",
+    "challenge.accepted": "Challenge accepted",
+    "challenge.declined": "Challenge declined",
+    "challenge.scheduled": "Challenge scheduled",
+    "challenge.archived": "Challenge archived",
+    "briefing.uploaded": "Briefing file uploaded",
+    # Micro-internships
+    "micro_internship.scheduled": "Micro-internship scheduled",
+    "micro_internship.updated": "Details changed",
+    "micro_internship.draft": "Back to draft",
+    "micro_internship.open": "Opened for interest",
+    "micro_internship.closed": "Closed for interest",
+    "micro_internship.selection_published": "Selection published",
+    "micro_internship.completed": "Completed",
+    "micro_internship.evaluated": "Evaluated",
+    "micro_internship.cancelled": "Cancelled",
+    # Selection rounds
+    "selection.round_created": "Selection round created",
+    "selection.policy_changed": "Selection rules changed",
+    "selection.override_added": "Staff decision added",
+    "selection.override_removed": "Staff decision removed",
+    "selection.dry_run": "Trial run of the selection",
+    "selection.publishing": "Publishing the selection",
+    "selection.publish_failed": "Publishing the selection failed",
+    "selection.published": "Selection published",
+    "selection.promoted": "Offered a place from the waiting list",
+    # Outgoing email
+    "email.released": "Held email released for sending",
+    "email.retried": "Email queued to be sent again",
+    "email.failed": "Email could not be delivered",
+    "email_template.saved": "Email wording saved",
+    "email_template.reset": "Email wording put back to the default",
+    # Incoming email
+    "inbound.stored": "Email received and stored",
+    "inbound.reprocess": "Email processed again",
+    "inbound.classified": "Email sorted",
+    "inbound.quarantined": "Email quarantined (not opened)",
+    "inbound.set_aside": "Email set aside",
+    "inbound.triage": "Email needs a person",
+    "inbound.interest_created": "Interest recorded from the email",
+    "inbound.interest_updated": "Email added to an interest",
+    "inbound.corrected": "Correction written by staff",
+    "inbound.linked": "Email linked to a student's interest",
+    "inbound.address_suggested": "Asked the student to confirm a personal address",
+    "inbound.address_confirmed": "Personal address confirmed",
+    "inbound.replied": "Replied to the email",
+    # Surveys
+    "survey.new_version": "New version of the survey",
+    "survey.invited": "Invited to the survey",
+    "survey.reminded": "Reminded about the survey",
+    # Insights: population, equality data, research
+    "population.staged": "Student record file checked",
+    "population.applied": "Student record imported",
+    "equality.answered": "Equality questions answered",
+    "equality.deleted": "Equality answers deleted",
+    "research_consent.given": "Consented to research",
+    "research_consent.withdrawn": "Withdrew research consent",
+    "insights.research_export": "Research data exported",
+}
+
+STATE_CHANGES: dict[str, str] = {
+    "place": "applications.ExpressionOfInterest",
+    "challenge": "hosts.Challenge",
+    "micro_internship": "programme.MicroInternship",
+    "inbound": "inbound.InboundMessage",
+}
+
+
+def _state_label(prefix: str, value: str) -> str:
+    """The label of `value` in the state choices of the model `prefix` moves ("" if none)."""
+    model_label = STATE_CHANGES.get(prefix)
+    if model_label is None or not value:
+        return ""
+    choices = dict(apps.get_model(model_label)._meta.get_field("state").flatchoices)
+    return str(choices.get(value, ""))
+
+
+def _humanised(code: str) -> str:
+    """A readable stand-in for a code nobody registered (the source test prevents that)."""
+    return code.replace(".", ": ").replace("_", " ").capitalize()
+
+
+def describe(code: str) -> str:
+    """The sentence staff read for the action `code`."""
+    if code in ACTIONS:
+        return ACTIONS[code]
+    prefix, _, state = code.partition(".")
+    return _state_label(prefix, state) or _humanised(code)
+
+
+def describe_from_state(code: str, value: str) -> str:
+    """How the state an action moved from reads in "(was: …)": its label, else the value."""
+    label = _state_label(code.partition(".")[0], value) or value.replace("_", " ")
+    return label[:1].lower() + label[1:]
+
+
+def is_registered(code: str) -> bool:
+    """Whether `code` reads as a sentence of its own (listed, or a state of a lifecycle)."""
+    prefix, _, state = code.partition(".")
+    return code in ACTIONS or bool(_state_label(prefix, state))

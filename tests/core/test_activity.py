@@ -1,0 +1,161 @@
+"""Activity-log actions: every code the source logs is registered with a sentence, and the
+staff feed shows sentences, never codes."""
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from microintern.applications.domain import transition_place
+from microintern.applications.enums import PlaceState
+from microintern.core import activity
+from microintern.core.domain import activity_for, log_activity
+
+SOURCE = Path(__file__).resolve().parents[2] / "src" / "microintern"
+LOGGERS = {"log_activity": 1, "activity_entry": 1}  # the action is their second argument
+CODE = re.compile(r"\b[a-z_]+\.[a-z_]+\b")
+
+
+def _called(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+
+
+def _action_argument(call: ast.Call, position: int) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == "action":
+            return keyword.value
+    return call.args[position] if len(call.args) > position else None
+
+
+def _trees() -> dict[Path, ast.Module]:
+    return {path: ast.parse(path.read_text(), str(path)) for path in SOURCE.rglob("*.py")}
+
+
+def _wrappers(trees) -> dict[str, int]:
+    """log_activity and activity_entry, and every function that passes one of its own
+    parameters on to them as the action (e.g. a batch's `log(subject, action)`)."""
+    loggers = dict(LOGGERS)
+    changed = True
+    while changed:
+        changed = False
+        for tree in trees.values():
+            for function in ast.walk(tree):
+                if not isinstance(function, ast.FunctionDef) or function.name in loggers:
+                    continue
+                parameters = [a.arg for a in function.args.args if a.arg not in {"self", "cls"}]
+                for call in ast.walk(function):
+                    if isinstance(call, ast.Call) and _called(call) in loggers:
+                        action = _action_argument(call, loggers[_called(call)])
+                        if isinstance(action, ast.Name) and action.id in parameters:
+                            loggers[function.name] = parameters.index(action.id)
+                            changed = True
+    return loggers
+
+
+def logged_codes() -> tuple[set[str], set[str], list[str]]:
+    """(literal codes, prefixes of f-string codes, calls whose code cannot be read)."""
+    trees = _trees()
+    loggers = _wrappers(trees)
+    literals, prefixes, unreadable = set(), set(), []
+    for path, tree in trees.items():
+        where = path.relative_to(SOURCE.parent)
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            own = {a.arg for a in function.args.args}
+            for call in ast.walk(function):
+                if not (isinstance(call, ast.Call) and _called(call) in loggers):
+                    continue
+                action = _action_argument(call, loggers[_called(call)])
+                if isinstance(action, ast.Constant) and isinstance(action.value, str):
+                    literals.add(action.value)
+                elif isinstance(action, ast.JoinedStr) and isinstance(
+                    action.values[0], ast.Constant
+                ):
+                    prefixes.add(str(action.values[0].value).removesuffix("."))
+                elif not (isinstance(action, ast.Name) and action.id in own):
+                    unreadable.append(f"{where}:{call.lineno}")
+    return literals, prefixes, unreadable
+
+
+def test_the_scan_finds_the_codes_the_source_logs():
+    literals, prefixes, unreadable = logged_codes()
+    assert {"interest.refused_number_on_record", "inbound.reprocess", "email.failed"} <= literals
+    assert {"place", "challenge", "micro_internship", "inbound"} <= prefixes
+    assert len(literals) >= 40
+    assert not unreadable, f"Log a code written in the call, not computed elsewhere: {unreadable}"
+
+
+def test_every_code_logged_in_the_source_is_registered_with_a_sentence():
+    literals, prefixes, _ = logged_codes()
+    assert not sorted(literals - set(activity.ACTIONS)), (
+        "Register these codes with a sentence in microintern/core/activity.py ACTIONS"
+    )
+    assert not sorted(prefixes - set(activity.STATE_CHANGES)), (
+        'Register these f"<prefix>.{state}" families in core/activity.py STATE_CHANGES'
+    )
+
+
+def every_state_code() -> list[str]:
+    codes = []
+    for prefix, model in activity.STATE_CHANGES.items():
+        field = apps.get_model(model)._meta.get_field("state")
+        codes += [f"{prefix}.{value}" for value, _label in field.flatchoices]
+    return codes
+
+
+@pytest.mark.parametrize("code", sorted(activity.ACTIONS) + every_state_code())
+def test_every_registered_action_reads_as_a_sentence(code):
+    sentence = activity.describe(code)
+    assert activity.is_registered(code)
+    assert sentence[0].isupper() and not CODE.search(sentence) and "_" not in sentence
+
+
+def test_registered_sentences_are_not_codes_and_codes_are_well_formed():
+    for code, sentence in activity.ACTIONS.items():
+        assert re.fullmatch(r"[a-z_]+\.[a-z_]+", code), code
+        assert sentence and sentence != code
+
+
+def test_an_unregistered_code_still_reads_without_dots():
+    assert activity.describe("something.went_right") == "Something: went right"
+    assert not activity.is_registered("something.went_right")
+
+
+@pytest.mark.django_db
+def test_the_feed_shows_sentences_never_codes(interest):
+    transition_place(interest, PlaceState.NOT_SELECTED, reason="More interest than places")
+    for code in sorted(activity.ACTIONS):
+        log_activity(interest, code)
+    html = render_to_string("core/_activity.html", {"activity": activity_for(interest)})
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert "Not selected (was: received) · “More interest than places”" in text
+    assert "Offered a place" in text
+    assert not CODE.findall(text)
+
+
+@pytest.mark.django_db
+def test_the_staff_micro_internship_page_shows_the_sentence(client, make_user, interest):
+    transition_place(interest, PlaceState.NOT_SELECTED)
+    client.force_login(make_user("staff"))
+    page = client.get(
+        reverse("staff:micro_internship", args=[interest.micro_internship.pk])
+    ).content.decode()
+    assert "Not selected (was: received)" in page
+    assert "place.not_selected" not in page
+
+
+def test_long_text_in_the_feed_wraps_on_a_narrow_screen():
+    css = (SOURCE / "static" / "microintern" / "site.css").read_text()
+    assert re.search(r"\.activity li \{[^}]*overflow-wrap: anywhere", css)
+
+
+def test_every_registered_code_is_logged_somewhere_or_is_a_state():
+    literals, _, _ = logged_codes()
+    stale = set(activity.ACTIONS) - literals - set(every_state_code())
+    assert not sorted(stale), "Nothing logs these any more: remove them from ACTIONS"

@@ -61,6 +61,7 @@ def logged_codes() -> tuple[set[str], set[str], list[str]]:
     """(literal codes, prefixes of f-string codes, calls whose code cannot be read)."""
     trees = _trees()
     loggers = _wrappers(trees)
+    tables = _code_tables(trees)
     literals, prefixes, unreadable = set(), set(), []
     for path, tree in trees.items():
         where = path.relative_to(SOURCE.parent)
@@ -72,15 +73,62 @@ def logged_codes() -> tuple[set[str], set[str], list[str]]:
                 if not (isinstance(call, ast.Call) and _called(call) in loggers):
                     continue
                 action = _action_argument(call, loggers[_called(call)])
-                if isinstance(action, ast.Constant) and isinstance(action.value, str):
-                    literals.add(action.value)
-                elif isinstance(action, ast.JoinedStr) and isinstance(
-                    action.values[0], ast.Constant
-                ):
-                    prefixes.add(str(action.values[0].value).removesuffix("."))
-                elif not (isinstance(action, ast.Name) and action.id in own):
-                    unreadable.append(f"{where}:{call.lineno}")
+                if isinstance(action, ast.Name):
+                    assigned = _assigned_in(function, action.id)
+                    candidates = assigned
+                    if not assigned and action.id not in own:
+                        unreadable.append(f"{where}:{call.lineno}")
+                elif isinstance(action, ast.Subscript) and isinstance(action.value, ast.Name):
+                    candidates = tables.get(action.value.id)
+                    if candidates is None:
+                        unreadable.append(f"{where}:{call.lineno}")
+                        candidates = []
+                else:
+                    candidates = [action]
+                for candidate in candidates:
+                    if not _read_code(candidate, literals, prefixes):
+                        unreadable.append(f"{where}:{call.lineno}")
     return literals, prefixes, unreadable
+
+
+def _read_code(node, literals: set[str], prefixes: set[str]) -> bool:
+    """Add a written code (a string, or an f-string's fixed start) to the sets."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        literals.add(node.value)
+        return True
+    if isinstance(node, ast.JoinedStr) and isinstance(node.values[0], ast.Constant):
+        prefixes.add(str(node.values[0].value).removesuffix("."))
+        return True
+    return False
+
+
+def _assigned_in(function, name: str) -> list:
+    """The values `name` is given inside `function` (plain or tuple assignments)."""
+    values = []
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Assign):
+            continue
+        for target in node.targets:
+            if isinstance(target, ast.Name) and target.id == name:
+                values.append(node.value)
+            elif isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
+                for element, value in zip(target.elts, node.value.elts, strict=False):
+                    if isinstance(element, ast.Name) and element.id == name:
+                        values.append(value)
+    return values
+
+
+def _code_tables(trees) -> dict[str, list]:
+    """Module-level dicts of codes (e.g. `ROUND_LOG_ACTIONS`), by name: their values."""
+    tables = {}
+    for tree in trees.values():
+        for node in tree.body:
+            target = getattr(node, "target", None) or (
+                node.targets[0] if isinstance(node, ast.Assign) else None
+            )
+            if isinstance(target, ast.Name) and isinstance(getattr(node, "value", None), ast.Dict):
+                tables[target.id] = list(node.value.values)
+    return tables
 
 
 def test_the_scan_finds_the_codes_the_source_logs():

@@ -25,15 +25,6 @@ get_resolver().url_patterns
 print(json.dumps(sorted(name for name in sys.modules if not name.startswith("_"))))
 """
 
-LOADED_ELSEWHERE = {
-    "bs4": "mail/inbound/__init__.py imports parse.py (BeautifulSoup) in every process",
-    "flufl.bounce": "mail/inbound/__init__.py imports classify.py (flufl.bounce) everywhere",
-    "fpdf": "applications/certificate.py imports fpdf2 at module level (student views)",
-    "numpy": "fpdf2 imports NumPy when it loads (applications/certificate.py)",
-}
-"""Libraries another part of the project still loads at start: expected to fail until
-that part imports them lazily; remove the name here when it does."""
-
 HEAVY = ("scipy", "statsmodels", "pandas", "numpy", "openpyxl", "fpdf", "bs4", "flufl.bounce")
 
 
@@ -57,17 +48,6 @@ def test_the_probe_loads_the_url_configuration(loaded_at_start):
     assert {"microintern.insights.stats", "microintern.surveys.report_pdf"} <= loaded_at_start
 
 
-@pytest.mark.parametrize(
-    "library",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(reason=LOADED_ELSEWHERE[name], strict=False),
-        )
-        if name in LOADED_ELSEWHERE
-        else name
-        for name in HEAVY
-    ],
-)
+@pytest.mark.parametrize("library", HEAVY)
 def test_a_heavy_library_is_not_loaded_at_start(loaded_at_start, library):
     assert library not in loaded_at_start

@@ -4,7 +4,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
-from fpdf import FPDF
 
 from microintern.core.errors import Refusal
 
@@ -25,6 +24,8 @@ def certificate_pdf(interest) -> bytes:
     if interest.state != PlaceState.ATTENDED:
         raise NotAttended
     mi = interest.micro_internship
+    from fpdf import FPDF  # noqa: PLC0415 - heavy (fpdf2, Pillow, NumPy), loaded only when a certificate is built
+
     pdf = FPDF(orientation="landscape", format="A4")
     pdf.set_title(f"Certificate of participation – {mi.reference}")
     pdf.set_author(settings.MICROINTERN["SITE_NAME"])
@@ -54,7 +55,7 @@ def certificate_pdf(interest) -> bytes:
     return bytes(pdf.output())
 
 
-def _font(pdf: FPDF) -> str:
+def _font(pdf) -> str:
     if UNICODE_FONT.exists():
         pdf.add_font("DejaVu", fname=str(UNICODE_FONT))
         return "DejaVu"

@@ -32,8 +32,8 @@ class Migration(migrations.Migration):
                 ),
             ],
             options={
-                "verbose_name": "day feedback (interim, issue 7 replaces it)",
-                "verbose_name_plural": "day feedback (interim, issue 7 replaces it)",
+                "verbose_name": "day feedback",
+                "verbose_name_plural": "day feedback",
                 "constraints": [
                     models.CheckConstraint(
                         condition=models.Q(("rating__gte", 1), ("rating__lte", 5)),

@@ -1,0 +1,38 @@
+"""factory-boy factories for hosts: organisations, contacts and their challenges."""
+
+import factory
+
+from microintern.hosts.enums import OrganisationKind, SizeBand
+from microintern.hosts.models import Challenge, HostContact, Organisation
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Host Organisation {n}")
+    kind = OrganisationKind.CHARITY
+    sector = "Community"
+    size_band = SizeBand.SMALL
+    address = "1 High Street\nMidtown"
+
+
+class HostContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HostContact
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Faker("name", locale="en_GB")
+    email = factory.Sequence(lambda n: f"contact{n}@host.example")
+
+
+class ChallengeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Challenge
+
+    contact = factory.SubFactory(HostContactFactory)
+    organisation = factory.SelfAttribute("contact.organisation")
+    title = factory.Sequence(lambda n: f"Challenge {n}")
+    context = "A small charity."
+    question = "How should we recruit volunteers?"
+    good_outcome = "Three options and a recommendation."

@@ -10,6 +10,7 @@ import io
 from django.conf import settings
 from django.utils import timezone
 
+from microintern.accounts.models import WP_FIELDS
 from microintern.applications.models import ExpressionOfInterest
 from microintern.core.errors import Refusal
 from microintern.surveys.models import Answer
@@ -91,13 +92,7 @@ RESEARCH_COLUMNS = [
     "level",
     "mode",
     "fee_status",
-    "imd_quintile",
-    "polar4_quintile",
-    "tundra_quintile",
-    "care_experienced",
-    "first_in_family",
-    "carer",
-    "commuter",
+    *WP_FIELDS,
     "ethnic_group",
     "disability",
 ]
@@ -129,13 +124,7 @@ def research_rows() -> list[list]:
             "student__level",
             "student__mode",
             "student__fee_status",
-            "student__imd_quintile",
-            "student__polar4_quintile",
-            "student__tundra_quintile",
-            "student__care_experienced",
-            "student__first_in_family",
-            "student__carer",
-            "student__commuter",
+            *(f"student__{field}" for field in WP_FIELDS),
             "student__equality_monitoring__ethnicity",
             "student__equality_monitoring__disability_group",
         )

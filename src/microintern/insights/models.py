@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 from microintern.accounts.enums import FeeStatus, StudyLevel, StudyMode
+from microintern.accounts.models import WideningParticipation, quintile_range_constraints
 
 from . import hesa
 
@@ -23,7 +24,7 @@ def _frame_choices(frame: hesa.CodingFrame) -> list[tuple[str, str]]:
     return [(c.code, c.label) for c in frame.codes]
 
 
-class PopulationRecord(models.Model):
+class PopulationRecord(WideningParticipation):
     """A student counted in the eligible population of one academic year."""
 
     student = models.ForeignKey(
@@ -36,13 +37,6 @@ class PopulationRecord(models.Model):
     mode = models.CharField(max_length=20, choices=StudyMode.choices, blank=True)
     fee_status = models.CharField(max_length=20, choices=FeeStatus.choices, blank=True)
     domicile = models.CharField(max_length=2, blank=True, help_text="HESA domicile code")
-    imd_quintile = models.PositiveSmallIntegerField(null=True, blank=True)
-    polar4_quintile = models.PositiveSmallIntegerField(null=True, blank=True)
-    tundra_quintile = models.PositiveSmallIntegerField(null=True, blank=True)
-    care_experienced = models.BooleanField(null=True, blank=True)
-    first_in_family = models.BooleanField(null=True, blank=True)
-    carer = models.BooleanField(null=True, blank=True)
-    commuter = models.BooleanField(null=True, blank=True)
     source_import = models.ForeignKey(
         "PopulationImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -57,13 +51,7 @@ class PopulationRecord(models.Model):
                 condition=Q(academic_year__regex=r"^[0-9]{4}/[0-9]{2}$"),
                 name="population_academic_year_format",
             ),
-            *[
-                models.CheckConstraint(
-                    condition=Q(**{f"{f}__isnull": True}) | Q(**{f"{f}__gte": 1, f"{f}__lte": 5}),
-                    name=f"population_{f}_range",
-                )
-                for f in ("imd_quintile", "polar4_quintile", "tundra_quintile")
-            ],
+            *quintile_range_constraints("population"),
         ]
         indexes = [models.Index(fields=["academic_year", "school"])]
 

@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from microintern.accounts.enums import FeeStatus, StudyLevel, StudyMode
+from microintern.accounts.models import WP_FIELDS, WP_FLAGS, WP_QUINTILES
 from microintern.core.errors import Refusal
 
 from .hesa import is_uk_domiciled
@@ -37,16 +38,9 @@ COLUMNS = (
     "mode",
     "fee_status",
     "domicile",
-    "imd_quintile",
-    "polar4_quintile",
-    "tundra_quintile",
-    "care_experienced",
-    "first_in_family",
-    "carer",
-    "commuter",
+    *WP_FIELDS,
 )
-QUINTILES = ("imd_quintile", "polar4_quintile", "tundra_quintile")
-FLAGS = ("care_experienced", "first_in_family", "carer", "commuter")
+QUINTILES, FLAGS = WP_QUINTILES, WP_FLAGS
 TEXTS = ("programme", "school")
 RECORD_FIELDS = (*TEXTS, "level", "mode", "fee_status", *QUINTILES, *FLAGS)
 """Fields written to both the Student and the year's PopulationRecord."""

@@ -22,7 +22,7 @@ from microintern.insights.disclosure import (
     protect_percentage,
 )
 from microintern.insights.report import DisplayTable
-from microintern.selection.enums import RunKind
+from microintern.selection.enums import Outcome, RunKind
 from microintern.selection.models import SelectionRun
 
 from .enums import InstrumentKind, Timing
@@ -176,10 +176,10 @@ def lottery_groups() -> dict[int, bool]:
             if row.get("group") is not None:
                 by_group[row["group"]].append(row)
         for rows in by_group.values():
-            outcomes = {row["outcome"] == "offered" for row in rows}
-            if outcomes == {True, False}:
-                for row in rows:
-                    decided.setdefault(row["student_number"], row["outcome"] == "offered")
+            offered = {row["student_number"]: row["outcome"] == Outcome.OFFERED for row in rows}
+            if set(offered.values()) == {True, False}:
+                for number, was_offered in offered.items():
+                    decided.setdefault(number, was_offered)
     ids = dict(
         Student.objects.filter(student_number__in=list(decided)).values_list("student_number", "pk")
     )

@@ -97,7 +97,7 @@ def _world(n_students: int):
     from django.core.management import call_command
 
     from microintern.accounts.models import Student
-    from tests.factories import MicroInternshipFactory
+    from tests.programme.factories import MicroInternshipFactory
 
     call_command("migrate", verbosity=0)
     MicroInternshipFactory(open_now=True, reference="MI-2026-007")

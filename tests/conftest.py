@@ -11,13 +11,9 @@ from datetime import datetime
 import pytest
 import time_machine
 
-from tests.factories import (
-    ExpressionOfInterestFactory,
-    MicroInternshipFactory,
-    StudentFactory,
-    UserFactory,
-    with_totp,
-)
+from tests.accounts.factories import StudentFactory, UserFactory, with_totp
+from tests.applications.factories import ExpressionOfInterestFactory
+from tests.programme.factories import MicroInternshipFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in tests
 

@@ -5,7 +5,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from tests.factories import ExpressionOfInterestFactory
+from tests.applications.factories import ExpressionOfInterestFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

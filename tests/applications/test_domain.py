@@ -10,7 +10,8 @@ from microintern.applications.domain import transition_place
 from microintern.applications.enums import PLACE_TRANSITIONS, PlaceState
 from microintern.core.errors import CapacityFull, TransitionNotAllowed
 from microintern.core.models import ActivityLog
-from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory
+from tests.applications.factories import ExpressionOfInterestFactory
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,8 +10,9 @@ from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
 from microintern.core.models import ActivityLog
 from microintern.programme.enums import MicroInternshipState
+from tests.accounts.factories import StudentFactory
+from tests.applications.factories import ExpressionOfInterestFactory
 from tests.applications.helpers import last_email_to, link_in
-from tests.factories import ExpressionOfInterestFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,10 @@ from microintern.applications.reminders import send_due_reminders
 from microintern.core.models import ActivityLog
 from microintern.programme.enums import MicroInternshipState
 from microintern.surveys.models import DayFeedback
+from tests.accounts.factories import StudentFactory
+from tests.applications.factories import ExpressionOfInterestFactory
 from tests.applications.helpers import emails_to, last_email_to, link_in
-from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory, StudentFactory
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ from urllib.parse import urlparse
 from django.utils import timezone
 
 from tests.browser.conftest import assert_no_axe_violations, sign_in  # noqa: F401 (re-exported)
-from tests.factories import ChallengeFactory, MicroInternshipFactory
+from tests.hosts.factories import ChallengeFactory
+from tests.programme.factories import MicroInternshipFactory
 
 LINK = re.compile(r"https?://\S+")
 PAGE_BUDGET = 100_000  # bytes of HTML + CSS + JavaScript per student page

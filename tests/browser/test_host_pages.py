@@ -6,8 +6,9 @@ import pytest
 from microintern.applications.enums import PlaceState
 from microintern.hosts.models import HostContact
 from microintern.programme.enums import MicroInternshipState
+from tests.applications.factories import ExpressionOfInterestFactory
 from tests.browser.conftest import assert_no_axe_violations, sign_in
-from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

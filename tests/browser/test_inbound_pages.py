@@ -10,9 +10,10 @@ from playwright.sync_api import expect
 from microintern.mail.inbound import acknowledge, pipeline, store
 from microintern.mail.inbound.enums import MessageState
 from microintern.mail.inbound.models import InboundMessage
+from tests.accounts.factories import StudentFactory
 from tests.browser.conftest import assert_no_axe_violations, sign_in
-from tests.factories import MicroInternshipFactory, StudentFactory
 from tests.mail.inbound.helpers import eoi
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CORPUS = Path(__file__).parent.parent / "mail" / "corpus"

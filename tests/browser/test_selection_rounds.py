@@ -12,8 +12,9 @@ from microintern.core.models import ActivityLog
 from microintern.programme.domain import set_interest_window_now
 from microintern.programme.enums import MicroInternshipState
 from microintern.selection.models import SelectionRound
+from tests.applications.factories import ExpressionOfInterestFactory
 from tests.browser.conftest import assert_no_axe_violations, sign_in
-from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

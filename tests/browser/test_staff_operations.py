@@ -9,8 +9,10 @@ from microintern.applications.enums import PlaceState
 from microintern.hosts.enums import ChallengeState
 from microintern.mail.outbox import queue_email
 from tests import smtp_sink as sink
+from tests.applications.factories import ExpressionOfInterestFactory
 from tests.browser.conftest import assert_no_axe_violations, sign_in
-from tests.factories import ChallengeFactory, ExpressionOfInterestFactory, MicroInternshipFactory
+from tests.hosts.factories import ChallengeFactory
+from tests.programme.factories import MicroInternshipFactory
 
 smtp_sink = sink.smtp_sink  # the fixture
 

@@ -13,6 +13,8 @@ from microintern.applications.domain import count_words, transition_place
 from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
 from microintern.programme.enums import MicroInternshipState
+from tests.accounts.factories import StudentFactory
+from tests.applications.factories import ExpressionOfInterestFactory
 from tests.browser.student_pages import (
     PAGE_BUDGET,
     check_page,
@@ -20,7 +22,7 @@ from tests.browser.student_pages import (
     page_weight,
     sign_in,
 )
-from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory, StudentFactory
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

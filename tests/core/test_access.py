@@ -8,7 +8,9 @@ from microintern.hosts.models import HostContact
 from microintern.insights.models import PopulationImport
 from microintern.surveys.domain import invite as survey_invite
 from microintern.surveys.enums import InstrumentKind
-from tests.factories import ChallengeFactory, ExpressionOfInterestFactory, MicroInternshipFactory
+from tests.applications.factories import ExpressionOfInterestFactory
+from tests.hosts.factories import ChallengeFactory
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 from microintern.core.domain import activity_entry, log_activities, update_rows
 from microintern.core.models import ActivityLog
 from microintern.hosts.models import Organisation
-from tests.factories import OrganisationFactory
+from tests.hosts.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,9 @@ from microintern.accounts.enums import Role
 from microintern.applications.domain import InterestRefused, record_interest
 from microintern.applications.models import ExpressionOfInterest
 from microintern.programme.forms import MicroInternshipForm
-from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory, StudentFactory
+from tests.accounts.factories import StudentFactory
+from tests.applications.factories import ExpressionOfInterestFactory
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from microintern.core.errors import Busy, Refusal
 from microintern.core.locking import lock_row, lock_rows
 from microintern.core.tasks import BUSY_RETRY_DELAY, retrying_task
 from microintern.programme.models import MicroInternship
-from tests.factories import MicroInternshipFactory
+from tests.programme.factories import MicroInternshipFactory
 
 ATTEMPTS: list[str] = []
 

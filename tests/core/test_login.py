@@ -8,7 +8,7 @@ from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core import mail
 
-from tests.factories import TOTP_SECRET, StudentFactory, UserFactory
+from tests.accounts.factories import TOTP_SECRET, StudentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from microintern.hosts.models import BriefingMaterial, Challenge, HostContact, Organisation
-from tests.factories import (
-    MicroInternshipFactory,
-)
 from tests.hosts.test_host_journey import PROPOSAL
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db
 

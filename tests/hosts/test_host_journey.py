@@ -16,7 +16,8 @@ from microintern.hosts.models import Challenge, HostContact
 from microintern.mail.models import OutboundMessage
 from microintern.programme.enums import MicroInternshipState
 from tests import smtp_sink as sink
-from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory
+from tests.applications.factories import ExpressionOfInterestFactory
+from tests.programme.factories import MicroInternshipFactory
 
 smtp_sink = sink.smtp_sink  # the fixture
 

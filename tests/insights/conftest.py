@@ -17,12 +17,10 @@ from django.utils import timezone
 from microintern.applications.enums import PlaceState
 from microintern.insights.models import PopulationRecord
 from microintern.surveys.models import Instrument, InstrumentVersion, Invitation
-from tests.factories import (
-    ChallengeFactory,
-    ExpressionOfInterestFactory,
-    MicroInternshipFactory,
-    StudentFactory,
-)
+from tests.accounts.factories import StudentFactory
+from tests.applications.factories import ExpressionOfInterestFactory
+from tests.hosts.factories import ChallengeFactory
+from tests.programme.factories import MicroInternshipFactory
 
 
 def _mi(sector: str, when: datetime):

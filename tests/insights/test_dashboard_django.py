@@ -61,7 +61,7 @@ def test_query_count_is_constant(funnel_world, client, make_user):
     with CaptureQueriesContext(connection) as small:
         client.get("/insights/?year=2026/27&second=school")
     from microintern.insights.models import PopulationRecord
-    from tests.factories import StudentFactory
+    from tests.accounts.factories import StudentFactory
 
     for _ in range(40):
         PopulationRecord.objects.create(

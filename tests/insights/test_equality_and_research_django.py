@@ -14,7 +14,8 @@ from microintern.applications.enums import PlaceState
 from microintern.core.models import ActivityLog
 from microintern.insights import domain
 from microintern.insights.models import EqualityMonitoring, ResearchConsent
-from tests.factories import ExpressionOfInterestFactory, StudentFactory
+from tests.accounts.factories import StudentFactory
+from tests.applications.factories import ExpressionOfInterestFactory
 
 pytestmark = pytest.mark.django_db
 SRC = Path(__file__).resolve().parents[2] / "src" / "microintern"

@@ -10,7 +10,7 @@ from microintern.accounts.models import Student
 from microintern.core.models import ActivityLog
 from microintern.insights import domain
 from microintern.insights.models import PopulationRecord
-from tests.factories import StudentFactory
+from tests.accounts.factories import StudentFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -19,12 +19,10 @@ from microintern.insights.domain import save_equality_answers
 from microintern.insights.models import EqualityMonitoring, PopulationRecord
 from microintern.insights.report import funnel_table
 from microintern.surveys.models import DayFeedback, Instrument, Invitation
-from tests.factories import (
-    ChallengeFactory,
-    ExpressionOfInterestFactory,
-    MicroInternshipFactory,
-    StudentFactory,
-)
+from tests.accounts.factories import StudentFactory
+from tests.applications.factories import ExpressionOfInterestFactory
+from tests.hosts.factories import ChallengeFactory
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db
 STAGES = queries.STAGE_KEYS

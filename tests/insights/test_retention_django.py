@@ -19,7 +19,7 @@ from microintern.insights.models import (
 from microintern.surveys.domain import invite, record_response
 from microintern.surveys.enums import InstrumentKind
 from microintern.surveys.models import Invitation, Response
-from tests.factories import StudentFactory
+from tests.accounts.factories import StudentFactory
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)  # academic year 2026/27

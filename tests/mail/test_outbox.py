@@ -21,7 +21,8 @@ from microintern.mail.outbox import (
 )
 from microintern.mail.templating import UnknownEmailRole
 from tests import smtp_sink as sink
-from tests.factories import ExpressionOfInterestFactory, StudentFactory
+from tests.accounts.factories import StudentFactory
+from tests.applications.factories import ExpressionOfInterestFactory
 
 smtp_sink = sink.smtp_sink  # the fixture
 

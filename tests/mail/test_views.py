@@ -20,7 +20,7 @@ from microintern.mail.templating import (
     render_source,
 )
 from tests import smtp_sink as sink
-from tests.factories import ExpressionOfInterestFactory
+from tests.applications.factories import ExpressionOfInterestFactory
 
 smtp_sink = sink.smtp_sink  # the fixture
 

@@ -11,10 +11,8 @@ from microintern.core.models import ActivityLog
 from microintern.programme import hooks
 from microintern.programme.domain import apply_interest_windows, update_micro_internship
 from microintern.programme.enums import MicroInternshipState
-from tests.factories import (
-    ExpressionOfInterestFactory,
-    MicroInternshipFactory,
-)
+from tests.applications.factories import ExpressionOfInterestFactory
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db
 

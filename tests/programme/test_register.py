@@ -5,7 +5,8 @@ from django.core import mail
 
 from microintern.applications.domain import record_attendance, transition_place
 from microintern.applications.enums import PlaceState
-from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory
+from tests.applications.factories import ExpressionOfInterestFactory
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

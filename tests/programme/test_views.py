@@ -10,11 +10,9 @@ from django.utils import timezone
 from microintern.applications.enums import PlaceState
 from microintern.hosts.enums import ChallengeState
 from microintern.mail.models import CalendarFeed
-from tests.factories import (
-    ChallengeFactory,
-    ExpressionOfInterestFactory,
-    MicroInternshipFactory,
-)
+from tests.applications.factories import ExpressionOfInterestFactory
+from tests.hosts.factories import ChallengeFactory
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,9 @@ from django.utils import timezone
 
 from microintern.programme.domain import set_interest_window_now
 from microintern.selection import domain
-from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory, StudentFactory
+from tests.accounts.factories import StudentFactory
+from tests.applications.factories import ExpressionOfInterestFactory
+from tests.programme.factories import MicroInternshipFactory
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from microintern.applications.models import ExpressionOfInterest
 from microintern.core.errors import CapacityFull, TransitionNotAllowed
 from microintern.core.models import ActivityLog
 from microintern.selection import domain
-from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory
+from tests.applications.factories import ExpressionOfInterestFactory
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 50

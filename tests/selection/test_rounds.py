@@ -14,7 +14,9 @@ from microintern.programme.enums import MicroInternshipState
 from microintern.selection import domain, engine
 from microintern.selection.enums import RoundState
 from microintern.selection.models import Override
-from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory, StudentFactory
+from tests.accounts.factories import StudentFactory
+from tests.applications.factories import ExpressionOfInterestFactory
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db
 

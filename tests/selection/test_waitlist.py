@@ -111,7 +111,7 @@ def test_accepting_a_higher_choice_releases_the_other_place(
 
 
 def test_no_promotion_outside_a_published_round(django_capture_on_commit_callbacks, open_mi):
-    from tests.factories import ExpressionOfInterestFactory
+    from tests.applications.factories import ExpressionOfInterestFactory
 
     offered = ExpressionOfInterestFactory(micro_internship=open_mi)
     waiting = ExpressionOfInterestFactory(micro_internship=open_mi)

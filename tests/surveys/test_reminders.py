@@ -9,7 +9,9 @@ from microintern.mail.models import OutboundMessage
 from microintern.surveys import domain
 from microintern.surveys.enums import InstrumentKind
 from microintern.surveys.models import Invitation
-from tests.factories import ChallengeFactory, MicroInternshipFactory, StudentFactory
+from tests.accounts.factories import StudentFactory
+from tests.hosts.factories import ChallengeFactory
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,9 @@ from microintern.surveys import domain, impact
 from microintern.surveys.enums import InstrumentKind
 from microintern.surveys.models import Answer, Instrument, Invitation, Response
 from microintern.surveys.report_pdf import annual_report, consented_quotes
-from tests.factories import ExpressionOfInterestFactory, MicroInternshipFactory, StudentFactory
+from tests.accounts.factories import StudentFactory
+from tests.applications.factories import ExpressionOfInterestFactory
+from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,8 @@ import pytest
 
 from microintern.mail.inbound.enums import AuthMethod, Security
 from microintern.mail.inbound.models import Mailbox
-from tests.factories import MicroInternshipFactory, StudentFactory
+from tests.accounts.factories import StudentFactory
+from tests.programme.factories import MicroInternshipFactory
 
 from . import dovecot as dovecot_server
 

@@ -153,7 +153,8 @@ def test_wrong_password_is_recorded_for_staff(dovecot, mailbox, monkeypatch):
 
 
 SETUP = """
-from tests.factories import MicroInternshipFactory, StudentFactory
+from tests.accounts.factories import StudentFactory
+from tests.programme.factories import MicroInternshipFactory
 from microintern.mail.inbound.models import Mailbox
 MicroInternshipFactory(open_now=True, reference="MI-2026-007")
 for i in range({n}):

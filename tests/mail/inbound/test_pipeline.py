@@ -13,7 +13,7 @@ from microintern.mail.inbound.enums import MessageKind, MessageState
 from microintern.mail.inbound.models import InboundMessage, PersonalAddress
 from microintern.mail.inbound.parse import QuarantineCode, Quarantined
 from microintern.mail.models import OutboundMessage
-from tests.factories import MicroInternshipFactory
+from tests.programme.factories import MicroInternshipFactory
 
 from .helpers import eoi
 

@@ -40,11 +40,12 @@ run: demo
 	$(BIN)/python -m microintern devserver 127.0.0.1:8000
 
 test: install-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install-dev
 	$(BIN)/ruff format .

@@ -113,6 +113,10 @@ TEMPLATES = [
     }
 ]
 
+LOCK_TIMEOUT_SECONDS = float(os.environ.get("MICROINTERN_LOCK_TIMEOUT_SECONDS", "10"))
+"""The longest a change waits for rows someone else is changing (core.locking) before it is
+refused as busy; on SQLite, the longest a writer waits for the database's write lock."""
+
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'microintern.sqlite3'}"),
@@ -125,7 +129,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+            "timeout": LOCK_TIMEOUT_SECONDS,
         }
     )
 

@@ -3,13 +3,14 @@
 Every lifecycle's transition function locks the rows it changes through `lock_rows`, so that
 - rows are always locked in primary-key order (two transactions that need the same rows can
   never wait for each other in a circle);
-- nobody waits longer than `LOCK_TIMEOUT_SECONDS` (settings; default 10 s): after that the
-  change is refused with `Busy`, which a person reads as "try again" and a task retries;
+- nobody waits longer than `LOCK_TIMEOUT_SECONDS` (settings, `MICROINTERN_LOCK_TIMEOUT_SECONDS`;
+  default 10 s): after that the change is refused with `Busy`, which a person reads as "try
+  again" and a task retries;
 - locking outside a transaction is a programming error, not a silent no-op.
 
 PostgreSQL takes `SELECT ... FOR UPDATE` with `SET LOCAL lock_timeout`. SQLite has one write
-lock for the whole database, taken by the first write; its `timeout` option (settings) bounds
-the wait, and "database is locked" becomes `Busy` too.
+lock for the whole database, taken when a transaction begins (IMMEDIATE mode); its `timeout`
+option, set to the same number of seconds, bounds that wait.
 """
 
 from collections.abc import Iterable
@@ -23,7 +24,7 @@ POSTGRES_LOCK_NOT_AVAILABLE = "55P03"
 
 
 def lock_timeout_seconds() -> float:
-    return float(getattr(settings, "LOCK_TIMEOUT_SECONDS", 10))
+    return float(settings.LOCK_TIMEOUT_SECONDS)
 
 
 def lock_rows(

@@ -79,3 +79,16 @@ def test_every_import_inside_a_function_says_why():
     assert unexplained == [], (
         "write the reason: `# noqa: PLC0415 - <why this import waits>`:\n" + "\n".join(unexplained)
     )
+
+
+def test_rows_are_locked_only_through_the_locking_helper():
+    """One lock policy: key order and a timeout (core.locking), never a bare
+    select_for_update that could wait forever or lock in another order."""
+    bare = [
+        f"{path.relative_to(SOURCE.parent)}:{number}"
+        for path in sorted(SOURCE.rglob("*.py"))
+        if path.name != "locking.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "select_for_update(" in line
+    ]
+    assert bare == [], "lock with core.locking.lock_row / lock_rows:\n" + "\n".join(bare)

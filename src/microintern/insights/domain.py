@@ -14,6 +14,7 @@ from django.utils import timezone
 from microintern.accounts.models import Student
 from microintern.core.domain import log_activity
 from microintern.core.errors import Refusal
+from microintern.core.locking import lock_row
 from microintern.core.models import ActivityLog
 from microintern.surveys.models import Invitation, Response
 
@@ -88,7 +89,7 @@ def apply_population_import(staged: PopulationImport, *, actor=None) -> Populati
     :class:`ImportAlreadyApplied`. The staged copy of the rows is then emptied (the report
     stays). Logs ``population.applied`` with the counts.
     """
-    staged = PopulationImport.objects.select_for_update().get(pk=staged.pk)
+    staged = lock_row(PopulationImport, staged.pk)
     if staged.applied_at:
         raise ImportAlreadyApplied("This import has already been applied.")
     now = timezone.now()

@@ -15,6 +15,7 @@ from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
 from microintern.core.domain import log_activity
 from microintern.core.errors import Refusal
+from microintern.core.locking import lock_row, lock_rows
 from microintern.mail.outbox import queue_email
 from microintern.programme.models import MicroInternship
 
@@ -36,7 +37,8 @@ def new_version(instrument: Instrument, items: list[dict], *, note: str = "", ac
     ``items`` are dicts of Item fields (code, text, response_type, scale, …). Item codes
     that stay the same across versions are what lets analyses pair answers over time.
     """
-    latest = instrument.versions.select_for_update().order_by("-number").first()
+    lock_row(Instrument, instrument.pk)
+    latest = instrument.versions.order_by("-number").first()
     version = InstrumentVersion.objects.create(
         instrument=instrument, number=(latest.number + 1) if latest else 1, note=note
     )
@@ -137,12 +139,13 @@ def remind_due(now=None) -> int:
     sent = 0
     for pk in list(due):
         with transaction.atomic():
-            invitation = (
-                Invitation.objects.select_for_update(of=("self",))
-                .select_related("version__instrument", "micro_internship")
-                .filter(pk=pk, responded_at__isnull=True, reminded_at__isnull=True)
-                .first()
-            )
+            invitation = lock_rows(
+                Invitation.objects.select_related("version__instrument", "micro_internship").filter(
+                    responded_at__isnull=True, reminded_at__isnull=True
+                ),
+                [pk],
+                of=("self",),
+            ).get(pk)
             if invitation is None:
                 continue
             _queue_survey_email("survey_reminder", invitation)
@@ -170,7 +173,7 @@ def record_response(invitation: Invitation, answers: dict[str, object]) -> Respo
     response is not linked to the invitation, so who answered stays apart from what.
     Raises :class:`SurveyClosed` if the invitation was already answered.
     """
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation = lock_row(Invitation, invitation.pk)
     if invitation.responded_at:
         raise SurveyClosed
     now = timezone.now()

@@ -20,6 +20,7 @@ from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
 from microintern.core.domain import log_activity
 from microintern.core.errors import CapacityFull, TransitionNotAllowed
+from microintern.core.locking import lock_row
 from microintern.core.tasks import retrying_task
 from microintern.programme.enums import MicroInternshipState
 from microintern.programme.models import MicroInternship
@@ -98,7 +99,7 @@ def promote_from_waitlist(
     now = now or timezone.now()
     offered = []
     with transaction.atomic():
-        mi = MicroInternship.objects.select_for_update().get(pk=micro_internship_id)
+        mi = lock_row(MicroInternship, micro_internship_id)
         if mi.state != MicroInternshipState.SELECTION_PUBLISHED or now >= mi.starts_at:
             return []
         run = queries.published_run_for(mi)

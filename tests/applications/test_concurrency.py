@@ -10,14 +10,7 @@ from microintern.accounts.models import Student, User
 from microintern.applications.domain import record_web_interest
 from microintern.applications.models import ExpressionOfInterest
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs real concurrent connections (SQLite's in-memory test database locks "
-        "whole tables); runs in CI's PostgreSQL pass",
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
 def test_simultaneous_submissions_make_one_student_and_one_interest(open_mi):

@@ -23,7 +23,11 @@ from tests import smtp_sink as sink
 
 smtp_sink = sink.smtp_sink  # the fixture
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(180),
+    pytest.mark.slow,
+]
 
 COUNT = 10
 LEASE_SECONDS = 3

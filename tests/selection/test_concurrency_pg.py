@@ -20,17 +20,8 @@ from microintern.selection import domain
 from tests.applications.factories import ExpressionOfInterestFactory
 from tests.programme.factories import MicroInternshipFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 THREADS = 50
-
-
-@pytest.fixture(autouse=True)
-def postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "needs PostgreSQL row locks and real concurrent connections; runs in CI's "
-            "PostgreSQL pass (set DATABASE_URL=postgres://...)"
-        )
 
 
 def race(work) -> list[str]:

@@ -178,6 +178,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow
 def test_fetch_mail_killed_halfway_loses_nothing(dovecot, tmp_path):
     """`fetch_mail` in its own process on a file database, SIGKILLed once the first batch of
     messages is stored (so while it processes them), then run again: every message once, one

@@ -30,18 +30,26 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     """`postgres` tests need PostgreSQL's row locks and real concurrent connections: on
-    SQLite they skip with that reason (CI runs them in its PostgreSQL pass)."""
+    SQLite they skip with that reason (CI runs them in its PostgreSQL pass). With the clock
+    moved, `imap` tests skip: Dovecot stamps mail with the machine's clock, which a moved
+    clock in this process cannot move (CI runs them at the real time in `make test`)."""
     from django.db import connection  # noqa: PLC0415 - the database is configured by now
 
-    if connection.vendor == "postgresql":
-        return
-    skip = pytest.mark.skip(
-        reason="needs PostgreSQL row locks and real concurrent connections; runs in CI's "
-        "PostgreSQL pass (DATABASE_URL=postgres://...)"
-    )
+    skips = {}
+    if connection.vendor != "postgresql":
+        skips["postgres"] = pytest.mark.skip(
+            reason="needs PostgreSQL row locks and real concurrent connections; runs in CI's "
+            "PostgreSQL pass (DATABASE_URL=postgres://...)"
+        )
+    if os.environ.get("MICROINTERN_TEST_CLOCK"):
+        skips["imap"] = pytest.mark.skip(
+            reason="Dovecot dates mail by the machine's clock, not the moved one; runs at the "
+            "real time in make test"
+        )
     for item in items:
-        if item.get_closest_marker("postgres"):
-            item.add_marker(skip)
+        for marker, skip in skips.items():
+            if item.get_closest_marker(marker):
+                item.add_marker(skip)
 
 
 def pytest_report_header(config):

@@ -74,6 +74,13 @@ def make_user(db):
 
 
 @pytest.fixture
+def staff_client(client, make_user):
+    """The test client, signed in as Business Clinic staff (with an authenticator)."""
+    client.force_login(make_user("staff"))
+    return client
+
+
+@pytest.fixture
 def open_mi(db):
     return MicroInternshipFactory(open_now=True)
 

@@ -19,12 +19,6 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-@pytest.fixture
-def staff_client(client, make_user):
-    client.force_login(make_user("staff"))
-    return client
-
-
 def host_of(mi_or_challenge, make_user):
     challenge = getattr(mi_or_challenge, "challenge", mi_or_challenge)
     user = make_user("host")
@@ -64,20 +58,6 @@ def test_a_returning_host_joins_their_organisation(client):
     client.post(reverse("hosts:propose"), {**PROPOSAL, "title": "A second challenge"})
     assert Organisation.objects.count() == 1 and HostContact.objects.count() == 1
     assert Challenge.objects.count() == 2
-
-
-def schedule_data(day, **extra):
-    now = timezone.localtime()
-    return {
-        "day": day.isoformat(),
-        "start_time": "09:30",
-        "end_time": "16:30",
-        "venue_address": "1 High Street",
-        "capacity": "10",
-        "interest_opens_at": now.strftime("%Y-%m-%dT%H:%M"),
-        "interest_closes_at": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
-        **extra,
-    }
 
 
 def test_a_host_cannot_open_another_hosts_pages(client, make_user):

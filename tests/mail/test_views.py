@@ -27,12 +27,6 @@ smtp_sink = sink.smtp_sink  # the fixture
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def staff_client(client, make_user):
-    client.force_login(make_user("staff"))
-    return client
-
-
 def test_a_refused_email_is_shown_failed_with_the_reason_and_can_be_retried(
     staff_client, smtp_sink
 ):

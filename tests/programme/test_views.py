@@ -17,12 +17,6 @@ from tests.programme.factories import MicroInternshipFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, make_user):
-    client.force_login(make_user("staff"))
-    return client
-
-
 def schedule_data(day, **extra):
     now = timezone.localtime()
     return {

@@ -20,13 +20,6 @@ pytestmark = pytest.mark.django_db
 CORPUS = Path(__file__).parents[1] / "corpus"
 
 
-@pytest.fixture
-def staff_client(client, make_user):
-    user = make_user("staff")
-    client.force_login(user)
-    return client
-
-
 def receive(raw: bytes):
     stored = store.store_message(raw)
     pipeline.process_message(stored.message.pk)

@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 import time_machine
 
-from tests.accounts.factories import StudentFactory, UserFactory, with_totp
+from tests.accounts.factories import StudentFactory, UserFactory, sign_in, with_totp
 from tests.applications.factories import ExpressionOfInterestFactory
 from tests.programme.factories import MicroInternshipFactory
 
@@ -75,8 +75,8 @@ def make_user(db):
 
 @pytest.fixture
 def staff_client(client, make_user):
-    """The test client, signed in as Business Clinic staff (with an authenticator)."""
-    client.force_login(make_user("staff"))
+    """The test client, signed in as Business Clinic staff (password and authenticator code)."""
+    sign_in(client, make_user("staff"))
     return client
 
 

@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -68,6 +69,9 @@ staff_patterns = (
     ],
     "staff",
 )
+
+# The admin has no login form of its own: allauth's sign-in, with its second-factor step.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", include(public_patterns)),

@@ -9,6 +9,8 @@ import shutil
 
 import pytest
 
+from tests.accounts.factories import record_second_factor
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -65,7 +67,8 @@ def assert_no_axe_violations(axe, page):
 
 
 def sign_in(page, base_url: str, user):
-    """Give the browser a signed-in session for `user` (as if they had signed in)."""
+    """Give the browser a signed-in session for `user` (as if they had signed in, staff-side
+    users with their authenticator code)."""
     from django.conf import settings as django_settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
@@ -74,5 +77,7 @@ def sign_in(page, base_url: str, user):
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = django_settings.AUTHENTICATION_BACKENDS[-1]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    if user.needs_mfa and user.authenticator_set.exists():
+        record_second_factor(session, user)
     session.save()
     page.context.add_cookies([{"name": "sessionid", "value": session.session_key, "url": base_url}])

@@ -8,6 +8,7 @@ from microintern.hosts.models import HostContact
 from microintern.insights.models import PopulationImport
 from microintern.surveys.domain import invite as survey_invite
 from microintern.surveys.enums import InstrumentKind
+from tests.accounts.factories import sign_in
 from tests.applications.factories import ExpressionOfInterestFactory
 from tests.hosts.factories import ChallengeFactory
 from tests.programme.factories import MicroInternshipFactory
@@ -330,7 +331,7 @@ def test_who_may_see_what(client, world, role):
 
     people, kwargs = world
     if role != "anonymous":
-        client.force_login(people[role])
+        sign_in(client, people[role])
     failures = []
     for name, expected in EXPECTED.items():
         url = reverse(name, kwargs=kwargs.get(name, {}))

@@ -14,6 +14,7 @@ from microintern.applications.domain import transition_place
 from microintern.applications.enums import PlaceState
 from microintern.core import activity
 from microintern.core.domain import activity_for, log_activity
+from tests.accounts.factories import sign_in
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "microintern"
 LOGGERS = {"log_activity": 1, "activity_entry": 1}  # the action is their second argument
@@ -190,7 +191,7 @@ def test_the_feed_shows_sentences_never_codes(interest):
 @pytest.mark.django_db
 def test_the_staff_micro_internship_page_shows_the_sentence(client, make_user, interest):
     transition_place(interest, PlaceState.NOT_SELECTED)
-    client.force_login(make_user("staff"))
+    sign_in(client, make_user("staff"))
     page = client.get(
         reverse("staff:micro_internship", args=[interest.micro_internship.pk])
     ).content.decode()

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.accounts.factories import StudentFactory
+from tests.accounts.factories import StudentFactory, sign_in
 from tests.hosts.factories import HostContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def test_each_role_sees_its_own_menu_and_every_link_opens(client, make_user, rol
         user = HostContactFactory(user=make_user("host")).user
     else:
         user = make_user(role)
-    client.force_login(user)
+    sign_in(client, user)
     menu = MENU.search(client.get("/").content.decode()).group(1)
     links = dict((text, href) for href, text in LINK.findall(menu))
     assert set(links) == EXPECTED[role]
@@ -40,8 +40,8 @@ def test_each_role_sees_its_own_menu_and_every_link_opens(client, make_user, rol
 
 def test_the_administration_link_is_there_only_for_who_can_open_the_admin(client, make_user):
     admin = make_user("administrator", is_staff=True, is_superuser=True)
-    client.force_login(admin)
+    sign_in(client, admin)
     menu = MENU.search(client.get("/").content.decode()).group(1)
     assert "Administration" in menu
-    client.force_login(make_user("staff"))
+    sign_in(client, make_user("staff"))
     assert "Administration" not in MENU.search(client.get("/").content.decode()).group(1)

@@ -16,6 +16,7 @@ from microintern.hosts.models import Challenge, HostContact
 from microintern.mail.models import OutboundMessage
 from microintern.programme.enums import MicroInternshipState
 from tests import smtp_sink as sink
+from tests.accounts.factories import sign_in
 from tests.applications.factories import ExpressionOfInterestFactory
 from tests.programme.factories import MicroInternshipFactory
 
@@ -76,7 +77,7 @@ def test_proposal_to_thanks(client, make_user, smtp_sink, host_questionnaire):
 
     # 2. Staff accept it (the host hears) and schedule it (the host gets the date + invite).
     staff = make_user("staff")
-    client.force_login(staff)
+    sign_in(client, staff)
     client.post(reverse("staff:challenge_state", args=[challenge.pk]), {"to_state": "accepted"})
     assert "can go ahead" in smtp_sink.to(contact.email)[-1].subject
     day = timezone.localdate() + timedelta(days=30)
@@ -185,7 +186,7 @@ def test_cancelling_tells_every_student_still_in_the_running_and_the_host(
     mi = MicroInternshipFactory(open_now=True)
     waiting = ExpressionOfInterestFactory(micro_internship=mi)
     withdrawn = ExpressionOfInterestFactory(micro_internship=mi, state=PlaceState.WITHDRAWN)
-    client.force_login(make_user("staff"))
+    sign_in(client, make_user("staff"))
     response = client.post(
         reverse("staff:micro_internship_state", args=[mi.pk]),
         {"to_state": "cancelled", "reason": "The host's building is closed for repairs."},
@@ -202,7 +203,7 @@ def test_cancelling_tells_every_student_still_in_the_running_and_the_host(
 def test_declining_a_proposal_sends_the_host_the_message(client, make_user, smtp_sink):
     client.post(reverse("hosts:propose"), PROPOSAL)
     challenge = Challenge.objects.get()
-    client.force_login(make_user("staff"))
+    sign_in(client, make_user("staff"))
     response = client.post(
         reverse("staff:challenge_state", args=[challenge.pk]),
         {"to_state": "declined", "reason": ""},

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from microintern.insights import queries
 from microintern.insights.academic_year import AcademicYear
+from tests.accounts.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 STAGES = ["eligible", "interested", "offered", "accepted", "attended", "feedback"]
@@ -57,7 +58,7 @@ def test_pair_and_school_breakdowns(funnel_world):
 
 
 def test_query_count_is_constant(funnel_world, client, make_user):
-    client.force_login(make_user("researcher"))
+    sign_in(client, make_user("researcher"))
     with CaptureQueriesContext(connection) as small:
         client.get("/insights/?year=2026/27&second=school")
     from microintern.insights.models import PopulationRecord
@@ -75,7 +76,7 @@ def test_query_count_is_constant(funnel_world, client, make_user):
 def test_dashboard_rounds_for_researchers_and_shows_reference_intervals(
     funnel_world, client, make_user
 ):
-    client.force_login(make_user("researcher"))
+    sign_in(client, make_user("researcher"))
     response = client.get("/insights/?year=2026/27")
     funnel = next(t for t in response.context["tables"] if t.key == "funnel")
     rows = {row[0]: row for row in funnel.rows}
@@ -100,7 +101,7 @@ def test_dashboard_rounds_for_researchers_and_shows_reference_intervals(
 
 
 def test_administrator_may_see_unrounded_figures_clearly_marked(funnel_world, client, make_user):
-    client.force_login(make_user("administrator"))
+    sign_in(client, make_user("administrator"))
     response = client.get("/insights/?year=2026/27&unrounded=on")
     funnel = next(t for t in response.context["tables"] if t.key == "funnel")
     assert {row[0]: row for row in funnel.rows}["Q1"][1:7] == ["30", "12", "6", "5", "4", "0"]
@@ -108,7 +109,7 @@ def test_administrator_may_see_unrounded_figures_clearly_marked(funnel_world, cl
 
 
 def test_researcher_cannot_ask_for_unrounded_figures(funnel_world, client, make_user):
-    client.force_login(make_user("researcher"))
+    sign_in(client, make_user("researcher"))
     response = client.get("/insights/?year=2026/27&unrounded=on")
     funnel = next(t for t in response.context["tables"] if t.key == "funnel")
     assert {row[0]: row for row in funnel.rows}["Q1"][2] == "10"
@@ -118,7 +119,7 @@ def test_gap_and_fisher_against_independent_reference(funnel_world, client, make
     from scipy.stats import fisher_exact
     from statsmodels.stats.proportion import confint_proportions_2indep
 
-    client.force_login(make_user("administrator"))
+    sign_in(client, make_user("administrator"))
     response = client.get("/insights/?year=2026/27&unrounded=on")
     tables = {t.key: t for t in response.context["tables"]}
     gap = {row[0]: row for row in tables["gaps"].rows}["Q1"]
@@ -133,7 +134,7 @@ def test_gap_and_fisher_against_independent_reference(funnel_world, client, make
 
 
 def test_csv_and_xlsx_exports_carry_the_displayed_figures(funnel_world, client, make_user):
-    client.force_login(make_user("researcher"))
+    sign_in(client, make_user("researcher"))
     response = client.get("/insights/export/funnel.csv?year=2026/27")
     assert response["Content-Disposition"].startswith('attachment; filename="microintern-funnel')
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))

@@ -14,7 +14,7 @@ from microintern.applications.enums import PlaceState
 from microintern.core.models import ActivityLog
 from microintern.insights import domain
 from microintern.insights.models import EqualityMonitoring, ResearchConsent
-from tests.accounts.factories import StudentFactory
+from tests.accounts.factories import StudentFactory, sign_in
 from tests.applications.factories import ExpressionOfInterestFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +107,7 @@ def test_research_export_has_consenting_students_only_with_keyed_pseudonyms(
     domain.give_research_consent(withdrawn.student, quotes=True)
     domain.withdraw_research_consent(withdrawn.student)
 
-    client.force_login(make_user("researcher"))
+    sign_in(client, make_user("researcher"))
     response = client.get("/insights/research-export.csv")
     text = response.content.decode()
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -125,14 +125,14 @@ def test_research_export_has_consenting_students_only_with_keyed_pseudonyms(
 
 def test_research_export_refuses_without_a_key(client, make_user, settings):
     settings.MICROINTERN_RESEARCH_KEY = ""
-    client.force_login(make_user("researcher"))
+    sign_in(client, make_user("researcher"))
     response = client.get("/insights/research-export.csv")
     assert response.status_code == 503
     assert "MICROINTERN_RESEARCH_KEY" in response.content.decode()
 
 
 def test_staff_may_not_download_the_research_export(client, make_user):
-    client.force_login(make_user("staff"))
+    sign_in(client, make_user("staff"))
     assert client.get("/insights/research-export.csv").status_code == 403
 
 
@@ -150,7 +150,7 @@ def test_survey_answers_for_research_only_from_consenting_students_and_no_free_t
             invite(InstrumentKind.STUDENT_POST, student=student),
             {"caas_concern_1": 4, "open_learned": "My tutor Dr Jones helped"},
         )
-    client.force_login(make_user("researcher"))
+    sign_in(client, make_user("researcher"))
     text = client.get("/insights/research-export-surveys.csv").content.decode()
     rows = list(csv.DictReader(io.StringIO(text)))
     pid = hmac.new(b"k" * 32, consenting.student_number.encode(), hashlib.sha256).hexdigest()

@@ -10,7 +10,7 @@ from microintern.accounts.models import Student
 from microintern.core.models import ActivityLog
 from microintern.insights import domain
 from microintern.insights.models import PopulationRecord
-from tests.accounts.factories import StudentFactory
+from tests.accounts.factories import StudentFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +145,7 @@ def test_command_dry_run_writes_nothing_then_imports(tmp_path, capsys):
 def test_staff_upload_shows_report_then_confirm_writes(client, make_user):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    client.force_login(make_user("staff"))
+    sign_in(client, make_user("staff"))
     upload = SimpleUploadedFile("extract.csv", extract(*GOOD, "S5,,,,,,,,,,,,,,,,"))
     response = client.post(
         "/insights/population/", {"academic_year": "2026/27", "extract": upload}, follow=True
@@ -163,7 +163,7 @@ def test_staff_upload_shows_report_then_confirm_writes(client, make_user):
 def test_upload_refuses_a_bad_year_and_a_non_spreadsheet(client, make_user):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    client.force_login(make_user("staff"))
+    sign_in(client, make_user("staff"))
     response = client.post(
         "/insights/population/",
         {"academic_year": "2026/28", "extract": SimpleUploadedFile("x.pdf", b"%PDF")},

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from microintern import selection
 from microintern.selection import domain
+from tests.accounts.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def test_command_prints_what_the_page_shows(build_round, client):
         capacities=(2, 1), interests=[(0, 1), (1, 0), (0,), (0, 1), (1,)]
     )
     run = domain.dry_run(selection_round, actor=staff)
-    client.force_login(staff)
+    sign_in(client, staff)
     page = client.get(f"/staff/selection/{selection_round.pk}/").content.decode()
     as_json = json.loads(allocate("--round", str(selection_round.pk), "--dry-run", "--json"))
     assert as_json == run.result

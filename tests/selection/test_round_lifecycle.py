@@ -24,6 +24,7 @@ from microintern.selection.domain.results import RoundResult
 from microintern.selection.enums import ROUND_TRANSITIONS, RoundState
 from microintern.selection.errors import SelectionRefused
 from microintern.selection.models import SelectionRound
+from tests.accounts.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -221,7 +222,7 @@ def test_a_failed_publish_is_recorded_on_the_round_and_cleared_by_the_next_attem
     assert failed.data["reason"] == selection_round.publish_failure
     # The staff page reads the round, not the activity log.
     ActivityLog.objects.filter(action="selection.publish_failed").delete()
-    client.force_login(staff)
+    sign_in(client, staff)
     page = client.get(f"/staff/selection/{selection_round.pk}/").content.decode()
     assert "Publishing did not happen" in page
     assert "Something changed since this dry run" in page

@@ -14,7 +14,7 @@ from microintern.programme.enums import MicroInternshipState
 from microintern.selection import domain, engine
 from microintern.selection.enums import RoundState
 from microintern.selection.models import Override
-from tests.accounts.factories import StudentFactory
+from tests.accounts.factories import StudentFactory, sign_in
 from tests.applications.factories import ExpressionOfInterestFactory
 from tests.programme.factories import MicroInternshipFactory
 
@@ -377,7 +377,7 @@ def test_publishing_that_finds_a_change_goes_back_to_dry_run(
     selection_round.refresh_from_db()
     assert selection_round.state == RoundState.DRY_RUN
     assert {i.state for s in students[1:] for i in s.interests.all()} == {PlaceState.RECEIVED}
-    client.force_login(staff)
+    sign_in(client, staff)
     page = client.get(f"/staff/selection/{selection_round.pk}/").content.decode()
     assert "Publishing did not happen" in page
     assert "Something changed since this dry run" in page

@@ -13,7 +13,7 @@ from microintern.surveys import domain, impact
 from microintern.surveys.enums import InstrumentKind
 from microintern.surveys.models import Answer, Instrument, Invitation, Response
 from microintern.surveys.report_pdf import annual_report, consented_quotes
-from tests.accounts.factories import StudentFactory
+from tests.accounts.factories import StudentFactory, sign_in
 from tests.applications.factories import ExpressionOfInterestFactory
 from tests.programme.factories import MicroInternshipFactory
 
@@ -220,7 +220,7 @@ def test_quotes_only_from_people_who_agreed():
 
 
 def test_impact_pages_for_staff_and_researchers(client, make_user, paired_answers):
-    client.force_login(make_user("researcher"))
+    sign_in(client, make_user("researcher"))
     page = client.get("/insights/impact/").content.decode()
     assert "Change per scale" in page and "TASO type 2" in page and "lottery" in page.lower()
     response = client.get("/insights/impact/report.pdf")
@@ -296,7 +296,7 @@ def test_host_comment_themes_are_counted_per_comment():
 
 
 def test_staff_edit_an_instrument_into_a_new_version(client, make_user):
-    client.force_login(make_user("staff"))
+    sign_in(client, make_user("staff"))
     assert "Before your micro-internship" in client.get("/staff/surveys/").content.decode()
     page = client.get("/staff/surveys/host/edit/")
     formset = page.context["formset"]
@@ -341,7 +341,7 @@ def test_impact_tables_download_as_csv_and_xlsx(client, make_user, paired_answer
 
     from openpyxl import load_workbook
 
-    client.force_login(make_user("researcher"))
+    sign_in(client, make_user("researcher"))
     response = client.get("/insights/impact/export/impact_change.csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     row = next(

@@ -56,8 +56,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def needs_mfa(self) -> bool:
-        """Staff-side roles sign in with a password and must also use TOTP."""
-        return self.role in Role.signing_in_with_password()
+        """Staff-side roles, and anyone who may use the Django admin, sign in with a
+        password and must also pass a second factor in every session."""
+        return self.role in Role.signing_in_with_password() or self.is_staff or self.is_superuser
 
     def has_role(self, *roles: Role) -> bool:
         return self.is_authenticated and self.role in roles

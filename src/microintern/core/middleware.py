@@ -1,5 +1,9 @@
-"""Request-wide policies: staff must use TOTP; a strict Content Security Policy."""
+"""Request-wide policies: staff-side sessions pass their second factor; a strict Content
+Security Policy."""
 
+from urllib.parse import urlencode
+
+from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.shortcuts import redirect
@@ -26,29 +30,52 @@ class ContentSecurityPolicyMiddleware:
 
 
 class StaffMFAMiddleware:
-    """Send staff, researchers and administrators without a TOTP authenticator to set one up.
+    """A staff, researcher or administrator session opens no page until it has passed its
+    second factor (authenticator code or recovery code) in this very session.
 
-    Students and hosts sign in with emailed codes and are not affected.
+    Without an authenticator, the person is sent to set one up; with one, to allauth's
+    code step, which then opens the page asked for. Until then only those steps, signing
+    out and static files answer: not the admin, not the MFA settings. Students and hosts
+    sign in with emailed codes and are not affected.
     """
-
-    allowed_prefixes = ("/accounts/", "/static/", "/media/")
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
+        user = request.user
         if (
             settings.MICROINTERN_STAFF_REQUIRE_MFA
-            and user is not None
             and user.is_authenticated
             and user.needs_mfa
-            and not request.path.startswith(self.allowed_prefixes)
-            and not _has_totp(user)
+            and not request.path.startswith(settings.STATIC_URL)
+            and not _passed_second_factor(request, user)
         ):
-            return redirect(reverse("mfa_activate_totp"))
+            if _has_authenticator(user):
+                if request.path not in _paths("mfa_reauthenticate", "account_logout"):
+                    return redirect(_with_next(reverse("mfa_reauthenticate"), request))
+            elif request.path not in _paths(
+                "mfa_activate_totp", "account_reauthenticate", "account_logout"
+            ):
+                return redirect("mfa_activate_totp")
         return self.get_response(request)
 
 
-def _has_totp(user) -> bool:
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+def _passed_second_factor(request, user) -> bool:
+    return any(
+        record.get("method") == "mfa" for record in get_authentication_records(request, user)
+    )
+
+
+def _has_authenticator(user) -> bool:
+    return Authenticator.objects.filter(
+        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    ).exists()
+
+
+def _paths(*url_names: str) -> set[str]:
+    return {reverse(name) for name in url_names}
+
+
+def _with_next(url: str, request) -> str:
+    return f"{url}?{urlencode({'next': request.get_full_path()}, safe='/')}"

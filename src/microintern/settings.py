@@ -87,8 +87,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "microintern.core.middleware.StaffSessionLifetimeMiddleware",
     "microintern.core.middleware.StaffMFAMiddleware",
-    "microintern.core.middleware.ContentSecurityPolicyMiddleware",
+    "microintern.core.middleware.SecurityHeadersMiddleware",
 ]
 
 if PRODUCTION:
@@ -234,6 +235,15 @@ MICROINTERN = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
+# Students and hosts sign in with an emailed code and stay signed in for this long (the
+# session is renewed only when they sign in again).
+SESSION_COOKIE_AGE = int(os.environ.get("MICROINTERN_SESSION_DAYS", "14")) * 24 * 3600
+# Staff, researchers and administrators see personal data: their session ends after
+# IDLE_SECONDS without a request, and in any case MAX_SECONDS after it began.
+MICROINTERN_STAFF_SESSION = {
+    "IDLE_SECONDS": int(os.environ.get("MICROINTERN_STAFF_SESSION_IDLE_MINUTES", "30")) * 60,
+    "MAX_SECONDS": int(os.environ.get("MICROINTERN_STAFF_SESSION_MAX_HOURS", "10")) * 3600,
+}
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

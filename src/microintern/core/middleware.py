@@ -1,11 +1,15 @@
-"""Request-wide policies: staff-side sessions pass their second factor; a strict Content
-Security Policy."""
+"""Request-wide policies: staff-side sessions pass their second factor and are short;
+a strict Content Security Policy and Permissions-Policy on every page."""
 
+import time
 from urllib.parse import urlencode
 
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -14,19 +18,74 @@ CSP = (
     "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
     "base-uri 'none'; object-src 'none'"
 )
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
 
 
-class ContentSecurityPolicyMiddleware:
-    """Send a strict CSP: our pages use no inline script or style and no outside hosts."""
+class SecurityHeadersMiddleware:
+    """Send a strict CSP (our pages and the Django admin use no inline script or style and
+    no outside hosts) and a Permissions-Policy that turns off every device feature."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if not request.path.startswith("/admin/"):
-            response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+
+SESSION_STARTED_KEY = "microintern_staff_session_started"
+SESSION_LAST_SEEN_KEY = "microintern_staff_session_last_seen"
+
+
+class StaffSessionLifetimeMiddleware:
+    """End a staff, researcher or administrator session after
+    MICROINTERN_STAFF_SESSION["IDLE_SECONDS"] without a request, and in any case
+    MICROINTERN_STAFF_SESSION["MAX_SECONDS"] after it began; the person signs in again.
+
+    Students and hosts keep the site-wide session length (SESSION_COOKIE_AGE)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and user.needs_mfa:
+            limits = settings.MICROINTERN_STAFF_SESSION
+            session = request.session
+            now = time.time()
+            started = session.setdefault(SESSION_STARTED_KEY, now)
+            last_seen = session.get(SESSION_LAST_SEEN_KEY, now)
+            if now - last_seen > limits["IDLE_SECONDS"] or now - started > limits["MAX_SECONDS"]:
+                logout(request)
+                messages.info(request, "You were signed out to keep staff pages safe.")
+                return redirect_to_login(request.get_full_path())
+            session[SESSION_LAST_SEEN_KEY] = now
+            session.set_expiry(limits["IDLE_SECONDS"])
+        return self.get_response(request)
 
 
 class StaffMFAMiddleware:

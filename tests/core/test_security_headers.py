@@ -36,9 +36,7 @@ def test_staff_pages_and_the_admin_carry_both_policies(client, make_user):
         assert_policies(response, url)
 
 
-def test_the_admin_pages_need_no_inline_script_or_style_the_policy_would_block(
-    client, make_user
-):
+def test_the_admin_pages_use_no_inline_code_the_policy_would_block(client, make_user):
     sign_in(client, make_user("administrator", is_staff=True, is_superuser=True))
     for url in ADMIN:
         page = client.get(url).content.decode()

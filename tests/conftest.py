@@ -58,6 +58,17 @@ def pytest_report_header(config):
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: allauth keeps used TOTP codes and rate-limit
+    counters there, and a code used by one test must not count as a replay in the next."""
+    from django.core.cache import cache  # noqa: PLC0415 - settings are loaded by now
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def test_settings(settings):
     """Fast password hashing; tasks run at once in-process unless a test starts a worker."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

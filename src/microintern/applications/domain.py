@@ -1,5 +1,6 @@
 """Expressions of interest and the place lifecycle: every change goes through here."""
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,6 +43,21 @@ def statement_word_limit() -> int:
     return settings.MICROINTERN["STATEMENT_WORD_LIMIT"]
 
 
+def statement_character_limit() -> int:
+    """About 13 characters a word (a long word and its space), rounded up to a hundred:
+    150 words allow 2,000 characters. It stops one enormous "word" passing the word limit."""
+    return math.ceil(statement_word_limit() * 13 / 100) * 100
+
+
+def statement_too_long(statement: str) -> str:
+    """Why the statement is over a limit, for the student; "" when it is within both."""
+    if count_words(statement) > statement_word_limit():
+        return f"Please keep your answer to {statement_word_limit()} words or fewer."
+    if len(statement) > statement_character_limit():
+        return f"Please keep your answer to {statement_character_limit():,} characters or fewer."
+    return ""
+
+
 def ensure_open_for_interest(micro_internship: MicroInternship, at: datetime) -> None:
     """Raise InterestRefused unless the micro-internship takes interest at `at`."""
     if micro_internship.state != MicroInternshipState.OPEN or not (
@@ -68,20 +84,19 @@ def record_interest(
     """Record a student's interest in an open micro-internship (one per student per day).
 
     Rules: the micro-internship must be open for interest; a web statement must be within
-    the word limit, while an emailed one is kept whole and flagged for staff. The interest
-    counts only once `verified_at` is set: pass it when the student has already shown the
-    address is theirs (signed in, or mail vouched for by our own server); otherwise the
-    acknowledgement carries a confirm link (see `verify_interest`). Side effects: logs
+    the word and character limits, while an emailed one is kept whole and flagged for staff.
+    The interest counts only once `verified_at` is set: pass it when the student has already
+    shown the address is theirs (signed in, or mail vouched for by our own server); otherwise
+    the acknowledgement carries a confirm link (see `verify_interest`). Side effects: logs
     `interest.received` and queues the acknowledgement email after commit.
     Raises InterestRefused with a message for the student.
     """
     received_at = received_at or timezone.now()
     ensure_open_for_interest(micro_internship, received_at)
-    over_limit = count_words(statement) > statement_word_limit()
+    too_long = statement_too_long(statement)
+    over_limit = bool(too_long)
     if over_limit and source == Source.WEB:
-        raise InterestRefused(
-            f"Please keep your answer to {statement_word_limit()} words or fewer."
-        )
+        raise InterestRefused(too_long)
     try:
         with transaction.atomic():
             interest = ExpressionOfInterest.objects.create(

@@ -1,7 +1,11 @@
 from django import forms
 from django.conf import settings
 
-from .domain import count_words, statement_word_limit
+from microintern.core.forms import StateChangeForm, limit_length, text_field
+
+from .domain import count_words, statement_character_limit, statement_word_limit
+
+ACCESS_NEEDS_LENGTH = 1000
 
 
 def university_domains() -> list[str]:
@@ -43,7 +47,8 @@ class InterestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         error_messages={"required": "Please tell us in a few words why you are interested."},
     )
-    access_needs = forms.CharField(
+    access_needs = text_field(
+        max_length=ACCESS_NEEDS_LENGTH,
         label="Anything we should arrange so you can take part? (optional)",
         help_text="For example step-free access, a quiet room, or breaks at set times.",
         required=False,
@@ -70,6 +75,13 @@ class InterestForm(forms.Form):
         statement = self.fields["statement"]
         statement.widget.attrs["data-word-limit"] = limit
         statement.help_text = f"A few sentences are enough: {limit} words at most."
+        characters = statement_character_limit()
+        limit_length(
+            statement,
+            characters,
+            f"Your answer has %(show_value)d characters. Please shorten it to {characters:,} "
+            "characters or fewer. We have kept what you wrote so you can edit it.",
+        )
 
     @property
     def word_limit(self) -> int:
@@ -137,8 +149,5 @@ class DayFeedbackForm(forms.Form):
     )
 
 
-class PlaceDecisionForm(forms.Form):
+class PlaceDecisionForm(StateChangeForm):
     """A staff decision on one place, with an optional reason shown to the student."""
-
-    to_state = forms.CharField()
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

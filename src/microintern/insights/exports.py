@@ -13,6 +13,7 @@ from django.utils import timezone
 from microintern.accounts.models import WP_FIELDS
 from microintern.applications.models import ExpressionOfInterest
 from microintern.core.errors import Refusal
+from microintern.core.spreadsheets import spreadsheet_cell, spreadsheet_row
 from microintern.surveys.models import Answer
 
 from . import hesa
@@ -28,18 +29,29 @@ def _preamble(table: DisplayTable, mode: OutputMode, filters_text: str) -> list[
     return [*lines, []]
 
 
-def table_csv(table: DisplayTable, mode: OutputMode, filters_text: str) -> bytes:
+def _csv(rows) -> str:
+    """The rows as CSV text, every cell that could be read as a formula neutralised."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerows(_preamble(table, mode, filters_text))
-    writer.writerow(table.header)
-    writer.writerows(table.rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    csv.writer(out).writerows(spreadsheet_row(row) for row in rows)
+    return out.getvalue()
+
+
+def table_csv(table: DisplayTable, mode: OutputMode, filters_text: str) -> bytes:
+    rows = [*_preamble(table, mode, filters_text), table.header, *table.rows]
+    return ("\ufeff" + _csv(rows)).encode("utf-8")
 
 
 def _cell(value: str):
     """Whole-number figures become numbers in the spreadsheet; everything else stays text."""
-    return int(value) if value.isdigit() else value
+    return int(value) if value.isdigit() else spreadsheet_cell(value)
+
+
+def _append(sheet, values) -> None:
+    """Add a row of values; text is always a string cell, never a formula."""
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 def tables_xlsx(tables: list[DisplayTable], mode: OutputMode, filters_text: str) -> bytes:
@@ -52,12 +64,12 @@ def tables_xlsx(tables: list[DisplayTable], mode: OutputMode, filters_text: str)
     for table in tables:
         sheet = workbook.create_sheet(table.key[:31])
         for line in _preamble(table, mode, filters_text):
-            sheet.append(line)
-        sheet.append(table.header)
+            _append(sheet, [_cell(value) for value in line])
+        _append(sheet, [_cell(value) for value in table.header])
         for cell in sheet[sheet.max_row]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append([_cell(value) for value in row])
+            _append(sheet, [_cell(value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -147,11 +159,7 @@ def research_rows() -> list[list]:
 
 
 def research_csv() -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(RESEARCH_COLUMNS)
-    writer.writerows(research_rows())
-    return out.getvalue().encode("utf-8")
+    return _csv([RESEARCH_COLUMNS, *research_rows()]).encode("utf-8")
 
 
 def export_filename(stem: str, extension: str) -> str:
@@ -207,8 +215,4 @@ def research_survey_rows() -> list[list]:
 
 
 def research_survey_csv() -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(SURVEY_COLUMNS)
-    writer.writerows(research_survey_rows())
-    return out.getvalue().encode("utf-8")
+    return _csv([SURVEY_COLUMNS, *research_survey_rows()]).encode("utf-8")

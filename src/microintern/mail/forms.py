@@ -1,5 +1,7 @@
 from django import forms
 
+from microintern.core.forms import EMAIL_BODY_LENGTH, text_field
+
 from .enums import MessageState
 from .roles import TemplateRole
 from .templating import check_source
@@ -23,7 +25,8 @@ class EmailTemplateForm(forms.Form):
     subject = forms.CharField(
         max_length=300, error_messages={"required": "Write the subject line of the email."}
     )
-    body = forms.CharField(
+    body = text_field(
+        max_length=EMAIL_BODY_LENGTH,
         widget=forms.Textarea(attrs={"rows": 16}),
         error_messages={"required": "Write the body of the email."},
     )

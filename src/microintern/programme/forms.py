@@ -3,9 +3,12 @@ from django.utils import timezone
 
 from microintern.accounts.enums import Role
 from microintern.accounts.models import User
+from microintern.core.forms import LONG_LENGTH, limit_length
 
 from .enums import MAX_TEAM_SIZE
 from .models import DETAIL_FIELDS, MicroInternship
+
+TEXT_FIELDS = ("venue_address", "accessibility_notes", "travel_notes", "what_to_bring")
 
 
 class MicroInternshipForm(forms.ModelForm):
@@ -36,6 +39,8 @@ class MicroInternshipForm(forms.ModelForm):
         self.fields["facilitator"].queryset = User.objects.filter(
             role__in=[Role.STAFF, Role.ADMINISTRATOR], is_active=True
         ).order_by("full_name")
+        for name in TEXT_FIELDS:
+            limit_length(self.fields[name], LONG_LENGTH)
         if self.instance.pk:
             start = timezone.localtime(self.instance.starts_at)
             self.initial.update(

@@ -1,5 +1,8 @@
 """Read-side queries for micro-internships."""
 
+import re
+from datetime import MAXYEAR, MINYEAR
+
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -46,16 +49,30 @@ def dashboard_groups():
     return [(state, items) for state, items in groups.items()]
 
 
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")
+
+
+def parse_month(value: str) -> tuple[int, int] | None:
+    """(year, month) from "YYYY-MM", or None for anything that is not a calendar month."""
+    match = _MONTH.fullmatch(value)
+    if not match:
+        return None
+    year, month = int(match[1]), int(match[2])
+    # A year at the very edge of the calendar overflows once moved between time zones.
+    return (year, month) if MINYEAR < year < MAXYEAR and 1 <= month <= 12 else None
+
+
 def open_for_interest_filtered(*, month: str = "", subject: str = "", now=None):
     """Open micro-internships, optionally only those on days in `month` ("YYYY-MM", local
     time) and with challenges in `subject` area. Unknown filter values match nothing."""
     rows = open_for_interest(now).order_by("starts_at", "reference")
     if month:
-        try:
-            year, number = (int(part) for part in month.split("-", 1))
-        except ValueError:
+        parsed = parse_month(month)
+        if parsed is None:
             return rows.none()
-        rows = rows.filter(starts_at__year=year, starts_at__month=number)
+        rows = rows.filter(starts_at__year=parsed[0], starts_at__month=parsed[1])
+    if "\x00" in subject:
+        return rows.none()
     if subject:
         rows = rows.filter(challenge__subject_area=subject)
     return rows

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from microintern.accounts.models import Student
+from microintern.core.forms import REASON_LENGTH, text_field
 from microintern.programme.enums import MAX_TEAM_SIZE, MicroInternshipState
 from microintern.programme.models import MicroInternship
 
@@ -101,7 +102,8 @@ class OverrideForm(forms.Form):
     micro_internship = forms.ModelChoiceField(
         queryset=MicroInternship.objects.none(), label="Micro-internship"
     )
-    reason = forms.CharField(
+    reason = text_field(
+        max_length=REASON_LENGTH,
         label="Reason",
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Needed, and logged. The student is told this reason.",

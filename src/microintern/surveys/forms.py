@@ -1,6 +1,10 @@
 from django import forms
 
+from microintern.core.forms import text_field
+
 from .enums import ResponseType
+
+QUESTION_LENGTH = 1000
 
 
 class ResponseForm(forms.Form):
@@ -41,8 +45,11 @@ class ItemEditForm(forms.Form):
     across versions). Blank code + text on an extra row = no new item."""
 
     code = forms.SlugField(max_length=40, required=False, label="Code")
-    text = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Question"
+    text = text_field(
+        max_length=QUESTION_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Question",
     )
     response_type = forms.ChoiceField(
         choices=ResponseType.choices, label="Answer type", required=False

@@ -19,6 +19,8 @@ def decide(request, pk: int):
     interest = get_object_or_404(ExpressionOfInterest.objects.select_related("student"), pk=pk)
     form = PlaceDecisionForm(request.POST)
     try:
+        if "reason" in form.errors:
+            raise TransitionNotAllowed.because(form.first_error())
         if not form.is_valid() or form.cleaned_data["to_state"] not in PlaceState.values:
             raise TransitionNotAllowed.because("Please choose a decision.")
         transition_place(

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from microintern.core.domain import activity_for
 from microintern.core.errors import TransitionNotAllowed
+from microintern.core.forms import StateChangeForm
 from microintern.core.permissions import ensure_permission, permission_required
 
 from ..domain import transition_challenge
@@ -49,12 +50,16 @@ def challenge_detail(request, pk: int):
 @permission_required("microintern.use_back_office")
 def change_state(request, pk: int):
     challenge = get_object_or_404(Challenge, pk=pk)
+    form = StateChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.first_error())
+        return redirect("hosts:challenge", pk=pk)
     try:
         transition_challenge(
             challenge,
-            ChallengeState(request.POST.get("to_state", "")),
+            ChallengeState(form.cleaned_data["to_state"]),
             actor=request.user,
-            reason=request.POST.get("reason", ""),
+            reason=form.cleaned_data["reason"],
         )
     except (TransitionNotAllowed, ValueError) as error:
         messages.error(request, str(error))

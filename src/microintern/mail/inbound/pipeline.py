@@ -24,7 +24,14 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from microintern.accounts.models import Student
-from microintern.applications.domain import InterestRefused, record_interest, verify_interest
+from microintern.applications.domain import (
+    InterestRefused,
+    count_words,
+    record_interest,
+    statement_character_limit,
+    statement_word_limit,
+    verify_interest,
+)
 from microintern.applications.enums import Source as InterestSource
 from microintern.applications.models import ExpressionOfInterest
 from microintern.applications.notifications import holding_emails
@@ -322,7 +329,9 @@ def _interpret(message: InboundMessage, parsed: ParsedMessage, batch: _Batch) ->
     if mi is None:
         return Outcome(MessageState.TRIAGE, problem)
     statement = extract_statement(parsed, word_limit=settings.MICROINTERN["STATEMENT_WORD_LIMIT"])
-    message.statement_over_limit = statement.over_limit
+    message.statement_over_limit = (
+        statement.over_limit or len(statement.text) > statement_character_limit()
+    )
     return record_emailed_interest(message, student, mi, statement.text, actor=batch.actor)
 
 
@@ -365,11 +374,10 @@ def record_emailed_interest(
     except InterestRefused as refused:
         return Outcome(MessageState.TRIAGE, f"Interest not recorded: {refused}")
     message.interest = interest
-    flagged = (
-        " The statement is longer than the word limit (kept whole)."
-        if (message.statement_over_limit or interest.statement_over_limit)
-        else ""
-    )
+    flagged = ""
+    if message.statement_over_limit or interest.statement_over_limit:
+        limit = "word" if count_words(statement) > statement_word_limit() else "character"
+        flagged = f" The statement is longer than the {limit} limit (kept whole)."
     counted = (
         "counts now (our mail server vouched for the sender)"
         if verified_at

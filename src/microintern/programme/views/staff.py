@@ -14,6 +14,7 @@ from microintern.applications.domain import LATE_REASON, record_attendance
 from microintern.applications.enums import PLACE_TRANSITIONS, PlaceState
 from microintern.core.domain import activity_for
 from microintern.core.errors import TransitionNotAllowed
+from microintern.core.forms import StateChangeForm
 from microintern.core.permissions import permission_required
 from microintern.hosts.enums import ChallengeState
 from microintern.hosts.models import Challenge
@@ -70,12 +71,16 @@ def detail(request, pk: int):
 @permission_required(BACK_OFFICE)
 def change_state(request, pk: int):
     mi = get_object_or_404(MicroInternship, pk=pk)
+    form = StateChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.first_error())
+        return redirect("staff:micro_internship", pk=pk)
     try:
         transition_micro_internship(
             mi,
-            MicroInternshipState(request.POST.get("to_state", "")),
+            MicroInternshipState(form.cleaned_data["to_state"]),
             actor=request.user,
-            reason=request.POST.get("reason", ""),
+            reason=form.cleaned_data["reason"],
         )
     except (TransitionNotAllowed, ValueError) as error:
         messages.error(request, str(error))

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from microintern.mail.inbound import acknowledge, pipeline, store
+from tests.accounts.factories import sign_in
 from tests.mail.inbound.helpers import eoi
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +63,7 @@ def test_no_query_string_makes_a_page_fail(page, world, make_user):
     role, names = PAGES[page]
     client = Client()
     if role != "anonymous":
-        client.force_login(make_user(role))
+        sign_in(client, make_user(role))
     url = world.get(page, page)
     assert client.get(url).status_code == 200
 

@@ -12,7 +12,7 @@ from microintern.applications.enums import PlaceState
 from microintern.core.spreadsheets import spreadsheet_cell
 from microintern.insights import domain
 from microintern.insights.models import PopulationRecord
-from tests.accounts.factories import StudentFactory
+from tests.accounts.factories import StudentFactory, sign_in
 from tests.applications.factories import ExpressionOfInterestFactory
 from tests.hosts.factories import ChallengeFactory
 from tests.programme.factories import MicroInternshipFactory
@@ -51,7 +51,7 @@ def _world(value: str):
 def test_research_csv_shows_a_hostile_host_sector_as_text(value, client, make_user, settings):
     settings.MICROINTERN_RESEARCH_KEY = "k" * 32
     _world(value)
-    client.force_login(make_user("researcher"))
+    sign_in(client, make_user("researcher"))
     text = client.get("/insights/research-export.csv").content.decode()
     (row,) = csv.DictReader(io.StringIO(text, newline=""))
     assert row["host_sector"] == "'" + value
@@ -61,7 +61,7 @@ def test_research_csv_shows_a_hostile_host_sector_as_text(value, client, make_us
 @pytest.mark.parametrize("value", HOSTILE)
 def test_dashboard_csv_shows_a_hostile_school_as_text(value, client, make_user):
     _world(value)
-    client.force_login(make_user("researcher"))
+    sign_in(client, make_user("researcher"))
     response = client.get("/insights/export/funnel.csv?year=2026/27&characteristic=school")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
     assert ["'" + value] in [row[:1] for row in rows]
@@ -71,7 +71,7 @@ def test_dashboard_csv_shows_a_hostile_school_as_text(value, client, make_user):
 @pytest.mark.parametrize("value", HOSTILE)
 def test_dashboard_xlsx_shows_a_hostile_school_as_text_never_a_formula(value, client, make_user):
     _world(value)
-    client.force_login(make_user("researcher"))
+    sign_in(client, make_user("researcher"))
     response = client.get("/insights/export/all.xlsx?year=2026/27&characteristic=school")
     workbook = load_workbook(io.BytesIO(response.content))
     cells = [cell for sheet in workbook for row in sheet.iter_rows() for cell in row]

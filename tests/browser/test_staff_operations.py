@@ -102,3 +102,23 @@ def test_pipeline_scheduling_register_and_calendar_are_accessible(live_server, s
     page.get_by_role("button", name="Make my private feed address").click()
     assert page.get_by_label("Feed address").input_value().startswith(live_server.url)
     assert_no_axe_violations(axe, page)
+
+
+def test_the_activity_feed_reads_as_sentences_and_fits_a_phone(live_server, staff_page):
+    """Staff read what happened in words ("Not selected (was: received)"), never a code, and
+    a long reason wraps inside the feed at 320 px instead of running off the screen."""
+    page = staff_page
+    interest = ExpressionOfInterestFactory()
+    long_reason = "Thecut-offreachedbythisfullmicro-internshipwasgroupthreepositionfourteen" * 3
+    transition_place(interest, PlaceState.NOT_SELECTED, reason=long_reason)
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(live_server.url + f"/staff/micro-internships/{interest.micro_internship.pk}/")
+    feed = page.locator("ul.activity").inner_text()
+    assert "Not selected (was: received)" in feed
+    assert "place.not_selected" not in feed and "place." not in feed
+    feed_box = page.evaluate(
+        "() => { const f = document.querySelector('ul.activity');"
+        " return [f.scrollWidth, f.clientWidth, f.getBoundingClientRect().right]; }"
+    )
+    scroll_width, client_width, right_edge = feed_box
+    assert scroll_width <= client_width and right_edge <= 320, feed_box

@@ -156,6 +156,10 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 15 * 60
 ACCOUNT_ADAPTER = "microintern.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
+# Never mail an address that has no account (it would let anyone send our mail to anyone);
+# the page after a request is the same either way, so accounts cannot be found out.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_PREVENT_ENUMERATION = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = os.environ.get("MICROINTERN_SITE_NAME", "Business Clinic micro-internships")
 LOGIN_URL = "account_login"

@@ -1,5 +1,5 @@
 """Sign-in mail, tried as an attacker and a tester would: no mail to addresses without an
-account, and no way to tell them apart."""
+account (and no way to tell them apart), and the site's own name in the emails."""
 
 import re
 
@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from tests.accounts.factories import StudentFactory
+from tests.accounts.factories import StudentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +47,33 @@ def test_known_and_unknown_addresses_get_the_same_answer():
     assert known.redirect_chain == unknown.redirect_chain
     assert known.status_code == unknown.status_code == 200
     assert same_page_for_anyone(known, student.email) == same_page_for_anyone(unknown, UNKNOWN)
+
+
+# The code email is ours: the site's name, plain English, no host name.
+
+
+@pytest.fixture
+def site_name(settings):
+    settings.MICROINTERN = {**settings.MICROINTERN, "SITE_NAME": "Riverside Business Clinic"}
+    return "Riverside Business Clinic"
+
+
+def test_the_code_email_is_branded_with_the_site_name(site_name):
+    student = StudentFactory(with_user=True)
+    request_code(student.email, Client(HTTP_HOST="127.0.0.1"))
+    [message] = mail.outbox
+    assert message.subject == f"Your sign-in code for {site_name}"
+    assert site_name in message.body
+    assert re.search(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$", message.body, re.M)  # the code, on its own
+    for host_name in ("127.0.0.1", "testserver", "example.com", "[", "Hello from"):
+        assert host_name not in message.subject
+        assert host_name not in message.body.replace(student.email, "")
+
+
+def test_the_password_reset_email_is_branded_too(client, site_name):
+    staff = UserFactory(role="staff")
+    client.post("/accounts/password/reset/", {"email": staff.email})
+    [message] = mail.outbox
+    assert site_name in message.subject
+    assert "[" not in message.subject and "testserver" not in message.subject
+    assert "Hello from" not in message.body and site_name in message.body

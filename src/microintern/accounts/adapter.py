@@ -33,7 +33,7 @@ class AccountAdapter(DefaultAccountAdapter):
                 template_prefix, email, {"site_name": site_name, "code_minutes": minutes, **context}
             )
         except (smtplib.SMTPException, OSError) as error:
-            logger.warning("Sign-in email %s not sent: %r", template_prefix, error)
+            logger.warning("Sign-in email %s not sent: %s", template_prefix, type(error).__name__)
             raise ImmediateHttpResponse(mail_not_sent_page(template_prefix)) from error
 
     def format_email_subject(self, subject: str) -> str:

@@ -41,6 +41,11 @@ class PlaceState(models.TextChoices):
         return [cls.RECEIVED, cls.WAITLISTED, cls.ACCEPTED]
 
     @classmethod
+    def on_the_team(cls) -> list["PlaceState"]:
+        """The confirmed team the host sees and shares briefing files with."""
+        return [cls.ACCEPTED, cls.ATTENDED]
+
+    @classmethod
     def on_the_register(cls) -> list["PlaceState"]:
         """Places on the day's attendance register: accepted, or already marked."""
         return [cls.ACCEPTED, cls.ATTENDED, cls.NO_SHOW]

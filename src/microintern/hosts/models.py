@@ -107,7 +107,8 @@ def briefing_path(instance, filename: str) -> str:
 
 
 class BriefingMaterial(models.Model):
-    """A file a host shares for the team; served only to that host's contacts and staff."""
+    """A file a host shares with the team; served only to the team (accepted or attended
+    places), that host's contacts and staff."""
 
     micro_internship = models.ForeignKey(
         "programme.MicroInternship", on_delete=models.CASCADE, related_name="briefings"

@@ -1,6 +1,7 @@
 import rules
 
 from microintern.accounts.rules import is_clinic_staff
+from microintern.applications.enums import PlaceState
 
 
 @rules.predicate
@@ -21,3 +22,15 @@ def is_contact_of_host(user, mi) -> bool:
 
 rules.add_perm("hosts.view_micro_internship", is_clinic_staff | is_contact_of_host)
 rules.add_perm("hosts.add_briefing", is_contact_of_host | is_clinic_staff)
+
+
+@rules.predicate
+def is_on_the_team(user, mi) -> bool:
+    student = getattr(user, "student", None) if user.is_authenticated else None
+    return (
+        student is not None
+        and mi.interests.filter(student=student, state__in=PlaceState.on_the_team()).exists()
+    )
+
+
+rules.add_perm("hosts.download_briefing", is_clinic_staff | is_contact_of_host | is_on_the_team)

@@ -86,9 +86,13 @@ def _signed_in_student(request):
 def my_interests(request):
     student = _student_of(request)
     verify_on_sign_in(student, actor=request.user)
-    interests = student.interests.select_related(
-        "micro_internship__challenge__organisation", "day_feedback"
-    ).order_by("-micro_internship__starts_at")
+    interests = (
+        student.interests.select_related(
+            "micro_internship__challenge__organisation", "day_feedback"
+        )
+        .prefetch_related("micro_internship__briefings")
+        .order_by("-micro_internship__starts_at")
+    )
     return render(
         request,
         "applications/student/my_interests.html",

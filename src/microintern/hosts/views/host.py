@@ -19,8 +19,6 @@ from ..domain import ProposalRefused, add_briefing, propose_challenge
 from ..forms import BriefingForm, ProposalForm
 from ..models import BriefingMaterial
 
-TEAM_STATES = [PlaceState.ACCEPTED, PlaceState.ATTENDED]
-
 
 @permission_required("microintern.use_host_pages")
 def home(request):
@@ -86,21 +84,22 @@ def upload_briefing(request, pk: int):
 def _host_page(request, mi, form, status=200):
     team = [
         {"name": i.student.display_name, "programme": i.student.programme}
-        for i in mi.interests.filter(state__in=TEAM_STATES).select_related("student")
+        for i in mi.interests.filter(state__in=PlaceState.on_the_team()).select_related("student")
     ]
     context = {"mi": mi, "team": team, "briefings": mi.briefings.all(), "form": form}
     return render(request, "hosts/host/micro_internship.html", context, status=status)
 
 
 def briefing(request, token: str):
-    """Download a briefing file: only for that host's contacts and staff, always as an
-    attachment (never shown inline), with the type we checked on upload."""
+    """Download a briefing file: for the team it is shared with (students with an
+    accepted or attended place), that host's contacts and staff; always as an attachment
+    (never shown inline), with the type we checked on upload."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     item = get_object_or_404(
         BriefingMaterial.objects.select_related("micro_internship__challenge"), token=token
     )
-    ensure_permission(request.user, "hosts.view_micro_internship", item.micro_internship)
+    ensure_permission(request.user, "hosts.download_briefing", item.micro_internship)
     response = FileResponse(
         item.file.open("rb"),
         as_attachment=True,

@@ -134,6 +134,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 
+# allauth keeps used authenticator codes (replay protection) and its rate-limit counters in
+# the cache, so every web worker must see the same one: the database (its table is made by a
+# core migration), or Redis when REDIS_URL is set. A per-process cache is refused by
+# `check --deploy`.
+CACHE_TABLE = "microintern_cache"  # made by core's migration 0002_cache_table
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+        }
+    }
+elif not PRODUCTION and "PYTEST_VERSION" in os.environ:
+    # The in-process test suite only (pytest sets PYTEST_VERSION): one process, and
+    # tests/conftest.py empties the cache around every test, database access or not. Tests
+    # that start web workers start them without PYTEST_VERSION, on the database cache.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE,
+        }
+    }
+CACHES["default"]["KEY_PREFIX"] = os.environ.get("MICROINTERN_CACHE_KEY_PREFIX", "microintern")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

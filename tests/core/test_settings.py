@@ -12,16 +12,24 @@ from django.core.management import CommandError, call_command
 import microintern
 
 
-def python(code: str, *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """Run `code` in a fresh interpreter that finds this checkout's microintern."""
+def clean_environment(*without: str) -> dict[str, str]:
+    """This environment without the keys, the MICROINTERN_ settings and the names in
+    `without`, and with this checkout's microintern first on the path."""
     clean = {
         k: v
         for k, v in os.environ.items()
         if k not in {"SECRET_KEY", "MICROINTERN_RESEARCH_KEY", "MICROINTERN_RESEARCH_KEY_FILE"}
+        and k not in without
         and not k.startswith("MICROINTERN_")
     }
     source = str(Path(microintern.__file__).parent.parent)
     clean["PYTHONPATH"] = os.pathsep.join([source, clean.get("PYTHONPATH", "")])
+    return clean
+
+
+def python(code: str, *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter that finds this checkout's microintern."""
+    clean = clean_environment()
     clean["DJANGO_SETTINGS_MODULE"] = "microintern.settings"
     return subprocess.run(
         [sys.executable, "-c", code],

@@ -1,6 +1,9 @@
 """System checks on the settings: run by `check`, `migrate`, `runserver` and the workers."""
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.checks import Tags, Warning, register
 
 INIT_KEYS = "python -m microintern init_keys"
@@ -31,4 +34,26 @@ def keys_are_made(app_configs, **kwargs) -> list:
             hint=f"Run `{INIT_KEYS}` to make keys of your own there.",
             id="microintern.W001",
         )
+    ]
+
+
+PER_PROCESS_CACHES = (LocMemCache, DummyCache)
+
+
+@register(Tags.security, Tags.caches, deploy=True)
+def cache_is_shared(app_configs, **kwargs) -> list:
+    """In deployment, every web worker must see the same cache: allauth keeps used
+    authenticator codes and its rate-limit counters there, and a per-process cache accepts a
+    code once per worker and multiplies every limit by the number of workers."""
+    return [
+        Warning(
+            f"The {alias!r} cache ({settings.CACHES[alias]['BACKEND']}) is not shared between "
+            "processes: each web worker would accept the same authenticator code again and "
+            "count its own sign-in attempts.",
+            hint="Leave CACHES as the settings make it (the database cache, or Redis when "
+            "REDIS_URL is set).",
+            id="microintern.W002",
+        )
+        for alias in settings.CACHES
+        if isinstance(caches[alias], PER_PROCESS_CACHES)
     ]

@@ -58,14 +58,31 @@ def pytest_report_header(config):
 
 
 @pytest.fixture(autouse=True)
-def empty_cache():
-    """Each test starts with an empty cache: allauth keeps used TOTP codes and rate-limit
-    counters there, and a code used by one test must not count as a replay in the next."""
+def empty_cache(request):
+    """Each test with database access starts with an empty cache (the database table, as in
+    production): allauth keeps used TOTP codes and rate-limit counters there, and a code used
+    by one test must not count as a replay in the next. Tests without database access cannot
+    reach the cache at all."""
+    if not (
+        request.node.get_closest_marker("django_db")
+        or {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    ):
+        yield
+        return
     from django.core.cache import cache  # noqa: PLC0415 - settings are loaded by now
 
+    request.getfixturevalue("transactional_db" if _transactional(request) else "db")
     cache.clear()
     yield
     cache.clear()
+
+
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        (marker and marker.kwargs.get("transaction"))
+        or {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -146,11 +146,6 @@ if os.environ.get("REDIS_URL"):
             "LOCATION": os.environ["REDIS_URL"],
         }
     }
-elif not PRODUCTION and "PYTEST_VERSION" in os.environ:
-    # The in-process test suite only (pytest sets PYTEST_VERSION): one process, and
-    # tests/conftest.py empties the cache around every test, database access or not. Tests
-    # that start web workers start them without PYTEST_VERSION, on the database cache.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
     CACHES = {
         "default": {

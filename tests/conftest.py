@@ -31,8 +31,9 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     """`postgres` tests need PostgreSQL's row locks and real concurrent connections: on
     SQLite they skip with that reason (CI runs them in its PostgreSQL pass). With the clock
-    moved, `imap` tests skip: Dovecot stamps mail with the machine's clock, which a moved
-    clock in this process cannot move (CI runs them at the real time in `make test`)."""
+    moved, `imap` and `real_clock` tests skip: Dovecot and gunicorn keep the machine's clock,
+    which a moved clock in this process cannot move (CI runs them at the real time in
+    `make test`)."""
     from django.db import connection  # noqa: PLC0415 - the database is configured by now
 
     skips = {}
@@ -45,6 +46,10 @@ def pytest_collection_modifyitems(config, items):
         skips["imap"] = pytest.mark.skip(
             reason="Dovecot dates mail by the machine's clock, not the moved one; runs at the "
             "real time in make test"
+        )
+        skips["real_clock"] = pytest.mark.skip(
+            reason="its servers (gunicorn) keep the machine's clock, so a code made on the "
+            "moved one is out of date; runs at the real time in make test"
         )
     for item in items:
         for marker, skip in skips.items():

@@ -36,6 +36,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.timeout(180),
     pytest.mark.slow,
+    pytest.mark.real_clock,
 ]
 
 EMAIL = "sam.staff@example.ac.uk"

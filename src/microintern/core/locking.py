@@ -47,10 +47,10 @@ def lock_rows(
         raise RuntimeError("lock_rows must be called inside transaction.atomic")
     _set_lock_timeout(connection)
     try:
-        locked = queryset.select_for_update(**({"of": of} if of else {})).filter(pk__in=keys)
+        locked = queryset.select_for_update(of=of).filter(pk__in=keys)
         return {row.pk: row for row in locked.order_by("pk")}
     except OperationalError as error:
-        if _is_lock_timeout(error):
+        if getattr(error.__cause__, "sqlstate", None) == POSTGRES_LOCK_NOT_AVAILABLE:
             raise Busy() from error
         raise
 
@@ -69,10 +69,3 @@ def _set_lock_timeout(connection) -> None:
         with connection.cursor() as cursor:
             milliseconds = int(lock_timeout_seconds() * 1000)
             cursor.execute(f"SET LOCAL lock_timeout = {milliseconds}")
-
-
-def _is_lock_timeout(error: OperationalError) -> bool:
-    cause = error.__cause__
-    if getattr(cause, "sqlstate", None) == POSTGRES_LOCK_NOT_AVAILABLE:
-        return True
-    return "database is locked" in str(error)

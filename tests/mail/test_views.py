@@ -1,13 +1,16 @@
 """Staff pages of the outbox and the template editor, as staff use them."""
 
 import re
+import threading
 
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 
 from microintern.applications.domain import transition_place
 from microintern.applications.enums import PlaceState
 from microintern.applications.notifications import holding_emails
+from microintern.core.locking import lock_row
 from microintern.mail.enums import MessageState
 from microintern.mail.models import EmailTemplate, OutboundMessage
 from microintern.mail.outbox import queue_email
@@ -176,3 +179,37 @@ def test_staff_see_where_personal_links_point_but_not_their_tokens(staff_client,
     assert "/my/offer/[personal link hidden]/" in page
     assert link.group(1) not in page
     assert link.group(1) in smtp_sink.received[0].body  # the student gets the real link
+
+
+@pytest.mark.postgres
+def test_retrying_an_email_someone_else_is_changing_says_try_again_and_changes_nothing(
+    staff_client, smtp_sink, settings
+):
+    """The page's promise: "Someone else is changing this right now. Nothing was changed"."""
+    settings.LOCK_TIMEOUT_SECONDS = 0.3
+    interest = ExpressionOfInterestFactory()
+    smtp_sink.refuse[interest.student.email] = (550, "5.1.1 Mailbox unavailable")
+    transition_place(interest, PlaceState.OFFERED)
+    message = OutboundMessage.objects.get(role="place_offered")
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        with transaction.atomic():
+            lock_row(OutboundMessage, message.pk)
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        response = staff_client.post(reverse("staff:outbox_retry", args=[message.pk]), follow=True)
+    finally:
+        release.set()
+        holder.join()
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Someone else is changing this right now. Nothing was changed" in page
+    message.refresh_from_db()
+    assert message.state == MessageState.FAILED

@@ -6,7 +6,9 @@ IMD Q1: 30 eligible; 12 interested (verified); 6 offered → 1 declined, 1 no-sh
 IMD Q5: 30 eligible; 20 interested; 10 offered → 1 expired, 1 accepted, 8 attended;
         3 of the 8 answered the end-of-day survey.
 Micro-internship A (Hospitality, October 2026) holds the Q1 interest and the 10 unsuccessful
-Q5 interests; B (Arts, March 2027) the 10 Q5 offers (and all 3 survey answers).
+Q5 interests, except one unsuccessful Q1 and one unsuccessful Q5 interest, which are in C
+(Education, January 2027); B (Arts, March 2027) holds the 10 Q5 offers (and all 3 survey
+answers). Three micro-internships: the fewest the dashboard publishes figures for.
 """
 
 from datetime import UTC, datetime
@@ -43,6 +45,7 @@ def _interest(student, mi, state, verified=True):
 def funnel_world(db):
     a = _mi("Hospitality", datetime(2026, 10, 15, 9, 30, tzinfo=UTC))
     b = _mi("Arts", datetime(2027, 3, 10, 9, 30, tzinfo=UTC))
+    c = _mi("Education", datetime(2027, 1, 20, 9, 30, tzinfo=UTC))
     old = _mi("Hospitality", datetime(2026, 3, 1, 9, 30, tzinfo=UTC))
     post = InstrumentVersion.objects.create(
         instrument=Instrument.objects.create(slug="post", title="Post", kind="student_post"),
@@ -58,15 +61,17 @@ def funnel_world(db):
             students[f"Q{quintile}"].append(student)
     q1, q5 = students["Q1"], students["Q5"]
     q1_states = [PlaceState.DECLINED, PlaceState.NO_SHOW] + [PlaceState.ATTENDED] * 4
-    for student, state in zip(q1[:12], q1_states + [PlaceState.NOT_SELECTED] * 6, strict=True):
-        _interest(student, a, state)
+    for index, (student, state) in enumerate(
+        zip(q1[:12], q1_states + [PlaceState.NOT_SELECTED] * 6, strict=True)
+    ):
+        _interest(student, c if index == 11 else a, state)
     _interest(q1[20], old, PlaceState.ATTENDED)
     _interest(q1[21], a, PlaceState.RECEIVED, verified=False)
     q5_states = [PlaceState.EXPIRED, PlaceState.ACCEPTED] + [PlaceState.ATTENDED] * 8
     for index, (student, state) in enumerate(
         zip(q5[:20], q5_states + [PlaceState.NOT_SELECTED] * 10, strict=True)
     ):
-        mi = a if index >= 10 else b
+        mi = c if index == 19 else a if index >= 10 else b
         _interest(student, mi, state)
         if state == PlaceState.ATTENDED and index >= 7:
             Invitation.objects.create(
@@ -76,4 +81,4 @@ def funnel_world(db):
                 token=f"t{index}",
                 responded_at=timezone.now(),
             )
-    return {"a": a, "b": b, "q1": q1, "q5": q5}
+    return {"a": a, "b": b, "c": c, "q1": q1, "q5": q5}

@@ -82,19 +82,26 @@ def test_dashboard_rounds_for_researchers_and_shows_reference_intervals(
     rows = {row[0]: row for row in funnel.rows}
     # 30, 12, 6, 5, 4, 0 → 30, 10, 5, 5, 5, 0 under HESA rounding
     assert rows["Q1"][1:7] == ["30", "10", "5", "5", "5", "0"]
-    assert rows["Q5"][1:7] == ["30", "20", "10", "10", "10", "5"]
-    low, high = wilson(4, 30)
-    assert rows["Q1"][7] == "13.3%"
+    # Q5's 8 attendees would print as 10. With Q1's 5 and the total's 10 (12 exactly), a
+    # reader could then tell that Q1 + Q5 is at least 3 + 8 = 11: the total is 11 or 12 and
+    # Q1 is 3 or 4. The larger count of that line is hidden instead.
+    assert rows["Q5"][1:7] == ["30", "20", "10", "10", "..", "5"]
+    assert rows["Q5"][7] == ".."
+    assert [rows[g][1] for g in ("Q2", "Q3", "Q4", "Unknown")] == ["0"] * 4  # every group shown
+    # Reach is computed from the published counts (5 of 30), never from the exact 4 of 30,
+    # so it says nothing the rounded counts do not.
+    low, high = wilson(5, 30)
+    assert rows["Q1"][7] == "16.7%"
     assert rows["Q1"][8] == f"{100 * low:.1f}%–{100 * high:.1f}%"
-    low, high = wilson(12, 60)
-    assert rows["All students"][1] == "60" and rows["All students"][7] == "20.0%"
+    low, high = wilson(10, 60)
+    assert rows["All students"][1] == "60" and rows["All students"][5] == "10"
+    assert rows["All students"][7] == "16.7%"
     assert rows["All students"][8] == f"{100 * low:.1f}%–{100 * high:.1f}%"
-    # Representation ratio at "attended": (4/12) ÷ (30/60) = 0.667; interval = Wilson(4, 12)
-    # is suppressed because the stage has fewer than 22.5 people.
+    # Representation ratio at "interested", from published counts: (10/30) ÷ (30/60) = 0.67.
+    # At "attended" the stage total (10) is under 25, so the ratio is suppressed.
     representation = next(t for t in response.context["tables"] if t.key == "representation")
     q1 = {row[0]: row for row in representation.rows}["Q1"]
-    interested_rr = 12 / 32 / 0.5
-    assert q1[2] == f"{interested_rr:.2f}"
+    assert q1[2] == f"{(10 / 30) / 0.5:.2f}"
     assert q1[8] == ".."
     assert "Counts rounded to the nearest 5" in response.content.decode()
     assert 'role="img"' in response.content.decode()
@@ -124,13 +131,18 @@ def test_gap_and_fisher_against_independent_reference(funnel_world, client, make
     tables = {t.key: t for t in response.context["tables"]}
     gap = {row[0]: row for row in tables["gaps"].rows}["Q1"]
     low, high = confint_proportions_2indep(4, 30, 8, 30, method="newcomb", compare="diff")
-    assert gap[1] == f"{100 * (4 / 30 - 8 / 30):+.2f} points"
-    assert gap[2] == f"{100 * low:+.2f} to {100 * high:+.2f}"
+    assert gap[1] == f"{100 * (4 / 30 - 8 / 30):+.1f} points"
+    assert gap[2] == f"{100 * low:+.1f} to {100 * high:+.1f}"
     conversion = [r for r in tables["conversion"].rows if r[0] == "Eligible → Interested"]
     q1 = {r[1]: r for r in conversion}["Q1"]
     _, p = fisher_exact([[12, 18], [20, 10]])
-    assert q1[7] == f"{min(1.0, 2 * p):.3f}"  # Holm over two groups with equal p: ×2
-    assert q1[4] == f"{(12 / 30) / (20 / 30):.2f}" and q1[5] == "Below 0.8"
+    tests_shown = int(
+        tables["conversion"].note.split("every test in this table (")[1][:2].rstrip(")")
+    )
+    # Holm across every test the table shows; this is the smallest p, so × the family size
+    assert q1[7] == f"{min(1.0, tests_shown * p):.3f}"
+    assert q1[4] == f"{(12 / 30) / (20 / 30):.2f}"
+    assert q1[5] == "Below 0.8, within uncertainty"
 
 
 def test_csv_and_xlsx_exports_carry_the_displayed_figures(funnel_world, client, make_user):

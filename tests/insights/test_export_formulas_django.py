@@ -33,18 +33,24 @@ def test_figures_stay_figures(value):
 
 
 def _world(value: str):
-    """A verified, consenting student at a school named ``value``, hosted by sector ``value``."""
+    """Twelve verified students at a school named ``value``, on three micro-internships hosted
+    by sector ``value`` (enough for the dashboard to publish); the first consents to research."""
     when = datetime(2026, 10, 15, 9, 30, tzinfo=UTC)
     challenge = ChallengeFactory(contact__organisation__sector=value)
-    mi = MicroInternshipFactory(challenge=challenge, starts_at=when)
-    student = StudentFactory(school=value, imd_quintile=1)
-    PopulationRecord.objects.create(
-        student=student, academic_year="2026/27", imd_quintile=1, school=value
-    )
-    ExpressionOfInterestFactory(
-        student=student, micro_internship=mi, state=PlaceState.ATTENDED, verified_at=timezone.now()
-    )
-    domain.give_research_consent(student, quotes=False)
+    mis = [MicroInternshipFactory(challenge=challenge, starts_at=when) for _ in range(3)]
+    for index in range(12):
+        student = StudentFactory(school=value, imd_quintile=1)
+        PopulationRecord.objects.create(
+            student=student, academic_year="2026/27", imd_quintile=1, school=value
+        )
+        ExpressionOfInterestFactory(
+            student=student,
+            micro_internship=mis[index % 3],
+            state=PlaceState.ATTENDED,
+            verified_at=timezone.now(),
+        )
+        if index == 0:
+            domain.give_research_consent(student, quotes=False)
 
 
 @pytest.mark.parametrize("value", HOSTILE)

@@ -104,7 +104,8 @@ def test_demo_data_figures_match_hand_counts():
     eligible = sum(r["eligible"] for r in rows)
     attended = sum(r["attended"] for r in rows)
     assert total[1] == str(hesa_round(eligible)) and total[5] == str(hesa_round(attended))
-    low, high = proportion_confint(attended, eligible, method="wilson")
+    # the interval is computed from the published (rounded) counts
+    low, high = proportion_confint(hesa_round(attended), hesa_round(eligible), method="wilson")
     assert total[8] == f"{100 * low:.1f}%–{100 * high:.1f}%"
 
 

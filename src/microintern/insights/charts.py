@@ -56,12 +56,12 @@ def bar_chart(chart: dict, chart_id: str) -> str:
             )
             continue
         parts.append(
-            f'<rect x="{LABEL}" y="{y + 6}" width="{max(x(value) - LABEL, 1):.1f}" height="18" '
+            f'<rect x="{LABEL}" y="{y + 6}" width="{max(x(value) - LABEL, 1):.0f}" height="18" '
             f'fill="#1d5e8c"/>'
         )
         if low is not None and high is not None:
             parts.append(
-                f'<line x1="{x(low):.1f}" x2="{x(high):.1f}" y1="{y + 15}" y2="{y + 15}" '
+                f'<line x1="{x(low):.0f}" x2="{x(high):.0f}" y1="{y + 15}" y2="{y + 15}" '
                 f'stroke="#b35900" stroke-width="2"/>'
             )
     bottom = TOP + ROW * len(bars)

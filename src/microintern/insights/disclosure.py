@@ -215,6 +215,146 @@ def protect_average(
 
 
 # ---------------------------------------------------------------------------------------
+# Figures derived from published counts
+# ---------------------------------------------------------------------------------------
+
+MIN_PUBLISHED_NUMERATOR = HESA_ROUNDING_BASE
+"""A rate, share, ratio, gap or test is shown only when each count it is a rate *of* is at
+least this after rounding (the exact count is 3 or more); a count shown as 0 could be 1 or 2
+people, and a figure built on it would say which."""
+MIN_PUBLISHED_DENOMINATOR = 25
+"""HESA's 22.5 on the published scale: an exact count of 23 or more rounds to 25 or more."""
+
+
+def published_counts(counts: Sequence[int], mode: OutputMode) -> list[int]:
+    """The counts every derived figure is computed from: HESA-rounded in rounded mode.
+
+    Deriving rates, intervals, ratios, gaps, tests and chart geometry from the *published*
+    counts, never from the exact ones, means that no derived figure tells a reader more than
+    the counts already printed: two populations whose published counts agree produce the
+    same page, character for character.
+    """
+    if mode.restricted:
+        return [int(count) for count in counts]
+    return [hesa_round(count) for count in counts]
+
+
+def derived_figure_allowed(
+    mode: OutputMode, *, numerators: Sequence[int | None], denominators: Sequence[int | None]
+) -> bool:
+    """Whether a figure built on these *published* counts (``None``: suppressed) may be shown.
+
+    Restricted (unrounded) output needs only non-empty denominators. Rounded output needs
+    every denominator ≥ :data:`MIN_PUBLISHED_DENOMINATOR` (HESA's percentage rule) and every
+    numerator ≥ :data:`MIN_PUBLISHED_NUMERATOR` (a rate whose numerator cell is small or
+    suppressed is suppressed too). The decision uses published counts only, so the fact
+    that a figure is hidden reveals nothing the counts do not.
+    """
+    if any(v is None for v in (*numerators, *denominators)):
+        return False
+    if any(d <= 0 for d in denominators):
+        return False
+    if mode.restricted:
+        return True
+    return all(d >= MIN_PUBLISHED_DENOMINATOR for d in denominators) and all(
+        n >= MIN_PUBLISHED_NUMERATOR for n in numerators
+    )
+
+
+def rounding_interval(published: int | None) -> tuple[int, float]:
+    """The exact counts a printed HESA-rounded count can stand for (suppressed: any)."""
+    if published is None:
+        return 0, math.inf
+    return max(0, published - HESA_ROUNDING_BASE // 2), published + HESA_ROUNDING_BASE // 2
+
+
+def guard_line(cells: Sequence[int | None], total: int | None) -> set[int]:
+    """Cells of one printed line (groups adding up to a printed total) to hide as well.
+
+    A reader who knows the rounding rule knows each exact count only to an interval, and
+    that the line adds up to the total. Where the cells' intervals only just reach the
+    total's — every cell at the top of its interval, or every one at the bottom — the sum
+    pins them (and the total) down exactly: four cells printed 0 with a total printed 10
+    must each be 2. The line is safe when the sums of its cells' intervals reach past both
+    ends of the total's interval: then no cell and no total is narrowed by the line at all.
+    This returns the cells to hide (largest first) until that holds. It looks only at the
+    printed figures, so that a cell is hidden reveals nothing the figures do not.
+    """
+    if total is None:
+        return set()
+    hidden: set[int] = set()
+    total_low, total_high = rounding_interval(total)
+
+    def sums() -> tuple[float, float]:
+        intervals = [rounding_interval(None if i in hidden else c) for i, c in enumerate(cells)]
+        return sum(low for low, _ in intervals), sum(high for _, high in intervals)
+
+    low, high = sums()
+    while high < total_high or low > total_low:
+        shown = [i for i, c in enumerate(cells) if c is not None and i not in hidden]
+        if not shown:
+            break
+        hidden.add(max(shown, key=lambda i: (cells[i], -i)))
+        low, high = sums()
+    return hidden
+
+
+def guard_table(
+    cells: list[list[int | None]],
+    row_totals: Sequence[int | None],
+    column_totals: Sequence[int | None],
+) -> list[list[int | None]]:
+    """A two-way table of printed counts whose rows and columns add up to printed margins
+    (the one-characteristic views), with :func:`guard_line` applied to every row and column
+    until none changes. Returns the table with hidden cells as ``None``."""
+    table = [list(row) for row in cells]
+    changed = True
+    while changed:
+        changed = False
+        for i, row in enumerate(table):
+            for j in guard_line(row, row_totals[i]):
+                table[i][j] = None
+                changed = True
+        for j in range(len(column_totals)):
+            column = [row[j] for row in table]
+            for i in guard_line(column, column_totals[j]):
+                table[i][j] = None
+                changed = True
+    return table
+
+
+MIN_MICRO_INTERNSHIPS_IN_VIEW = 3
+"""A view whose stages come from fewer micro-internships than this shows no figures: with
+one or two days, staff who know the register would know who the counts are."""
+MIN_PEOPLE_IN_VIEW = 10
+"""A view with fewer interested students than this (once rounded) shows no figures."""
+
+
+def too_narrow(mode: OutputMode, *, micro_internships: int, interested: int) -> str:
+    """Why a (filtered) view must not show figures, or "" when it may.
+
+    ``micro_internships`` is how many micro-internships the view's stages come from;
+    ``interested`` the *published* count of interested students. Restricted output is never
+    refused (administrators see exact figures, marked restricted, and the view is logged).
+    """
+    if mode.restricted:
+        return ""
+    if micro_internships < MIN_MICRO_INTERNSHIPS_IN_VIEW:
+        return (
+            f"These filters leave fewer than {MIN_MICRO_INTERNSHIPS_IN_VIEW} micro-internships, "
+            "so anyone who knows who took part could tell who the figures are about. Widen the "
+            "filters (another year, every school or every sector) to see figures."
+        )
+    if interested < MIN_PEOPLE_IN_VIEW:
+        return (
+            f"These filters leave fewer than {MIN_PEOPLE_IN_VIEW} interested students, too few "
+            "to publish figures about without pointing at people. Widen the filters to see "
+            "figures."
+        )
+    return ""
+
+
+# ---------------------------------------------------------------------------------------
 # Tables with margins, primary and secondary suppression
 # ---------------------------------------------------------------------------------------
 

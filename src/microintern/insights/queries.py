@@ -111,6 +111,14 @@ class Characteristic:
         order += sorted(present - set(order) - {UNKNOWN})
         return order + ([UNKNOWN] if UNKNOWN in present else [])
 
+    def every_group(self, labels) -> list[str]:
+        """Every group a table prints: all of a coded characteristic's groups and Unknown,
+        whether or not anyone is in them (an absent row would say "exactly nobody"), or the
+        free-text values present (school names come from the student record)."""
+        if not self.values:
+            return self.ordered(labels)
+        return self.ordered({*labels, *self.groups, UNKNOWN})
+
 
 def _quintile(field_name: str, label: str, key: str) -> Characteristic:
     return Characteristic(key, label, field_name, tuple((q, f"Q{q}") for q in range(1, 6)))
@@ -278,6 +286,17 @@ def funnel(filters: Filters, *keys: str) -> list[dict]:
         if row["interested"]:  # rows without a population record count nothing
             add(row, stage_paths, {stage: row[stage] for stage in stages})
     return [rows[key] for key in sorted(rows)]
+
+
+def micro_internships_in_view(filters: Filters) -> int:
+    """One query: how many micro-internships the view's stages (interested onwards) come from."""
+    return (
+        filters.interests()
+        .filter(record__isnull=False)
+        .values("micro_internship_id")
+        .distinct()
+        .count()
+    )
 
 
 def collapse(rows: list[dict]) -> list[dict]:

@@ -1,13 +1,22 @@
-"""The dashboard's tables: statistics on the grouped counts, then disclosure control.
+"""The dashboard's tables: disclosure control on the counts, then statistics on what is shown.
 
 Input: the few rows from :mod:`microintern.insights.queries`. Output: :class:`DisplayTable`
 objects whose cells are *strings already protected* (rounded, suppressed ".."), so the
 HTML page, the CSV/XLSX exports and the PDF print exactly the same figures.
 
-Rules for derived figures in rounded mode (HESA: percentages need a population of 22.5):
-a proportion, its interval, a representation ratio, a gap or a test is shown only when
-every denominator it uses is at least 22.5; otherwise "..". Unrounded mode (administrators
-only) shows exact counts, marked restricted.
+Rounded mode (everyone but administrators who ask for unrounded figures):
+
+* counts are HESA-rounded (:func:`disclosure.published_counts`);
+* every derived figure — proportion, interval, share, representation ratio, conversion,
+  impact ratio, gap, odds ratio, p-value, chart bar — is computed from those *published*
+  counts, never from the exact ones, so it tells a reader nothing the counts do not;
+* a derived figure is shown only when each count it divides by is at least 25 and each
+  count it is a rate of is at least 5 once rounded
+  (:func:`disclosure.derived_figure_allowed`); otherwise "..";
+* the best group for impact ratios is chosen among the groups whose rate is shown, and the
+  Fisher and Mantel–Haenszel p-values are Holm-adjusted across every test the table shows.
+
+Unrounded mode (administrators only) computes from exact counts, marked restricted.
 """
 
 from __future__ import annotations
@@ -16,17 +25,22 @@ from dataclasses import dataclass, field
 
 from . import stats
 from .disclosure import (
-    HESA_MIN_PERCENTAGE_POPULATION,
     SUPPRESSED,
     OutputMode,
-    protect_count,
-    protect_percentage,
+    derived_figure_allowed,
+    guard_line,
+    guard_table,
+    published_counts,
 )
 from .hesa import FRAMES
 from .models import EqualityMonitoring
 from .queries import CHARACTERISTICS, STAGE_KEYS, STAGES, Characteristic
 
 STAGE_LABELS = dict(STAGES)
+ELIGIBLE, ATTENDED = STAGE_KEYS.index("eligible"), STAGE_KEYS.index("attended")
+PROPORTION_DECIMALS = 3
+"""Chart values for proportions keep what the table prints (a tenth of a percent)."""
+RATIO_DECIMALS = 2
 
 
 @dataclass
@@ -37,24 +51,21 @@ class DisplayTable:
     rows: list[list[str]]
     note: str = ""
     chart: dict | None = field(default=None, repr=False)
-    """Data for an SVG chart: {"kind", "title", "bars": [(label, value|None, low, high)]}."""
-
-
-def _shown(mode: OutputMode, *denominators: int) -> bool:
-    return mode.restricted or all(d >= HESA_MIN_PERCENTAGE_POPULATION for d in denominators)
+    """Data for an SVG chart: {"kind", "title", "bars": [(label, value|None, low, high)]}.
+    Values carry no more precision than the table prints."""
 
 
 def _pct(value: float | None) -> str:
     return SUPPRESSED if value is None else f"{100 * value:.1f}%"
 
 
-def _interval(proportion: stats.Proportion, mode: OutputMode) -> tuple[str, str]:
-    if proportion.estimate is None or not _shown(mode, proportion.n):
+def _interval(proportion: stats.Proportion, allowed: bool) -> tuple[str, str]:
+    if proportion.estimate is None or not allowed:
         return SUPPRESSED, SUPPRESSED
     return _pct(proportion.estimate), f"{_pct(proportion.low)}–{_pct(proportion.high)}"
 
 
-def _ratio(value: float | None, decimals: int = 2) -> str:
+def _ratio(value: float | None, decimals: int = RATIO_DECIMALS) -> str:
     return SUPPRESSED if value is None else f"{value:.{decimals}f}"
 
 
@@ -64,47 +75,120 @@ def _p(value: float | None) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def _group_counts(rows: list[dict], characteristic: Characteristic) -> dict[str, list[int]]:
-    by_group = {row["g0"]: [row[k] for k in STAGE_KEYS] for row in rows}
-    return {g: by_group[g] for g in characteristic.ordered(by_group)}
+def _bar(label: str, value, low, high, decimals: int) -> tuple:
+    """A chart bar rounded to what the table prints, or a gap when the figure is hidden."""
+    if value is None:
+        return (label, None, None, None)
+    return (label, round(value, decimals), round(low, decimals), round(high, decimals))
 
 
-def _totals(counts: dict[str, list[int]]) -> list[int]:
-    return [sum(c[i] for c in counts.values()) for i in range(len(STAGE_KEYS))]
+Counts = list[int | None]
+"""Published counts of one group at each stage; ``None`` where hidden (printed "..")."""
+
+
+def _n(count: int | None) -> int:
+    """A hidden count's stand-in where a statistic is computed but never shown."""
+    return count or 0
+
+
+def _show(count: int | None) -> str:
+    return SUPPRESSED if count is None else str(count)
+
+
+def _exact_by_group(rows: list[dict], position: str = "g0") -> dict[str, list[int]]:
+    by_group: dict[str, list[int]] = {}
+    for row in rows:
+        target = by_group.setdefault(row[position], [0] * len(STAGE_KEYS))
+        for k, stage in enumerate(STAGE_KEYS):
+            target[k] += row[stage]
+    return by_group
+
+
+def _exact_totals(rows: list[dict]) -> list[int]:
+    return [sum(row[k] for row in rows) for k in STAGE_KEYS]
+
+
+def one_way(rows: list[dict], characteristic: Characteristic, mode, position: str = "g0"):
+    """The printed counts of a one-characteristic funnel: every group, HESA-rounded, with
+    :func:`disclosure.guard_line` applied to each stage; and the printed totals (rounded
+    from their exact value). ``position`` names the row key holding the group."""
+    exact = _exact_by_group(rows, position)
+    empty = [0] * len(STAGE_KEYS)
+    groups = characteristic.every_group(exact)
+    counts: dict[str, Counts] = {
+        g: list(published_counts(exact.get(g, empty), mode)) for g in groups
+    }
+    totals = published_counts(_exact_totals(rows), mode)
+    if not mode.restricted:
+        for k in range(len(STAGE_KEYS)):
+            for index in guard_line([counts[g][k] for g in groups], totals[k]):
+                counts[groups[index]][k] = None
+    return counts, totals
+
+
+def two_way(rows: list[dict], first: Characteristic, second: Characteristic, mode):
+    """The printed counts of a two-characteristic funnel: every pair of groups, with
+    :func:`disclosure.guard_table` applied at each stage against both one-characteristic
+    views (its margins). Always computed in the same orientation (by characteristic key),
+    so the table reads the same whichever characteristic is chosen first."""
+    if second.key < first.key:
+        swapped = [{**r, "g0": r["g1"], "g1": r["g0"]} for r in rows]
+        flipped = two_way(swapped, second, first, mode)
+        return {(g0, g1): counts for (g1, g0), counts in flipped.items()}
+    row_margins, _ = one_way(rows, first, mode, "g0")
+    column_margins, _ = one_way(rows, second, mode, "g1")
+    exact = {(r["g0"], r["g1"]): [r[k] for k in STAGE_KEYS] for r in rows}
+    empty = [0] * len(STAGE_KEYS)
+    g0s, g1s = list(row_margins), list(column_margins)
+    counts = {
+        (g0, g1): list(published_counts(exact.get((g0, g1), empty), mode))
+        for g0 in g0s
+        for g1 in g1s
+    }
+    if not mode.restricted:
+        for k in range(len(STAGE_KEYS)):
+            guarded = guard_table(
+                [[counts[(g0, g1)][k] for g1 in g1s] for g0 in g0s],
+                [row_margins[g0][k] for g0 in g0s],
+                [column_margins[g1][k] for g1 in g1s],
+            )
+            for i, g0 in enumerate(g0s):
+                for j, g1 in enumerate(g1s):
+                    counts[(g0, g1)][k] = guarded[i][j]
+    return counts
+
+
+def _reach_cells(c: Counts, mode) -> tuple[tuple[str, str], stats.Proportion, bool]:
+    reach = stats.reach(_n(c[ATTENDED]), _n(c[ELIGIBLE])) if c[ELIGIBLE] else None
+    allowed = reach is not None and derived_figure_allowed(
+        mode, numerators=[c[ATTENDED]], denominators=[c[ELIGIBLE]]
+    )
+    if not allowed:
+        return (SUPPRESSED, SUPPRESSED), reach, False
+    return _interval(reach, True), reach, True
 
 
 def funnel_table(rows, characteristic, mode) -> DisplayTable:
-    counts = _group_counts(rows, characteristic)
-    totals = _totals(counts)
+    counts, totals = one_way(rows, characteristic, mode)
     body, bars = [], []
     for group, c in counts.items():
-        reach = stats.reach(c[4], c[0])
-        estimate, interval = _interval(reach, mode)
-        body.append([group, *(protect_count(n, mode).display for n in c), estimate, interval])
-        shown = estimate != SUPPRESSED
+        (estimate, interval), reach, allowed = _reach_cells(c, mode)
+        body.append([group, *map(_show, c), estimate, interval])
         bars.append(
-            (
-                group,
-                reach.estimate if shown else None,
-                reach.low if shown else None,
-                reach.high if shown else None,
-            )
+            _bar(group, reach.estimate, reach.low, reach.high, PROPORTION_DECIMALS)
+            if allowed
+            else (group, None, None, None)
         )
-    overall = stats.reach(totals[4], totals[0])
-    body.append(
-        [
-            "All students",
-            *(protect_count(n, mode).display for n in totals),
-            *_interval(overall, mode),
-        ]
-    )
+    (overall_estimate, overall_interval), _, _ = _reach_cells(totals, mode)
+    body.append(["All students", *map(_show, totals), overall_estimate, overall_interval])
     return DisplayTable(
         "funnel",
         f"Funnel by {characteristic.label}",
         [characteristic.label, *STAGE_LABELS.values(), "Reach", "Reach 95% CI (Wilson)"],
         body,
-        "Reach = attended ÷ eligible. Totals are rounded from exact figures, so rounded rows "
-        "may not add up.",
+        "Reach = attended ÷ eligible, computed from the rounded counts shown. Totals are "
+        "rounded from exact figures, so rounded rows may not add up; “..” marks a count "
+        "hidden so that the others cannot be worked back to exact figures.",
         chart={
             "kind": "proportion",
             "title": f"Reach by {characteristic.label}",
@@ -114,26 +198,37 @@ def funnel_table(rows, characteristic, mode) -> DisplayTable:
     )
 
 
+def _share(numerator: int | None, denominator: int | None, mode) -> str:
+    if not derived_figure_allowed(mode, numerators=[numerator], denominators=[denominator]):
+        return SUPPRESSED
+    return f"{100 * numerator / denominator:.1f}%"
+
+
 def representation_table(rows, characteristic, mode) -> DisplayTable:
-    counts = _group_counts(rows, characteristic)
-    totals = _totals(counts)
+    counts, totals = one_way(rows, characteristic, mode)
     header = [characteristic.label, "Share of eligible"]
     for key in STAGE_KEYS[1:]:
         header += [f"RR {STAGE_LABELS[key].lower()}", "95% CI"]
     body, bars = [], []
     for group, c in counts.items():
-        share = protect_percentage(c[0], totals[0], mode, decimals=1).display
-        row = [group, share]
+        row = [group, _share(c[ELIGIBLE], totals[ELIGIBLE], mode)]
         for k in range(1, len(STAGE_KEYS)):
-            rr = stats.representation_ratio(c[k], totals[k], c[0], totals[0])
-            if rr.ratio is None or not _shown(mode, totals[k], c[0]):
+            allowed = derived_figure_allowed(
+                mode, numerators=[c[k]], denominators=[totals[k], c[ELIGIBLE], totals[ELIGIBLE]]
+            )
+            rr = (
+                stats.representation_ratio(c[k], totals[k], c[ELIGIBLE], totals[ELIGIBLE])
+                if allowed
+                else None
+            )
+            if rr is None or rr.ratio is None:
                 row += [SUPPRESSED, SUPPRESSED]
-                if k == 4:
+                if k == ATTENDED:
                     bars.append((group, None, None, None))
             else:
                 row += [_ratio(rr.ratio), f"{_ratio(rr.low)}–{_ratio(rr.high)}"]
-                if k == 4:
-                    bars.append((group, rr.ratio, rr.low, rr.high))
+                if k == ATTENDED:
+                    bars.append(_bar(group, rr.ratio, rr.low, rr.high, RATIO_DECIMALS))
         body.append(row)
     return DisplayTable(
         "representation",
@@ -141,7 +236,8 @@ def representation_table(rows, characteristic, mode) -> DisplayTable:
         header,
         body,
         "RR = the group's share of a stage ÷ its share of the eligible population; 1 = parity. "
-        "Interval: Wilson interval of the stage share over the (census) population share.",
+        "Interval: Wilson interval of the stage share over the (census) population share. "
+        "Computed from the rounded counts.",
         chart={
             "kind": "ratio",
             "title": f"Representation among attendees by {characteristic.label}",
@@ -151,34 +247,77 @@ def representation_table(rows, characteristic, mode) -> DisplayTable:
     )
 
 
+def _holm_by_key(p_values: dict) -> dict:
+    """Holm-adjusted p-values for one family of tests, keyed as given."""
+    keys = list(p_values)
+    if not keys:
+        return {}
+    adjusted, _ = stats.holm([p_values[k] for k in keys])
+    return dict(zip(keys, adjusted, strict=True))
+
+
+def _rest(total: int | None, own: int | None) -> int | None:
+    """Everyone else's printed count: the printed total less the group's own."""
+    if total is None or own is None:
+        return None
+    return max(0, total - own)
+
+
 def conversion_table(rows, characteristic, mode) -> DisplayTable:
-    counts = _group_counts(rows, characteristic)
-    result = stats.conversions(counts, list(STAGE_KEYS))
-    fisher_by_stage = {}
+    counts, totals = one_way(rows, characteristic, mode)
+    steps = []
+    raw_p: dict[tuple[str, str], float] = {}
     for k in range(1, len(STAGE_KEYS)):
-        tests = stats.fisher_group_vs_rest(
-            {g: c[k] for g, c in counts.items()}, {g: c[k - 1] for g, c in counts.items()}
-        )
-        fisher_by_stage[STAGE_KEYS[k]] = {t.group: t for t in tests}
+        stage, previous = STAGE_KEYS[k], STAGE_KEYS[k - 1]
+        rates, shown, tests = {}, {}, {}
+        for g, c in counts.items():
+            shown[g] = derived_figure_allowed(mode, numerators=[c[k]], denominators=[c[k - 1]])
+            rates[g] = stats.wilson_interval(c[k], c[k - 1]) if shown[g] else None
+            rest_k, rest_previous = _rest(totals[k], c[k]), _rest(totals[k - 1], c[k - 1])
+            if shown[g] and derived_figure_allowed(
+                mode, numerators=[rest_k], denominators=[rest_previous]
+            ):
+                rest_k = min(rest_k, rest_previous)
+                (test,) = (
+                    t
+                    for t in stats.fisher_group_vs_rest(
+                        {g: c[k], "rest": rest_k}, {g: c[k - 1], "rest": rest_previous}
+                    )
+                    if t.group == g
+                )
+                tests[g] = test
+                raw_p[(stage, g)] = test.p_value
+        best = max((r.estimate for r in rates.values() if r), default=None)
+        best_low = max((r.low for r in rates.values() if r), default=None)
+        steps.append((stage, previous, rates, tests, best, best_low))
+    adjusted = _holm_by_key(raw_p)
     body = []
-    for conversion in result:
-        previous = conversion.rate.n
-        rest = sum(c[STAGE_KEYS.index(conversion.previous_stage)] for c in counts.values())
-        shown = _shown(mode, previous, rest - previous) and conversion.rate.estimate is not None
-        test = fisher_by_stage[conversion.stage].get(conversion.group)
-        estimate, interval = _interval(conversion.rate, mode)
-        body.append(
-            [
-                f"{STAGE_LABELS[conversion.previous_stage]} → {STAGE_LABELS[conversion.stage]}",
-                conversion.group,
-                estimate,
-                interval,
-                _ratio(conversion.impact_ratio) if shown else SUPPRESSED,
-                ("Below 0.8" if conversion.flagged else "") if shown else SUPPRESSED,
-                _ratio(test.odds_ratio) if shown and test else SUPPRESSED,
-                _p(test.p_adjusted) if shown and test else SUPPRESSED,
-            ]
-        )
+    for stage, previous, rates, tests, best, best_low in steps:
+        for group in counts:
+            rate = rates[group]
+            estimate, interval = _interval(rate, True) if rate else (SUPPRESSED, SUPPRESSED)
+            ratio = rate.estimate / best if rate and best else None
+            if ratio is None:
+                flag = SUPPRESSED
+            elif ratio >= stats.IMPACT_RATIO_THRESHOLD:
+                flag = ""
+            elif rate.high < stats.IMPACT_RATIO_THRESHOLD * best_low:
+                flag = "Below 0.8, clearly"
+            else:
+                flag = "Below 0.8, within uncertainty"
+            test = tests.get(group)
+            body.append(
+                [
+                    f"{STAGE_LABELS[previous]} → {STAGE_LABELS[stage]}",
+                    group,
+                    estimate,
+                    interval,
+                    _ratio(ratio),
+                    flag,
+                    _ratio(test.odds_ratio) if test else SUPPRESSED,
+                    _p(adjusted.get((stage, group))) if test else SUPPRESSED,
+                ]
+            )
     return DisplayTable(
         "conversion",
         f"Conversion between stages by {characteristic.label}",
@@ -193,26 +332,40 @@ def conversion_table(rows, characteristic, mode) -> DisplayTable:
             "p (Fisher, Holm-adjusted)",
         ],
         body,
-        "The 0.8 flag is a screening heuristic, unreliable with small numbers: read it with the "
-        "interval and the Fisher test. Holm adjusts for testing every group at each step.",
+        "The best group is the highest rate shown at each step. The 0.8 flag is a screening "
+        "heuristic: “clearly” when the group's whole interval lies below 0.8 × the lower end "
+        "of the best group's interval, otherwise “within uncertainty”. Holm adjusts across "
+        f"every test in this table ({len(raw_p)}). Computed from the rounded counts; the rest "
+        "of the students are the rounded total less the group.",
     )
 
 
 def gap_table(rows, characteristic, mode) -> DisplayTable:
-    counts = _group_counts(rows, characteristic)
-    totals = _totals(counts)
+    counts, totals = one_way(rows, characteristic, mode)
     body = []
     for group, c in counts.items():
-        rest_att, rest_el = totals[4] - c[4], totals[0] - c[0]
-        diff = stats.newcombe_difference(c[4], c[0], rest_att, rest_el)
-        if diff.difference is None or not _shown(mode, c[0], rest_el):
+        rest_attended = _rest(totals[ATTENDED], c[ATTENDED])
+        rest_eligible = _rest(totals[ELIGIBLE], c[ELIGIBLE])
+        allowed = derived_figure_allowed(
+            mode,
+            numerators=[c[ATTENDED], rest_attended],
+            denominators=[c[ELIGIBLE], rest_eligible],
+        )
+        diff = (
+            stats.newcombe_difference(
+                c[ATTENDED], c[ELIGIBLE], min(rest_attended, rest_eligible), rest_eligible
+            )
+            if allowed
+            else None
+        )
+        if diff is None or diff.difference is None:
             body.append([group, SUPPRESSED, SUPPRESSED])
         else:
             body.append(
                 [
                     group,
-                    f"{100 * diff.difference:+.2f} points",
-                    f"{100 * diff.low:+.2f} to {100 * diff.high:+.2f}",
+                    f"{100 * diff.difference:+.1f} points",
+                    f"{100 * diff.low:+.1f} to {100 * diff.high:+.1f}",
                 ]
             )
     return DisplayTable(
@@ -220,47 +373,69 @@ def gap_table(rows, characteristic, mode) -> DisplayTable:
         f"Reach gap: each {characteristic.label} group vs everyone else",
         [characteristic.label, "Difference in reach", "95% CI (Newcombe)"],
         body,
-        "Positive: the group is reached more often than the rest of the eligible population.",
+        "Positive: the group is reached more often than the rest of the eligible population. "
+        "Computed from the rounded counts.",
     )
 
 
 def pair_table(rows, first: Characteristic, second: Characteristic, mode) -> DisplayTable:
     body = []
-    by_pair = {(r["g0"], r["g1"]): r for r in rows}
-    for g0 in first.ordered({r["g0"] for r in rows}):
-        for g1 in second.ordered({r["g1"] for r in rows}):
-            row = by_pair.get((g0, g1))
-            if row is None:
-                continue
-            c = [row[k] for k in STAGE_KEYS]
-            estimate, interval = _interval(stats.reach(c[4], c[0]), mode)
-            body.append([g0, g1, *(protect_count(n, mode).display for n in c), estimate, interval])
+    for (g0, g1), c in two_way(rows, first, second, mode).items():
+        (estimate, interval), _, _ = _reach_cells(c, mode)
+        body.append([g0, g1, *map(_show, c), estimate, interval])
     return DisplayTable(
         "pair",
         f"Funnel by {first.label} and {second.label}",
         [first.label, second.label, *STAGE_LABELS.values(), "Reach", "Reach 95% CI"],
         body,
+        "Every pair of groups is listed, empty ones too. “..” marks a count hidden so that "
+        "this table and the one-characteristic tables cannot be worked back to exact figures.",
     )
 
 
+SCHOOL = CHARACTERISTICS["school"]
+
+
 def stratified_table(rows, characteristic: Characteristic, mode) -> DisplayTable:
-    """Mantel–Haenszel odds ratio of attending (vs eligible), each group vs rest, by school."""
-    schools = sorted({r["g1"] for r in rows})
-    groups = characteristic.ordered({r["g0"] for r in rows})
-    cells = {(r["g0"], r["g1"]): (r["attended"], r["eligible"]) for r in rows}
-    body = []
+    """Mantel–Haenszel odds ratio of attending (vs eligible), each group vs rest, by school,
+    on the printed counts of the funnel by the characteristic and school."""
+    cells = two_way(rows, characteristic, SCHOOL, mode)
+    schools, _ = one_way(rows, SCHOOL, mode, "g1")
+    groups = list(dict.fromkeys(g for g, _ in cells))
+    results = {}
     for group in groups:
         strata = {}
-        group_n = 0
-        for school in schools:
-            a, n_g = cells.get((group, school), (0, 0))
-            rest_a = sum(cells.get((g, school), (0, 0))[0] for g in groups if g != group)
-            rest_n = sum(cells.get((g, school), (0, 0))[1] for g in groups if g != group)
-            strata[school] = (a, n_g - a, rest_a, rest_n - rest_a)
-            group_n += n_g
-        result = stats.mantel_haenszel(strata)
+        complete = True
+        for school, margin in schools.items():
+            c = cells[(group, school)]
+            a, n_g = c[ATTENDED], c[ELIGIBLE]
+            rest_a, rest_n = _rest(margin[ATTENDED], a), _rest(margin[ELIGIBLE], n_g)
+            if None in (a, n_g, rest_a, rest_n):
+                complete = False
+                break
+            rest_a = min(rest_a, rest_n)
+            strata[school] = (min(a, n_g), n_g - min(a, n_g), rest_a, rest_n - rest_a)
+        if not complete:
+            results[group] = None
+            continue
+        group_a = sum(s[0] for s in strata.values())
+        group_n = sum(s[0] + s[1] for s in strata.values())
+        rest_a = sum(s[2] for s in strata.values())
         rest_total = sum(s[2] + s[3] for s in strata.values())
-        if result.odds_ratio is None or not _shown(mode, group_n, rest_total):
+        allowed = derived_figure_allowed(
+            mode, numerators=[group_a, rest_a], denominators=[group_n, rest_total]
+        )
+        result = stats.mantel_haenszel(strata) if allowed else None
+        results[group] = result if result is not None and result.odds_ratio is not None else None
+    shown = {g: r for g, r in results.items() if r is not None}
+    cmh = _holm_by_key({g: r.cmh_p_value for g, r in shown.items() if r.cmh_p_value is not None})
+    homogeneity = _holm_by_key(
+        {g: r.homogeneity_p_value for g, r in shown.items() if r.homogeneity_p_value is not None}
+    )
+    body = []
+    for group in groups:
+        result = results[group]
+        if result is None:
             body.append([group, SUPPRESSED, SUPPRESSED, SUPPRESSED, SUPPRESSED])
             continue
         body.append(
@@ -268,8 +443,8 @@ def stratified_table(rows, characteristic: Characteristic, mode) -> DisplayTable
                 group,
                 _ratio(result.odds_ratio),
                 f"{_ratio(result.low)}–{_ratio(result.high)}",
-                _p(result.cmh_p_value),
-                _p(result.homogeneity_p_value),
+                _p(cmh.get(group)),
+                _p(homogeneity.get(group)),
             ]
         )
     return DisplayTable(
@@ -279,36 +454,36 @@ def stratified_table(rows, characteristic: Characteristic, mode) -> DisplayTable
             characteristic.label,
             "Odds ratio (Mantel–Haenszel)",
             "95% CI",
-            "p (CMH)",
-            "p (Breslow–Day: differs by school)",
+            "p (CMH, Holm-adjusted)",
+            "p (Breslow–Day: differs by school; Holm-adjusted)",
         ],
         body,
         "Pooling within schools guards against Simpson's paradox: a gap that appears only "
-        "because groups are spread unevenly across schools.",
+        "because groups are spread unevenly across schools. Computed from the rounded counts "
+        "of each school; each column's p-values are Holm-adjusted across the groups shown.",
     )
 
 
 def disclosure_table(counts: dict, asked: int, mode) -> DisplayTable:
     """``asked`` is the eligible population (everyone could have answered)."""
+    (published_asked,) = published_counts([asked], mode)
     body = []
     for name, frame in EqualityMonitoring.FIELD_FRAMES.items():
         answered = counts.get(f"{name}__answered", 0)
         pnts = counts.get(f"{name}__prefer_not_to_say", 0)
         dont_know = counts.get(f"{name}__dont_know", 0)
         missing = asked - answered - pnts - dont_know
-        body.append(
-            [FRAMES[frame.field].field]
-            + [
-                protect_percentage(n, asked, mode, decimals=1).display
-                for n in (answered, pnts, dont_know, missing)
-            ]
-        )
+        shown: Counts = list(published_counts([answered, pnts, dont_know, missing], mode))
+        if not mode.restricted:
+            for index in guard_line(shown, published_asked):
+                shown[index] = None
+        body.append([FRAMES[frame.field].field] + [_share(n, published_asked, mode) for n in shown])
     return DisplayTable(
         "disclosure",
         "Equality monitoring: how fully each question was answered",
         ["HESA field", "Answered", "Prefer not to say", "Don't know", "Missing"],
         body,
-        f"Percentages of the eligible population ({protect_count(asked, mode).display}). "
+        f"Percentages of the eligible population ({published_asked}), from rounded counts. "
         "Missing = no questionnaire or the question left out.",
     )
 

@@ -8,15 +8,19 @@ from microintern.core.permissions import permission_required
 
 from .. import exports, queries
 from ..charts import bar_chart
-from ..disclosure import OutputMode
+from ..disclosure import OutputMode, published_counts, too_narrow
 from ..forms import DashboardFilterForm
 from ..report import dashboard_tables
 
 VIEW = "microintern.view_insights"
 
 
-def _dashboard(request):
-    """Run the constant set of queries and build the protected tables."""
+def _dashboard(request, *, what: str):
+    """Run the constant set of queries and build the protected tables.
+
+    A view too narrow to publish (see :func:`disclosure.too_narrow`) gets no tables, only
+    the reason. Every unrounded view or download is logged with its filters.
+    """
     choices = queries.filter_choices(request.GET.get("year"))
     form = DashboardFilterForm(
         request.GET or None,
@@ -26,7 +30,32 @@ def _dashboard(request):
     chosen = form.settings()
     filters = queries.Filters(chosen["year"], chosen["school"], chosen["sector"])
     mode = OutputMode.UNROUNDED if chosen["unrounded"] else OutputMode.ROUNDED
+    described = [f"Academic year {filters.year}"]
+    if filters.school:
+        described.append(f"school: {filters.school}")
+    if filters.sector:
+        described.append(f"host sector: {filters.sector}")
+    filters_text = ", ".join(described)
+    if mode.restricted:
+        log_activity(
+            request.user,
+            "insights.unrounded_view",
+            actor=request.user,
+            what=what,
+            filters=filters_text,
+            characteristic=chosen["characteristic"],
+            second=chosen["second"],
+        )
     by_school = queries.funnel(filters, chosen["characteristic"], "school")
+    funnel = queries.collapse(by_school)
+    (interested,) = published_counts([sum(row["interested"] for row in funnel)], mode)
+    narrow = too_narrow(
+        mode,
+        micro_internships=queries.micro_internships_in_view(filters),
+        interested=interested,
+    )
+    if narrow:
+        return form, [], mode, filters_text, narrow
     pair = None
     if chosen["second"] == "school":
         pair = by_school
@@ -35,23 +64,15 @@ def _dashboard(request):
     data = {
         "characteristic": chosen["characteristic"],
         "second": chosen["second"],
-        "funnel": queries.collapse(by_school),
+        "funnel": funnel,
         "by_school": by_school,
         "pair": pair,
         "disclosure": queries.disclosure_counts(filters),
     }
-    tables = dashboard_tables(data, mode)
-    described = [f"Academic year {filters.year}"]
-    if filters.school:
-        described.append(f"school: {filters.school}")
-    if filters.sector:
-        described.append(f"host sector: {filters.sector}")
-    return form, tables, mode, ", ".join(described)
+    return form, dashboard_tables(data, mode), mode, filters_text, ""
 
 
-@permission_required(VIEW)
-def dashboard(request):
-    form, tables, mode, filters_text = _dashboard(request)
+def _page(request, form, tables, mode, filters_text, narrow, status=200):
     for index, table in enumerate(tables):
         table.svg = bar_chart(table.chart, f"chart-{index}") if table.chart else ""
     return render(
@@ -62,16 +83,25 @@ def dashboard(request):
             "tables": tables,
             "mode": mode,
             "filters_text": filters_text,
+            "narrow": narrow,
             "query": request.GET.urlencode(),
             "can_import": request.user.has_perm("insights.import_population"),
             "can_export_research": request.user.has_perm("insights.export_research"),
         },
+        status=status,
     )
 
 
 @permission_required(VIEW)
+def dashboard(request):
+    return _page(request, *_dashboard(request, what="dashboard"))
+
+
+@permission_required(VIEW)
 def export_table(request, key: str, extension: str):
-    form, tables, mode, filters_text = _dashboard(request)
+    form, tables, mode, filters_text, narrow = _dashboard(request, what=f"{key}.{extension}")
+    if narrow:
+        return _page(request, form, tables, mode, filters_text, narrow, status=409)
     if key == "all" and extension == "xlsx":
         chosen = tables
     else:

@@ -148,3 +148,50 @@ def recovered(model: Model) -> list[tuple[str, int]]:
         if low == high:
             found.append((name, low))
     return found
+
+
+def propagate(model: Model) -> tuple[list[float], list[float]]:
+    """Interval propagation to a fixed point: the bounds every equation and inequality
+    implies, one constraint at a time. Weaker than :meth:`Model.extremes` but fast; a count
+    it pins, the integer programme pins too."""
+    low, high = list(model.low), list(model.high)
+    changed = True
+    while changed:
+        changed = False
+        for terms, lower, upper in zip(model.rows, model.lower, model.upper, strict=True):
+            for index, coefficient in terms.items():
+                others_low = others_high = 0.0
+                for other, c in terms.items():
+                    if other == index:
+                        continue
+                    a, b = (
+                        (c * low[other], c * high[other])
+                        if c > 0
+                        else (
+                            c * high[other],
+                            c * low[other],
+                        )
+                    )
+                    others_low += a
+                    others_high += b
+                # lower <= coefficient * x + others <= upper
+                if coefficient > 0:
+                    new_low = (lower - others_high) / coefficient
+                    new_high = (upper - others_low) / coefficient
+                else:
+                    new_low = (upper - others_low) / coefficient
+                    new_high = (lower - others_high) / coefficient
+                new_low = np.ceil(new_low - 1e-9) if np.isfinite(new_low) else -np.inf
+                new_high = np.floor(new_high + 1e-9) if np.isfinite(new_high) else np.inf
+                if new_low > low[index]:
+                    low[index] = new_low
+                    changed = True
+                if new_high < high[index]:
+                    high[index] = new_high
+                    changed = True
+    return low, high
+
+
+def pinned_by_propagation(model: Model) -> list[tuple[str, int]]:
+    low, high = propagate(model)
+    return [(n, int(lo)) for n, lo, hi in zip(model.names, low, high, strict=True) if lo == hi]

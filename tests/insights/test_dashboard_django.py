@@ -191,3 +191,43 @@ def test_day_feedback_also_counts_as_feedback(funnel_world):
     DayFeedback.objects.create(interest=attended, rating=5, submitted_at=timezone.now())
     filters = queries.Filters(AcademicYear(2026))
     assert counts(queries.funnel(filters, "imd"))["Q1"] == [30, 12, 6, 5, 4, 1]
+
+
+def test_a_filter_that_leaves_one_micro_internship_shows_the_reason_not_figures(
+    funnel_world, client, make_user
+):
+    sign_in(client, make_user("researcher"))
+    response = client.get("/insights/?year=2026/27&sector=Arts")  # only micro-internship B
+    assert response.context["tables"] == []
+    assert "fewer than 3 micro-internships" in response.content.decode()
+    download = client.get("/insights/export/funnel.csv?year=2026/27&sector=Arts")
+    assert download.status_code == 409
+    assert "fewer than 3 micro-internships" in download.content.decode()
+
+
+def test_a_school_filter_prints_what_the_whole_year_prints_for_that_school(
+    funnel_world, client, make_user
+):
+    sign_in(client, make_user("researcher"))
+    whole = client.get("/insights/?year=2026/27&second=school")
+    pair = next(t for t in whole.context["tables"] if t.key == "pair")
+    column = {row[0]: row[2:8] for row in pair.rows if row[1] == "Business School"}
+    one_school = client.get("/insights/?year=2026/27&school=Business School&second=carer")
+    funnel = next(t for t in one_school.context["tables"] if t.key == "funnel")
+    assert {row[0]: row[1:7] for row in funnel.rows[:-1]} == column
+    assert not any(t.key in ("pair", "stratified") for t in one_school.context["tables"])
+    assert "without a second characteristic" in one_school.content.decode()
+
+
+def test_every_unrounded_view_and_download_is_logged(funnel_world, client, make_user):
+    from microintern.core.models import ActivityLog
+
+    admin = make_user("administrator")
+    sign_in(client, admin)
+    client.get("/insights/?year=2026/27")
+    assert not ActivityLog.objects.filter(action="insights.unrounded_view").exists()
+    client.get("/insights/?year=2026/27&unrounded=on")
+    client.get("/insights/export/funnel.csv?year=2026/27&unrounded=on")
+    logged = ActivityLog.objects.filter(action="insights.unrounded_view").order_by("pk")
+    assert [entry.data["what"] for entry in logged] == ["dashboard", "funnel.csv"]
+    assert all(entry.actor == admin for entry in logged)

@@ -268,22 +268,27 @@ def rounding_interval(published: int | None) -> tuple[int, float]:
     return max(0, published - HESA_ROUNDING_BASE // 2), published + HESA_ROUNDING_BASE // 2
 
 
-def guard_line(cells: Sequence[int | None], total: int | None) -> set[int]:
-    """Cells of one printed line (groups adding up to a printed total) to hide as well.
+Interval = tuple[float, float]
+
+
+def guard_line(cells: Sequence[int | None], total: int | None | Interval) -> set[int]:
+    """Cells of one printed line (groups adding up to a total) to hide as well.
 
     A reader who knows the rounding rule knows each exact count only to an interval, and
     that the line adds up to the total. Where the cells' intervals only just reach the
     total's — every cell at the top of its interval, or every one at the bottom — the sum
     pins them (and the total) down exactly: four cells printed 0 with a total printed 10
     must each be 2. The line is safe when the sums of its cells' intervals reach past both
-    ends of the total's interval: then no cell and no total is narrowed by the line at all.
-    This returns the cells to hide (largest first) until that holds. It looks only at the
-    printed figures, so that a cell is hidden reveals nothing the figures do not.
+    ends of the total's interval: then the line narrows no cell and not the total.
+    ``total`` is the printed total, or the interval a reader can already place it in (a
+    hidden margin, see :func:`implied_intervals`). This returns the cells to hide (largest
+    first) until the line is safe. It looks only at printed figures, so that a cell is
+    hidden reveals nothing the figures do not.
     """
     if total is None:
         return set()
+    total_low, total_high = total if isinstance(total, tuple) else rounding_interval(total)
     hidden: set[int] = set()
-    total_low, total_high = rounding_interval(total)
 
     def sums() -> tuple[float, float]:
         intervals = [rounding_interval(None if i in hidden else c) for i, c in enumerate(cells)]
@@ -299,25 +304,42 @@ def guard_line(cells: Sequence[int | None], total: int | None) -> set[int]:
     return hidden
 
 
+def implied_intervals(cells: Sequence[int | None], total: int | None) -> list[Interval]:
+    """What a reader knows of each cell of a printed line: its rounding interval, or, for a
+    hidden cell, the room the total leaves once the other cells take their intervals."""
+    intervals = [rounding_interval(c) for c in cells]
+    total_low, total_high = rounding_interval(total)
+    result = []
+    for i, cell in enumerate(cells):
+        if cell is not None:
+            result.append(intervals[i])
+            continue
+        others_low = sum(low for j, (low, _) in enumerate(intervals) if j != i)
+        others_high = sum(high for j, (_, high) in enumerate(intervals) if j != i)
+        result.append((max(0, total_low - others_high), total_high - others_low))
+    return result
+
+
 def guard_table(
     cells: list[list[int | None]],
-    row_totals: Sequence[int | None],
-    column_totals: Sequence[int | None],
+    row_margins: Sequence[Interval],
+    column_margins: Sequence[Interval],
 ) -> list[list[int | None]]:
-    """A two-way table of printed counts whose rows and columns add up to printed margins
-    (the one-characteristic views), with :func:`guard_line` applied to every row and column
+    """A two-way table of printed counts whose rows and columns add up to margins printed
+    elsewhere (the one-characteristic views; given as the intervals a reader knows them to,
+    see :func:`implied_intervals`), with :func:`guard_line` applied to every row and column
     until none changes. Returns the table with hidden cells as ``None``."""
     table = [list(row) for row in cells]
     changed = True
     while changed:
         changed = False
         for i, row in enumerate(table):
-            for j in guard_line(row, row_totals[i]):
+            for j in guard_line(row, row_margins[i]):
                 table[i][j] = None
                 changed = True
-        for j in range(len(column_totals)):
+        for j, margin in enumerate(column_margins):
             column = [row[j] for row in table]
-            for i in guard_line(column, column_totals[j]):
+            for i in guard_line(column, margin):
                 table[i][j] = None
                 changed = True
     return table

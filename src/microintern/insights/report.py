@@ -30,6 +30,7 @@ from .disclosure import (
     derived_figure_allowed,
     guard_line,
     guard_table,
+    implied_intervals,
     published_counts,
 )
 from .hesa import FRAMES
@@ -135,7 +136,7 @@ def two_way(rows: list[dict], first: Characteristic, second: Characteristic, mod
         swapped = [{**r, "g0": r["g1"], "g1": r["g0"]} for r in rows]
         flipped = two_way(swapped, second, first, mode)
         return {(g0, g1): counts for (g1, g0), counts in flipped.items()}
-    row_margins, _ = one_way(rows, first, mode, "g0")
+    row_margins, totals = one_way(rows, first, mode, "g0")
     column_margins, _ = one_way(rows, second, mode, "g1")
     exact = {(r["g0"], r["g1"]): [r[k] for k in STAGE_KEYS] for r in rows}
     empty = [0] * len(STAGE_KEYS)
@@ -149,8 +150,8 @@ def two_way(rows: list[dict], first: Characteristic, second: Characteristic, mod
         for k in range(len(STAGE_KEYS)):
             guarded = guard_table(
                 [[counts[(g0, g1)][k] for g1 in g1s] for g0 in g0s],
-                [row_margins[g0][k] for g0 in g0s],
-                [column_margins[g1][k] for g1 in g1s],
+                implied_intervals([row_margins[g0][k] for g0 in g0s], totals[k]),
+                implied_intervals([column_margins[g1][k] for g1 in g1s], totals[k]),
             )
             for i, g0 in enumerate(g0s):
                 for j, g1 in enumerate(g1s):
@@ -168,8 +169,8 @@ def _reach_cells(c: Counts, mode) -> tuple[tuple[str, str], stats.Proportion, bo
     return _interval(reach, True), reach, True
 
 
-def funnel_table(rows, characteristic, mode) -> DisplayTable:
-    counts, totals = one_way(rows, characteristic, mode)
+def funnel_table(rows, characteristic, mode, printed=None) -> DisplayTable:
+    counts, totals = printed or one_way(rows, characteristic, mode)
     body, bars = [], []
     for group, c in counts.items():
         (estimate, interval), reach, allowed = _reach_cells(c, mode)
@@ -204,8 +205,8 @@ def _share(numerator: int | None, denominator: int | None, mode) -> str:
     return f"{100 * numerator / denominator:.1f}%"
 
 
-def representation_table(rows, characteristic, mode) -> DisplayTable:
-    counts, totals = one_way(rows, characteristic, mode)
+def representation_table(rows, characteristic, mode, printed=None) -> DisplayTable:
+    counts, totals = printed or one_way(rows, characteristic, mode)
     header = [characteristic.label, "Share of eligible"]
     for key in STAGE_KEYS[1:]:
         header += [f"RR {STAGE_LABELS[key].lower()}", "95% CI"]
@@ -263,8 +264,8 @@ def _rest(total: int | None, own: int | None) -> int | None:
     return max(0, total - own)
 
 
-def conversion_table(rows, characteristic, mode) -> DisplayTable:
-    counts, totals = one_way(rows, characteristic, mode)
+def conversion_table(rows, characteristic, mode, printed=None) -> DisplayTable:
+    counts, totals = printed or one_way(rows, characteristic, mode)
     steps = []
     raw_p: dict[tuple[str, str], float] = {}
     for k in range(1, len(STAGE_KEYS)):
@@ -340,8 +341,8 @@ def conversion_table(rows, characteristic, mode) -> DisplayTable:
     )
 
 
-def gap_table(rows, characteristic, mode) -> DisplayTable:
-    counts, totals = one_way(rows, characteristic, mode)
+def gap_table(rows, characteristic, mode, printed=None) -> DisplayTable:
+    counts, totals = printed or one_way(rows, characteristic, mode)
     body = []
     for group, c in counts.items():
         rest_attended = _rest(totals[ATTENDED], c[ATTENDED])
@@ -394,6 +395,18 @@ def pair_table(rows, first: Characteristic, second: Characteristic, mode) -> Dis
 
 
 SCHOOL = CHARACTERISTICS["school"]
+
+
+def school_slice(rows_by_school: list[dict], characteristic: Characteristic, school: str, mode):
+    """The printed counts of one school's funnel by a characteristic: that school's column
+    of the (guarded) funnel by the characteristic and school, and the school's row of the
+    funnel by school as its totals. A school filter so prints exactly what the unfiltered
+    page prints for that school, hidden cells included, and cannot undo its protection."""
+    cells = two_way(rows_by_school, characteristic, SCHOOL, mode)
+    schools, _ = one_way(rows_by_school, SCHOOL, mode, "g1")
+    empty: Counts = [0] * len(STAGE_KEYS)
+    groups = list(dict.fromkeys(g for g, _ in cells))
+    return {g: cells.get((g, school), empty) for g in groups}, schools.get(school, empty)
 
 
 def stratified_table(rows, characteristic: Characteristic, mode) -> DisplayTable:
@@ -489,18 +502,29 @@ def disclosure_table(counts: dict, asked: int, mode) -> DisplayTable:
 
 
 def dashboard_tables(data: dict, mode: OutputMode) -> list[DisplayTable]:
+    """Every table of one dashboard view.
+
+    With a school filter in rounded mode, ``data["school_rows"]`` holds the unfiltered
+    funnel by characteristic and school, and the one-characteristic tables print that
+    school's slice of it (:func:`school_slice`); the stratified-by-school table and a second
+    characteristic are not offered within one school."""
     characteristic = CHARACTERISTICS[data["characteristic"]]
+    school = data.get("school", "")
+    printed = None
+    if school and not mode.restricted:
+        printed = school_slice(data["school_rows"], characteristic, school, mode)
     tables = [
-        funnel_table(data["funnel"], characteristic, mode),
-        representation_table(data["funnel"], characteristic, mode),
-        conversion_table(data["funnel"], characteristic, mode),
-        gap_table(data["funnel"], characteristic, mode),
-        stratified_table(data["by_school"], characteristic, mode),
+        funnel_table(data["funnel"], characteristic, mode, printed),
+        representation_table(data["funnel"], characteristic, mode, printed),
+        conversion_table(data["funnel"], characteristic, mode, printed),
+        gap_table(data["funnel"], characteristic, mode, printed),
     ]
-    if data.get("pair") is not None:
-        tables.append(
-            pair_table(data["pair"], characteristic, CHARACTERISTICS[data["second"]], mode)
-        )
+    if printed is None:
+        tables.append(stratified_table(data["by_school"], characteristic, mode))
+        if data.get("pair") is not None:
+            tables.append(
+                pair_table(data["pair"], characteristic, CHARACTERISTICS[data["second"]], mode)
+            )
     asked = sum(row["eligible"] for row in data["funnel"])
     tables.append(disclosure_table(data["disclosure"], asked, mode))
     return tables

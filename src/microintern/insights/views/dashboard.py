@@ -56,19 +56,29 @@ def _dashboard(request, *, what: str):
     )
     if narrow:
         return form, [], mode, filters_text, narrow
+    within_one_school = bool(filters.school) and not mode.restricted
+    second = "" if within_one_school else chosen["second"]
     pair = None
-    if chosen["second"] == "school":
+    if second == "school":
         pair = by_school
-    elif chosen["second"]:
-        pair = queries.funnel(filters, chosen["characteristic"], chosen["second"])
+    elif second:
+        pair = queries.funnel(filters, chosen["characteristic"], second)
     data = {
         "characteristic": chosen["characteristic"],
-        "second": chosen["second"],
+        "second": second,
         "funnel": funnel,
         "by_school": by_school,
         "pair": pair,
         "disclosure": queries.disclosure_counts(filters),
     }
+    if within_one_school:
+        filters_text += (
+            " (within one school the page shows that school's figures from the whole-year "
+            "tables, without a second characteristic or a breakdown by school)"
+        )
+        every_school = queries.Filters(filters.year, "", filters.sector)
+        data["school"] = filters.school
+        data["school_rows"] = queries.funnel(every_school, chosen["characteristic"], "school")
     return form, dashboard_tables(data, mode), mode, filters_text, ""
 
 

@@ -111,7 +111,7 @@ def test_everything_works_without_javascript(live_server, chromium, axe):
         assert page.get_by_role("heading", level=1).inner_text() == "Check your email"
         interest = ExpressionOfInterest.objects.get(student__email="jo.brown@example.ac.uk")
         page.goto(f"{live_server.url}/my/confirm/{links.confirm_token(interest)}/")
-        page.get_by_role("button", name="Yes, this was me – count my interest").click()
+        page.get_by_role("button", name="Keep — this was me").click()
         assert page.get_by_role("heading", level=1).inner_text() == "Your interest counts"
         transition_place(interest, PlaceState.OFFERED)
         interest.refresh_from_db()
@@ -209,15 +209,15 @@ def test_error_states_are_accessible(live_server, page, axe):
     assert page.locator(".error-message").count() == 5
     check_page(page, axe)
     page.get_by_label("Your full name").fill("Not The Owner")
-    page.get_by_label("Your university email address").fill("someone@example.ac.uk")
+    page.get_by_label("Your university email address").fill("someone@gmail.com")
     page.get_by_label("Your student number").fill(taken.student_number)
     page.get_by_label("Why are you interested?").fill("Hello")
     page.get_by_label("I can come on the day").check()
     page.get_by_role("button", name="Send").click()
-    assert "could not match this student number" in page.get_by_role("alert").inner_text()
+    assert "Please use your university email address" in page.get_by_role("alert").inner_text()
     assert taken.email not in page.content()
     assert page.get_by_label("Why are you interested?").input_value() == "Hello"
     check_page(page, axe)
     # The error summary links go to their fields.
     page.get_by_role("alert").get_by_role("link").first.click()
-    assert active_id(page) == "id_student_number"
+    assert active_id(page) == "id_email"

@@ -17,7 +17,8 @@ ACTIONS: dict[str, str] = {
     # Students and their interests (applications)
     "interest.received": "Said they are interested",
     "interest.repeated": "Said they are interested again (already recorded)",
-    "interest.verified": "Showed the email address is theirs",
+    "interest.verified": "Showed the email address is theirs and kept the interest",
+    "interest.discarded": "Said someone else made this interest in their name (discarded)",
     "interest.student_number_differs": "Typed a different student number from the record",
     "interest.refused_number_on_record": (
         "Refused: the student number belongs to someone with another email address"

@@ -102,6 +102,10 @@ class EmailRole(models.TextChoices):
         "interest_already_received",
         "Interest already received (expressed again)",
     )
+    INTEREST_NOT_MATCHED = (
+        "interest_not_matched",
+        "Interest not recorded: the student number does not go with the address",
+    )
     PERSONAL_ADDRESS_CONFIRM = (
         "personal_address_confirm",
         "Confirm a personal email address as the student's",
@@ -136,6 +140,7 @@ EMAIL_AUDIENCE: dict[EmailRole, Audience] = {
     EmailRole.INBOUND_ACKNOWLEDGEMENT: Audience.SENDER,
     EmailRole.INBOUND_STAFF_REPLY: Audience.SENDER,
     EmailRole.INTEREST_ALREADY_RECEIVED: Audience.STUDENT,
+    EmailRole.INTEREST_NOT_MATCHED: Audience.STUDENT,
     EmailRole.PERSONAL_ADDRESS_CONFIRM: Audience.STUDENT,
     EmailRole.REMINDER_ONE_DAY: Audience.STUDENT,
     EmailRole.REMINDER_TWO_DAYS: Audience.STUDENT,

@@ -119,6 +119,14 @@ ROLE_PLACEHOLDERS: dict[EmailRole, dict[str, str]] = {
     }
     | CONFIRM_INTEREST
     | MY_PAGE,
+    EmailRole.INTEREST_NOT_MATCHED: {
+        "full_name": "The name typed on the form",
+        "student_number": "The student number typed on the form",
+        "statement": "What they wrote, given back so nothing is lost",
+        "mi.title": MICRO_INTERNSHIP["mi.title"],
+        "mi.reference": MICRO_INTERNSHIP["mi.reference"],
+        "form_url": "A link to the interest form, to try again",
+    },
     EmailRole.PERSONAL_ADDRESS_CONFIRM: {
         "student.display_name": STUDENT["student.display_name"],
         "address": "The personal address to confirm",

@@ -96,7 +96,9 @@ def test_a_non_university_email_is_refused_kindly_and_nothing_is_lost(open_mi, p
     assert not Student.objects.exists()
 
 
-def test_university_subdomains_count_as_university_email(open_mi, post):
+def test_a_listed_sub_domain_counts_as_university_email(open_mi, post, settings):
+    domains = ["example.ac.uk", "student.example.ac.uk"]
+    settings.MICROINTERN = {**settings.MICROINTERN, "UNIVERSITY_EMAIL_DOMAINS": domains}
     assert post(open_mi, {"email": "p.shah@student.example.ac.uk"}).status_code == 302
 
 

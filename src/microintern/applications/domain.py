@@ -9,7 +9,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from microintern.accounts.domain import StudentNumberBelongsToSomeoneElse, student_for_interest
+from microintern.accounts.domain import (
+    NotAUniversityAddress,
+    StudentNumberBelongsToSomeoneElse,
+    student_for_interest,
+)
 from microintern.core.domain import activity_for, log_activity
 from microintern.core.errors import CapacityFull, Refusal, TransitionNotAllowed
 from microintern.core.locking import lock_row
@@ -195,6 +199,8 @@ def record_web_interest(
                     "received_at": now,
                 },
             )
+    except NotAUniversityAddress as refusal:
+        raise InterestRefused(str(refusal), field="email") from refusal
     except StudentNumberBelongsToSomeoneElse:
         recently_told = (
             activity_for(micro_internship)

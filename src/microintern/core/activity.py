@@ -40,6 +40,10 @@ ACTIONS: dict[str, str] = {
     "place.refused_not_owner": "Refused: tried to answer someone else's offer",
     # Hosts' challenges
     "challenge.proposed": "Challenge proposed",
+    "challenge.proposal_held": (
+        "Challenge offered with a known contact's address: held until the contact confirms"
+    ),
+    "challenge.proposal_confirmed": "The contact confirmed the challenge offered with their email",
     "challenge.accepted": "Challenge accepted",
     "challenge.declined": "Challenge declined",
     "challenge.scheduled": "Challenge scheduled",

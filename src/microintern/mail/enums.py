@@ -93,6 +93,10 @@ class EmailRole(models.TextChoices):
     )
     MICRO_INTERNSHIP_CANCELLED_HOST = "micro_internship_cancelled_host", "Cancelled: to the host"
     HOST_FEEDBACK_INVITATION = "host_feedback_invitation", "Feedback invitation: to the host"
+    HOST_PROPOSAL_CONFIRM = (
+        "host_proposal_confirm",
+        "Confirm a challenge offered with a host contact's address: to the contact",
+    )
     INBOUND_ACKNOWLEDGEMENT = (
         "inbound_acknowledgement",
         "Automatic reply: an email to the mailbox has arrived",
@@ -137,6 +141,7 @@ EMAIL_AUDIENCE: dict[EmailRole, Audience] = {
     EmailRole.MICRO_INTERNSHIP_SCHEDULED_HOST: Audience.HOST,
     EmailRole.MICRO_INTERNSHIP_CANCELLED_HOST: Audience.HOST,
     EmailRole.HOST_FEEDBACK_INVITATION: Audience.HOST,
+    EmailRole.HOST_PROPOSAL_CONFIRM: Audience.HOST,
     EmailRole.INBOUND_ACKNOWLEDGEMENT: Audience.SENDER,
     EmailRole.INBOUND_STAFF_REPLY: Audience.SENDER,
     EmailRole.INTEREST_ALREADY_RECEIVED: Audience.STUDENT,

@@ -96,6 +96,12 @@ ROLE_PLACEHOLDERS: dict[EmailRole, dict[str, str]] = {
     EmailRole.MICRO_INTERNSHIP_SCHEDULED_HOST: HOST | MICRO_INTERNSHIP,
     EmailRole.MICRO_INTERNSHIP_CANCELLED_HOST: HOST | MICRO_INTERNSHIP,
     EmailRole.HOST_FEEDBACK_INVITATION: HOST | MICRO_INTERNSHIP,
+    EmailRole.HOST_PROPOSAL_CONFIRM: {
+        "contact.name": HOST["contact.name"],
+        "organisation.name": HOST["organisation.name"],
+        "challenge.title": "The title of the challenge offered",
+        "link": "The signed link that confirms the challenge (works for 14 days)",
+    },
     EmailRole.INBOUND_ACKNOWLEDGEMENT: {
         "subject": "The subject of the email that arrived",
         "outcome": "What was done with it: interest_created, interest_updated, neutral or "

@@ -90,8 +90,9 @@ def record_interest(
     Rules: the micro-internship must be open for interest; a web statement must be within
     the word and character limits, while an emailed one is kept whole and flagged for staff.
     The interest counts only once `verified_at` is set: pass it when the student has already
-    shown the address is theirs (signed in, or mail vouched for by our own server); otherwise
-    the acknowledgement carries a confirm link (see `verify_interest`). Side effects: logs
+    shown the address is theirs and wrote it (signed in, or mail vouched for by our own
+    server); otherwise the acknowledgement carries a confirm link and signing in shows it to
+    keep or discard (see `verify_interest`, `keep_interest`, `discard_interest`). Side effects: logs
     `interest.received` and queues the acknowledgement email after commit.
     Raises InterestRefused with a message for the student.
     """
@@ -168,8 +169,8 @@ def record_web_interest(
     once; a second one for the same day is refused with a message. For anyone else the student
     is found by email (or created) through `accounts.domain.student_for_interest`, nothing on
     an existing record changes, and the interest counts only after the confirm link in the
-    acknowledgement is clicked (or they sign in with a code). So that nobody learns what
-    someone else has done by typing their address, a repeat from someone not signed in is
+    acknowledgement is used (or they sign in with a code and keep it). So that nobody learns
+    what someone else has done by typing their address, a repeat from someone not signed in is
     answered by email only ("interest_already_received", with a fresh confirm link if needed,
     at most once in REPEAT_EMAIL_GAP).
     A student number on record with another address records nothing, and the page answers

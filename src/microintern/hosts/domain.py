@@ -125,7 +125,7 @@ def _challenge_for(contact: HostContact, data: dict) -> Challenge:
     challenge = Challenge.objects.create(
         organisation=contact.organisation,
         contact=contact,
-        **{field: data.get(field) for field in CHALLENGE_FIELDS},
+        **{field: data[field] for field in CHALLENGE_FIELDS if field in data},
     )
     log_activity(challenge, "challenge.proposed", actor=contact.user)
     queue_host_email(

@@ -172,7 +172,7 @@ def confirm_interest(request, interest, token: str):
     """The link in the acknowledgement: the page shows what was sent in the student's name,
     and a button (not the link itself) keeps it, so a mail scanner opening links cannot
     confirm for the student; the other button discards it."""
-    if request.method == "POST" and interest.awaits_the_student:
+    if request.method == "POST" and not (interest.verified_at or interest.discarded_at):
         if request.POST.get("action") == "discard":
             _keep_or_discard(request, interest, "discard")
         elif verify_interest(interest, how="link"):

@@ -1,13 +1,18 @@
 """Host pages in a real browser: offer a challenge without an account, then the host's own
 pages. axe (WCAG 2.2 A/AA) finds no violations on any of them, errors included."""
 
+import re
+
 import pytest
 
 from microintern.applications.enums import PlaceState
-from microintern.hosts.models import HostContact
+from microintern.hosts import links
+from microintern.hosts.models import HostContact, UnconfirmedProposal
 from microintern.programme.enums import MicroInternshipState
 from tests.applications.factories import ExpressionOfInterestFactory
 from tests.browser.conftest import assert_no_axe_violations, sign_in
+from tests.hosts.factories import HostContactFactory
+from tests.hosts.test_host_journey import PROPOSAL
 from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,4 +73,25 @@ def test_the_hosts_own_pages_are_accessible(live_server, page, axe, make_user):
     assert_no_axe_violations(axe, page)
     page.get_by_role("link", name="Tell us how the day went").click()
     assert page.get_by_role("heading", level=1).inner_text() == "How did the day go?"
+    assert_no_axe_violations(axe, page)
+
+
+def test_confirming_a_challenge_offered_with_a_contacts_address_is_accessible(
+    live_server, page, axe
+):
+    contact = HostContactFactory(organisation__name="Riverside Food Bank")
+    proposal = UnconfirmedProposal.objects.create(
+        contact=contact,
+        title="Reaching more volunteers",
+        typed={**PROPOSAL, "step_free_access": True, "quiet_room": False},
+        proposed_at=contact.organisation.created_at,
+    )
+    page.goto(f"{live_server.url}/host/offer/confirm/{links.confirm_token(proposal)}/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Did you offer this challenge?"
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("button", name=re.compile("Yes, I offered it")).click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Challenge added"
+    assert_no_axe_violations(axe, page)
+    page.goto(f"{live_server.url}/host/offer/confirm/not-a-real-token/")
+    assert page.get_by_role("heading", level=1).inner_text() == "This link does not work"
     assert_no_axe_violations(axe, page)

@@ -108,7 +108,7 @@ def test_the_whole_student_journey(site, page, axe, smtp_sink):
     assert page.get_by_role("heading", level=1).inner_text() == "Is this you?"
     check_page(page, axe)
     shot(page, "4-is-this-you")
-    page.get_by_role("button", name=re.compile("Yes, this was me")).click()
+    page.get_by_role("button", name="Keep — this was me").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Your interest counts"
     check_page(page, axe)
     interest.refresh_from_db()
@@ -203,7 +203,7 @@ def test_an_offer_made_by_hand_on_the_staff_page_reaches_the_student(
     page.get_by_label("I can come on the day").check()
     page.get_by_role("button", name="Send").click()
     page.goto(link_in(last_to(smtp_sink, "k.mensah@example.ac.uk"), "/my/confirm/"))
-    page.get_by_role("button", name=re.compile("Yes, this was me")).click()
+    page.get_by_role("button", name="Keep — this was me").click()
 
     staff_context = chromium.new_context()
     staff_page = staff_context.new_page()

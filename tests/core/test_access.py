@@ -4,7 +4,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from microintern.applications import links
-from microintern.hosts.models import HostContact
+from microintern.hosts import links as host_links
+from microintern.hosts.models import HostContact, UnconfirmedProposal
 from microintern.insights.models import PopulationImport
 from microintern.surveys.domain import invite as survey_invite
 from microintern.surveys.enums import InstrumentKind
@@ -97,6 +98,7 @@ EXPECTED = {
     "inbound:confirm_address": EVERYONE,  # signed link to the student's university address
     "hosts:propose": EVERYONE,
     "hosts:proposal_sent": EVERYONE,
+    "hosts:confirm_proposal": EVERYONE,  # the signed link is the key
     "hosts:micro_internship": {**STAFF_ONLY, "host": OK, "other_host": DENIED},
     "hosts:upload_briefing": POST_ONLY,
     "hosts:calendar": {**STAFF_ONLY, "host": OK, "other_host": DENIED},
@@ -273,6 +275,9 @@ def world(make_user):
     interest = ExpressionOfInterestFactory(micro_internship=mi)
     people["student"] = interest.student.user
     people["other_student"] = ExpressionOfInterestFactory(micro_internship=mi).student.user
+    unconfirmed = UnconfirmedProposal.objects.create(
+        contact=challenge.contact, title="Offered in their name", typed={}, proposed_at=mi.starts_at
+    )
     population_import = PopulationImport.objects.create(
         academic_year="2026/27", file_name="x.csv", sha256="0"
     )
@@ -303,6 +308,7 @@ def world(make_user):
         "hosts:calendar": {"pk": mi.pk},
         "hosts:feedback": {"pk": mi.pk},
         "hosts:briefing": {"token": briefing_for(mi).token},
+        "hosts:confirm_proposal": {"token": host_links.confirm_token(unconfirmed)},
         "staff:schedule": {"challenge_pk": challenge.pk},
         "staff:edit_micro_internship": {"pk": mi.pk},
         "staff:interest_window": {"pk": mi.pk},

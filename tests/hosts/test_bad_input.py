@@ -7,7 +7,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from microintern.hosts.models import BriefingMaterial, Challenge, HostContact, Organisation
+from microintern.hosts.domain import confirm_proposal
+from microintern.hosts.models import (
+    BriefingMaterial,
+    Challenge,
+    HostContact,
+    Organisation,
+    UnconfirmedProposal,
+)
 from tests.hosts.test_host_journey import PROPOSAL
 from tests.programme.factories import MicroInternshipFactory
 
@@ -53,11 +60,14 @@ def test_a_student_address_cannot_become_a_host(client, student):
     assert not Challenge.objects.exists()
 
 
-def test_a_returning_host_joins_their_organisation(client):
+def test_a_returning_host_joins_their_organisation_once_they_confirm(client):
     client.post(reverse("hosts:propose"), PROPOSAL)
     client.post(reverse("hosts:propose"), {**PROPOSAL, "title": "A second challenge"})
     assert Organisation.objects.count() == 1 and HostContact.objects.count() == 1
+    assert Challenge.objects.count() == 1  # held until the emailed link is used
+    confirm_proposal(UnconfirmedProposal.objects.get())
     assert Challenge.objects.count() == 2
+    assert Organisation.objects.get().challenges.count() == 2
 
 
 def test_a_host_cannot_open_another_hosts_pages(client, make_user):

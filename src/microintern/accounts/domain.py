@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from microintern.core.domain import log_activity
@@ -19,6 +20,10 @@ class StudentNumberBelongsToSomeoneElse(Refusal):
         self.student_number = student_number
 
 
+class NotAUniversityAddress(Refusal):
+    """The address cannot be a student's (see `university_address_problem`)."""
+
+
 @dataclass(frozen=True)
 class StudentMatch:
     student: Student
@@ -26,8 +31,39 @@ class StudentMatch:
     number_differs: bool  # matched on email; the typed student number is not the one on record
 
 
+def university_domains() -> list[str]:
+    return settings.MICROINTERN["UNIVERSITY_EMAIL_DOMAINS"]
+
+
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """One spelling per mailbox, so one person cannot be two students (docs/students.md):
+    lower-cased and trimmed; at a university domain, a "+tag" after the name is dropped
+    (the university's mail delivers name+tag@ to name@, so codes and links still arrive)."""
+    email = email.strip().lower()
+    name, at, domain = email.rpartition("@")
+    if at and domain in university_domains():
+        name = name.split("+", 1)[0]
+    return f"{name}{at}{domain}"
+
+
+def university_address_problem(email: str) -> str:
+    """Why `email` cannot be a student's address, for the student; "" when it can.
+
+    Only the configured domains themselves are accepted: a sub-domain of one (such as
+    mail.example.ac.uk) may reach the same mailbox as the domain, so it is refused rather
+    than becoming a second student; a university whose students use a sub-domain lists it.
+    """
+    domain = email.strip().lower().rpartition("@")[2]
+    domains = university_domains()
+    if domain in domains:
+        return ""
+    listed = " or ".join(f"@{d}" for d in domains)
+    if any(domain.endswith("." + d) for d in domains):
+        return f"Please use your university email address ending in {listed}, not @{domain}."
+    return (
+        f"Please use your university email address, ending in {listed}. "
+        "We use it to check that you study here."
+    )
 
 
 def student_for_interest(*, email: str, student_number: str, full_name: str) -> StudentMatch:
@@ -40,7 +76,12 @@ def student_for_interest(*, email: str, student_number: str, full_name: str) -> 
     (StudentNumberBelongsToSomeoneElse) without saying whose it is. A new student gets a User
     with role student and no usable password (they sign in with emailed codes).
     Side effects: logs `student.created_from_interest` for a new student.
+    Addresses are compared as `normalise_email` spells them (one spelling per mailbox), and
+    one that is not at a university domain itself is refused (NotAUniversityAddress).
     """
+    problem = university_address_problem(email)
+    if problem:
+        raise NotAUniversityAddress(problem)
     email = normalise_email(email)
     student_number = student_number.strip().upper()
     existing = Student.objects.filter(email__iexact=email).first()

@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .enums import FeeStatus, Role, StudyLevel, StudyMode
@@ -139,6 +140,11 @@ class Student(WideningParticipation):
                 name="student_year_of_study_range",
             ),
             *quintile_range_constraints("student"),
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")),
+                name="student_email_lower_case",
+                violation_error_message="A student's email address is stored in lower case.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from microintern.accounts.domain import StudentNumberBelongsToSomeoneElse, student_for_interest
+from microintern.accounts.domain import (
+    NotAUniversityAddress,
+    StudentNumberBelongsToSomeoneElse,
+    student_for_interest,
+)
 from microintern.core.domain import activity_for, log_activity
 from microintern.core.errors import CapacityFull, Refusal, TransitionNotAllowed
 from microintern.core.locking import lock_row
@@ -86,8 +90,9 @@ def record_interest(
     Rules: the micro-internship must be open for interest; a web statement must be within
     the word and character limits, while an emailed one is kept whole and flagged for staff.
     The interest counts only once `verified_at` is set: pass it when the student has already
-    shown the address is theirs (signed in, or mail vouched for by our own server); otherwise
-    the acknowledgement carries a confirm link (see `verify_interest`). Side effects: logs
+    shown the address is theirs and wrote it (signed in, or mail vouched for by our own
+    server); otherwise the acknowledgement carries a confirm link and signing in shows it to
+    keep or discard (see `verify_interest`, `keep_interest`, `discard_interest`). Side effects: logs
     `interest.received` and queues the acknowledgement email after commit.
     Raises InterestRefused with a message for the student.
     """
@@ -114,7 +119,7 @@ def record_interest(
             )
     except IntegrityError as error:
         if ExpressionOfInterest.objects.filter(
-            student=student, micro_internship=micro_internship
+            student=student, micro_internship=micro_internship, discarded_at__isnull=True
         ).exists():
             raise InterestRefused(
                 "You have already said you are interested in this micro-internship. "
@@ -131,10 +136,18 @@ def record_interest(
 @dataclass(frozen=True)
 class WebInterest:
     """What happened to a web form submission. `already` means the student had told us before
-    (the existing interest is returned and, for someone not signed in, only emailed about)."""
+    (the existing interest is returned and, for someone not signed in, only emailed about);
+    `interest` is None when nothing was recorded and the typed address was emailed why."""
 
-    interest: ExpressionOfInterest
+    interest: ExpressionOfInterest | None
     already: bool = False
+
+    @property
+    def counts_now(self) -> bool:
+        """Whether the page may say the interest counts (never for a repeat or a refusal)."""
+        return (
+            self.interest is not None and self.interest.verified_at is not None and not self.already
+        )
 
 
 def record_web_interest(
@@ -156,13 +169,17 @@ def record_web_interest(
     once; a second one for the same day is refused with a message. For anyone else the student
     is found by email (or created) through `accounts.domain.student_for_interest`, nothing on
     an existing record changes, and the interest counts only after the confirm link in the
-    acknowledgement is clicked (or they sign in with a code). So that nobody learns what
-    someone else has done by typing their address, a repeat from someone not signed in is
+    acknowledgement is used (or they sign in with a code and keep it). So that nobody learns
+    what someone else has done by typing their address, a repeat from someone not signed in is
     answered by email only ("interest_already_received", with a fresh confirm link if needed,
     at most once in REPEAT_EMAIL_GAP).
-    A student number on record with another address is refused. Side effects: those of
-    `record_interest`; logs `interest.student_number_differs` for staff when the number typed
-    is not the one on record. Raises InterestRefused (with `field` for the form).
+    A student number on record with another address records nothing, and the page answers
+    exactly as it does when the number is new (so numbers cannot be probed): the address typed
+    is emailed why, with the statement ("interest_not_matched", at most once in
+    REPEAT_EMAIL_GAP), and staff see the attempt
+    (`interest.refused_number_on_record`). Side effects: those of `record_interest`; logs
+    `interest.student_number_differs` for staff when the number typed is not the one on record.
+    Raises InterestRefused (with `field` for the form).
     """
     now = now or timezone.now()
     try:
@@ -183,7 +200,18 @@ def record_web_interest(
                     "received_at": now,
                 },
             )
-    except StudentNumberBelongsToSomeoneElse as error:
+    except NotAUniversityAddress as refusal:
+        raise InterestRefused(str(refusal), field="email") from refusal
+    except StudentNumberBelongsToSomeoneElse:
+        recently_told = (
+            activity_for(micro_internship)
+            .filter(
+                action="interest.refused_number_on_record",
+                created_at__gte=now - REPEAT_EMAIL_GAP,
+                data__email=email,
+            )
+            .exists()
+        )
         log_activity(
             micro_internship,
             "interest.refused_number_on_record",
@@ -192,11 +220,15 @@ def record_web_interest(
             student_number=student_number,
             statement=statement,
         )
-        raise InterestRefused(
-            "We could not match this student number with this email address. Please check "
-            "both, and use the university email address you were given when you enrolled.",
-            field="student_number",
-        ) from error
+        if not recently_told:  # at most one such email a day: the form cannot flood an inbox
+            notifications.queue_not_matched_email(
+                micro_internship,
+                to=email,
+                full_name=full_name,
+                student_number=student_number,
+                statement=statement,
+            )
+        return WebInterest(None)
 
 
 def _record_web_interest(
@@ -209,7 +241,7 @@ def _record_web_interest(
         return WebInterest(interest)
     match = student_for_interest(email=email, student_number=student_number, full_name=full_name)
     existing = ExpressionOfInterest.objects.filter(
-        student=match.student, micro_internship=micro_internship
+        student=match.student, micro_internship=micro_internship, discarded_at__isnull=True
     ).first()
     if existing is not None:
         recently_told = (
@@ -230,32 +262,65 @@ def _record_web_interest(
 def verify_interest(
     interest: ExpressionOfInterest, *, how: str, actor=None, now: datetime | None = None
 ) -> bool:
-    """Mark that the student has shown the interest's address is theirs, so it counts.
+    """Mark that the student has shown the interest's address is theirs and kept what was
+    sent in their name, so it counts.
 
-    Rules: `how` is "link" (the confirm link in the acknowledgement) or "sign-in" (an emailed
-    sign-in code); the first proof wins and later ones change nothing. Side effects: sets
-    `verified_at` and logs `interest.verified`. Returns whether anything changed.
+    Rules: `how` is "link" (the button behind the confirm link in the acknowledgement, on a
+    page showing the statement) or "kept" (signed in, they saw it and kept it); the first
+    proof wins and later ones change nothing; a discarded interest is never verified.
+    Side effects: sets `verified_at` and logs `interest.verified`. Returns whether anything
+    changed.
     """
     now = now or timezone.now()
-    changed = ExpressionOfInterest.objects.filter(pk=interest.pk, verified_at__isnull=True).update(
-        verified_at=now
-    )
+    changed = ExpressionOfInterest.objects.filter(
+        pk=interest.pk, verified_at__isnull=True, discarded_at__isnull=True
+    ).update(verified_at=now)
     if changed:
         interest.verified_at = now
         log_activity(interest, "interest.verified", actor=actor, how=how)
     else:
-        interest.refresh_from_db(fields=["verified_at"])
+        interest.refresh_from_db(fields=["verified_at", "discarded_at"])
     return bool(changed)
 
 
-def verify_on_sign_in(student, *, actor=None, now: datetime | None = None) -> int:
-    """A student signed in with a code sent to their address: all their interests count.
+def keep_interest(interest: ExpressionOfInterest, *, actor=None, now=None) -> bool:
+    """The signed-in student saw an interest made in their name while signed out and said it
+    was theirs: it counts from now. Side effects: as `verify_interest` (how "kept")."""
+    return verify_interest(interest, how="kept", actor=actor, now=now)
 
-    Every interest on a student record came from that address (the form matches on email), so
-    signing in proves them all. Side effects: as `verify_interest`, once per interest.
+
+DISCARDED_REASON = "You told us this was not you, so we discarded it. It never counted."
+
+
+@transaction.atomic
+def discard_interest(
+    interest: ExpressionOfInterest, *, actor=None, now: datetime | None = None
+) -> ExpressionOfInterest:
+    """The student said someone else made this interest in their name: it is withdrawn
+    through `transition_place` (without the "you have withdrawn" email) and marked discarded,
+    so it never counts and the student may say they are interested themselves.
+
+    Rules: only an interest not yet kept (`awaits_the_student`); otherwise
+    TransitionNotAllowed with a sentence. Locks the micro-internship, then the place. Side
+    effects: logs `place.withdrawn` and `interest.discarded`.
     """
-    pending = list(student.interests.filter(verified_at__isnull=True))
-    return sum(verify_interest(i, how="sign-in", actor=actor, now=now) for i in pending)
+    now = now or timezone.now()
+    lock_row(MicroInternship, interest.micro_internship_id)
+    locked = lock_row(ExpressionOfInterest, interest.pk)
+    if not locked.awaits_the_student:
+        raise TransitionNotAllowed.because(
+            "This interest can no longer be discarded: it already counts or has been closed. "
+            "You can withdraw it instead."
+            if locked.verified_at
+            else "This interest has already been discarded or closed."
+        )
+    transition_place(
+        locked, PlaceState.WITHDRAWN, actor=actor, reason=DISCARDED_REASON, now=now, email=False
+    )
+    ExpressionOfInterest.objects.filter(pk=locked.pk).update(discarded_at=now)
+    log_activity(locked, "interest.discarded", actor=actor, statement=locked.statement)
+    interest.refresh_from_db()
+    return interest
 
 
 def offer_deadline(micro_internship: MicroInternship, now: datetime) -> datetime:
@@ -272,14 +337,15 @@ def transition_place(
     actor=None,
     reason: str = "",
     now: datetime | None = None,
+    email: bool = True,
 ) -> ExpressionOfInterest:
     """The one way a place changes state.
 
     Rules: only moves in PLACE_TRANSITIONS; an offer needs a free seat (checked under a row
     lock on the micro-internship, so concurrent clicks can never overbook); an offer past its
     reply-by time cannot be accepted; nothing is offered or accepted on a cancelled
-    micro-internship. Side effects: saves, logs `place.<state>` with the
-    reason, queues the matching email after commit, and tells the apps above through
+    micro-internship. Side effects: saves, logs `place.<state>` with the reason, queues the
+    matching email after commit (unless `email` is False), and tells the apps above through
     `hooks.place_changed` (selection: waiting-list promotion when a place comes free). Locks
     the micro-internship, then the place (`core.locking`: a long wait raises `Busy`). A
     refusal changes and logs nothing.
@@ -322,7 +388,8 @@ def transition_place(
     log_activity(
         locked, f"place.{to_state.value}", actor=actor, from_state=from_state, reason=reason
     )
-    notifications.queue_place_email(locked, from_state, to_state)
+    if email:
+        notifications.queue_place_email(locked, from_state, to_state)
     hooks.place_changed(locked, from_state, to_state)
     interest.refresh_from_db()
     return locked

@@ -41,6 +41,11 @@ class PlaceState(models.TextChoices):
         return [cls.RECEIVED, cls.WAITLISTED, cls.ACCEPTED]
 
     @classmethod
+    def can_be_discarded(cls) -> list["PlaceState"]:
+        """States of an interest not yet kept from which the student may discard it."""
+        return [cls.RECEIVED, cls.WAITLISTED, cls.NOT_SELECTED]
+
+    @classmethod
     def on_the_team(cls) -> list["PlaceState"]:
         """The confirmed team the host sees and shares briefing files with."""
         return [cls.ACCEPTED, cls.ATTENDED]

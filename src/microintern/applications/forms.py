@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 
+from microintern.accounts.domain import normalise_email, university_address_problem
 from microintern.core.forms import StateChangeForm, limit_length, text_field
 
 from .domain import count_words, statement_character_limit, statement_word_limit
@@ -10,11 +11,6 @@ ACCESS_NEEDS_LENGTH = 1000
 
 def university_domains() -> list[str]:
     return settings.MICROINTERN["UNIVERSITY_EMAIL_DOMAINS"]
-
-
-def is_university_email(email: str) -> bool:
-    domain = email.rsplit("@", 1)[-1].strip().lower()
-    return any(domain == d or domain.endswith("." + d) for d in university_domains())
 
 
 class InterestForm(forms.Form):
@@ -93,14 +89,11 @@ class InterestForm(forms.Form):
         return count_words(self.data.get("statement", "")) if self.is_bound else 0
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if not is_university_email(email):
-            domains = " or ".join(f"@{d}" for d in university_domains())
-            raise forms.ValidationError(
-                f"Please use your university email address, ending in {domains}. "
-                "We use it to check that you study here."
-            )
-        return email
+        email = self.cleaned_data["email"]
+        problem = university_address_problem(email)
+        if problem:
+            raise forms.ValidationError(problem)
+        return normalise_email(email)
 
     def clean_student_number(self):
         return self.cleaned_data["student_number"].strip().upper()

@@ -30,7 +30,14 @@ class ExpressionOfInterest(models.Model):
     preference_rank = models.PositiveSmallIntegerField(null=True, blank=True)
     received_at = models.DateTimeField()
     verified_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the student showed the address is theirs."
+        null=True,
+        blank=True,
+        help_text="When the student showed the address is theirs and kept what was sent.",
+    )
+    discarded_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the student said someone else made it in their name (then withdrawn).",
     )
     state = models.CharField(max_length=20, choices=PlaceState.choices, default=PlaceState.RECEIVED)
     state_changed_at = models.DateTimeField()
@@ -44,6 +51,7 @@ class ExpressionOfInterest(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["student", "micro_internship"],
+                condition=models.Q(discarded_at__isnull=True),
                 name="one_interest_per_student_per_micro_internship",
                 violation_error_message=(
                     "This student has already said they are interested in this micro-internship."
@@ -56,6 +64,11 @@ class ExpressionOfInterest(models.Model):
                 condition=~models.Q(state=PlaceState.OFFERED)
                 | models.Q(offer_expires_at__isnull=False),
                 name="interest_offer_has_deadline",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(discarded_at__isnull=True)
+                | models.Q(state=PlaceState.WITHDRAWN, verified_at__isnull=True),
+                name="interest_discarded_is_withdrawn_and_never_counted",
             ),
         ]
         indexes = [models.Index(fields=["micro_internship", "state"])]
@@ -72,6 +85,16 @@ class ExpressionOfInterest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student} → {self.micro_internship.reference}"
+
+    @property
+    def awaits_the_student(self) -> bool:
+        """Made in the student's name while they were signed out, not yet kept or discarded:
+        it does not count until they keep it."""
+        return (
+            self.verified_at is None
+            and self.discarded_at is None
+            and self.state in PlaceState.can_be_discarded()
+        )
 
     # Links for email templates ({{ interest.offer_url }} etc.): signed, absolute, made when
     # the email is rendered. The signing lives in `applications.links`.

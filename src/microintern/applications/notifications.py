@@ -8,9 +8,12 @@ is the staff-edited one or templates/email/<role>.txt.
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.urls import reverse
+
 from microintern.mail.outbox import queue_email
 from microintern.programme.calendar import invite_for
 
+from . import links
 from .enums import PlaceState
 
 EMAIL_ROLE_FOR_STATE: dict[PlaceState, str] = {
@@ -81,3 +84,22 @@ def micro_internship_cancelled(mi) -> None:
     ):
         interest.micro_internship = mi
         queue_interest_email(interest, "micro_internship_cancelled_student")
+
+
+def queue_not_matched_email(mi, *, to: str, full_name: str, student_number: str, statement: str):
+    """Tell the address typed on the form that nothing was recorded because the student
+    number does not go with it, and give back what they wrote (nothing is lost)."""
+    return queue_email(
+        "interest_not_matched",
+        to=to,
+        context={
+            "full_name": full_name,
+            "student_number": student_number,
+            "statement": statement,
+            "mi": mi,
+            "form_url": links.absolute(
+                reverse("applications:express_interest", args=[mi.reference])
+            ),
+        },
+        about=mi,
+    )

@@ -17,7 +17,8 @@ ACTIONS: dict[str, str] = {
     # Students and their interests (applications)
     "interest.received": "Said they are interested",
     "interest.repeated": "Said they are interested again (already recorded)",
-    "interest.verified": "Showed the email address is theirs",
+    "interest.verified": "Showed the email address is theirs and kept the interest",
+    "interest.discarded": "Said someone else made this interest in their name (discarded)",
     "interest.student_number_differs": "Typed a different student number from the record",
     "interest.refused_number_on_record": (
         "Refused: the student number belongs to someone with another email address"
@@ -39,6 +40,10 @@ ACTIONS: dict[str, str] = {
     "place.refused_not_owner": "Refused: tried to answer someone else's offer",
     # Hosts' challenges
     "challenge.proposed": "Challenge proposed",
+    "challenge.proposal_held": (
+        "Challenge offered with a known contact's address: held until the contact confirms"
+    ),
+    "challenge.proposal_confirmed": "The contact confirmed the challenge offered with their email",
     "challenge.accepted": "Challenge accepted",
     "challenge.declined": "Challenge declined",
     "challenge.scheduled": "Challenge scheduled",

@@ -1,6 +1,7 @@
 """State changes of a challenge (the host's proposal)."""
 
 import secrets
+from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,8 +12,9 @@ from microintern.core.domain import log_activity
 from microintern.core.errors import Refusal, TransitionNotAllowed
 from microintern.core.locking import lock_row
 
+from . import links
 from .enums import CHALLENGE_TRANSITIONS, ChallengeState
-from .models import BriefingMaterial, Challenge, HostContact, Organisation
+from .models import BriefingMaterial, Challenge, HostContact, Organisation, UnconfirmedProposal
 from .notifications import host_link, queue_host_email
 
 
@@ -59,16 +61,34 @@ def transition_challenge(
     return locked
 
 
+CHALLENGE_FIELDS = (
+    "title",
+    "context",
+    "question",
+    "good_outcome",
+    "preferred_dates",
+    "earliest_date",
+    "premises_address",
+    "step_free_access",
+    "quiet_room",
+    "nearest_transport",
+    "accessibility_notes",
+    "what_to_bring",
+)
+
+
 @transaction.atomic
-def propose_challenge(data: dict) -> Challenge:
+def propose_challenge(data: dict) -> Challenge | UnconfirmedProposal:
     """A host offers a challenge, with no account needed first.
 
-    Rules: one HostContact per email address; a returning contact's proposal joins their
-    organisation; an address that belongs to a student or staff account is refused (they
-    would otherwise get host pages). Side effects: creates the organisation, the contact and
-    their sign-in User (role host, no password: they sign in with emailed codes), the
-    challenge ("proposed"); logs `challenge.proposed`; emails the host an acknowledgement
-    with the link back.
+    Rules: one HostContact per email address; an address that belongs to a student or staff
+    account is refused (they would otherwise get host pages). A new address gets its
+    organisation, contact and sign-in User (role host, no password: they sign in with
+    emailed codes) and the challenge ("proposed"), logs `challenge.proposed` and emails the
+    acknowledgement with the link back. An existing contact's address proves nothing about
+    who typed it, so the challenge is held apart as an UnconfirmedProposal (never on the
+    organisation), `challenge.proposal_held` is logged, and the contact is emailed a signed
+    link to confirm it (`confirm_proposal`). Returns the Challenge or the held proposal.
     """
     email = data["email"].strip().lower()
     user = User.objects.filter(email__iexact=email).first()
@@ -78,50 +98,34 @@ def propose_challenge(data: dict) -> Challenge:
             "Please use your work email address, or contact the Business Clinic."
         )
     contact = HostContact.objects.filter(email__iexact=email).select_related("organisation").first()
-    if contact is None:
-        organisation = Organisation.objects.create(
-            name=data["organisation_name"],
-            kind=data["kind"],
-            sector=data["sector"],
-            size_band=data["size_band"],
-            address=data["premises_address"],
-            website=data.get("website", ""),
-        )
-        if user is None:
-            user = User.objects.create_user(email, full_name=data["contact_name"], role=Role.HOST)
-        contact = HostContact.objects.create(
-            organisation=organisation,
-            user=user,
-            name=data["contact_name"],
-            email=email,
-            phone=data.get("phone", ""),
-            job_title=data.get("job_title", ""),
-        )
-    elif contact.user is None:
-        contact.user = user or User.objects.create_user(
-            email, full_name=contact.name, role=Role.HOST
-        )
-        contact.save(update_fields=["user"])
+    if contact is not None:
+        return _hold_for_the_contact(contact, data)
+    organisation = Organisation.objects.create(
+        name=data["organisation_name"],
+        kind=data["kind"],
+        sector=data["sector"],
+        size_band=data["size_band"],
+        address=data["premises_address"],
+        website=data.get("website", ""),
+    )
+    if user is None:
+        user = User.objects.create_user(email, full_name=data["contact_name"], role=Role.HOST)
+    contact = HostContact.objects.create(
+        organisation=organisation,
+        user=user,
+        name=data["contact_name"],
+        email=email,
+        phone=data.get("phone", ""),
+        job_title=data.get("job_title", ""),
+    )
+    return _challenge_for(contact, data)
+
+
+def _challenge_for(contact: HostContact, data: dict) -> Challenge:
     challenge = Challenge.objects.create(
         organisation=contact.organisation,
         contact=contact,
-        **{
-            field: data.get(field)
-            for field in (
-                "title",
-                "context",
-                "question",
-                "good_outcome",
-                "preferred_dates",
-                "earliest_date",
-                "premises_address",
-                "step_free_access",
-                "quiet_room",
-                "nearest_transport",
-                "accessibility_notes",
-                "what_to_bring",
-            )
-        },
+        **{field: data[field] for field in CHALLENGE_FIELDS if field in data},
     )
     log_activity(challenge, "challenge.proposed", actor=contact.user)
     queue_host_email(
@@ -130,6 +134,50 @@ def propose_challenge(data: dict) -> Challenge:
         challenge=challenge,
         link=host_link("account_request_login_code"),
     )
+    return challenge
+
+
+def _hold_for_the_contact(contact: HostContact, data: dict) -> UnconfirmedProposal:
+    proposal = UnconfirmedProposal.objects.create(
+        contact=contact, title=data["title"], typed=data, proposed_at=timezone.now()
+    )
+    log_activity(proposal, "challenge.proposal_held", email=contact.email)
+    queue_host_email(
+        contact,
+        "host_proposal_confirm",
+        challenge=proposal,
+        link=links.confirm_url(proposal),
+    )
+    return proposal
+
+
+@transaction.atomic
+def confirm_proposal(proposal: UnconfirmedProposal, *, actor=None) -> Challenge:
+    """The contact opened the emailed link and confirmed the challenge offered with their
+    address: it becomes a proposed Challenge of their organisation.
+
+    Rules: confirming twice makes one challenge (the row is locked, `core.locking`). Side
+    effects: gives the contact a sign-in User if they had none; those of a new proposal
+    (`challenge.proposed`, the acknowledgement); logs `challenge.proposal_confirmed`.
+    """
+    locked = lock_row(UnconfirmedProposal, proposal.pk)
+    if locked.challenge_id is not None:
+        return locked.challenge
+    contact = HostContact.objects.select_related("organisation").get(pk=locked.contact_id)
+    if contact.user is None:
+        contact.user = User.objects.filter(
+            email__iexact=contact.email, role=Role.HOST
+        ).first() or User.objects.create_user(contact.email, full_name=contact.name, role=Role.HOST)
+        contact.save(update_fields=["user"])
+    data = dict(locked.typed)
+    if data.get("earliest_date"):
+        data["earliest_date"] = date.fromisoformat(data["earliest_date"])
+    challenge = _challenge_for(contact, data)
+    locked.challenge = challenge
+    locked.confirmed_at = timezone.now()
+    locked.save(update_fields=["challenge", "confirmed_at"])
+    log_activity(locked, "challenge.proposal_confirmed", actor=actor or contact.user)
+    proposal.refresh_from_db()
     return challenge
 
 

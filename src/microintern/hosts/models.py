@@ -1,6 +1,7 @@
 """Organisations that host, their contacts, and the challenges they bring."""
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from .enums import ChallengeState, OrganisationKind, SizeBand
@@ -100,6 +101,42 @@ class Challenge(models.Model):
     @property
     def can_be_scheduled(self) -> bool:
         return self.state in ChallengeState.schedulable()
+
+
+class UnconfirmedProposal(models.Model):
+    """A challenge offered, by someone not signed in, with the address of an existing host
+    contact. It is held apart, never on the organisation, until the contact confirms it by
+    the emailed link (`hosts.domain.confirm_proposal`), which makes the Challenge."""
+
+    contact = models.ForeignKey(
+        HostContact, on_delete=models.CASCADE, related_name="unconfirmed_proposals"
+    )
+    title = models.CharField(max_length=200)
+    typed = models.JSONField(
+        encoder=DjangoJSONEncoder,
+        help_text="Everything typed on the form, as typed (the challenge is made from it).",
+    )
+    proposed_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    challenge = models.OneToOneField(
+        Challenge,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="confirmed_proposal",
+    )
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(confirmed_at__isnull=True) | models.Q(challenge__isnull=False),
+                name="confirmed_proposal_has_its_challenge",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (unconfirmed, {self.contact.email})"
 
 
 def briefing_path(instance, filename: str) -> str:

@@ -93,6 +93,10 @@ class EmailRole(models.TextChoices):
     )
     MICRO_INTERNSHIP_CANCELLED_HOST = "micro_internship_cancelled_host", "Cancelled: to the host"
     HOST_FEEDBACK_INVITATION = "host_feedback_invitation", "Feedback invitation: to the host"
+    HOST_PROPOSAL_CONFIRM = (
+        "host_proposal_confirm",
+        "Confirm a challenge offered with a host contact's address: to the contact",
+    )
     INBOUND_ACKNOWLEDGEMENT = (
         "inbound_acknowledgement",
         "Automatic reply: an email to the mailbox has arrived",
@@ -101,6 +105,10 @@ class EmailRole(models.TextChoices):
     INTEREST_ALREADY_RECEIVED = (
         "interest_already_received",
         "Interest already received (expressed again)",
+    )
+    INTEREST_NOT_MATCHED = (
+        "interest_not_matched",
+        "Interest not recorded: the student number does not go with the address",
     )
     PERSONAL_ADDRESS_CONFIRM = (
         "personal_address_confirm",
@@ -133,9 +141,11 @@ EMAIL_AUDIENCE: dict[EmailRole, Audience] = {
     EmailRole.MICRO_INTERNSHIP_SCHEDULED_HOST: Audience.HOST,
     EmailRole.MICRO_INTERNSHIP_CANCELLED_HOST: Audience.HOST,
     EmailRole.HOST_FEEDBACK_INVITATION: Audience.HOST,
+    EmailRole.HOST_PROPOSAL_CONFIRM: Audience.HOST,
     EmailRole.INBOUND_ACKNOWLEDGEMENT: Audience.SENDER,
     EmailRole.INBOUND_STAFF_REPLY: Audience.SENDER,
     EmailRole.INTEREST_ALREADY_RECEIVED: Audience.STUDENT,
+    EmailRole.INTEREST_NOT_MATCHED: Audience.STUDENT,
     EmailRole.PERSONAL_ADDRESS_CONFIRM: Audience.STUDENT,
     EmailRole.REMINDER_ONE_DAY: Audience.STUDENT,
     EmailRole.REMINDER_TWO_DAYS: Audience.STUDENT,

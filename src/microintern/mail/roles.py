@@ -96,6 +96,12 @@ ROLE_PLACEHOLDERS: dict[EmailRole, dict[str, str]] = {
     EmailRole.MICRO_INTERNSHIP_SCHEDULED_HOST: HOST | MICRO_INTERNSHIP,
     EmailRole.MICRO_INTERNSHIP_CANCELLED_HOST: HOST | MICRO_INTERNSHIP,
     EmailRole.HOST_FEEDBACK_INVITATION: HOST | MICRO_INTERNSHIP,
+    EmailRole.HOST_PROPOSAL_CONFIRM: {
+        "contact.name": HOST["contact.name"],
+        "organisation.name": HOST["organisation.name"],
+        "challenge.title": "The title of the challenge offered",
+        "link": "The signed link that confirms the challenge (works for 14 days)",
+    },
     EmailRole.INBOUND_ACKNOWLEDGEMENT: {
         "subject": "The subject of the email that arrived",
         "outcome": "What was done with it: interest_created, interest_updated, neutral or "
@@ -119,6 +125,14 @@ ROLE_PLACEHOLDERS: dict[EmailRole, dict[str, str]] = {
     }
     | CONFIRM_INTEREST
     | MY_PAGE,
+    EmailRole.INTEREST_NOT_MATCHED: {
+        "full_name": "The name typed on the form",
+        "student_number": "The student number typed on the form",
+        "statement": "What they wrote, given back so nothing is lost",
+        "mi.title": MICRO_INTERNSHIP["mi.title"],
+        "mi.reference": MICRO_INTERNSHIP["mi.reference"],
+        "form_url": "A link to the interest form, to try again",
+    },
     EmailRole.PERSONAL_ADDRESS_CONFIRM: {
         "student.display_name": STUDENT["student.display_name"],
         "address": "The personal address to confirm",

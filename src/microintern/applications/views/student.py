@@ -24,10 +24,11 @@ from .. import queries as place_queries
 from ..certificate import NotAttended, certificate_pdf
 from ..domain import (
     InterestRefused,
+    discard_interest,
+    keep_interest,
     record_web_interest,
     transition_place,
     verify_interest,
-    verify_on_sign_in,
 )
 from ..enums import PlaceState
 from ..forms import DayFeedbackForm, InterestForm
@@ -39,6 +40,12 @@ STUDENT_REPLIES = {
     "decline": PlaceState.DECLINED,
     "withdraw": PlaceState.WITHDRAWN,
 }
+IN_THEIR_NAME = ("keep", "discard")
+KEPT_MESSAGE = "Thank you. You have kept it, so your interest now counts."
+DISCARDED_MESSAGE = (
+    "We have discarded it: it will never count. If you would like to take part yourself, "
+    "you can say you are interested."
+)
 DONE_MESSAGES = {
     PlaceState.ACCEPTED: "You have accepted your place. We look forward to seeing you!",
     PlaceState.DECLINED: "You have declined the place. Thank you for letting us know.",
@@ -84,20 +91,22 @@ def _signed_in_student(request):
 
 @permission_required(STUDENT_PAGES)
 def my_interests(request):
+    """The student's places. Interests made in their name while they were signed out come
+    first, with their statement, and count only once the student keeps them."""
     student = _student_of(request)
-    verify_on_sign_in(student, actor=request.user)
     interests = (
-        student.interests.select_related(
-            "micro_internship__challenge__organisation", "day_feedback"
-        )
+        student.interests.filter(discarded_at__isnull=True)
+        .select_related("micro_internship__challenge__organisation", "day_feedback")
         .prefetch_related("micro_internship__briefings")
         .order_by("-micro_internship__starts_at")
     )
+    to_check = [i for i in interests if i.awaits_the_student]
     return render(
         request,
         "applications/student/my_interests.html",
         {
-            "interests": interests,
+            "to_check": to_check,
+            "interests": [i for i in interests if not i.awaits_the_student],
             "now": timezone.now(),
         },
     )
@@ -135,7 +144,7 @@ def express_interest(request, reference: str):
             request.session[SENT_KEY] = {
                 "reference": mi.reference,
                 "email": student.email if student else data["email"],
-                "counts_now": outcome.interest.verified_at is not None and not outcome.already,
+                "counts_now": outcome.counts_now,
             }
             return redirect("applications:interest_sent", reference=mi.reference)
     return render(
@@ -160,10 +169,13 @@ def interest_sent(request, reference: str):
 
 @signed_link(place_queries.interest_from_confirm_token)
 def confirm_interest(request, interest, token: str):
-    """The link in the acknowledgement: a button (not the link itself) makes the interest
-    count, so a mail scanner opening links cannot confirm for the student."""
-    if request.method == "POST":
-        if verify_interest(interest, how="link"):
+    """The link in the acknowledgement: the page shows what was sent in the student's name,
+    and a button (not the link itself) keeps it, so a mail scanner opening links cannot
+    confirm for the student; the other button discards it."""
+    if request.method == "POST" and not (interest.verified_at or interest.discarded_at):
+        if request.POST.get("action") == "discard":
+            _keep_or_discard(request, interest, "discard")
+        elif verify_interest(interest, how="link"):
             messages.success(request, "Thank you. Your interest now counts.")
         return redirect("applications:confirm_interest", token=token)
     return render(request, "applications/student/confirm.html", {"interest": interest})
@@ -209,15 +221,34 @@ def offer(request, link, token: str):
 @permission_required(STUDENT_PAGES)
 def reply(request, pk: int, action: str):
     interest = get_object_or_404(ExpressionOfInterest, pk=pk)
-    if action not in STUDENT_REPLIES:
+    if action not in STUDENT_REPLIES and action not in IN_THEIR_NAME:
         raise PermissionDenied
     if not request.user.has_perm("applications.respond_to_place", interest):
         log_activity(interest, "place.refused_not_owner", actor=request.user, requested=action)
         raise PermissionDenied
+    if action in IN_THEIR_NAME:
+        _keep_or_discard(request, interest, action)
+        return redirect("applications:my_interests")
     if _needs_confirming(request, action):
         return _confirm_reply(request, interest, action, back=reverse("applications:my_interests"))
     _reply(request, interest, action)
     return redirect("applications:my_interests")
+
+
+def _keep_or_discard(request, interest, action: str) -> None:
+    """The student's answer about an interest made in their name: keep it or discard it."""
+    if action == "keep":
+        if keep_interest(interest, actor=request.user):
+            messages.success(request, KEPT_MESSAGE)
+        elif interest.discarded_at:
+            messages.error(request, "This interest has already been discarded.")
+        return
+    try:
+        discard_interest(interest, actor=request.user)
+    except TransitionNotAllowed as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, DISCARDED_MESSAGE)
 
 
 def _needs_confirming(request, action: str) -> bool:

@@ -15,7 +15,8 @@ from microintern.programme.models import MicroInternship
 from microintern.surveys.domain import survey_url
 from microintern.surveys.models import Invitation
 
-from ..domain import ProposalRefused, add_briefing, propose_challenge
+from .. import links
+from ..domain import ProposalRefused, add_briefing, confirm_proposal, propose_challenge
 from ..forms import BriefingForm, ProposalForm
 from ..models import BriefingMaterial
 
@@ -50,6 +51,23 @@ def proposal_sent(request):
         "hosts/host/proposal_sent.html",
         {"title": request.session.get("proposed_challenge", "")},
     )
+
+
+def confirm(request, token: str):
+    """The link emailed to an existing contact when a challenge was offered with their
+    address: the page shows it, and a button (not the link itself, which a mail scanner may
+    open) adds it to their organisation."""
+    try:
+        proposal = links.proposal_from_token(token)
+    except links.ProposalLinkProblem as problem:
+        return render(request, "hosts/host/confirm_problem.html", {"problem": problem}, status=410)
+    if request.method == "POST" and proposal.challenge_id is None:
+        confirm_proposal(proposal)
+        messages.success(
+            request, f"Thank you. “{proposal.title}” is now one of your organisation's challenges."
+        )
+        return redirect("hosts:confirm_proposal", token=token)
+    return render(request, "hosts/host/confirm.html", {"proposal": proposal})
 
 
 def _micro_internship_for(request, pk: int) -> MicroInternship:

@@ -12,7 +12,7 @@ from microintern.core.permissions import ensure_permission, permission_required
 
 from ..domain import transition_challenge
 from ..enums import CHALLENGE_TRANSITIONS, ChallengeState
-from ..models import Challenge
+from ..models import Challenge, UnconfirmedProposal
 
 
 @permission_required("microintern.use_back_office")
@@ -21,7 +21,12 @@ def pipeline(request):
     columns = [
         (state, [c for c in challenges if c.state == state]) for state in ChallengeState.pipeline()
     ]
-    return render(request, "hosts/staff/pipeline.html", {"columns": columns})
+    unconfirmed = UnconfirmedProposal.objects.filter(confirmed_at__isnull=True).select_related(
+        "contact__organisation"
+    )
+    return render(
+        request, "hosts/staff/pipeline.html", {"columns": columns, "unconfirmed": unconfirmed}
+    )
 
 
 def challenge_detail(request, pk: int):

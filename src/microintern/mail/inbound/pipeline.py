@@ -30,7 +30,6 @@ from microintern.applications.domain import (
     record_interest,
     statement_character_limit,
     statement_word_limit,
-    verify_interest,
 )
 from microintern.applications.enums import Source as InterestSource
 from microintern.applications.models import ExpressionOfInterest
@@ -343,18 +342,20 @@ def record_emailed_interest(
     Rules: through `record_interest` with source email, received when our server received
     the message (IMAP INTERNALDATE) or, for imports, when it was stored; it counts
     at once only when our own mail server vouched for the sender, otherwise after the confirm
-    link. A second message about the same interest is added to it (and may verify it).
+    link. A second message about the same interest is added to it (it never verifies it).
     Side effects: those of `record_interest`; its own acknowledgement is held and released
     only when ours cannot carry the confirm link (see `acknowledge.acknowledge`).
     """
     now = timezone.now()
     verified_at = now if message.vouched_by_own_server else None
-    existing = ExpressionOfInterest.objects.filter(student=student, micro_internship=mi).first()
+    existing = ExpressionOfInterest.objects.filter(
+        student=student, micro_internship=mi, discarded_at__isnull=True
+    ).first()
     if existing is not None:
+        # Not verified by this message even when vouched for: the earlier statement may have
+        # been sent by someone else, and the student must see it before it counts.
         message.interest = existing
         log_activity(existing, "interest.repeated", actor=actor, source=InterestSource.EMAIL)
-        if verified_at and not existing.verified_at:
-            verify_interest(existing, how="dmarc", actor=actor, now=now)
         return Outcome(
             MessageState.INTEREST_UPDATED,
             f"{student.full_name} had already said they were interested in {mi.reference}; "

@@ -36,7 +36,7 @@ def receive(raw: bytes, **kwargs) -> InboundMessage:
 
 
 def acks(message=None):
-    rows = OutboundMessage.objects.filter(role=acknowledge.ACK_ROLE)
+    rows = OutboundMessage.objects.filter(role__in=acknowledge.ACK_ROLES)
     return rows.filter(dedupe_key=f"inbound-ack:{message.pk}") if message else rows
 
 
@@ -137,7 +137,11 @@ def test_unknown_sender_goes_to_triage_and_is_still_acknowledged(corpus_world):
     assert message.state == MessageState.TRIAGE
     assert "Unknown sender" in message.reason
     ack = acks(message).get()
-    assert "a member of staff will read it" in ack.body
+    assert ack.subject == "Re: Interest in MI-2026-007 – a person will read it"
+    assert (
+        "We have not recorded anything from it on our own: this address is not one we have on "
+        "record for a student. A member of staff will read your message."
+    ) in ack.body
 
 
 def test_a_confirmed_personal_address_is_matched(corpus_world):

@@ -27,7 +27,7 @@ def receive_all(raws, **kwargs) -> list[InboundMessage]:
 
 
 def acks():
-    return OutboundMessage.objects.filter(role=acknowledge.ACK_ROLE)
+    return OutboundMessage.objects.filter(role__in=acknowledge.ACK_ROLES)
 
 
 def test_a_batch_stores_each_message_once_and_flags_a_changed_one(corpus_world):

@@ -119,8 +119,8 @@ ROLE_PLACEHOLDERS: dict[EmailRole, dict[str, str]] = {
     | INBOUND_MI
     | INBOUND_CONFIRM
     | {
-        "word_count": "How many words the statement has",
-        "word_limit": "The word limit for statements",
+        "length": "How long the statement is against the limit, e.g. "
+        "it has 190 words, and the limit is 150",
     },
     EmailRole.INBOUND_ACK_NOT_OPEN: INBOUND_ACK
     | {

@@ -401,8 +401,8 @@ def test_failed_recipients_are_read_from_the_delivery_status(fields, failed):
 def test_human_mail_with_envelope_sender_may_be_acknowledged():
     message = parsed("human_plain_eoi.eml")
     result = _classify(message)
-    assert _allowed(message, result, own_addresses=OWN_ADDRESSES)
-    assert auto_reply_decision(message, result) == (
+    assert _allowed(message, result, own_addresses=OWN_ADDRESSES, sender_on_record=True)
+    assert auto_reply_decision(message, result, sender_on_record=True) == (
         True,
         "acknowledge to a.pereira@student.example.ac.uk",
     )
@@ -430,7 +430,10 @@ def test_no_return_path_means_no_acknowledgement():
 def test_envelope_sender_given_by_the_caller_is_used():
     message = _message("")
     assert auto_reply_decision(
-        message, _classify(message), envelope_sender="s@student.example.ac.uk"
+        message,
+        _classify(message),
+        envelope_sender="s@student.example.ac.uk",
+        sender_on_record=True,
     ) == (True, "acknowledge to s@student.example.ac.uk")
 
 
@@ -633,6 +636,10 @@ def test_acknowledgement_when_our_server_did_not_find_the_sender_forged(results)
         f"Return-Path: <s@student.example.ac.uk>\r\nAuthentication-Results: {results}\r\n"
     )
     allowed, _why = auto_reply_decision(
-        message, _classify(message), own_addresses=OWN_ADDRESSES, trusted_authserv_id=OWN_SERVER
+        message,
+        _classify(message),
+        own_addresses=OWN_ADDRESSES,
+        trusted_authserv_id=OWN_SERVER,
+        sender_on_record=True,
     )
     assert allowed

@@ -166,6 +166,7 @@ CHECK = """
 import json
 from microintern.applications.models import ExpressionOfInterest
 from microintern.mail.inbound.models import InboundMessage
+from microintern.mail.inbound import acknowledge
 from microintern.mail.models import OutboundMessage
 print(json.dumps({
     "messages": InboundMessage.objects.count(),

@@ -132,16 +132,15 @@ def test_the_whole_corpus_at_once_is_idempotent(corpus_world):
     assert classes["list_mailman.eml"] == MessageKind.BULK
 
 
-def test_unknown_sender_goes_to_triage_and_is_still_acknowledged(corpus_world):
+def test_unknown_sender_goes_to_a_person_who_replies(corpus_world):
     message = receive(eoi(sender="stranger@gmail.example"))
     assert message.state == MessageState.TRIAGE
     assert "Unknown sender" in message.reason
-    ack = acks(message).get()
-    assert ack.subject == "Re: Interest in MI-2026-007 – a person will read it"
-    assert (
-        "We have not recorded anything from it on our own: this address is not one we have on "
-        "record for a student. A member of staff will read your message."
-    ) in ack.body
+    # A phisher's test message must not learn that the mailbox is read.
+    assert not acks().exists()
+    assert message.acknowledgement_note == (
+        "Not acknowledged: stranger@gmail.example is not a student on record: a person replies."
+    )
 
 
 def test_a_confirmed_personal_address_is_matched(corpus_world):

@@ -37,12 +37,18 @@ def _message(
     return result
 
 
-def _decide(message: ParsedMessage, classification: Classification | None = None):
+def _decide(
+    message: ParsedMessage, classification: Classification | None = None, *, on_record=True
+):
     classification = classification or classify(
         message, own_addresses=OWN_ADDRESSES, own_loop_header_value=LOOP_VALUE
     )
     return reply_decision(
-        message, classification, own_addresses=OWN_ADDRESSES, trusted_authserv_id=OWN_SERVER
+        message,
+        classification,
+        own_addresses=OWN_ADDRESSES,
+        trusted_authserv_id=OWN_SERVER,
+        sender_on_record=on_record,
     )
 
 
@@ -119,6 +125,12 @@ def test_each_rule_refuses_what_it_says(rule, headers, reason):
     assert decision.rule == rule, decision
     if reason:
         assert decision.reason == reason
+
+
+def test_a_sender_who_is_not_a_student_on_record_gets_no_automatic_reply():
+    decision = _decide(_message(), on_record=False)
+    assert (decision.allowed, decision.rule) == (False, "not-on-record")
+    assert decision.reason == "s@student.example.ac.uk is not a student on record: a person replies"
 
 
 def test_precedence_bulk_never_gets_a_reply_even_as_a_persons_reply():

@@ -152,6 +152,7 @@ def acknowledge(
         own_addresses=own,
         envelope_sender=envelope,
         trusted_authserv_id=inbound_setting("TRUSTED_AUTHSERV_ID"),
+        sender_on_record=message.student is not None,
     )
     # Only recording an interest holds emails (its own acknowledgement, see below).
     held = held_interest_emails(message) if outcome.state == MessageState.INTEREST_CREATED else []

@@ -141,6 +141,8 @@ _AUTO_REPLY_SUBJECTS = (
     "automaattinen vastaus",
     "odpowiedz automatyczna",
     "automatyczna odpowiedz",
+    "arpus biroja",
+    "automatiska atbilde",
 )
 # Lotus Notes / Domino: "AUTO: <name> is out of the office (returning ...)". Only with the
 # out-of-office phrase: a person may well begin a subject "Auto: ..." (say, about cars).
@@ -530,6 +532,12 @@ def _bulk(parsed: ParsedMessage) -> Classification | None:
     list_id = parsed.header("List-Id")
     if list_id is not None:
         return Classification(Kind.BULK, f"Mailing-list mail: List-Id: {list_id}.")
+    if parsed.return_path and _VERP_ENVELOPE.match(parsed.return_path):
+        return Classification(
+            Kind.BULK,
+            f"Bulk mail: its envelope sender {parsed.return_path} encodes the recipient (VERP), "
+            "as mailing systems do.",
+        )
     if parsed.header("List-Unsubscribe") is not None:
         return Classification(Kind.BULK, "Bulk mail: it has a List-Unsubscribe header.")
     for address in senders:
@@ -564,6 +572,11 @@ _QUOTED_MESSAGE = re.compile(
     r"(?im)^(?:-{2,}\s*(?:original message|forwarded message)\s*-{2,}|>?\s*from:\s.+@|"
     r"on .{5,80} wrote:\s*$)"
 )
+
+
+# bounces+user=example.org@…, bounces-main+user=example.org@…, list-bounces+user=… : the
+# recipient's address is written into the envelope sender, so each bounce names whom it was for.
+_VERP_ENVELOPE = re.compile(r"^[^@]*bounces?[^@+]*\+[^@=]+=[^@]+@", re.IGNORECASE)
 
 
 def _is_list_address(address: str) -> bool:

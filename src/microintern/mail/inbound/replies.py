@@ -47,6 +47,9 @@ class ReplyFacts:
     own: frozenset[str]
     """Our own addresses, as `canonical_address` writes them."""
     trusted_authserv_id: str
+    sender_on_record: bool
+    """True when the sender is a student: their university address on record, or a
+    personal address they confirmed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +263,12 @@ def _loop(f: ReplyFacts) -> str | None:
     return None
 
 
+def _not_on_record(f: ReplyFacts) -> str | None:
+    if f.sender_on_record:
+        return None
+    return f"{f.parsed.sender} is not a student on record: a person replies"
+
+
 REPLY_RULES: tuple[Rule, ...] = (
     Rule(
         "not-human",
@@ -326,6 +335,12 @@ REPLY_RULES: tuple[Rule, ...] = (
         "our own address (any case, any +tag), or a display name shows ours",
         _loop,
     ),
+    Rule(
+        "not-on-record",
+        "the sender is not a student on record (their university address, or a personal "
+        "address they confirmed): spam and phishing with no sign of it stop here",
+        _not_on_record,
+    ),
 )
 
 
@@ -336,6 +351,7 @@ def reply_decision(
     own_addresses: Iterable[str] = (),
     envelope_sender: str | None = None,
     trusted_authserv_id: str = "",
+    sender_on_record: bool = False,
 ) -> ReplyDecision:
     """Apply `REPLY_RULES` in order: the first that holds refuses; none → acknowledge to the
     envelope sender (`envelope_sender` when the caller knows it, else the Return-Path)."""
@@ -346,6 +362,7 @@ def reply_decision(
         envelope=normalise_address(envelope or ""),
         own=frozenset(canonical_address(a) for a in own_addresses) - {""},
         trusted_authserv_id=trusted_authserv_id,
+        sender_on_record=sender_on_record,
     )
     for rule in REPLY_RULES:
         found = rule.check(facts)
@@ -361,6 +378,7 @@ def auto_reply_decision(
     own_addresses: Iterable[str] = (),
     envelope_sender: str | None = None,
     trusted_authserv_id: str = "",
+    sender_on_record: bool = False,
 ) -> tuple[bool, str]:
     """(allowed, reason) of `reply_decision`."""
     decision = reply_decision(
@@ -369,5 +387,6 @@ def auto_reply_decision(
         own_addresses=own_addresses,
         envelope_sender=envelope_sender,
         trusted_authserv_id=trusted_authserv_id,
+        sender_on_record=sender_on_record,
     )
     return decision.allowed, decision.reason

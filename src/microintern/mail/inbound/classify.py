@@ -1,11 +1,13 @@
 """Classify inbound mail before anything else is done with it.
 
-Only human mail may become an expression of interest or receive an acknowledgement. The
-order of the checks matters and follows the issue: our own mail coming back (loop), bounce or
-delivery-status report, auto-reply / out-of-office, mailing list or bulk, and only then human.
+Only human mail may become an expression of interest. The order of the checks matters: our
+own mail coming back (loop), reports (ARF complaints, DMARC aggregates, SES notifications),
+bounce or delivery-status report, auto-reply / out-of-office, mailing list or bulk, and only
+then human (possibly with a doubt, for a person to read first).
 
-Also here: whether an automatic acknowledgement may be sent (RFC 3834), and whether our own
-mail server vouches for the sender (Authentication-Results with dmarc=pass, RFC 8601).
+Also here: the receiving server's spam verdict, and whether our own mail server vouches for
+the sender (Authentication-Results with dmarc=pass, RFC 8601). Whether an automatic reply
+may go is decided by the table in `replies`.
 
 Pure Python, no Django.
 """

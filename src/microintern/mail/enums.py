@@ -99,7 +99,36 @@ class EmailRole(models.TextChoices):
     )
     INBOUND_ACKNOWLEDGEMENT = (
         "inbound_acknowledgement",
-        "Automatic reply: an email to the mailbox has arrived",
+        "Automatic reply to an email: passed to a person",
+    )
+    INBOUND_ACK_COUNTED = "inbound_ack_counted", "Automatic reply to an email: interest counted"
+    INBOUND_ACK_CONFIRM = (
+        "inbound_ack_confirm",
+        "Automatic reply to an email: interest recorded, needs the confirmation click",
+    )
+    INBOUND_ACK_ADDED = (
+        "inbound_ack_added",
+        "Automatic reply to an email: added to an interest already expressed",
+    )
+    INBOUND_ACK_OVER_LIMIT = (
+        "inbound_ack_over_limit",
+        "Automatic reply to an email: interest recorded, statement over the word limit",
+    )
+    INBOUND_ACK_NOT_OPEN = (
+        "inbound_ack_not_open",
+        "Automatic reply to an email: the micro-internship is not open for interest",
+    )
+    INBOUND_ACK_UNKNOWN_CODE = (
+        "inbound_ack_unknown_code",
+        "Automatic reply to an email: the reference code matches nothing",
+    )
+    INBOUND_ACK_NEUTRAL = (
+        "inbound_ack_neutral",
+        "Automatic reply to an email: to an address other than the writer's",
+    )
+    INBOUND_ACK_TOO_LARGE = (
+        "inbound_ack_too_large",
+        "Automatic reply to an email: refused for its size",
     )
     INBOUND_STAFF_REPLY = "inbound_staff_reply", "Staff reply to an email to the mailbox"
     INTEREST_ALREADY_RECEIVED = (
@@ -143,6 +172,14 @@ EMAIL_AUDIENCE: dict[EmailRole, Audience] = {
     EmailRole.HOST_FEEDBACK_INVITATION: Audience.HOST,
     EmailRole.HOST_PROPOSAL_CONFIRM: Audience.HOST,
     EmailRole.INBOUND_ACKNOWLEDGEMENT: Audience.SENDER,
+    EmailRole.INBOUND_ACK_COUNTED: Audience.SENDER,
+    EmailRole.INBOUND_ACK_CONFIRM: Audience.SENDER,
+    EmailRole.INBOUND_ACK_ADDED: Audience.SENDER,
+    EmailRole.INBOUND_ACK_OVER_LIMIT: Audience.SENDER,
+    EmailRole.INBOUND_ACK_NOT_OPEN: Audience.SENDER,
+    EmailRole.INBOUND_ACK_UNKNOWN_CODE: Audience.SENDER,
+    EmailRole.INBOUND_ACK_NEUTRAL: Audience.SENDER,
+    EmailRole.INBOUND_ACK_TOO_LARGE: Audience.SENDER,
     EmailRole.INBOUND_STAFF_REPLY: Audience.SENDER,
     EmailRole.INTEREST_ALREADY_RECEIVED: Audience.STUDENT,
     EmailRole.INTEREST_NOT_MATCHED: Audience.STUDENT,

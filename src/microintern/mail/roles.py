@@ -53,6 +53,21 @@ CONFIRM_INTEREST = {
     "interest.confirm_url": "A link that confirms the interest is the student's",
     "interest.verified_at": "When the student confirmed it (empty until then)",
 }
+INBOUND_ACK = {
+    "subject": "The subject of the email that arrived",
+    "check_url": "A link where the sender can say what was got wrong",
+}
+INBOUND_REASON = "Why a person has to read it, in a few words"
+INBOUND_MI = {
+    "mi.title": MICRO_INTERNSHIP["mi.title"],
+    "mi.reference": MICRO_INTERNSHIP["mi.reference"],
+    "mi.starts_at": MICRO_INTERNSHIP["mi.starts_at"],
+}
+INBOUND_CONFIRM = {
+    "confirm_url": "A link that confirms the sender's address (empty if not needed)",
+    "counted": "True when the interest counts already (no click needed)",
+    "link_sent_elsewhere": "True when the confirm link went to the university address",
+}
 DAY_REMINDER = {
     "student.display_name": STUDENT["student.display_name"],
     "mi.title": MICRO_INTERNSHIP["mi.title"],
@@ -102,17 +117,35 @@ ROLE_PLACEHOLDERS: dict[EmailRole, dict[str, str]] = {
         "challenge.title": "The title of the challenge offered",
         "link": "The signed link that confirms the challenge (works for 14 days)",
     },
-    EmailRole.INBOUND_ACKNOWLEDGEMENT: {
+    EmailRole.INBOUND_ACKNOWLEDGEMENT: INBOUND_ACK | {"reason": INBOUND_REASON},
+    EmailRole.INBOUND_ACK_COUNTED: INBOUND_ACK | INBOUND_MI,
+    EmailRole.INBOUND_ACK_CONFIRM: INBOUND_ACK | INBOUND_MI | INBOUND_CONFIRM,
+    EmailRole.INBOUND_ACK_ADDED: INBOUND_ACK | INBOUND_MI | INBOUND_CONFIRM,
+    EmailRole.INBOUND_ACK_OVER_LIMIT: INBOUND_ACK
+    | INBOUND_MI
+    | INBOUND_CONFIRM
+    | {
+        "length": "How long the statement is against the limit, e.g. "
+        "it has 190 words, and the limit is 150",
+    },
+    EmailRole.INBOUND_ACK_NOT_OPEN: INBOUND_ACK
+    | {
+        "reference": "The reference code the message gave",
+        "mi.title": "The title (empty unless the micro-internship is public)",
+        "why": "draft, not_yet, closed, selection_published, completed, evaluated or cancelled",
+        "opens_at": "When interest opens (when it is not open yet)",
+        "open_now": "The micro-internships open for interest now, one a line (empty if none)",
+    },
+    EmailRole.INBOUND_ACK_UNKNOWN_CODE: INBOUND_ACK
+    | {
+        "reference": "The reference code the message gave",
+        "open_now": "The micro-internships open for interest now, one a line (empty if none)",
+    },
+    EmailRole.INBOUND_ACK_NEUTRAL: {"subject": "The subject of the email that arrived"},
+    EmailRole.INBOUND_ACK_TOO_LARGE: {
         "subject": "The subject of the email that arrived",
-        "outcome": "What was done with it: interest_created, interest_updated, neutral or "
-        "another state of an inbound email",
-        "interest": "The interest recorded from it (empty if none)",
-        "interest.verified_at": CONFIRM_INTEREST["interest.verified_at"],
-        "mi.title": MICRO_INTERNSHIP["mi.title"],
-        "mi.reference": MICRO_INTERNSHIP["mi.reference"],
-        "mi.starts_at": MICRO_INTERNSHIP["mi.starts_at"],
-        "confirm_url": "A link that confirms the sender's address (empty if not needed)",
-        "check_url": "A link where the sender can say what was got wrong",
+        "size": "The size of the email, e.g. 29 MB",
+        "limit": "The largest email the mailbox takes, e.g. 10 MB",
     },
     EmailRole.INBOUND_STAFF_REPLY: {
         "subject": "The subject of the reply",

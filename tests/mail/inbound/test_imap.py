@@ -29,7 +29,7 @@ CORPUS = Path(__file__).parents[1] / "corpus"
 
 
 def acks():
-    return OutboundMessage.objects.filter(role=acknowledge.ACK_ROLE)
+    return OutboundMessage.objects.filter(role__in=acknowledge.ACK_ROLES)
 
 
 def test_a_delivered_email_becomes_an_interest_after_one_poll(dovecot, mailbox, corpus_world):
@@ -166,13 +166,14 @@ CHECK = """
 import json
 from microintern.applications.models import ExpressionOfInterest
 from microintern.mail.inbound.models import InboundMessage
+from microintern.mail.inbound import acknowledge
 from microintern.mail.models import OutboundMessage
 print(json.dumps({
     "messages": InboundMessage.objects.count(),
     "states": sorted(set(InboundMessage.objects.values_list("state", flat=True))),
     "interests": ExpressionOfInterest.objects.count(),
-    "acks": OutboundMessage.objects.filter(role="inbound_acknowledgement").count(),
-    "ack_keys": OutboundMessage.objects.filter(role="inbound_acknowledgement")
+    "acks": OutboundMessage.objects.filter(role__in=acknowledge.ACK_ROLES).count(),
+    "ack_keys": OutboundMessage.objects.filter(role__in=acknowledge.ACK_ROLES)
         .values("dedupe_key").distinct().count(),
 }))
 """

@@ -36,7 +36,7 @@ def test_a_folder_of_eml_files(corpus_world, tmp_path, capsys):
     assert f"already: {n}" in second and "stored" not in second
     assert InboundMessage.objects.count() == n
     assert not InboundMessage.objects.filter(state=MessageState.STORED).exists()
-    assert OutboundMessage.objects.filter(role=acknowledge.ACK_ROLE).count() == (
+    assert OutboundMessage.objects.filter(role__in=acknowledge.ACK_ROLES).count() == (
         InboundMessage.objects.exclude(acknowledgement_note__startswith="Not")
         .filter(acknowledgement_note__startswith="Acknowledged")
         .count()

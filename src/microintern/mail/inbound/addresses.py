@@ -42,10 +42,9 @@ def is_university(address: str) -> bool:
 
 
 def single_sender(parsed: ParsedMessage) -> str | None:
-    """The From address, normalised, when there is exactly one."""
-    if len(parsed.from_addresses) != 1:
-        return None
-    return normalise_address(parsed.from_addresses[0]) or None
+    """The sender's actual mailbox (`ParsedMessage.sender`), lower-cased: None unless From
+    is a single, well-formed address."""
+    return parsed.sender.lower() if parsed.sender else None
 
 
 def envelope_sender(parsed: ParsedMessage) -> str | None:

@@ -1,11 +1,13 @@
 """Classify inbound mail before anything else is done with it.
 
-Only human mail may become an expression of interest or receive an acknowledgement. The
-order of the checks matters and follows the issue: our own mail coming back (loop), bounce or
-delivery-status report, auto-reply / out-of-office, mailing list or bulk, and only then human.
+Only human mail may become an expression of interest. The order of the checks matters: our
+own mail coming back (loop), reports (ARF complaints, DMARC aggregates, SES notifications),
+bounce or delivery-status report, auto-reply / out-of-office, mailing list or bulk, and only
+then human (possibly with a doubt, for a person to read first).
 
-Also here: whether an automatic acknowledgement may be sent (RFC 3834), and whether our own
-mail server vouches for the sender (Authentication-Results with dmarc=pass, RFC 8601).
+Also here: the receiving server's spam verdict, and whether our own mail server vouches for
+the sender (Authentication-Results with dmarc=pass, RFC 8601). Whether an automatic reply
+may go is decided by the table in `replies`.
 
 Pure Python, no Django.
 """
@@ -27,11 +29,11 @@ __all__ = [
     "AuthResult",
     "Classification",
     "Kind",
-    "auto_reply_allowed",
-    "auto_reply_decision",
+    "canonical_address",
     "classify",
     "dmarc_pass_from_own_server",
     "parse_authentication_results",
+    "spam_verdict",
 ]
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,9 @@ class Classification:
     kind: Kind
     reason: str
     failed_recipients: tuple[str, ...] = ()
+    doubt: str = ""
+    """Why a person should read human mail before anything is done with it (e.g. a bulk
+    header a forwarding hop added to a person's reply); empty when there is no doubt."""
 
     @property
     def is_human(self) -> bool:
@@ -73,6 +78,19 @@ class Classification:
 _BOUNCE_LOCALPARTS = frozenset(
     {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mdaemon"}
 )
+# Role addresses people also write from: a bounce sign only together with a bounce's
+# structure (a report, failed recipients, a null sender with a failure subject).
+_PEOPLE_ROLE_LOCALPARTS = frozenset({"postmaster"})
+# Mailing-list managers' own addresses: their notices (held for moderation, bounce
+# processing, subscription) are not written by a person.
+_LIST_MANAGER_LOCALPARTS = frozenset(
+    {"mailman", "listserv", "sympa", "majordomo", "listmaster", "ezmlm", "lyris", "listproc"}
+)
+# Amazon SNS delivers SES bounce and complaint notifications as JSON from this address.
+_SNS_SENDERS = frozenset({"no-reply@sns.amazonaws.com"})
+_SES_NOTIFICATION = re.compile(r'"notificationType"\s*:\s*"(Bounce|Complaint|Delivery)"')
+_SES_BOUNCED = re.compile(r'"emailAddress"\s*:\s*"([^"\s]+@[^"\s]+)"')
+_DMARC_REPORT_SUBJECT = re.compile(r"^\s*report domain:.*\bsubmitter:", re.IGNORECASE)
 _BOUNCE_SUBJECT = re.compile(
     r"^\s*(undeliver(?:ed|able)\b|(?:permanent )?delivery (?:status notification|failure|"
     r"has failed)|mail delivery (?:failed|failure|system|warning)|returned mail\b|"
@@ -125,6 +143,8 @@ _AUTO_REPLY_SUBJECTS = (
     "automaattinen vastaus",
     "odpowiedz automatyczna",
     "automatyczna odpowiedz",
+    "arpus biroja",
+    "automatiska atbilde",
 )
 # Lotus Notes / Domino: "AUTO: <name> is out of the office (returning ...)". Only with the
 # out-of-office phrase: a person may well begin a subject "Auto: ..." (say, about cars).
@@ -163,6 +183,7 @@ def classify(
     """
     result = (
         _loop(parsed, own_addresses, own_loop_header_value, loop_header)
+        or _report(parsed)
         or _bounce(parsed)
         or _auto_reply(parsed)
         or _bulk(parsed)
@@ -183,12 +204,87 @@ def _loop(
             return Classification(
                 Kind.LOOP, f"Our own mail came back: it carries our {loop_header} header."
             )
-    own = {_normalise(address) for address in own_addresses}
+    own = {canonical_address(address) for address in own_addresses} - {""}
     for address in parsed.from_addresses:
-        if address.lower() in own:
+        if canonical_address(address) in own:
             return Classification(
                 Kind.LOOP, f"Our own mail came back: it is from our own address {address}."
             )
+    for value in parsed.header_all("X-Loop"):
+        if any(canonical_address(found) in own for found in _DSN_ADDRESS.findall(value)):
+            return Classification(
+                Kind.LOOP, f"Our own mail came back: X-Loop names our address ({value})."
+            )
+    return None
+
+
+def canonical_address(address: str) -> str:
+    """An address as a mailbox knows it: lower case, without a +tag, without a display name
+    ("Clinic <Business-Clinic+x@Example.ac.uk>" → "business-clinic@example.ac.uk")."""
+    address = _normalise(address)
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return ""
+    return f"{local.split('+', 1)[0]}@{domain.rstrip('.')}"
+
+
+def _feedback_type(part) -> str:
+    """The Feedback-Type of a message/feedback-report part (the parser may have read its
+    fields as the headers of an enclosed message, or kept them as text)."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return str(payload[0].get("Feedback-Type", "")).strip() if payload else ""
+    text = part.get_payload(decode=True) or b""
+    found = re.search(rb"(?im)^feedback-type:\s*([\w-]+)", text)
+    return found.group(1).decode("ascii", "replace") if found else ""
+
+
+def _report(parsed: ParsedMessage) -> Classification | None:
+    """Complaint and feedback-loop reports (ARF, RFC 5965; RFC 6591), DMARC aggregate reports
+    (RFC 7489) and Amazon SES bounce/complaint notifications (JSON through SNS).
+
+    All are reports made by machines about mail, never a person's message; they are kept
+    with the bounces (reports about delivery), with the failed recipients SES names.
+    """
+    msg = parsed.email
+    try:
+        report_type = str(msg.get_param("report-type", "") or "").lower()
+        if msg.get_content_type() == "multipart/report" and report_type == "feedback-report":
+            feedback = ""
+            for part in msg.walk():
+                if part.get_content_type() == "message/feedback-report":
+                    feedback = _feedback_type(part)
+                    break
+            shown = f", Feedback-Type: {feedback}" if feedback else ""
+            return Classification(
+                Kind.BOUNCE, f"Complaint report: an ARF feedback-loop report{shown}."
+            )
+    except Exception:  # a malformed report must not lose the message.
+        log.warning("reading the report of %s failed", parsed.sha256, exc_info=True)
+    if _DMARC_REPORT_SUBJECT.match(parsed.subject):
+        return Classification(
+            Kind.BOUNCE,
+            "DMARC aggregate report (its subject names the report domain and submitter).",
+        )
+    if canonical_address(parsed.from_address) in _SNS_SENDERS or (
+        parsed.header("x-amz-sns-message-type") is not None
+    ):
+        found = _SES_NOTIFICATION.search(parsed.body_text)
+        if found is None:
+            return Classification(
+                Kind.AUTO_REPLY,
+                "Automatic notification from Amazon SNS (no-reply@sns.amazonaws.com).",
+            )
+        failed = tuple(dict.fromkeys(a.lower() for a in _SES_BOUNCED.findall(parsed.body_text)))
+        label = {"Bounce": "bounce", "Complaint": "complaint", "Delivery": "delivery"}[
+            found.group(1)
+        ]
+        return Classification(
+            Kind.BOUNCE,
+            f"Amazon SES {label} notification (JSON through Amazon SNS)"
+            + (f" for {', '.join(failed)}." if failed else "."),
+            failed if label == "bounce" else (),
+        )
     return None
 
 
@@ -314,7 +410,8 @@ def _bounce(parsed: ParsedMessage) -> Classification | None:
     if _is_delivery_report(parsed):
         signs.append("it is a delivery-status report")
     sender = parsed.from_address
-    if _localpart(sender) in _BOUNCE_LOCALPARTS:
+    role_sender = _localpart(sender) in _PEOPLE_ROLE_LOCALPARTS
+    if _localpart(sender) in _BOUNCE_LOCALPARTS and not role_sender:
         signs.append(f"it is from {sender}")
     elif _MAIL_SYSTEM_NAME.match(parsed.from_name or ""):
         signs.append(f'it is from "{parsed.from_name.strip()}"')
@@ -326,7 +423,7 @@ def _bounce(parsed: ParsedMessage) -> Classification | None:
     # run only on a message that already looks like a bounce: a sign above, or a weaker hint
     # (a null envelope sender, an X-Failed-Recipients header, a delivery-failure subject) on
     # a message small enough to be one. Human mail shows none of these.
-    if signs or (_bounce_hint(parsed) and parsed.size <= FLUFL_SCAN_MAX_BYTES):
+    if signs or ((role_sender or _bounce_hint(parsed)) and parsed.size <= FLUFL_SCAN_MAX_BYTES):
         permanent, temporary = _bounce_failures(parsed)
     else:
         permanent, temporary = (), ()
@@ -339,6 +436,8 @@ def _bounce(parsed: ParsedMessage) -> Classification | None:
         signs.append("it has a delivery-failure subject and returns the original message")
     if not signs:
         return None
+    if role_sender:  # postmaster@ with a bounce's structure: say who it is from, too.
+        signs.insert(0, f"it is from {sender}")
     return Classification(
         Kind.BOUNCE, "Bounce or delivery report: " + "; ".join(signs) + ".", failed
     )
@@ -418,21 +517,68 @@ def _bulk(parsed: ParsedMessage) -> Classification | None:
         return Classification(
             Kind.BULK, f"Spam: the receiving mail server marked it as spam ({verdict})."
         )
-    precedence = (parsed.header("Precedence") or "").strip().lower()
-    if precedence in ("bulk", "junk", "list"):
-        return Classification(Kind.BULK, f"Bulk or list mail: Precedence: {precedence}.")
+    administrivia = (parsed.header("X-List-Administrivia") or "").strip().lower()
+    senders = [parsed.from_address, *(_normalise(v) for v in parsed.header_all("Sender"))]
+    if administrivia == "yes" or any(
+        _localpart(address) in _LIST_MANAGER_LOCALPARTS for address in senders
+    ):
+        return Classification(
+            Kind.BULK,
+            "Mailing-list manager's notice: "
+            + (
+                "X-List-Administrivia: yes."
+                if administrivia == "yes"
+                else f"it is from {senders[0]}."
+            ),
+        )
     list_id = parsed.header("List-Id")
     if list_id is not None:
         return Classification(Kind.BULK, f"Mailing-list mail: List-Id: {list_id}.")
+    if parsed.return_path and _VERP_ENVELOPE.match(parsed.return_path):
+        return Classification(
+            Kind.BULK,
+            f"Bulk mail: its envelope sender {parsed.return_path} encodes the recipient (VERP), "
+            "as mailing systems do.",
+        )
     if parsed.header("List-Unsubscribe") is not None:
         return Classification(Kind.BULK, "Bulk mail: it has a List-Unsubscribe header.")
-    senders = [parsed.from_address, *(_normalise(v) for v in parsed.header_all("Sender"))]
     for address in senders:
         if _is_list_address(address):
             return Classification(
                 Kind.BULK, f"Mailing-list mail: it is sent by the list's own address {address}."
             )
+    precedence = (parsed.header("Precedence") or "").strip().lower()
+    if precedence in ("bulk", "junk", "list"):
+        if precedence != "list" and _reply_by_a_person(parsed):
+            return Classification(
+                Kind.HUMAN,
+                f"Written by a person: a reply (Precedence: {precedence}, no list headers).",
+                doubt=(
+                    f"A person's reply marked Precedence: {precedence} (a forwarding hop can "
+                    "add it): please read it yourself."
+                ),
+            )
+        return Classification(Kind.BULK, f"Bulk or list mail: Precedence: {precedence}.")
     return None
+
+
+def _reply_by_a_person(parsed: ParsedMessage) -> bool:
+    """A reply or forward: a Re:/Fwd: subject and a reference to an earlier message (its
+    Message-ID, or the quoted or forwarded message in the text)."""
+    return bool(_SUBJECT_PREFIX.match(parsed.subject)) and bool(
+        parsed.in_reply_to or parsed.references or _QUOTED_MESSAGE.search(parsed.body_text)
+    )
+
+
+_QUOTED_MESSAGE = re.compile(
+    r"(?im)^(?:-{2,}\s*(?:original message|forwarded message)\s*-{2,}|>?\s*from:\s.+@|"
+    r"on .{5,80} wrote:\s*$)"
+)
+
+
+# bounces+user=example.org@…, bounces-main+user=example.org@…, list-bounces+user=… : the
+# recipient's address is written into the envelope sender, so each bounce names whom it was for.
+_VERP_ENVELOPE = re.compile(r"^[^@]*bounces?[^@+]*\+[^@=]+=[^@]+@", re.IGNORECASE)
 
 
 def _is_list_address(address: str) -> bool:
@@ -444,61 +590,6 @@ def _is_list_address(address: str) -> bool:
     return "@" in address and (
         local.startswith("owner-") or local.endswith(("-request", "-bounces"))
     )
-
-
-def auto_reply_decision(
-    parsed: ParsedMessage,
-    classification: Classification,
-    *,
-    own_addresses: Iterable[str] = (),
-    envelope_sender: str | None = None,
-    trusted_authserv_id: str = "",
-) -> tuple[bool, str]:
-    """Decide whether an automatic acknowledgement may be sent (RFC 3834), with a reason.
-
-    Only human mail, from a known, non-null envelope sender (the Return-Path recorded at
-    delivery, or `envelope_sender` when the caller knows it), that is not one of our own
-    addresses and not a mailer daemon, and whose sender did not fail authentication at our
-    own mail server (`trusted_authserv_id`: a forged sender must not receive our reply, the
-    "backscatter" spam causes). The acknowledgement goes to that envelope sender.
-    """
-    if classification.kind is not Kind.HUMAN:
-        return False, f"not human mail ({classification.kind.value})"
-    failed = authentication_failure_at_own_server(parsed, trusted_authserv_id)
-    if failed is not None:
-        return False, f"the sender failed authentication at our mail server ({failed})"
-    sender = envelope_sender if envelope_sender is not None else parsed.return_path
-    if sender is None:
-        return False, "the envelope sender is unknown (no Return-Path)"
-    sender = _normalise(sender)
-    if not sender or "@" not in sender:
-        return False, "the envelope sender is null"
-    own = {_normalise(address) for address in own_addresses}
-    if sender in own:
-        return False, f"the envelope sender {sender} is our own address"
-    if (
-        _localpart(sender) in _BOUNCE_LOCALPARTS
-        or _localpart(sender).startswith(
-            ("owner-", "noreply", "no-reply", "do-not-reply", "donotreply")
-        )
-        or _localpart(sender).endswith("-request")
-    ):
-        return False, f"the envelope sender {sender} is an automatic or list address"
-    return True, f"acknowledge to {sender}"
-
-
-def auto_reply_allowed(
-    parsed: ParsedMessage,
-    classification: Classification,
-    *,
-    own_addresses: Iterable[str] = (),
-    envelope_sender: str | None = None,
-) -> bool:
-    """Return True when an automatic acknowledgement may be sent (see `auto_reply_decision`)."""
-    allowed, _reason = auto_reply_decision(
-        parsed, classification, own_addresses=own_addresses, envelope_sender=envelope_sender
-    )
-    return allowed
 
 
 # --------------------------------------------------------------------------------------------
@@ -619,9 +710,9 @@ def dmarc_pass_from_own_server(parsed: ParsedMessage, trusted_authserv_id: str) 
     result's header.from must be its domain. Our MTA must remove incoming headers that claim
     our authserv-id (RFC 8601 section 5) for this to be meaningful.
     """
-    if len(parsed.from_addresses) != 1:
+    if not parsed.sender:
         return False
-    from_domain = parsed.from_addresses[0].rpartition("@")[2].strip().lower().rstrip(".")
+    from_domain = parsed.sender.rpartition("@")[2].strip().lower().rstrip(".")
     return bool(from_domain) and any(
         r.method == "dmarc"
         and r.result == "pass"

@@ -148,6 +148,11 @@ class ParsedMessage:
     from_name: str
     from_address: str
     from_addresses: tuple[str, ...]
+    """The From addresses as read leniently (for classifying and showing mail, never for
+    deciding who wrote it: see `sender`)."""
+    sender: str | None
+    """The sender's actual mailbox: the single, well-formed address of the only From header,
+    lower-cased domain; None when From is missing, malformed or names several mailboxes."""
     to: tuple[str, ...]
     cc: tuple[str, ...]
     reply_to: tuple[str, ...]
@@ -529,6 +534,75 @@ def _addresses(values: tuple[str, ...]) -> list[tuple[str, str]]:
         for value in values:
             pairs.extend(("", match.group(0)) for match in _ADDR_SPEC.finditer(value))
     return pairs
+
+
+# RFC 5322 (with RFC 6532's UTF-8): atext, dot-atom, quoted-string, and a domain of
+# hostname labels. Comments are removed first; obsolete forms and domain literals are not
+# accepted: a sender we cannot read for certain is no sender.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]"
+_DOT_ATOM = rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
+_QUOTED = r'"(?:[^"\\\r\n]|\\[^\r\n])*"'
+_LETTER = r"A-Za-z0-9\u0080-\U0010ffff"
+_LABEL = rf"[{_LETTER}](?:[{_LETTER}-]{{0,61}}[{_LETTER}])?"
+_STRICT_ADDR = rf"(?:{_DOT_ATOM}|{_QUOTED})@{_LABEL}(?:\.{_LABEL})+"
+# A display name: atext, dots and spaces, or quoted strings (possessive: linear time).
+_PHRASE = rf"(?:[A-Za-z0-9!#$%&'*+/=?^_`{{|}}~\-\u0080-\U0010ffff.\s]|{_QUOTED})*+"
+_STRICT_MAILBOX = re.compile(rf"\s*(?:{_PHRASE}<\s*({_STRICT_ADDR})\s*>|({_STRICT_ADDR}))\s*")
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?")
+
+
+def _without_comments(value: str) -> str | None:
+    """The value without its (possibly nested) comments; None if they are unbalanced."""
+    out: list[str] = []
+    depth = 0
+    quoted = escaped = False
+    for ch in value:
+        if escaped:
+            escaped = False
+            if not depth:
+                out.append(ch)
+        elif ch == "\\":
+            escaped = True
+            if not depth:
+                out.append(ch)
+        elif quoted:
+            out.append(ch)
+            quoted = ch != '"'
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            if not depth:
+                return None
+            depth -= 1
+        elif not depth:
+            quoted = ch == '"'
+            out.append(ch)
+    return None if depth or quoted or escaped else "".join(out)
+
+
+def strict_sender(raw_values: list[str]) -> str | None:
+    """The actual mailbox of a From header, read strictly from its raw (undecoded) value.
+
+    Exactly one From header naming exactly one well-formed mailbox, else None. The display
+    name never supplies the address, and encoded-words are not decoded (RFC 2047 forbids them
+    in an address, so `=?utf-8?q?student@example.ac.uk?=` is no address at all).
+    """
+    if len(raw_values) != 1:
+        return None
+    raw = raw_values[0]
+    if _has_surrogates(raw):  # undeclared 8-bit: UTF-8 (RFC 6532), else unreadable bytes
+        raw = raw.encode("ascii", "surrogateescape").decode("utf-8", "replace")
+    value = _without_comments(_unfold(raw))
+    if value is None:
+        return None
+    found = _STRICT_MAILBOX.fullmatch(value)
+    if found is None:
+        return None
+    address = found.group(1) or found.group(2)
+    local, _, domain = address.rpartition("@")
+    if _ENCODED_WORD.search(local) or "\ufffd" in address or len(address) > 320:
+        return None
+    return f"{local}@{domain.lower()}"
 
 
 def _msg_ids(value: str | None) -> tuple[str, ...]:
@@ -1040,6 +1114,9 @@ def _parse(raw: bytes, sha256: str, size: int, limits: Limits) -> ParsedMessage 
         from_name=from_name,
         from_address=from_address,
         from_addresses=tuple(address for _, address in from_pairs),
+        sender=strict_sender(
+            [str(value) for name, value in msg.raw_items() if name.lower() == "from"]
+        ),
         to=tuple(address for _, address in _addresses(headers.get("to", ()))),
         cc=tuple(address for _, address in _addresses(headers.get("cc", ()))),
         reply_to=tuple(address for _, address in _addresses(headers.get("reply-to", ()))),

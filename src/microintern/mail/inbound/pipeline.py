@@ -35,11 +35,12 @@ from microintern.applications.enums import Source as InterestSource
 from microintern.applications.models import ExpressionOfInterest
 from microintern.applications.notifications import holding_emails
 from microintern.core.domain import activity_entry, log_activity
+from microintern.programme.enums import MicroInternshipState
 from microintern.programme.models import MicroInternship
 from microintern.programme.queries import open_for_interest
 
 from . import lifecycle
-from .acknowledge import AckCounts, acknowledge
+from .acknowledge import AckCounts, Finding, Found, NotOpen, acknowledge
 from .addresses import SenderLookup, envelope_sender, own_addresses, single_sender
 from .classify import Classification, Kind, classify, dmarc_pass_from_own_server
 from .config import inbound_setting
@@ -266,7 +267,7 @@ def _read(message: InboundMessage, batch: _Batch) -> Outcome | tuple[ParsedMessa
         return Outcome(MessageState.QUARANTINED, parsed.reason)
     message.parse_error = ""
     message.subject = parsed.subject[:500]
-    message.from_address = (parsed.from_address or "")[:320]
+    message.from_address = (parsed.sender or "")[:320]
     message.envelope_sender = (parsed.return_path or "")[:320]
     result = classify(
         parsed,
@@ -292,12 +293,16 @@ def _understand(
         return Outcome(
             MessageState.SET_ASIDE, f"Duplicate: the same message arrived before as #{twin}."
         )
-    outcome = _interpret(message, parsed, batch)
+    if classification.doubt:  # a person decides; nothing is recorded, nobody is answered
+        message.acknowledgement_note = "Not acknowledged: a person decides (see the reason)."
+        return Outcome(MessageState.TRIAGE, classification.doubt)
+    outcome, finding = _interpret(message, parsed, batch)
     acknowledge(
         message,
         parsed,
         classification,
         outcome,
+        finding,
         own=batch.own,
         senders=batch.senders,
         acks=batch.acks,
@@ -305,33 +310,93 @@ def _understand(
     return outcome
 
 
-def _interpret(message: InboundMessage, parsed: ParsedMessage, batch: _Batch) -> Outcome:
+def _interpret(
+    message: InboundMessage, parsed: ParsedMessage, batch: _Batch
+) -> tuple[Outcome, Finding]:
+    """Where the message goes (for staff) and what was found (for the sender's answer)."""
     if message.conflicts_with_id:
         return Outcome(
             MessageState.TRIAGE,
             f"Same Message-ID as message #{message.conflicts_with_id} but different content: "
             "please compare them.",
-        )
+        ), Finding(Found.PERSON, "it looks like an earlier message of yours but differs from it")
     student = batch.senders.student_for(parsed)
     message.student = student
     message.vouched_by_own_server = dmarc_pass_from_own_server(
         parsed, inbound_setting("TRUSTED_AUTHSERV_ID")
     )
+    if student is None and parsed.sender is None:
+        shown = " / ".join(parsed.header_all("From"))[:200] or "(none)"
+        return Outcome(
+            MessageState.TRIAGE,
+            f"No sender: the From header ({shown}) is not a single, well-formed address, so "
+            "nobody can be told apart as its writer.",
+        ), Finding(Found.PERSON, "we could not read who sent it")
     if student is None:
         return Outcome(
             MessageState.TRIAGE,
-            f"Unknown sender: {parsed.from_address or 'no From address'} is not a student's "
+            f"Unknown sender: {parsed.sender} is not a student's "
             "university address or a personal address a student has confirmed.",
-        )
+        ), Finding(Found.PERSON, "this address is not one we have on record for a student")
+    codes = find_reference_codes(parsed.subject, "") or find_reference_codes(
+        "", parsed.body_trimmed or parsed.body_text
+    )
     mi, problem = find_micro_internship(parsed, batch)
     message.micro_internship = mi
     if mi is None:
-        return Outcome(MessageState.TRIAGE, problem)
+        if len(codes) == 1:
+            return Outcome(MessageState.TRIAGE, problem), Finding(Found.UNKNOWN_CODE, codes[0])
+        detail = (
+            "it names more than one micro-internship"
+            if codes
+            else "we could not tell which micro-internship it is about"
+        )
+        return Outcome(MessageState.TRIAGE, problem), Finding(Found.PERSON, detail)
+    why = not_open_because(mi, message.received_at)
+    if (
+        why
+        and not ExpressionOfInterest.objects.filter(student=student, micro_internship=mi).exists()
+    ):
+        return Outcome(
+            MessageState.TRIAGE,
+            f"{mi.reference} is not open for interest ({mi.get_state_display()}"
+            + (", interest not open yet" if why == "not_yet" else "")
+            + (", interest window over" if why == "closed" and mi.state == "open" else "")
+            + "): nothing was recorded.",
+        ), Finding(Found.NOT_OPEN, mi.reference, why)
     statement = extract_statement(parsed, word_limit=settings.MICROINTERN["STATEMENT_WORD_LIMIT"])
     message.statement_over_limit = (
         statement.over_limit or len(statement.text) > statement_character_limit()
     )
-    return record_emailed_interest(message, student, mi, statement.text, actor=batch.actor)
+    outcome = record_emailed_interest(message, student, mi, statement.text, actor=batch.actor)
+    if outcome.state == MessageState.TRIAGE:
+        return outcome, Finding(Found.PERSON, "we could not record it on our own")
+    length = ""
+    if message.statement_over_limit:
+        words, limit = statement.word_count, statement_word_limit()
+        length = (
+            f"it has {words} words, and the limit is {limit}"
+            if words > limit
+            else f"it has {len(statement.text):,} characters, and the limit is "
+            f"{statement_character_limit():,}"
+        )
+    return outcome, Finding(Found.RECORDED, mi.reference, length=length)
+
+
+def not_open_because(mi: MicroInternship, at) -> str:
+    """Why `mi` takes no interest at `at` (a `NotOpen` value), or "" when it does."""
+    if mi.state == MicroInternshipState.OPEN:
+        if at < mi.interest_opens_at:
+            return NotOpen.NOT_YET
+        return NotOpen.CLOSED if at >= mi.interest_closes_at else ""
+    return {
+        MicroInternshipState.DRAFT: NotOpen.DRAFT,
+        MicroInternshipState.CLOSED: NotOpen.CLOSED,
+        MicroInternshipState.SELECTION_PUBLISHED: NotOpen.SELECTION_PUBLISHED,
+        MicroInternshipState.COMPLETED: NotOpen.COMPLETED,
+        MicroInternshipState.EVALUATED: NotOpen.EVALUATED,
+        MicroInternshipState.CANCELLED: NotOpen.CANCELLED,
+    }[MicroInternshipState(mi.state)]
 
 
 def record_emailed_interest(

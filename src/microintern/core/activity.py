@@ -18,6 +18,7 @@ ACTIONS: dict[str, str] = {
     "interest.received": "Said they are interested",
     "interest.repeated": "Said they are interested again (already recorded)",
     "interest.verified": "Showed the email address is theirs",
+    "interest.ranked": "Ranked their choices",
     "interest.student_number_differs": "Typed a different student number from the record",
     "interest.refused_number_on_record": (
         "Refused: the student number belongs to someone with another email address"
@@ -64,6 +65,7 @@ ACTIONS: dict[str, str] = {
     "selection.publish_failed": "Publishing the selection failed",
     "selection.published": "Selection published",
     "selection.promoted": "Offered a place from the waiting list",
+    "selection.promoted_over_cap": "Waiting-list offer took a team over its programme cap",
     # Outgoing email
     "email.released": "Held email released for sending",
     "email.retried": "Email queued to be sent again",

@@ -6,7 +6,7 @@ from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
 
 from .enums import RoundState, RunKind
-from .models import SelectionRound, SelectionRun
+from .models import RoundMicroInternship, SelectionRound, SelectionRun
 
 HAD_AN_OPPORTUNITY = [PlaceState.ACCEPTED, PlaceState.ATTENDED]
 
@@ -92,3 +92,16 @@ def published_rounds_with(micro_internship):
     return SelectionRound.objects.filter(
         state=RoundState.PUBLISHED, entries__micro_internship=micro_internship
     )
+
+
+def rounds_not_published_of(micro_internship_ids) -> dict[int, tuple[int, str]]:
+    """{micro-internship id: (round id, round name)} for the rounds not yet published that
+    hold them (the latest one, if a micro-internship is in several): a student ranks the
+    choices of one round against each other (`applications.ranking`)."""
+    rows = (
+        RoundMicroInternship.objects.filter(micro_internship_id__in=list(micro_internship_ids))
+        .exclude(round__state=RoundState.PUBLISHED)
+        .order_by("round__created_at", "round_id")
+        .values_list("micro_internship_id", "round_id", "round__name")
+    )
+    return {mi_id: (round_id, name) for mi_id, round_id, name in rows}

@@ -11,23 +11,10 @@ missed choice had (`Competition`), so that every clause says exactly what happen
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from microintern.applications.ranking import ordinal
+
 from . import engine
 from .enums import EVERYONE_ELSE, PriorityGroup
-
-ORDINALS = (
-    "first",
-    "second",
-    "third",
-    "fourth",
-    "fifth",
-    "sixth",
-    "seventh",
-    "eighth",
-    "ninth",
-    "tenth",
-    "eleventh",
-    "twelfth",
-)
 
 SET_ASIDE = {
     "cannot_attend": "You told us you could not come on the day, so we could not offer you "
@@ -39,16 +26,6 @@ SET_ASIDE = {
 }
 
 OFFER_EXPIRED = "The reply-by time passed without an answer."
-
-
-def ordinal(choice: int) -> str:
-    """1 → "first", 13 → "13th": a choice as the student ranked it (any number of choices)."""
-    if 1 <= choice <= len(ORDINALS):
-        return ORDINALS[choice - 1]
-    suffix = {1: "st", 2: "nd", 3: "rd"}.get(choice % 10, "th")
-    if choice % 100 in (11, 12, 13):
-        suffix = "th"
-    return f"{choice}{suffix}"
 
 
 def group_labels(priority: list[str]) -> dict[int, str]:
@@ -217,6 +194,13 @@ def team_warning(count: int, programme: str, cap: int) -> str:
 
 def promoted(position: int) -> str:
     return f"A place came free and you were next on the waiting list (number {position})."
+
+
+def promoted_to_a_reserved_place(position: int, group: int, labels: Mapping[int, str]) -> str:
+    return (
+        f"A place kept for {_group(group, labels)} came free and you were the first student "
+        f"of that group on the waiting list (number {position} on the list)."
+    )
 
 
 def promoted_while_holding(title: str, reference: str) -> str:

@@ -19,7 +19,7 @@ from microintern.programme import queries
 from microintern.programme.enums import MicroInternshipState
 from microintern.surveys.domain import FeedbackNotOpen, day_feedback_for, record_day_feedback
 
-from .. import links
+from .. import links, ranking
 from .. import queries as place_queries
 from ..certificate import NotAttended, certificate_pdf
 from ..domain import (
@@ -93,14 +93,61 @@ def my_interests(request):
         .prefetch_related("micro_internship__briefings")
         .order_by("-micro_internship__starts_at")
     )
+    now = timezone.now()
     return render(
         request,
         "applications/student/my_interests.html",
         {
             "interests": interests,
-            "now": timezone.now(),
+            "now": now,
+            "choice_groups": _choice_rows(student, now),
         },
     )
+
+
+def _choice_rows(student, now):
+    """The student's rankings to show: per round, each choice with its position and whether
+    it can still move up or down (both it and its neighbour still open for interest)."""
+    groups = []
+    for choices in ranking.choices_of(student):
+        if len(choices.interests) < 2:
+            continue
+        rows = []
+        items = choices.interests
+        for n, interest in enumerate(items, 1):
+            open_now = ranking.is_open(interest, now)
+            rows.append(
+                {
+                    "interest": interest,
+                    "position": n,
+                    "ordinal": ranking.ordinal(n),
+                    "open": open_now,
+                    "up": n > 1 and open_now and ranking.is_open(items[n - 2], now),
+                    "down": n < len(items) and open_now and ranking.is_open(items[n], now),
+                }
+            )
+        groups.append({"round_name": choices.round_name, "rows": rows})
+    return groups
+
+
+@require_POST
+@permission_required(STUDENT_PAGES)
+def move_choice(request, pk: int, direction: str):
+    """Move up / move down on "My micro-internships": plain forms, no JavaScript needed."""
+    interest = get_object_or_404(ExpressionOfInterest.objects.select_related("student"), pk=pk)
+    if direction not in ("up", "down"):
+        raise PermissionDenied
+    if not request.user.has_perm("applications.respond_to_place", interest):
+        log_activity(interest, "place.refused_not_owner", actor=request.user, requested=direction)
+        raise PermissionDenied
+    try:
+        position = ranking.move_choice(interest, direction, actor=request.user)
+    except ranking.RankingRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        title = interest.micro_internship.title
+        messages.success(request, f"“{title}” is now your {ranking.ordinal(position)} choice.")
+    return redirect(reverse("applications:my_interests") + f"#choice-{interest.pk}")
 
 
 def express_interest(request, reference: str):

@@ -53,6 +53,7 @@ EXPECTED = {
     "applications:my_interests": STUDENT_ONLY,
     "applications:express_interest": EVERYONE,
     "applications:reply": POST_ONLY,
+    "applications:move_choice": POST_ONLY,
     "public:calendar": EVERYONE,
     "applications:interest_sent": EVERYONE,
     "applications:confirm_interest": EVERYONE,  # the signed link is the key
@@ -280,6 +281,7 @@ def world(make_user):
         "public:detail": {"reference": mi.reference},
         "applications:express_interest": {"reference": mi.reference},
         "applications:reply": {"pk": interest.pk, "action": "withdraw"},
+        "applications:move_choice": {"pk": interest.pk, "direction": "up"},
         "public:calendar": {"reference": mi.reference},
         "applications:interest_sent": {"reference": mi.reference},
         "applications:confirm_interest": {"token": links.confirm_token(interest)},

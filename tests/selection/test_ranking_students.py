@@ -3,6 +3,7 @@ frozen once interest closes, and the draw and its explanations use the order the
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from microintern.applications import ranking
 from microintern.applications.models import ExpressionOfInterest
@@ -92,3 +93,30 @@ def test_nobody_moves_someone_elses_choice(build_round, client):
     )
     assert response.status_code == 403
     assert [i.micro_internship for i in ranking.ranked(student.interests.all())] == mis
+
+
+def test_the_interest_form_asks_where_a_new_choice_comes(build_round, client):
+    selection_round, mis, (student,), staff = build_round(
+        capacities=(1, 1, 1), interests=[(0, 1)], close=False
+    )
+    ExpressionOfInterest.objects.filter(student=student, micro_internship=mis[2]).delete()
+    client.force_login(student.user)
+    url = reverse("applications:express_interest", args=[mis[2].reference])
+    form = client.get(url).content.decode()
+    assert "Where does this come among your choices in “Spring round”?" in form
+    assert f"First choice, above “{mis[0].title}”" in form
+    assert f"Third choice, below “{mis[1].title}”" in form
+    client.post(
+        url,
+        {
+            "statement": "I want to learn how charities plan.",
+            "can_attend": "on",
+            "choice_position": 1,
+        },
+    )
+    (choices,) = ranking.choices_of(student)
+    assert [i.micro_internship for i in choices.interests] == [mis[2], mis[0], mis[1]]
+    # Once the first choice has closed, nothing new can go above it.
+    set_interest_window_now(mis[2], open_it=False, actor=staff)
+    (choices,) = ranking.choices_of(student)
+    assert ranking.insertable_positions(choices, timezone.now()) == [2, 3, 4]

@@ -208,6 +208,28 @@ def place_choice(
 
 
 def _scope_of(interest: ExpressionOfInterest) -> int:
-    return hooks.ranking_scopes([interest.micro_internship_id]).get(
-        interest.micro_internship_id, (NOT_IN_A_ROUND, "")
+    return _scope_of_micro_internship(interest.micro_internship_id)
+
+
+def _scope_of_micro_internship(micro_internship_id: int) -> int:
+    return hooks.ranking_scopes([micro_internship_id]).get(
+        micro_internship_id, (NOT_IN_A_ROUND, "")
     )[0]
+
+
+def choices_in_round_of(student, micro_internship) -> Choices | None:
+    """The student's other choices in the round `micro_internship` is in (for the interest
+    form's "Where does this come among your choices?"), or None when it is in no round not
+    yet published or they have no other choice there."""
+    scope = _scope_of_micro_internship(micro_internship.pk)
+    if scope == NOT_IN_A_ROUND:
+        return None
+    return next(
+        (
+            c
+            for c in choices_of(student)
+            if c.scope == scope
+            and all(i.micro_internship_id != micro_internship.pk for i in c.interests)
+        ),
+        None,
+    )

@@ -161,7 +161,9 @@ def express_interest(request, reference: str):
     if not is_open and request.method != "POST":  # a late POST keeps the text, with a message
         return render(request, "applications/student/closed.html", {"mi": mi})
     student = _signed_in_student(request)
-    form = InterestForm(request.POST or None, student=student)
+    choices = ranking.choices_in_round_of(student, mi) if student else None
+    positions = ranking.insertable_positions(choices, timezone.now()) if choices else ()
+    form = InterestForm(request.POST or None, student=student, choices=choices, positions=positions)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -179,6 +181,10 @@ def express_interest(request, reference: str):
         except InterestRefused as refusal:
             form.add_error(refusal.field, str(refusal))
         else:
+            if data.get("choice_position") and not outcome.already:
+                ranking.place_choice(
+                    outcome.interest, data["choice_position"], actor=request.user, how="form"
+                )
             request.session[SENT_KEY] = {
                 "reference": mi.reference,
                 "email": student.email if student else data["email"],

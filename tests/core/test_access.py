@@ -177,6 +177,7 @@ EXPECTED = {
     "staff:selection_override": POST_ONLY,
     "staff:selection_override_remove": POST_ONLY,
     "staff:selection_publish": POST_ONLY,
+    "staff:selection_second_round": POST_ONLY,
     "public:selection_round": EVERYONE,
     "public:selection_rounds": EVERYONE,
 }
@@ -219,7 +220,7 @@ def selection_kwargs(mi, staff):
         reason="Access test",
     )
     pk = {"pk": selection_round.pk}
-    names = ["round", "policy", "dry_run", "override", "publish"]
+    names = ["round", "policy", "dry_run", "override", "publish", "second_round"]
     return {
         **{f"staff:selection_{name}": pk for name in names},
         "staff:selection_override_remove": {**pk, "override_pk": override.pk},

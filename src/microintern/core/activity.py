@@ -66,6 +66,7 @@ ACTIONS: dict[str, str] = {
     "selection.published": "Selection published",
     "selection.promoted": "Offered a place from the waiting list",
     "selection.promoted_over_cap": "Waiting-list offer took a team over its programme cap",
+    "selection.second_round_created": "Second selection round set up for places left",
     # Outgoing email
     "email.released": "Held email released for sending",
     "email.retried": "Email queued to be sent again",

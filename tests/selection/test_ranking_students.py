@@ -66,6 +66,8 @@ def test_the_first_cannot_go_up_and_the_ranking_freezes_when_interest_closes(bui
     first = interest(student, mis[0])
     with pytest.raises(ranking.RankingRefused, match="already your first choice"):
         ranking.move_choice(first, "up")
+    with pytest.raises(ranking.RankingRefused, match="already your last choice"):
+        ranking.move_choice(interest(student, mis[1]), "down")
     set_interest_window_now(mis[1], open_it=False, actor=staff)
     client.force_login(student.user)
     response = client.post(
@@ -120,3 +122,12 @@ def test_the_interest_form_asks_where_a_new_choice_comes(build_round, client):
     set_interest_window_now(mis[2], open_it=False, actor=staff)
     (choices,) = ranking.choices_of(student)
     assert ranking.insertable_positions(choices, timezone.now()) == [2, 3, 4]
+
+
+def test_a_decided_choice_cannot_move(build_round, django_capture_on_commit_callbacks):
+    selection_round, mis, (student,), staff = build_round(capacities=(1, 1), interests=[(0, 1)])
+    run = domain.dry_run(selection_round, actor=staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        domain.publish(selection_round, dry_run_id=run.pk, actor=staff)
+    with pytest.raises(ranking.RankingRefused, match="The draw for .* has been made"):
+        ranking.move_choice(interest(student, mis[1]), "up")

@@ -102,9 +102,14 @@ def choices_of(student, *, exclude: ExpressionOfInterest | None = None) -> list[
 
 
 def choices_with(interest: ExpressionOfInterest) -> Choices:
-    """The choices `interest` competes with (itself included)."""
-    return next(
-        c for c in choices_of(interest.student) if interest.pk in {i.pk for i in c.interests}
+    """The choices `interest` competes with (itself included). Raises RankingRefused when
+    it no longer awaits the draw."""
+    for choices in choices_of(interest.student):
+        if interest.pk in {i.pk for i in choices.interests}:
+            return choices
+    raise RankingRefused(
+        f"The draw for “{interest.micro_internship.title}” has been made, so it can no longer "
+        "move among your choices."
     )
 
 

@@ -2,12 +2,14 @@
 student of the reserved group waiting, not to the top of the list."""
 
 import pytest
+from django.urls import reverse
 
 from microintern.applications.domain import transition_place
 from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
 from microintern.core.models import ActivityLog
 from microintern.selection import domain
+from tests.accounts.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +19,7 @@ def interest(student, mi):
 
 
 def test_a_declined_reserved_place_goes_to_the_reserved_group(
-    build_round, django_capture_on_commit_callbacks
+    build_round, client, django_capture_on_commit_callbacks
 ):
     selection_round, (mi,), students, staff = build_round(capacities=(3,), interests=[(0,)] * 8)
     for s in students[:4]:  # first in family: group 1 under this order
@@ -57,7 +59,12 @@ def test_a_declined_reserved_place_goes_to_the_reserved_group(
     assert logged.data["reserved_for"] == 2
     # Everyone is on the same programme and the soft cap is 1: staff are told, nobody is
     # passed over for it.
-    assert ActivityLog.objects.filter(action="selection.promoted_over_cap").count() == 1
+    (over_cap,) = ActivityLog.objects.filter(action="selection.promoted_over_cap")
+    assert over_cap.data["micro_internship"] == mi.reference
+    assert over_cap.data["team"] == 3
+    sign_in(client, staff)
+    page = client.get(reverse("staff:selection_round", args=[selection_round.pk])).content
+    assert "Waiting-list offer took a team over its programme cap" in page.decode()
 
     # The open place comes free: the reserve is held again, so the top of the list gets it.
     open_holder = next(sn for sn in team if group[sn] == 1)

@@ -96,7 +96,8 @@ def promote_from_waitlist(
     the reserved group hold places than the draw kept for it, a free place goes to the first
     student of that group waiting, if one waits (otherwise to the next student). The
     programme cap is soft here as in the draw: nobody is passed over for it, and an offer
-    that takes a team over it is logged for staff (`selection.promoted_over_cap`). Capacity
+    that takes a team over it is logged on the round for staff
+    (`selection.promoted_over_cap`). Capacity
     is checked under the micro-internship's row lock (inside `transition_place`), so a
     promotion can never overbook. Side effects: each offer goes through `transition_place`
     (logged, emailed, with a reply-by time). Returns the interests offered.
@@ -161,7 +162,14 @@ def promote_from_waitlist(
             )
             over = policy.over_cap(interest.student.programme)
             if over:
-                log_activity(mi, "selection.promoted_over_cap", student=sn, team=over)
+                log_activity(
+                    run.round,
+                    "selection.promoted_over_cap",
+                    micro_internship=mi.reference,
+                    student=sn,
+                    programme=interest.student.programme,
+                    team=over,
+                )
             offered.append(interest)
     return offered
 

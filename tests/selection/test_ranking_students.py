@@ -37,6 +37,9 @@ def test_a_student_moves_a_choice_and_the_draw_uses_it(build_round, client):
     text = page.content.decode()
     assert "Your choices in “Spring round”" in text
     assert "putting them in your true order is your best strategy" in text
+    public = client.get(reverse("public:selection_round", args=[selection_round.pk]))
+    assert "you can rank them on your “My micro-internships” page" in public.content.decode()
+    assert "so ranking honestly is your best strategy" in public.content.decode()
 
     moved = client.post(
         reverse("applications:move_choice", args=[interest(student, mis[2]).pk, "up"]),

@@ -37,6 +37,7 @@ student_patterns = (
         path("offer/<str:token>/", student.offer, name="offer"),
         path("places/<int:pk>/certificate.pdf", student.certificate, name="certificate"),
         path("places/<int:pk>/<str:action>/", student.reply, name="reply"),
+        path("choices/<int:pk>/<str:direction>/", student.move_choice, name="move_choice"),
         path("feedback/<str:token>/", student.feedback, name="feedback"),
         path("certificate/<str:token>/", student.certificate_link, name="certificate_link"),
     ],

@@ -54,6 +54,7 @@ EXPECTED = {
     "applications:my_interests": STUDENT_ONLY,
     "applications:express_interest": EVERYONE,
     "applications:reply": POST_ONLY,
+    "applications:move_choice": POST_ONLY,
     "public:calendar": EVERYONE,
     "applications:interest_sent": EVERYONE,
     "applications:confirm_interest": EVERYONE,  # the signed link is the key
@@ -178,6 +179,7 @@ EXPECTED = {
     "staff:selection_override": POST_ONLY,
     "staff:selection_override_remove": POST_ONLY,
     "staff:selection_publish": POST_ONLY,
+    "staff:selection_second_round": POST_ONLY,
     "public:selection_round": EVERYONE,
     "public:selection_rounds": EVERYONE,
 }
@@ -220,7 +222,7 @@ def selection_kwargs(mi, staff):
         reason="Access test",
     )
     pk = {"pk": selection_round.pk}
-    names = ["round", "policy", "dry_run", "override", "publish"]
+    names = ["round", "policy", "dry_run", "override", "publish", "second_round"]
     return {
         **{f"staff:selection_{name}": pk for name in names},
         "staff:selection_override_remove": {**pk, "override_pk": override.pk},
@@ -285,6 +287,7 @@ def world(make_user):
         "public:detail": {"reference": mi.reference},
         "applications:express_interest": {"reference": mi.reference},
         "applications:reply": {"pk": interest.pk, "action": "withdraw"},
+        "applications:move_choice": {"pk": interest.pk, "direction": "up"},
         "public:calendar": {"reference": mi.reference},
         "applications:interest_sent": {"reference": mi.reference},
         "applications:confirm_interest": {"token": links.confirm_token(interest)},

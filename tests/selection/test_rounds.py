@@ -167,7 +167,7 @@ def test_reserve_and_programme_cap_warnings(build_round):
     groups = {s["student_number"]: s["group"] for s in result["students"]}
     assert sorted(groups[sn] for sn in outcome["team"]) == [1, 2, 2]
     left_out = next(s for s in result["students"] if s["group"] == 1 and s["outcome"] != "offered")
-    assert "after 2 places were kept for priority group 2" in left_out["explanation"]
+    assert "after 2 places kept for priority group 2" in left_out["explanation"]
     assert result["warnings"] == [
         f"{mi.reference}: 3 students from BA Business Management (the soft cap is 1)"
     ]

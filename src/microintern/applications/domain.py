@@ -20,7 +20,7 @@ from microintern.core.locking import lock_row
 from microintern.programme.enums import MicroInternshipState
 from microintern.programme.models import MicroInternship
 
-from . import hooks, notifications
+from . import hooks, notifications, ranking
 from .enums import PLACE_TRANSITIONS, PlaceState, Source
 from .models import ExpressionOfInterest
 
@@ -84,6 +84,7 @@ def record_interest(
     actor=None,
     received_at: datetime | None = None,
     verified_at: datetime | None = None,
+    choice: int | None = None,
 ) -> ExpressionOfInterest:
     """Record a student's interest in an open micro-internship (one per student per day).
 
@@ -92,9 +93,11 @@ def record_interest(
     The interest counts only once `verified_at` is set: pass it when the student has already
     shown the address is theirs and wrote it (signed in, or mail vouched for by our own
     server); otherwise the acknowledgement carries a confirm link and signing in shows it to
-    keep or discard (see `verify_interest`, `keep_interest`, `discard_interest`). Side effects: logs
-    `interest.received` and queues the acknowledgement email after commit.
-    Raises InterestRefused with a message for the student.
+    keep or discard (see `verify_interest`, `keep_interest`, `discard_interest`). Side
+    effects: logs `interest.received` and queues the acknowledgement email after commit;
+    `choice` (1 = first, e.g. "my second choice" in an email) places it among the student's
+    choices in its round (`ranking.place_choice`). Raises InterestRefused with a message for
+    the student.
     """
     received_at = received_at or timezone.now()
     ensure_open_for_interest(micro_internship, received_at)
@@ -129,6 +132,8 @@ def record_interest(
     log_activity(
         interest, "interest.received", actor=actor, source=source, verified=bool(verified_at)
     )
+    if choice is not None:
+        ranking.place_choice(interest, choice, actor=actor, how=source, now=received_at)
     notifications.queue_place_email(interest, None, PlaceState.RECEIVED)
     return interest
 

@@ -64,7 +64,8 @@ PLACE_TRANSITIONS: dict[str, set[str]] = {
         PlaceState.WITHDRAWN,
     },
     PlaceState.WAITLISTED: {PlaceState.OFFERED, PlaceState.NOT_SELECTED, PlaceState.WITHDRAWN},
-    PlaceState.NOT_SELECTED: {PlaceState.OFFERED, PlaceState.WITHDRAWN},
+    # Offered or waiting after all: a freed place, a staff decision, or a second round.
+    PlaceState.NOT_SELECTED: {PlaceState.OFFERED, PlaceState.WAITLISTED, PlaceState.WITHDRAWN},
     PlaceState.OFFERED: {
         PlaceState.ACCEPTED,
         PlaceState.DECLINED,

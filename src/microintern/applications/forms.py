@@ -5,6 +5,7 @@ from microintern.accounts.domain import normalise_email, university_address_prob
 from microintern.core.forms import StateChangeForm, limit_length, text_field
 
 from .domain import count_words, statement_character_limit, statement_word_limit
+from .ranking import ordinal
 
 ACCESS_NEEDS_LENGTH = 1000
 
@@ -55,9 +56,11 @@ class InterestForm(forms.Form):
         error_messages={"required": "Please confirm that you can come on the day."},
     )
 
-    def __init__(self, *args, student=None, **kwargs):
+    def __init__(self, *args, student=None, choices=None, positions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.student = student
+        if choices is not None and positions:
+            self.fields["choice_position"] = self._position_field(choices, positions)
         if student is not None:  # signed in: we already know who they are
             for name in ("full_name", "email", "student_number"):
                 del self.fields[name]
@@ -77,6 +80,29 @@ class InterestForm(forms.Form):
             characters,
             f"Your answer has %(show_value)d characters. Please shorten it to {characters:,} "
             "characters or fewer. We have kept what you wrote so you can edit it.",
+        )
+
+    @staticmethod
+    def _position_field(choices, positions) -> forms.TypedChoiceField:
+        """Where the new choice goes among the student's others in the same round."""
+        titles = [i.micro_internship.title for i in choices.interests]
+        options = []
+        for n in positions:
+            where = ordinal(n).capitalize() + " choice"
+            if n <= len(titles):
+                where += f", above “{titles[n - 1]}”"
+            else:
+                where += f", below “{titles[-1]}”"
+            options.append((n, where))
+        return forms.TypedChoiceField(
+            label=f"Where does this come among your choices in “{choices.round_name}”?",
+            help_text="You can have at most one place in this round: the draw offers you your "
+            "highest choice that still has a place. You can change the order on “My "
+            "micro-internships” until interest closes.",
+            choices=options,
+            coerce=int,
+            initial=positions[-1],
+            error_messages={"required": "Please say where this comes among your choices."},
         )
 
     @property

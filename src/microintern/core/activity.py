@@ -19,6 +19,7 @@ ACTIONS: dict[str, str] = {
     "interest.repeated": "Said they are interested again (already recorded)",
     "interest.verified": "Showed the email address is theirs and kept the interest",
     "interest.discarded": "Said someone else made this interest in their name (discarded)",
+    "interest.ranked": "Ranked their choices",
     "interest.student_number_differs": "Typed a different student number from the record",
     "interest.refused_number_on_record": (
         "Refused: the student number belongs to someone with another email address"
@@ -69,6 +70,8 @@ ACTIONS: dict[str, str] = {
     "selection.publish_failed": "Publishing the selection failed",
     "selection.published": "Selection published",
     "selection.promoted": "Offered a place from the waiting list",
+    "selection.promoted_over_cap": "Waiting-list offer took a team over its programme cap",
+    "selection.second_round_created": "Second selection round set up for places left",
     # Outgoing email
     "email.released": "Held email released for sending",
     "email.retried": "Email queued to be sent again",

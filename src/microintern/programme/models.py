@@ -102,6 +102,8 @@ class MicroInternship(models.Model):
         ]
 
     is_open = InState(MicroInternshipState.OPEN)
+    is_closed_for_interest = InState(MicroInternshipState.CLOSED)
+    selection_is_published = InState(MicroInternshipState.SELECTION_PUBLISHED)
     is_cancelled = InState(MicroInternshipState.CANCELLED)
     interest_can_open = InState(*MicroInternshipState.interest_can_open())
     is_after_the_day = InState(*MicroInternshipState.after_the_day())

@@ -6,18 +6,37 @@ from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
 
 from .enums import RoundState, RunKind
-from .models import SelectionRound, SelectionRun
+from .models import RoundMicroInternship, SelectionRound, SelectionRun
 
 HAD_AN_OPPORTUNITY = [PlaceState.ACCEPTED, PlaceState.ATTENDED]
 
 
+def earlier_rounds(selection_round: SelectionRound):
+    """The published rounds set up before this one that hold one of its micro-internships:
+    for a second round, the round whose places it fills (empty for a first round)."""
+    return SelectionRound.objects.filter(
+        state=RoundState.PUBLISHED,
+        pk__lt=selection_round.pk,
+        entries__micro_internship__round_entries__round=selection_round,
+    ).distinct()
+
+
+def states_in_the_draw(selection_round: SelectionRound) -> list[PlaceState]:
+    """The place states a round decides: received or waiting; in a second round also "not
+    selected" (left without a place by the first round, and still interested)."""
+    states = list(PlaceState.awaiting_decision())
+    if earlier_rounds(selection_round).exists():
+        states.append(PlaceState.NOT_SELECTED)
+    return states
+
+
 def interests_in_round(selection_round: SelectionRound):
     """Every expression of interest in the round's micro-internships that awaits a decision
-    (received or on a waiting list), verified or not, with student and micro-internship."""
+    (`states_in_the_draw`), verified or not, with student and micro-internship."""
     return (
         ExpressionOfInterest.objects.filter(
             micro_internship__round_entries__round=selection_round,
-            state__in=PlaceState.awaiting_decision(),
+            state__in=states_in_the_draw(selection_round),
         )
         .select_related("student", "micro_internship__challenge")
         .order_by("received_at", "id")
@@ -33,10 +52,12 @@ def enrolment_is_known() -> bool:
 
 def students_holding_a_place(selection_round: SelectionRound) -> set[int]:
     """Students already holding a place (offered, accepted, ...) on one of the round's
-    micro-internships: they are placed in this round and take no further part in it."""
+    micro-internships, or, in a second round, of the round it follows: they are placed and
+    take no further part in it."""
+    rounds = [selection_round.pk, *earlier_rounds(selection_round).values_list("pk", flat=True)]
     return set(
         ExpressionOfInterest.objects.filter(
-            micro_internship__round_entries__round=selection_round,
+            micro_internship__round_entries__round__in=rounds,
             state__in=PlaceState.holding_a_seat(),
         ).values_list("student_id", flat=True)
     )
@@ -92,3 +113,16 @@ def published_rounds_with(micro_internship):
     return SelectionRound.objects.filter(
         state=RoundState.PUBLISHED, entries__micro_internship=micro_internship
     )
+
+
+def rounds_not_published_of(micro_internship_ids) -> dict[int, tuple[int, str]]:
+    """{micro-internship id: (round id, round name)} for the rounds not yet published that
+    hold them (the latest one, if a micro-internship is in several): a student ranks the
+    choices of one round against each other (`applications.ranking`)."""
+    rows = (
+        RoundMicroInternship.objects.filter(micro_internship_id__in=list(micro_internship_ids))
+        .exclude(round__state=RoundState.PUBLISHED)
+        .order_by("round__created_at", "round_id")
+        .values_list("micro_internship_id", "round_id", "round__name")
+    )
+    return {mi_id: (round_id, name) for mi_id, round_id, name in rows}

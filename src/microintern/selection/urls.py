@@ -17,6 +17,7 @@ staff_urls = [
         name="selection_override_remove",
     ),
     path("selection/<int:pk>/publish/", staff.round_publish, name="selection_publish"),
+    path("selection/<int:pk>/second-round/", staff.round_second, name="selection_second_round"),
 ]
 public_urls = [
     path("selection/", public.rounds, name="selection_rounds"),

@@ -3,15 +3,18 @@
 Outcome reasons (stored on the place and sent by email), waiting-list promotions, released
 places, cut-off and team-balance lines, and the priority group labels of the public round
 page are all written here, so the tone and the facts stay the same everywhere. The lottery
-part of an explanation ("Priority group 1 ... Lottery position 4 of 23 ...") is rendered by
-the pure engine (`engine.render_explanation`) and reaches the result only through
-`lottery_explanation`.
+part of an explanation ("Priority group 1 ... Lottery position 4 of 23 ...") is written by
+`lottery_explanation` from the engine's structured explanation and who took the places each
+missed choice had (`Competition`), so that every clause says exactly what happened.
 """
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from microintern.applications.ranking import ordinal
 
 from . import engine
 from .enums import EVERYONE_ELSE, PriorityGroup
-
-ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 
 SET_ASIDE = {
     "cannot_attend": "You told us you could not come on the day, so we could not offer you "
@@ -25,11 +28,6 @@ SET_ASIDE = {
 OFFER_EXPIRED = "The reply-by time passed without an answer."
 
 
-def ordinal(choice: int) -> str:
-    """1 → "first": a choice as the student ranked it."""
-    return ORDINALS[choice - 1]
-
-
 def group_labels(priority: list[str]) -> dict[int, str]:
     """Priority group number → plain label, e.g. {1: "never taken part ...", 2: ..., 3: ...}."""
     labels = {i: PriorityGroup(key).label for i, key in enumerate(priority, 1)}
@@ -40,8 +38,114 @@ def group_labels(priority: list[str]) -> dict[int, str]:
 # ------------------------------------------------------------- outcome of a run
 
 
-def lottery_explanation(explanation: engine.Explanation, labels: dict[int, str]) -> str:
-    return engine.render_explanation(explanation, labels)
+@dataclass(frozen=True, slots=True)
+class Competition:
+    """The places a student competed for on a choice they missed, and who took them:
+    `places` in the draw (the open ones only, when some were kept for a group the student is
+    not in), of which `higher` went to students in a higher priority group than theirs."""
+
+    places: int
+    higher: int
+
+
+def competition(allocation: engine.Allocation, student_tier: int, reference: str) -> Competition:
+    """Who took the places `reference` had for a student of `student_tier`, from the engine's
+    allocation: its whole team, or its open places when some were kept for another group."""
+    out = allocation.micro_internships[reference]
+    tiers = [allocation.explanations[m].tier for m in out.team]
+    reserve = out.reserve
+    if reserve is not None and reserve.tier != student_tier and out.reserved_filled:
+        kept = [i for i, t in enumerate(tiers) if t == reserve.tier][: out.reserved_filled]
+        tiers = [t for i, t in enumerate(tiers) if i not in kept]
+    return Competition(len(tiers), sum(1 for t in tiers if t < student_tier))
+
+
+def _group(tier: int | None, labels: Mapping[int, str]) -> str:
+    label = labels.get(tier) if tier is not None else None
+    return f"priority group {tier} ({label})" if label else f"priority group {tier}"
+
+
+def _places(n: int) -> str:
+    return "1 place" if n == 1 else f"{n} places"
+
+
+def missed_clause(miss: engine.Missed, labels: Mapping[int, str], seen: Competition) -> str:
+    """Why the student did not get a choice ranked above what they got, exactly: who took
+    the places they could have had, and any places kept for another group."""
+    choice = f"your {ordinal(miss.choice)} choice"
+    if miss.reason == engine.RESERVED:
+        return (
+            f"all the places on {choice} were kept for {_group(miss.reserved_tier, labels)}, "
+            "and students of that group took them"
+        )
+    same = seen.places - seen.higher
+    if same == 0:
+        whom = (
+            "a student in a higher priority group than yours"
+            if seen.places == 1
+            else "students in higher priority groups than yours"
+        )
+        text = f"{_places(seen.places)} in the draw for {choice} went to {whom}"
+        if seen.places > 1:
+            text = "all " + text
+    else:
+        last = miss.cutoff.tier_position
+        earlier = (
+            "a student in your priority group with an earlier lottery position"
+            if same == 1
+            else "students in your priority group with earlier lottery positions"
+        )
+        if seen.higher:
+            text = (
+                f"of the {_places(seen.places)} in the draw for {choice}, {seen.higher} went to "
+                f"{'a student' if seen.higher == 1 else 'students'} in a higher priority group "
+                f"than yours and {same} to {earlier}"
+            )
+        elif seen.places == 1:
+            text = f"the 1 place in the draw for {choice} went to {earlier}"
+        else:
+            text = f"all {_places(seen.places)} in the draw for {choice} went to {earlier}"
+        text += f" (the last to lottery position {last})"
+    if miss.reserved_taken:
+        text += (
+            f", after {_places(miss.reserved_taken)} kept for "
+            f"{_group(miss.reserved_tier, labels)} went to that group"
+        )
+    return text
+
+
+def lottery_explanation(
+    explanation: engine.Explanation,
+    labels: Mapping[int, str],
+    competitions: Mapping[str, Competition],
+) -> str:
+    """The lottery part of an outcome's reason: group, lottery position, one exact clause per
+    missed choice (`competitions` maps each missed reference to who took its places), the
+    choice offered, and the waiting-list positions."""
+    e = explanation
+    label = labels.get(e.tier)
+    parts = [f"Priority group {e.tier}: {label}." if label else f"Priority group {e.tier}."]
+    parts.append(f"Lottery position {e.tier_position} of {e.tier_size}.")
+    clauses = [
+        missed_clause(miss, labels, competitions[miss.micro_internship]) for miss in e.missed
+    ]
+    if e.offered_choice is not None:
+        clauses.append(f"you were offered your {ordinal(e.offered_choice)} choice")
+        body = "; ".join(clauses)
+    elif clauses:
+        body = "; ".join(clauses) + ". You were not offered a place this time"
+    else:
+        body = "You were not offered a place this time"
+    parts.append(body[0].upper() + body[1:] + ".")
+    waits = [
+        f"number {miss.waitlist_position} for your {ordinal(miss.choice)} choice"
+        for miss in e.missed
+    ]
+    if len(waits) == 1:
+        parts.append(f"You are {waits[0].replace(' for ', ' on the waiting list for ', 1)}.")
+    elif waits:
+        parts.append("You are on the waiting lists: " + ", ".join(waits) + ".")
+    return " ".join(parts)
 
 
 def no_places_left_for_the_draw(choice: int, position: int) -> str:
@@ -90,6 +194,13 @@ def team_warning(count: int, programme: str, cap: int) -> str:
 
 def promoted(position: int) -> str:
     return f"A place came free and you were next on the waiting list (number {position})."
+
+
+def promoted_to_a_reserved_place(position: int, group: int, labels: Mapping[int, str]) -> str:
+    return (
+        f"A place kept for {_group(group, labels)} came free and you were the first student "
+        f"of that group on the waiting list (number {position} on the list)."
+    )
 
 
 def promoted_while_holding(title: str, reference: str) -> str:

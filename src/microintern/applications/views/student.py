@@ -19,7 +19,7 @@ from microintern.programme import queries
 from microintern.programme.enums import MicroInternshipState
 from microintern.surveys.domain import FeedbackNotOpen, day_feedback_for, record_day_feedback
 
-from .. import links
+from .. import links, ranking
 from .. import queries as place_queries
 from ..certificate import NotAttended, certificate_pdf
 from ..domain import (
@@ -101,15 +101,62 @@ def my_interests(request):
         .order_by("-micro_internship__starts_at")
     )
     to_check = [i for i in interests if i.awaits_the_student]
+    now = timezone.now()
     return render(
         request,
         "applications/student/my_interests.html",
         {
             "to_check": to_check,
             "interests": [i for i in interests if not i.awaits_the_student],
-            "now": timezone.now(),
+            "now": now,
+            "choice_groups": _choice_rows(student, now),
         },
     )
+
+
+def _choice_rows(student, now):
+    """The student's rankings to show: per round, each choice with its position and whether
+    it can still move up or down (both it and its neighbour still open for interest)."""
+    groups = []
+    for choices in ranking.choices_of(student):
+        if len(choices.interests) < 2:
+            continue
+        rows = []
+        items = choices.interests
+        for n, interest in enumerate(items, 1):
+            open_now = ranking.is_open(interest, now)
+            rows.append(
+                {
+                    "interest": interest,
+                    "position": n,
+                    "ordinal": ranking.ordinal(n),
+                    "open": open_now,
+                    "up": n > 1 and open_now and ranking.is_open(items[n - 2], now),
+                    "down": n < len(items) and open_now and ranking.is_open(items[n], now),
+                }
+            )
+        groups.append({"round_name": choices.round_name, "rows": rows})
+    return groups
+
+
+@require_POST
+@permission_required(STUDENT_PAGES)
+def move_choice(request, pk: int, direction: str):
+    """Move up / move down on "My micro-internships": plain forms, no JavaScript needed."""
+    interest = get_object_or_404(ExpressionOfInterest.objects.select_related("student"), pk=pk)
+    if direction not in ("up", "down"):
+        raise PermissionDenied
+    if not request.user.has_perm("applications.respond_to_place", interest):
+        log_activity(interest, "place.refused_not_owner", actor=request.user, requested=direction)
+        raise PermissionDenied
+    try:
+        position = ranking.move_choice(interest, direction, actor=request.user)
+    except ranking.RankingRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        title = interest.micro_internship.title
+        messages.success(request, f"“{title}” is now your {ranking.ordinal(position)} choice.")
+    return redirect(reverse("applications:my_interests") + f"#choice-{interest.pk}")
 
 
 def express_interest(request, reference: str):
@@ -123,7 +170,9 @@ def express_interest(request, reference: str):
     if not is_open and request.method != "POST":  # a late POST keeps the text, with a message
         return render(request, "applications/student/closed.html", {"mi": mi})
     student = _signed_in_student(request)
-    form = InterestForm(request.POST or None, student=student)
+    choices = ranking.choices_in_round_of(student, mi) if student else None
+    positions = ranking.insertable_positions(choices, timezone.now()) if choices else ()
+    form = InterestForm(request.POST or None, student=student, choices=choices, positions=positions)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -141,6 +190,10 @@ def express_interest(request, reference: str):
         except InterestRefused as refusal:
             form.add_error(refusal.field, str(refusal))
         else:
+            if data.get("choice_position") and not outcome.already:
+                ranking.place_choice(
+                    outcome.interest, data["choice_position"], actor=request.user, how="form"
+                )
             request.session[SENT_KEY] = {
                 "reference": mi.reference,
                 "email": student.email if student else data["email"],

@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_WORD_LIMIT",
     "Statement",
     "extract_statement",
+    "find_choice",
     "find_reference_codes",
     "is_university_address",
     "normalise_address",
@@ -104,6 +105,31 @@ def extract_statement(parsed: ParsedMessage, *, word_limit: int = DEFAULT_WORD_L
     return Statement(
         text=text, word_count=count, word_limit=word_limit, over_limit=count > word_limit
     )
+
+
+_CHOICE_WORDS = {
+    "first": 1, "top": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
+    "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
+}  # fmt: skip
+# "my first choice", "second choice", "my 2nd choice", "3rd choice"; not "not my first choice".
+_CHOICE = re.compile(
+    r"(?<![\w-])(?P<neg>not\s+(?:my\s+|the\s+|a\s+)?)?"
+    rf"(?P<rank>{'|'.join(_CHOICE_WORDS)}|(?P<n>[1-9]\d?)(?:st|nd|rd|th))[\s-]+choice\b",
+    re.IGNORECASE,
+)
+
+
+def find_choice(text: str) -> int | None:
+    """Where the student ranks this micro-internship among their choices, as they wrote it
+    ("my first choice", "second choice", "my 2nd choice"): 1 = first. None when they said
+    nothing of the kind, or said two different things."""
+    found = set()
+    for match in _CHOICE.finditer(text or ""):
+        if match.group("neg"):
+            continue
+        number = match.group("n")
+        found.add(int(number) if number else _CHOICE_WORDS[match.group("rank").lower()])
+    return found.pop() if len(found) == 1 else None
 
 
 def normalise_address(addr: str) -> str:

@@ -45,7 +45,7 @@ from .addresses import SenderLookup, envelope_sender, own_addresses, single_send
 from .classify import Classification, Kind, classify, dmarc_pass_from_own_server
 from .config import inbound_setting
 from .enums import MessageKind, MessageState
-from .interpret import extract_statement, find_reference_codes
+from .interpret import extract_statement, find_choice, find_reference_codes
 from .lifecycle import Outcome
 from .models import InboundMessage
 from .parse import ParsedMessage, QuarantineCode, Quarantined, parse_message
@@ -436,6 +436,7 @@ def record_emailed_interest(
                 actor=actor,
                 received_at=message.received_at,
                 verified_at=verified_at,
+                choice=find_choice(f"{message.subject}\n{statement}"),
             )
     except InterestRefused as refused:
         return Outcome(MessageState.TRIAGE, f"Interest not recorded: {refused}")

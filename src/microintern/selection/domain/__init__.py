@@ -1,7 +1,8 @@
 """Selection's domain layer, by job: `rounds` (set up, policy, overrides, dry runs,
 publishing and the round lifecycle), `inputs` (who takes part and how, read into the
-engine's inputs), `results` (the typed result and its stored JSON) and `waiting_lists`
-(promotion, released places and expired offers after publishing).
+engine's inputs), `results` (the typed result and its stored JSON), `waiting_lists`
+(promotion, released places and expired offers after publishing) and `second_rounds`
+(a draw for the places left once the waiting lists are used).
 
 The fair part is `selection.engine` (pure Python); every sentence a student reads is in
 `selection.wording`. The names other apps, the staff pages, the command line and the
@@ -23,6 +24,7 @@ from .rounds import (
     transition_round,
     update_policy,
 )
+from .second_rounds import create_second_round, places_left
 from .waiting_lists import (
     after_place_change,
     expire_offers,
@@ -43,10 +45,12 @@ __all__ = [
     "compute",
     "compute_result",
     "create_round",
+    "create_second_round",
     "dry_run",
     "expire_offers",
     "finish_publishing",
     "group_labels",
+    "places_left",
     "promote_from_waitlist",
     "promote_waiting_lists",
     "publish",

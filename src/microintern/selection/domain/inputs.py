@@ -4,8 +4,9 @@ Who is considered: every expression of interest in the round's micro-internships
 a decision (received or waitlisted), whose student has shown the address is theirs
 (`verified_at`), who said they can come on the day, who is enrolled (on the student record,
 once the university imports one: `queries.enrolment_is_known`), and who does not already hold
-a place on one of the round's micro-internships. A student's ranking is `preference_rank`
-where given, otherwise the order they said they were interested.
+a place on one of the round's micro-internships. A student's ranking is the one they set
+(`applications.ranking`: `preference_rank` where given, otherwise the order they said they
+were interested), frozen once interest closes.
 
 Priority groups come from the round's `priority` list (criteria in order); special-category
 data is never read here. Staff overrides are applied here too: a "give a place" override
@@ -17,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from microintern.applications.models import ExpressionOfInterest
+from microintern.applications.ranking import ranked
 from microintern.programme.models import MicroInternship
 
 from .. import engine, queries
@@ -36,15 +38,6 @@ class Inputs:
     interests: dict  # (student number, reference) → ExpressionOfInterest
     rankings: dict  # student number → references best first (full ones included)
     full: list  # references with no place left for the draw
-
-
-def _ranked(interests: list[ExpressionOfInterest]) -> list[ExpressionOfInterest]:
-    """A student's interests best first: their preference_rank where given, else the order
-    they applied in (ranked ones before unranked ones)."""
-    return sorted(
-        interests,
-        key=lambda i: (i.preference_rank is None, i.preference_rank or 0, i.received_at, i.pk),
-    )
 
 
 def build_inputs(selection_round: SelectionRound) -> Inputs:
@@ -113,7 +106,7 @@ def build_inputs(selection_round: SelectionRound) -> Inputs:
         student = rows[0].student
         ranking = tuple(
             i.micro_internship.reference
-            for i in _ranked(rows)
+            for i in ranked(rows)
             if not (
                 student_id in removed
                 and removed[student_id].micro_internship_id == i.micro_internship_id

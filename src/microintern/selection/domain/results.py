@@ -261,7 +261,11 @@ def _drawn_students(inputs, allocation, labels, titles, override_reasons):
     for sn in allocation.priority_order:
         ranking = inputs.rankings[sn]
         e = _as_ranked(allocation.explanations[sn], ranking)
-        text = wording.lottery_explanation(e, labels)
+        seen = {
+            m.micro_internship: wording.competition(allocation, e.tier, m.micro_internship)
+            for m in e.missed
+        }
+        text = wording.lottery_explanation(e, labels, seen)
         waits = {m.micro_internship: m.waitlist_position for m in e.missed}
         above = ranking[: e.offered_choice - 1] if e.offered is not None else ranking
         for ref in above:

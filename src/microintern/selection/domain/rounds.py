@@ -320,14 +320,23 @@ def _keep_run(selection_round, kind: RunKind, inputs: dict, result, actor) -> Se
     )
 
 
+def _ready_to_publish(selection_round: SelectionRound) -> set[MicroInternshipState]:
+    """The micro-internship states a round can be published in: closed for interest, and
+    for a second round (`second_rounds`) also already "selection published"."""
+    if queries.earlier_rounds(selection_round).exists():
+        return {MicroInternshipState.CLOSED, MicroInternshipState.SELECTION_PUBLISHED}
+    return {MicroInternshipState.CLOSED}
+
+
 def _check_publishable(locked: SelectionRound, dry_run_id: int) -> SelectionRun:
     checked = locked.runs.filter(pk=dry_run_id, kind=RunKind.DRY_RUN).first()
     if checked is None:
         raise SelectionRefused.because("Make a dry run and check it before publishing.")
+    ready = _ready_to_publish(locked)
     still_open = [
         e.micro_internship.reference
         for e in locked.entries.select_related("micro_internship")
-        if e.micro_internship.state != MicroInternshipState.CLOSED
+        if e.micro_internship.state not in ready
     ]
     if still_open:
         raise SelectionRefused.because(
@@ -430,9 +439,10 @@ def publish(selection_round: SelectionRound, *, dry_run_id: int, actor=None) -> 
             continue
         transition_place(interest, decision.state, actor=actor, reason=decision.reason)
     for entry in entries:
-        transition_micro_internship(
-            entry.micro_internship, MicroInternshipState.SELECTION_PUBLISHED, actor=actor
-        )
+        if entry.micro_internship.state != MicroInternshipState.SELECTION_PUBLISHED:
+            transition_micro_internship(
+                entry.micro_internship, MicroInternshipState.SELECTION_PUBLISHED, actor=actor
+            )
     transition_round(
         locked,
         RoundState.PUBLISHED,

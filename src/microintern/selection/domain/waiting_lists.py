@@ -9,6 +9,7 @@ queued after commit); an accepted place releases the student's other places in t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
@@ -91,10 +92,15 @@ def promote_from_waitlist(
     Rules: only for a micro-internship whose selection is published and whose day has not
     begun; the order is the published waiting list (priority group, then lottery); only
     students still on the waiting list are offered, and not while they hold a place in the
-    round that they ranked higher; capacity is checked under the
-    micro-internship's row lock (inside `transition_place`), so a promotion can never
-    overbook. Side effects: each offer goes through `transition_place` (logged, emailed,
-    with a reply-by time). Returns the interests offered.
+    round that they ranked higher. Reserves are kept as in the draw: while fewer students of
+    the reserved group hold places than the draw kept for it, a free place goes to the first
+    student of that group waiting, if one waits (otherwise to the next student). The
+    programme cap is soft here as in the draw: nobody is passed over for it, and an offer
+    that takes a team over it is logged on the round for staff
+    (`selection.promoted_over_cap`). Capacity
+    is checked under the micro-internship's row lock (inside `transition_place`), so a
+    promotion can never overbook. Side effects: each offer goes through `transition_place`
+    (logged, emailed, with a reply-by time). Returns the interests offered.
     """
     now = now or timezone.now()
     offered = []
@@ -113,12 +119,12 @@ def promote_from_waitlist(
             i.student.student_number: i
             for i in mi.interests.filter(state=PlaceState.WAITLISTED).select_related("student")
         }
-        for position, sn in enumerate(waitlist, 1):
-            if len(offered) == free:
-                break
-            interest = waiting.get(sn)
-            if interest is None:
-                continue
+        policy = _Policy.of(run, mi)
+        queue = [sn for sn in waitlist if sn in waiting]
+        while len(offered) < free and queue:
+            sn, reserved = policy.next_in(queue)
+            queue.remove(sn)
+            interest = waiting[sn]
             elsewhere = (
                 ExpressionOfInterest.objects.filter(
                     student=interest.student,
@@ -132,7 +138,13 @@ def promote_from_waitlist(
                 run.inputs, sn, elsewhere.micro_internship.reference, mi.reference
             ):
                 continue  # they hold a place they prefer: this one goes to the next student
-            reason = wording.promoted(position)
+            position = waitlist.index(sn) + 1
+            if reserved:
+                reason = wording.promoted_to_a_reserved_place(
+                    position, policy.reserve_group, policy.labels
+                )
+            else:
+                reason = wording.promoted(position)
             if elsewhere is not None:
                 held = elsewhere.micro_internship
                 reason += " " + wording.promoted_while_holding(held.title, held.reference)
@@ -140,9 +152,82 @@ def promote_from_waitlist(
                 transition_place(interest, PlaceState.OFFERED, reason=reason, now=now)
             except CapacityFull:
                 break
-            log_activity(interest, "selection.promoted", position=position, run=run.pk)
+            policy.took_a_place(sn, interest.student.programme)
+            log_activity(
+                interest,
+                "selection.promoted",
+                position=position,
+                run=run.pk,
+                reserved_for=policy.reserve_group if reserved else None,
+            )
+            over = policy.over_cap(interest.student.programme)
+            if over:
+                log_activity(
+                    run.round,
+                    "selection.promoted_over_cap",
+                    micro_internship=mi.reference,
+                    student=sn,
+                    programme=interest.student.programme,
+                    team=over,
+                )
             offered.append(interest)
     return offered
+
+
+@dataclass
+class _Policy:
+    """The round's reserve and programme cap for one micro-internship, and who holds its
+    places now (by priority group and programme), for promotion."""
+
+    reserve_group: int | None
+    reserved_places: int
+    programme_cap: int | None
+    groups: dict[str, int | None]  # student number → priority group in the published run
+    holders: list[tuple[int | None, str]]  # (group, programme) of each seat holder
+    labels: dict[int, str]
+
+    @classmethod
+    def of(cls, run: SelectionRun, mi: MicroInternship) -> _Policy:
+        entry = RoundMicroInternship.objects.get(round_id=run.round_id, micro_internship=mi)
+        result = RoundResult.from_json(run.result)
+        groups = {s.student_number: s.group for s in result.students}
+        drawn = next((m for m in run.inputs["micro_internships"] if m["id"] == mi.reference), {})
+        reserve = drawn.get("reserve")  # [group, places the draw kept], or None
+        holders = [
+            (groups.get(i.student.student_number), i.student.programme)
+            for i in mi.interests.filter(state__in=PlaceState.holding_a_seat()).select_related(
+                "student"
+            )
+        ]
+        return cls(
+            reserve_group=reserve[0] if reserve else None,
+            reserved_places=reserve[1] if reserve else 0,
+            programme_cap=entry.programme_cap,
+            groups=groups,
+            holders=holders,
+            labels={int(k): v for k, v in result.groups.items()},
+        )
+
+    def _reserve_short(self) -> bool:
+        held = sum(1 for group, _programme in self.holders if group == self.reserve_group)
+        return self.reserve_group is not None and held < self.reserved_places
+
+    def next_in(self, queue: list[str]) -> tuple[str, bool]:
+        """The next student to offer a free place to, and whether it is a reserved place:
+        the first of the reserved group while its places are not all held, else the first."""
+        if self._reserve_short():
+            for sn in queue:
+                if self.groups.get(sn) == self.reserve_group:
+                    return sn, True
+        return queue[0], False
+
+    def took_a_place(self, sn: str, programme: str) -> None:
+        self.holders.append((self.groups.get(sn), programme))
+
+    def over_cap(self, programme: str) -> int:
+        """How many of the team are from `programme`, when that is over the soft cap (else 0)."""
+        count = sum(1 for _group, p in self.holders if p == programme)
+        return count if self.programme_cap is not None and count > self.programme_cap else 0
 
 
 def release_other_places(interest_id: int) -> list[ExpressionOfInterest]:

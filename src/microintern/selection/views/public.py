@@ -3,7 +3,7 @@
 
 from django.shortcuts import get_object_or_404, render
 
-from .. import wording
+from .. import queries, wording
 from ..models import SelectionRound
 
 
@@ -28,5 +28,6 @@ def round_policy(request, pk: int):
             "groups": wording.group_labels(selection_round.priority),
             "published": published,
             "seed": selection_round.seed if published else "",
+            "follows": queries.earlier_rounds(selection_round).first(),
         },
     )

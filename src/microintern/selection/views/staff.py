@@ -122,7 +122,25 @@ def _detail_context(selection_round, run, override_form):
         ),
         "override_form": override_form,
         "activity": activity_for(selection_round)[:50],
+        "places_left": domain.places_left(selection_round) if selection_round.is_published else [],
     }
+
+
+@require_POST
+@permission_required(RUN_ROUNDS)
+def round_second(request, pk: int):
+    """Set up a second round for the places left after this round's waiting lists."""
+    selection_round = get_object_or_404(SelectionRound, pk=pk)
+    try:
+        second = domain.create_second_round(selection_round, actor=request.user)
+    except TransitionNotAllowed as error:
+        messages.error(request, str(error))
+        return redirect("staff:selection_round", pk=pk)
+    messages.success(
+        request,
+        "Second round set up; its seed fingerprint is public now. Make a dry run when ready.",
+    )
+    return redirect("staff:selection_round", pk=second.pk)
 
 
 @require_POST

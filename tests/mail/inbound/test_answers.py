@@ -61,7 +61,10 @@ def test_confirm_says_it_does_not_count_until_the_link_is_opened(corpus_world):
     ack = answer_to(message)
     assert ack.role == EmailRole.INBOUND_ACK_CONFIRM
     assert ack.subject == "Re: Interest in MI-2026-007 – please confirm"
-    assert "It does not count yet. Please confirm that this email address is yours" in ack.body
+    assert (
+        "It does not count yet. Please open this link, check what we recorded, and keep it"
+        in ack.body
+    )
     assert "/my/confirm/" in ack.body
     assert message.interest.verified_at is None
 

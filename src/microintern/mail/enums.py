@@ -97,6 +97,10 @@ class EmailRole(models.TextChoices):
         "inbound_acknowledgement",
         "Automatic reply: an email to the mailbox has arrived",
     )
+    INBOUND_REFUSED = (
+        "inbound_refused",
+        "Automatic reply: an email to the mailbox was too large or complex to open",
+    )
     INBOUND_STAFF_REPLY = "inbound_staff_reply", "Staff reply to an email to the mailbox"
     INTEREST_ALREADY_RECEIVED = (
         "interest_already_received",
@@ -134,6 +138,7 @@ EMAIL_AUDIENCE: dict[EmailRole, Audience] = {
     EmailRole.MICRO_INTERNSHIP_CANCELLED_HOST: Audience.HOST,
     EmailRole.HOST_FEEDBACK_INVITATION: Audience.HOST,
     EmailRole.INBOUND_ACKNOWLEDGEMENT: Audience.SENDER,
+    EmailRole.INBOUND_REFUSED: Audience.SENDER,
     EmailRole.INBOUND_STAFF_REPLY: Audience.SENDER,
     EmailRole.INTEREST_ALREADY_RECEIVED: Audience.STUDENT,
     EmailRole.PERSONAL_ADDRESS_CONFIRM: Audience.STUDENT,

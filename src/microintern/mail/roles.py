@@ -108,6 +108,12 @@ ROLE_PLACEHOLDERS: dict[EmailRole, dict[str, str]] = {
         "confirm_url": "A link that confirms the sender's address (empty if not needed)",
         "check_url": "A link where the sender can say what was got wrong",
     },
+    EmailRole.INBOUND_REFUSED: {
+        "subject": "The subject of the email that arrived",
+        "too_large": "True when it was too large (otherwise too complex) to open",
+        "size": "The size of the email that arrived, e.g. 29.3 MB",
+        "limit": "The largest email we open, e.g. 10.0 MB",
+    },
     EmailRole.INBOUND_STAFF_REPLY: {
         "subject": "The subject of the reply",
         "reply": "What the member of staff wrote",

@@ -21,7 +21,7 @@ from .acknowledge import held_interest_emails
 from .addresses import ask_to_confirm_address, own_addresses
 from .classify import DEFAULT_LOOP_HEADER
 from .config import inbound_setting
-from .enums import MessageState
+from .enums import MessageState, ReasonCode
 from .interpret import extract_statement, normalise_address
 from .lifecycle import Outcome
 from .models import InboundMessage
@@ -77,7 +77,11 @@ def set_aside(message: InboundMessage, *, reason: str, actor) -> None:
                 "This message became an interest; withdraw the interest instead."
             )
         lifecycle.transition_message(
-            locked, Outcome(MessageState.SET_ASIDE, f"Set aside by staff: {reason}"), actor=actor
+            locked,
+            Outcome(
+                MessageState.SET_ASIDE, f"Set aside by staff: {reason}", code=ReasonCode.BY_STAFF
+            ),
+            actor=actor,
         )
 
 

@@ -1,0 +1,81 @@
+"""Inbound email: tell a person whose message we refused to open what to send instead.
+
+A message quarantined for its size or its structure (too large, too many parts, nested too
+deeply) may well be a student's expression of interest with a large attachment. When the
+message's headers could be read safely and the existing "may we reply automatically" rules
+(`classify.auto_reply_decision`: a person, a real envelope sender, not ours, not spam, not
+forged) allow it, the sender gets one short, true answer: we did not read it, and how to send
+it so that we can. Never to a message whose headers themselves were refused.
+"""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from microintern.mail import outbox
+from microintern.mail.models import OutboundMessage
+
+from .addresses import envelope_sender
+from .classify import DEFAULT_LOOP_HEADER, auto_reply_decision, classify
+from .config import inbound_setting
+from .enums import MessageState, ReasonCode
+from .lifecycle import Outcome
+from .models import InboundMessage
+from .parse import DEFAULT_LIMITS, ParsedMessage, parse_message
+from .store import HEADER_KEEP_BYTES, header_block, human_size
+
+REFUSAL_ROLE = "inbound_refused"
+
+
+def quarantine(message: InboundMessage, code: str, reason: str, *, own: set[str]) -> Outcome:
+    """Where a message we refused to open goes (quarantined, with its reason code), after
+    answering its sender when we may (see the module docstring). Side effects: maybe one
+    outbox row (once per message); the message's `acknowledgement_note` (saved with it)."""
+    message.acknowledgement_note = answer_refused(message, code, own=own)[:300]
+    return Outcome(MessageState.QUARANTINED, reason, code=code)
+
+
+def answer_refused(message: InboundMessage, code: str, *, own: set[str]) -> str:
+    """Queue the answer to a refused message's sender if we may; return the note for staff."""
+    if code not in ReasonCode.answerable():
+        return "Not answered: its headers could not be read safely."
+    head = header_block(bytes(message.raw[: HEADER_KEEP_BYTES + 4]))
+    parsed = parse_message(head + b"\r\n\r\n")  # the headers, with an empty body
+    if not isinstance(parsed, ParsedMessage):
+        return "Not answered: its headers could not be read safely."
+    classification = classify(
+        parsed, own_addresses=own, own_loop_header_value=inbound_setting("LOOP_VALUE")
+    )
+    envelope = envelope_sender(parsed)
+    allowed, why = auto_reply_decision(
+        parsed,
+        classification,
+        own_addresses=own,
+        envelope_sender=envelope,
+        trusted_authserv_id=inbound_setting("TRUSTED_AUTHSERV_ID"),
+    )
+    if not allowed:
+        return f"Not answered: {why}."
+    sent_today = OutboundMessage.objects.filter(
+        role=REFUSAL_ROLE, to__iexact=envelope, created_at__gte=timezone.now() - timedelta(days=1)
+    ).count()
+    if sent_today >= inbound_setting("ACK_PER_ADDRESS_PER_DAY"):
+        return f"Not answered: daily limit reached for {envelope}."
+    headers = {"Auto-Submitted": "auto-replied", DEFAULT_LOOP_HEADER: inbound_setting("LOOP_VALUE")}
+    if parsed.message_id:
+        headers["In-Reply-To"] = parsed.message_id
+        headers["References"] = " ".join([*parsed.references, parsed.message_id])[-900:]
+    outbox.queue_email(
+        REFUSAL_ROLE,
+        to=envelope,
+        context={
+            "subject": parsed.subject,
+            "too_large": code == ReasonCode.TOO_LARGE,
+            "size": human_size(message.size),
+            "limit": human_size(DEFAULT_LIMITS.max_total_bytes),
+        },
+        about=message,
+        dedupe_key=f"inbound-refused:{message.pk}",
+        headers=headers,
+    )
+    return f"Told {envelope} we could not open it and what to send instead."

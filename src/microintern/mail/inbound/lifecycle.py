@@ -27,13 +27,18 @@ from .models import InboundMessage
 
 logger = logging.getLogger(__name__)
 
-# What processing writes (never the raw bytes: they are written once, when stored).
-PROCESSING_FIELDS = [
+# What every move writes (`settle`).
+MOVE_FIELDS = [
     "state",
     "reason",
     "reason_code",
     "restore_state",
     "restore_reason",
+    "restore_code",
+]
+# What processing writes (never the raw bytes: they are written once, when stored).
+PROCESSING_FIELDS = [
+    *MOVE_FIELDS,
     "processed_at",
     "attempts",
     "parse_error",
@@ -101,6 +106,7 @@ def settle(
         reopenable = was in {MessageState.TRIAGE, MessageState.QUARANTINED}
         message.restore_state = was.value if reopenable else ""
         message.restore_reason = message.reason if reopenable else ""
+        message.restore_code = message.reason_code if reopenable else ""
     message.state = to
     message.reason = outcome.reason
     message.reason_code = outcome.code
@@ -142,11 +148,5 @@ def transition_message(
         entry = settle(
             message, outcome, actor=actor, from_state=current.state, action=action, **data
         )
-        message.save(
-            update_fields=list(
-                dict.fromkeys(
-                    ["state", "reason", "reason_code", "restore_state", "restore_reason", *fields]
-                )
-            )
-        )
+        message.save(update_fields=list(dict.fromkeys([*MOVE_FIELDS, *fields])))
         entry.save()

@@ -127,6 +127,7 @@ class InboundMessage(models.Model):
         help_text="Where restoring a set-aside message takes it back to (empty: triage).",
     )
     restore_reason = models.TextField(blank=True)
+    restore_code = models.CharField(max_length=30, blank=True)
     parse_error = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -18,7 +18,7 @@ from microintern.mail.models import OutboundMessage
 from .addresses import envelope_sender
 from .classify import DEFAULT_LOOP_HEADER, auto_reply_decision, classify
 from .config import inbound_setting
-from .enums import MessageState, ReasonCode
+from .enums import MessageKind, MessageState, ReasonCode
 from .lifecycle import Outcome
 from .models import InboundMessage
 from .parse import DEFAULT_LIMITS, ParsedMessage, parse_message
@@ -29,23 +29,39 @@ REFUSAL_ROLE = "inbound_refused"
 
 def quarantine(message: InboundMessage, code: str, reason: str, *, own: set[str]) -> Outcome:
     """Where a message we refused to open goes (quarantined, with its reason code), after
-    answering its sender when we may (see the module docstring). Side effects: maybe one
-    outbox row (once per message); the message's `acknowledgement_note` (saved with it)."""
-    message.acknowledgement_note = answer_refused(message, code, own=own)[:300]
+    answering its sender when we may (see the module docstring). Side effects: the subject
+    and addresses read from its headers, when they could be read safely; maybe one outbox row
+    (once per message); the message's `acknowledgement_note` (all saved with the message)."""
+    parsed = _headers(message) if code in ReasonCode.answerable() else None
+    if parsed is None:
+        note = "Not answered: its headers could not be read safely."
+    else:
+        message.subject = parsed.subject[:500]
+        message.from_address = (parsed.from_address or "")[:320]
+        message.envelope_sender = (parsed.return_path or "")[:320]
+        note = answer_refused(message, parsed, code, own=own)
+    message.acknowledgement_note = note[:300]
     return Outcome(MessageState.QUARANTINED, reason, code=code)
 
 
-def answer_refused(message: InboundMessage, code: str, *, own: set[str]) -> str:
-    """Queue the answer to a refused message's sender if we may; return the note for staff."""
-    if code not in ReasonCode.answerable():
-        return "Not answered: its headers could not be read safely."
+def _headers(message: InboundMessage) -> ParsedMessage | None:
+    """The message's header block parsed on its own (with an empty body), or None."""
     head = header_block(bytes(message.raw[: HEADER_KEEP_BYTES + 4]))
-    parsed = parse_message(head + b"\r\n\r\n")  # the headers, with an empty body
-    if not isinstance(parsed, ParsedMessage):
-        return "Not answered: its headers could not be read safely."
+    parsed = parse_message(head + b"\r\n\r\n")
+    return parsed if isinstance(parsed, ParsedMessage) else None
+
+
+def answer_refused(
+    message: InboundMessage, parsed: ParsedMessage, code: str, *, own: set[str]
+) -> str:
+    """Queue the answer to a refused message's sender if we may; return the note for staff.
+    Side effects: the message's class, read from its headers (unsaved); maybe one outbox
+    row."""
     classification = classify(
         parsed, own_addresses=own, own_loop_header_value=inbound_setting("LOOP_VALUE")
     )
+    message.kind = MessageKind(classification.kind.value)
+    message.kind_reason = f"From its headers only: {classification.reason}"
     envelope = envelope_sender(parsed)
     allowed, why = auto_reply_decision(
         parsed,

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from imap_tools import MailBoxUnencrypted
 
@@ -271,3 +272,15 @@ def test_an_oversize_message_is_stored_from_its_headers_without_downloading_it(
     [answer] = OutboundMessage.objects.filter(role="inbound_refused")
     assert answer.to == "a.pereira@student.example.ac.uk"
     assert ExpressionOfInterest.objects.count() == 1  # the other student's, as usual
+
+
+def test_fetch_mail_shows_its_progress_on_stderr(dovecot, mailbox, corpus_world, capsys):
+    for i in range(60):
+        dovecot.deliver(eoi(sender=f"stranger{i}@example.org", subject=f"hello {i}"))
+    call_command("fetch_mail", progress_seconds=0)
+    out = capsys.readouterr()
+    assert out.err.splitlines() == [
+        "clinic: 50/60 fetched, 50 stored",
+        "clinic: 60/60 fetched, 60 stored",
+    ]
+    assert out.out.startswith("clinic: 60 fetched, 60 new, 60 moved")

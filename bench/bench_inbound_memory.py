@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -214,11 +215,12 @@ def bench_startup(trees: dict[str, Path], runs: int, base: Path) -> dict:
     empty = base / "empty"
     empty.mkdir(exist_ok=True)
     templates = {name: _template_db(tree, base / f"start-{name}") for name, tree in trees.items()}
-    times: dict[tuple[str, str], list[float]] = {}
+    times: dict[tuple[str, str, str], list[float]] = {}
     for _ in range(runs):
         for name, tree in trees.items():
             env = _env(tree, templates[name].parent)
             for command in (["import_mail", str(empty)], ["fetch_mail"]):
+                cpu = _children_cpu()
                 started = time.perf_counter()
                 subprocess.run(
                     [sys.executable, "-m", "microintern", *command],
@@ -226,8 +228,16 @@ def bench_startup(trees: dict[str, Path], runs: int, base: Path) -> dict:
                     check=True,
                     capture_output=True,
                 )
-                times.setdefault((name, command[0]), []).append(time.perf_counter() - started)
+                wall = time.perf_counter() - started
+                times.setdefault((name, command[0], "wall"), []).append(wall)
+                times.setdefault((name, command[0], "cpu"), []).append(_children_cpu() - cpu)
     return {key: (statistics.median(v), min(v), max(v)) for key, v in times.items()}
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of the finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:

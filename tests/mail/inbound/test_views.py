@@ -311,3 +311,14 @@ def test_a_bounce_the_pipeline_set_aside_is_restored_to_triage(staff_client, cor
     bounce.refresh_from_db()
     assert bounce.state == MessageState.TRIAGE
     assert bounce.reason.startswith("Restored by staff; it had been set aside: Bounce")
+
+
+def test_a_headers_only_message_page_says_so_and_shows_its_headers(
+    staff_client, corpus_world, settings
+):
+    big = _big(settings)
+    page = staff_client.get(reverse("staff:inbound_message", args=[big.pk])).content.decode()
+    assert "only its headers were kept" in page and "Download its headers (.eml)" in page
+    assert "All headers" in page and "CV attached" in page
+    assert "<h2>Message</h2>" not in page  # no (empty) body passed off as the message
+    assert "Told a.pereira@student.example.ac.uk" in page

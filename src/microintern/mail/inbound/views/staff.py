@@ -156,6 +156,8 @@ def message_detail(
     headers = []
     if parsed is not None:
         headers = [(name, value) for name, values in parsed.headers.items() for value in values]
+    if message.headers_only:  # its headers are shown; it has no body here to show
+        parsed = None
     return render(
         request,
         "inbound/staff/message.html",

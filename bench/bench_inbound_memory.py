@@ -184,7 +184,7 @@ def bench_memory(trees: dict[str, Path], sizes: list[int], base: Path) -> list[t
         server.start()
     try:
         for size_mb in sizes:
-            raw = message(size_mb * MB)
+            raw = message(int(size_mb * MB))
             eml = base / f"m{size_mb}.eml"
             eml.write_bytes(raw)
             size = len(raw)
@@ -243,7 +243,7 @@ def _children_cpu() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tree", action="append", default=[], help="name=path (default: .)")
-    parser.add_argument("--sizes", default="1,10,24,30,92", help="message sizes in MB")
+    parser.add_argument("--sizes", default="1,9.9,10.1,24,30,92", help="message sizes in MiB")
     parser.add_argument("--runs", type=int, default=7, help="startup runs per tree")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -267,7 +267,7 @@ def main() -> None:
                 + " |"
             )
         print()
-        rows = bench_memory(trees, [int(s) for s in args.sizes.split(",")], base)
+        rows = bench_memory(trees, [float(s) for s in args.sizes.split(",")], base)
         print("| message | tree | path | RSS before | peak RSS | message cost | time | ended as |")
         print("|---:|---|---|---:|---:|---:|---:|---|")
         for _size_mb, size, name, path, r in rows:

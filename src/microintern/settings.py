@@ -337,7 +337,7 @@ MICROINTERN_INBOUND = {
     "TRUSTED_AUTHSERV_ID": os.environ.get("INBOUND_TRUSTED_AUTHSERV_ID", ""),
     # A message larger than this is stored as its headers only (its size, hash and the reason
     # kept; over IMAP its body is never downloaded), so memory stays bounded.
-    "MAX_MESSAGE_BYTES": int(os.environ.get("INBOUND_MAX_MESSAGE_BYTES", str(25 * 1024 * 1024))),
+    "MAX_MESSAGE_BYTES": int(os.environ.get("INBOUND_MAX_MESSAGE_BYTES", str(10 * 1024 * 1024))),
     # Value of the X-Microintern-Loop header on our automatic replies.
     "LOOP_VALUE": os.environ.get("INBOUND_LOOP_VALUE", "microintern"),
     # Other addresses that are ours (besides DEFAULT_FROM_EMAIL and the mailboxes' logins).

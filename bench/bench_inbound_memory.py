@@ -85,6 +85,17 @@ def _status_mb(field: str) -> float:
     raise LookupError(field)
 
 
+def _warm_up() -> None:
+    """Process one small message first, so the libraries the pipeline loads on first use
+    (as a long-running worker has them) are not counted as the measured message's cost."""
+    from microintern.mail.inbound import pipeline, store
+
+    raw = b"From: someone@example.org\r\nMessage-ID: <warm-up@example.org>\r\n"
+    raw += b"Subject: hello MI-2026-007\r\nContent-Type: text/html\r\n\r\n<p>Hello</p>\r\n"
+    stored = store.store_message(raw)
+    pipeline.process_message(stored.message.pk)
+
+
 def child(mode: str, target: str) -> None:
     import django
 
@@ -97,6 +108,7 @@ def child(mode: str, target: str) -> None:
         student_number="S0000001", email="a.pereira@student.example.ac.uk", full_name="Ana P"
     )
     MicroInternshipFactory(open_now=True, reference="MI-2026-007")
+    _warm_up()
     if mode == "imap":
         from microintern.mail.inbound import imap
         from microintern.mail.inbound.models import Mailbox
@@ -122,7 +134,7 @@ def child(mode: str, target: str) -> None:
         import_path(Path(target))
     seconds = time.perf_counter() - started
     peak = _status_mb("VmHWM")
-    row = InboundMessage.objects.defer("raw").get()
+    row = InboundMessage.objects.defer("raw").exclude(message_id="<warm-up@example.org>").get()
     print(
         json.dumps(
             {

@@ -335,6 +335,9 @@ MICROINTERN_INBOUND = {
     # The authserv-id our own mail server writes in Authentication-Results; dmarc=pass from it
     # makes an emailed interest count at once. Empty: never trusted (a click is needed).
     "TRUSTED_AUTHSERV_ID": os.environ.get("INBOUND_TRUSTED_AUTHSERV_ID", ""),
+    # A message larger than this is stored as its headers only (its size, hash and the reason
+    # kept; over IMAP its body is never downloaded), so memory stays bounded.
+    "MAX_MESSAGE_BYTES": int(os.environ.get("INBOUND_MAX_MESSAGE_BYTES", str(10 * 1024 * 1024))),
     # Value of the X-Microintern-Loop header on our automatic replies.
     "LOOP_VALUE": os.environ.get("INBOUND_LOOP_VALUE", "microintern"),
     # Other addresses that are ours (besides DEFAULT_FROM_EMAIL and the mailboxes' logins).

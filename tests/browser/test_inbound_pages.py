@@ -79,3 +79,47 @@ def test_the_check_page_is_accessible(live_server, page, axe):
     assert_no_axe_violations(axe, page)
     page.goto(live_server.url + "/email/check/not-a-token/")
     assert_no_axe_violations(axe, page)
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_acting_on_many_messages_by_keyboard_is_accessible(
+    live_server, page, axe, make_user, width
+):
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, live_server.url, make_user("staff"))
+    news = [receive(eoi(sender=f"shop{i}@example.org", subject=f"Sale {i}")) for i in range(3)]
+    keep = receive(eoi(sender="stranger@gmail.example", subject="A real question"))
+    receive((CORPUS / "bounce_postfix.eml").read_bytes())
+    page.goto(live_server.url + "/staff/inbox/")
+    expect(page.get_by_role("heading", name="Quarantined and set aside")).to_be_visible()
+    assert_no_axe_violations(axe, page)
+
+    # Nothing ticked: a clear message, axe-clean, nothing changed.
+    page.get_by_role("button", name="Set aside", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("Tick the messages to act on")
+    assert_no_axe_violations(axe, page)
+
+    # By keyboard: tick two boxes with the space bar, type the reason, press the button.
+    for message in news[:2]:
+        box = page.get_by_label(f"Select message #{message.pk}: Sale")
+        box.focus()
+        page.keyboard.press("Space")
+        expect(box).to_be_checked()
+    page.get_by_label("Reason for setting them aside").fill("shop newsletters")
+    page.get_by_role("button", name="Set aside", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("2 messages set aside.")).to_be_visible()
+    assert_no_axe_violations(axe, page)
+    assert {m.state for m in InboundMessage.objects.filter(pk__in=[n.pk for n in news[:2]])} == {
+        MessageState.SET_ASIDE
+    }
+
+    # "Select all on this page" ticks every box (with JavaScript); undo restores the two.
+    page.get_by_label("Select all 2 messages on this page").check()
+    for message in (news[2], keep):
+        expect(page.get_by_label(f"Select message #{message.pk}:")).to_be_checked()
+    page.get_by_role("button", name="Undo: restore them").click()
+    expect(page.get_by_text("2 messages restored.")).to_be_visible()
+    assert not InboundMessage.objects.filter(state=MessageState.SET_ASIDE, kind="human").exists()
+    page.goto(live_server.url + "/staff/inbox/?state=set_aside&kind=bounce")
+    assert_no_axe_violations(axe, page)

@@ -84,6 +84,7 @@ ACTIONS: dict[str, str] = {
     "inbound.classified": "Email sorted",
     "inbound.quarantined": "Email quarantined (not opened)",
     "inbound.set_aside": "Email set aside",
+    "inbound.restored": "Email taken out of set aside (undone)",
     "inbound.triage": "Email needs a person",
     "inbound.interest_created": "Interest recorded from the email",
     "inbound.interest_updated": "Email added to an interest",

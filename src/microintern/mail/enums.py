@@ -126,9 +126,9 @@ class EmailRole(models.TextChoices):
         "inbound_ack_neutral",
         "Automatic reply to an email: to an address other than the writer's",
     )
-    INBOUND_ACK_TOO_LARGE = (
-        "inbound_ack_too_large",
-        "Automatic reply to an email: refused for its size",
+    INBOUND_REFUSED = (
+        "inbound_refused",
+        "Automatic reply: an email to the mailbox was too large or complex to open",
     )
     INBOUND_STAFF_REPLY = "inbound_staff_reply", "Staff reply to an email to the mailbox"
     INTEREST_ALREADY_RECEIVED = (
@@ -179,7 +179,7 @@ EMAIL_AUDIENCE: dict[EmailRole, Audience] = {
     EmailRole.INBOUND_ACK_NOT_OPEN: Audience.SENDER,
     EmailRole.INBOUND_ACK_UNKNOWN_CODE: Audience.SENDER,
     EmailRole.INBOUND_ACK_NEUTRAL: Audience.SENDER,
-    EmailRole.INBOUND_ACK_TOO_LARGE: Audience.SENDER,
+    EmailRole.INBOUND_REFUSED: Audience.SENDER,
     EmailRole.INBOUND_STAFF_REPLY: Audience.SENDER,
     EmailRole.INTEREST_ALREADY_RECEIVED: Audience.STUDENT,
     EmailRole.INTEREST_NOT_MATCHED: Audience.STUDENT,

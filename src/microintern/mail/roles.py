@@ -142,10 +142,11 @@ ROLE_PLACEHOLDERS: dict[EmailRole, dict[str, str]] = {
         "open_now": "The micro-internships open for interest now, one a line (empty if none)",
     },
     EmailRole.INBOUND_ACK_NEUTRAL: {"subject": "The subject of the email that arrived"},
-    EmailRole.INBOUND_ACK_TOO_LARGE: {
+    EmailRole.INBOUND_REFUSED: {
         "subject": "The subject of the email that arrived",
-        "size": "The size of the email, e.g. 29 MB",
-        "limit": "The largest email the mailbox takes, e.g. 10 MB",
+        "too_large": "True when it was too large (otherwise too complex) to open",
+        "size": "The size of the email that arrived, e.g. 29.3 MB",
+        "limit": "The largest email we open, e.g. 10.0 MB",
     },
     EmailRole.INBOUND_STAFF_REPLY: {
         "subject": "The subject of the reply",

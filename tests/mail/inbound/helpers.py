@@ -1,6 +1,7 @@
 """Inbound-mail test helpers: the hand-written corpus (tests/mail/corpus) and messages
 built for a test."""
 
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -51,4 +52,14 @@ def eoi(
     for name, value in (headers or {}).items():
         message[name] = value
     message.set_content(body)
+    return message.as_bytes()
+
+
+def with_attachment(raw: bytes, size: int) -> bytes:
+    """`raw` (a message from `eoi`) with a PDF-like attachment of about `size` bytes,
+    base64-encoded as mail programs send it."""
+    message = message_from_bytes(raw, policy=policy.default)
+    message.add_attachment(
+        b"%PDF-1.4\n" + b"0" * size, maintype="application", subtype="pdf", filename="cv.pdf"
+    )
     return message.as_bytes()

@@ -186,13 +186,13 @@ def test_a_spoofed_or_malformed_from_is_nobodys_and_gets_no_answer(corpus_world,
 
 def test_the_too_large_answer_names_the_size_and_what_to_send_instead():
     subject, body = render_role(
-        EmailRole.INBOUND_ACK_TOO_LARGE,
-        {"subject": "My application", "size": "29 MB", "limit": "10 MB"},
+        EmailRole.INBOUND_REFUSED,
+        {"subject": "My application", "too_large": True, "size": "29 MB", "limit": "10 MB"},
     )
-    assert subject == "Re: My application – too large to open"
-    assert "Your email is 29 MB, larger than the 10 MB our mailbox accepts" in body
-    assert "nothing from it has been recorded" in body
-    assert "send your message again without large attachments" in body
+    assert subject == "Re: My application – we could not open it"
+    assert "Your email was 29 MB, which is more than we can open safely" in body
+    assert "nothing in it has been recorded" in body
+    assert "without attachments, under 10 MB in all" in body
 
 
 def test_every_answer_is_counted_towards_the_daily_limit():

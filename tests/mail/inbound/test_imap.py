@@ -1,6 +1,7 @@
 """Polling a real Dovecot IMAP server: one poll makes the interest, nothing is lost or
 done twice (also when the poll runs twice or is killed halfway)."""
 
+import imaplib
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from imap_tools import MailBoxUnencrypted
 
@@ -22,7 +24,7 @@ from microintern.mail.inbound.models import InboundMessage, Mailbox
 from microintern.mail.inbound.tasks import poll_mailboxes
 from microintern.mail.models import OutboundMessage
 
-from .helpers import eoi
+from .helpers import eoi, with_attachment
 
 pytestmark = [pytest.mark.imap, pytest.mark.django_db]
 CORPUS = Path(__file__).parents[1] / "corpus"
@@ -235,3 +237,51 @@ def test_fetch_mail_killed_halfway_loses_nothing(dovecot, tmp_path):
     }
     assert dovecot.folder_count("INBOX") == 0
     assert dovecot.folder_count("Processed") == n
+
+
+def test_an_oversize_message_is_stored_from_its_headers_without_downloading_it(
+    dovecot, mailbox, corpus_world, settings, monkeypatch
+):
+    cap = 1024 * 1024
+    settings.MICROINTERN_INBOUND = {**settings.MICROINTERN_INBOUND, "MAX_MESSAGE_BYTES": cap}
+    big = with_attachment(eoi(subject="Interest in MI-2026-007, CV attached"), 3 * cap)
+    dovecot.deliver(big, sender="a.pereira@student.example.ac.uk")
+    dovecot.deliver(
+        eoi(sender="l.chen@student.example.ac.uk"), sender="l.chen@student.example.ac.uk"
+    )
+    received = []  # every byte the IMAP connection reads from the server
+    for name in ("read", "readline"):
+        original = getattr(imaplib.IMAP4, name)
+
+        def counting(self, *args, _original=original):
+            data = _original(self, *args)
+            received.append(len(data))
+            return data
+
+        monkeypatch.setattr(imaplib.IMAP4, name, counting)
+    result = imap.poll(mailbox)
+    assert (result.fetched, result.stored, result.moved, result.error) == (2, 2, 2, "")
+    assert sum(received) < cap / 4  # the 3 MB message was never downloaded
+    message = InboundMessage.objects.get(headers_only=True)
+    assert message.size > 3 * cap  # RFC822.SIZE, as the server counts it
+    head = message.raw_bytes
+    assert head.endswith(b"\r\n\r\n") and b"Subject: Interest in MI-2026-007, CV attached" in head
+    assert b"%PDF" not in head
+    assert message.state == MessageState.QUARANTINED and message.reason_code == "too_large"
+    assert "only its headers were kept (the original is in the mailbox clinic)" in message.reason
+    assert message.moved_at and dovecot.folder_count("Processed") == 2
+    [answer] = OutboundMessage.objects.filter(role="inbound_refused")
+    assert answer.to == "a.pereira@student.example.ac.uk"
+    assert ExpressionOfInterest.objects.count() == 1  # the other student's, as usual
+
+
+def test_fetch_mail_shows_its_progress_on_stderr(dovecot, mailbox, corpus_world, capsys):
+    for i in range(60):
+        dovecot.deliver(eoi(sender=f"stranger{i}@example.org", subject=f"hello {i}"))
+    call_command("fetch_mail", progress_seconds=0)
+    out = capsys.readouterr()
+    assert out.err.splitlines() == [
+        "clinic: 50/60 fetched, 50 stored",
+        "clinic: 60/60 fetched, 60 stored",
+    ]
+    assert out.out.startswith("clinic: 60 fetched, 60 new, 60 moved")

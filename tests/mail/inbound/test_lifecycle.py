@@ -72,6 +72,24 @@ def test_setting_aside_an_interest_is_a_refusal_a_person_can_read(corpus_world):
         triage.set_aside(message, reason="spam", actor=None)
 
 
+@pytest.mark.django_db
+def test_setting_aside_remembers_where_a_message_was_and_restoring_goes_back(corpus_world):
+    message = store.store_message(eoi(sender="stranger@gmail.example")).message
+    pipeline.process_message(message.pk)
+    message.refresh_from_db()
+    was = (message.state, message.reason)
+    assert was[0] == MessageState.TRIAGE
+    triage.set_aside(message, reason="not for us", actor=None)
+    message.refresh_from_db()
+    assert (message.restore_state, message.restore_reason) == was
+    assert message.reason_code == "by_staff"
+    triage.restore(message, actor=None)
+    message.refresh_from_db()
+    assert (message.state, message.reason, message.reason_code) == (*was, "")
+    with pytest.raises(Refusal, match="not set aside"):
+        triage.restore(message, actor=None)
+
+
 def test_errors_people_read_are_refusals():
     assert issubclass(triage.ReplyRefused, Refusal)
     assert issubclass(imap.MailboxBusy, Refusal)

@@ -11,10 +11,10 @@ from microintern.applications.models import ExpressionOfInterest
 from microintern.core.models import ActivityLog
 from microintern.mail.inbound import acknowledge, parse, pipeline, store, triage
 from microintern.mail.inbound.enums import MessageState
-from microintern.mail.inbound.models import PersonalAddress
+from microintern.mail.inbound.models import InboundMessage, PersonalAddress
 from microintern.mail.models import OutboundMessage
 
-from .helpers import eoi
+from .helpers import eoi, with_attachment
 
 pytestmark = pytest.mark.django_db
 CORPUS = Path(__file__).parents[1] / "corpus"
@@ -166,3 +166,159 @@ def test_a_correction_to_an_interest_shows_in_the_inbox(staff_client, corpus_wor
     triage.record_correction(message, "Wrong day, I meant MI-2026-008")
     page = staff_client.get(reverse("staff:inbound")).content.decode()
     assert "Interest in MI-2026-007" in page
+
+
+# Nothing hidden, and triage at scale ---------------------------------------------------------
+
+
+def _big(tmp_settings, subject="CV attached"):
+    """A student's interest over a 1 MB size limit (stored as its headers)."""
+    tmp_settings.MICROINTERN_INBOUND = {
+        **tmp_settings.MICROINTERN_INBOUND,
+        "MAX_MESSAGE_BYTES": 1024 * 1024,
+    }
+    return receive(with_attachment(eoi(subject=subject), 2 * 1024 * 1024))
+
+
+def test_the_inbox_lists_quarantined_mail_and_counts_what_it_does_not_list(
+    staff_client, corpus_world, settings
+):
+    big = _big(settings)
+    assert big.state == MessageState.QUARANTINED
+    for name in ("bounce_postfix.eml", "bounce_exim.eml", "ooo_english_gmail_vacation.eml"):
+        receive((CORPUS / name).read_bytes())
+    page = staff_client.get(reverse("staff:inbound")).content.decode()
+    assert "CV attached" in page and "(headers only)" in page  # a student's, never hidden
+    # What is not listed is counted by class and reason, each count a link to the messages.
+    summary = page.split('id="not-listed-title"')[1].split("</section>")[0]
+    rows = [
+        [re.sub(r"<span.*?</span>|<[^>]+>", "", cell) for cell in re.findall(r"<td>(.*?)</td>", r)]
+        for r in re.findall(r"<tr>.*?</tr>", summary, re.S)
+    ]
+    assert ["Quarantined (not opened)", "Written by a person", "Too large", "1"] in rows, rows
+    assert ["Set aside", "Bounce or delivery report", "–", "2"] in rows, rows
+    assert ["Set aside", "Automatic reply", "–", "1"] in rows, rows
+    link = re.search(r'href="\?(state=set_aside&amp;kind=bounce&amp;reason=)"', summary)
+    listed = staff_client.get(reverse("staff:inbound") + "?" + link.group(1).replace("&amp;", "&"))
+    assert listed.content.decode().count('name="selected"') == 2
+
+
+def test_filter_by_reason_and_by_words_of_the_reason(staff_client, corpus_world, settings):
+    _big(settings)
+    receive(eoi(sender="stranger@gmail.example", subject="Who am I?"))
+    by_code = staff_client.get(reverse("staff:inbound") + "?reason=too_large").content.decode()
+    assert "CV attached" in by_code and "Who am I?" not in by_code
+    by_text = staff_client.get(reverse("staff:inbound") + "?text=unknown+sender").content.decode()
+    assert "Who am I?" in by_text and "CV attached" not in by_text
+
+
+def _bulk(client, action, ids, **extra):
+    data = {"action": action, "selected": ids, "page_ids": ids, "query": "", **extra}
+    return client.post(reverse("staff:inbound_bulk"), data)
+
+
+def test_many_messages_set_aside_with_one_reason_then_undone(staff_client, corpus_world):
+    news = [receive(eoi(sender=f"shop{i}@example.org", subject=f"Sale {i}")) for i in range(3)]
+    keep = receive(eoi(sender="stranger@gmail.example", subject="A real question"))
+    ids = [m.pk for m in news]
+    response = _bulk(staff_client, "set_aside", ids, reason="newsletters")
+    assert response.status_code == 302
+    for message in news:
+        message.refresh_from_db()
+        assert message.state == MessageState.SET_ASIDE
+        assert (
+            message.reason == "Set aside by staff: newsletters"
+            and message.reason_code == "by_staff"
+        )
+    keep.refresh_from_db()
+    assert keep.state == MessageState.TRIAGE
+    page = staff_client.get(response.url).content.decode()
+    assert "3 messages set aside." in page and "Undo: restore them" in page
+    assert "A real question" in page and "Sale 1" not in page
+    # Undo puts each back where it was, with the reason it had.
+    undo = re.search(r'<form method="post" action="[^"]+" class="undo">(.*?)</form>', page, re.S)
+    data = dict(re.findall(r'name="(query|all_on_page|action)" value="([^"]*)"', undo.group(1)))
+    data["page_ids"] = re.findall(r'name="page_ids" value="(\d+)"', undo.group(1))
+    data["csrfmiddlewaretoken"] = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+    staff_client.post(reverse("staff:inbound_bulk"), data)
+    for message in news:
+        message.refresh_from_db()
+        assert message.state == MessageState.TRIAGE and message.reason.startswith("Unknown sender")
+    assert ActivityLog.objects.filter(action="inbound.restored").count() == 3
+
+
+def test_select_all_on_the_page_works_without_ticking_each_box(staff_client, corpus_world):
+    news = [receive(eoi(sender=f"shop{i}@example.org", subject=f"Sale {i}")) for i in range(3)]
+    ids = [m.pk for m in news]
+    data = {"action": "set_aside", "all_on_page": "on", "page_ids": ids, "reason": "spam"}
+    staff_client.post(reverse("staff:inbound_bulk"), data)
+    assert all(m.state == "set_aside" for m in InboundMessage.objects.filter(pk__in=ids))
+
+
+def test_a_bulk_action_with_nothing_ticked_or_no_reason_says_so_and_keeps_the_choice(
+    staff_client, corpus_world
+):
+    news = [receive(eoi(sender=f"shop{i}@example.org", subject=f"Sale {i}")) for i in range(2)]
+    ids = [m.pk for m in news]
+    nothing = _bulk(staff_client, "set_aside", [], page_ids=ids, reason="x")
+    assert nothing.status_code == 400
+    assert "Tick the messages to act on" in nothing.content.decode()
+    no_reason = _bulk(staff_client, "set_aside", [ids[1]])
+    page = no_reason.content.decode()
+    assert no_reason.status_code == 400 and "Say why the messages are set aside." in page
+    assert f'value="{ids[1]}" id="pick-{ids[1]}" checked' in page  # the tick is kept
+    assert f'value="{ids[0]}" id="pick-{ids[0]}">' in page
+    assert not InboundMessage.objects.filter(state=MessageState.SET_ASIDE).exists()
+
+
+def test_bulk_reprocess_and_what_cannot_be_done_is_said_per_message(
+    staff_client, corpus_world, settings
+):
+    interest = receive(eoi())
+    stranger = receive(eoi(sender="a.pereira.home@gmail.example", subject="Me again"))
+    assert interest.state == MessageState.INTEREST_CREATED
+    response = _bulk(staff_client, "set_aside", [interest.pk, stranger.pk], reason="tidy")
+    page = staff_client.get(response.url).content.decode()
+    assert "1 message set aside." in page
+    assert f"Message #{interest.pk} not set aside: This message became an interest" in page
+    response = _bulk(staff_client, "reprocess", [interest.pk, stranger.pk])
+    page = staff_client.get(response.url).content.decode()
+    assert "1 message processed again." in page
+    stranger.refresh_from_db()
+    assert stranger.state == MessageState.TRIAGE  # processed again: still an unknown sender
+    response = _bulk(staff_client, "restore", [stranger.pk])
+    assert (
+        "not restored: This message is not set aside."
+        in staff_client.get(response.url).content.decode()
+    )
+
+
+def test_a_quarantined_message_set_aside_is_restored_to_quarantine(corpus_world, settings):
+    big = _big(settings)
+    triage.set_aside(big, reason="looked at it in the mailbox", actor=None)
+    big.refresh_from_db()
+    assert (big.state, big.reason_code) == (MessageState.SET_ASIDE, "by_staff")
+    triage.restore(big, actor=None)
+    big.refresh_from_db()
+    assert (big.state, big.reason_code) == (MessageState.QUARANTINED, "too_large")
+    assert big.reason == big.oversize_reason
+
+
+def test_a_bounce_the_pipeline_set_aside_is_restored_to_triage(staff_client, corpus_world):
+    bounce = receive((CORPUS / "bounce_postfix.eml").read_bytes())
+    response = staff_client.post(reverse("staff:inbound_restore", args=[bounce.pk]))
+    assert response.status_code == 302
+    bounce.refresh_from_db()
+    assert bounce.state == MessageState.TRIAGE
+    assert bounce.reason.startswith("Restored by staff; it had been set aside: Bounce")
+
+
+def test_a_headers_only_message_page_says_so_and_shows_its_headers(
+    staff_client, corpus_world, settings
+):
+    big = _big(settings)
+    page = staff_client.get(reverse("staff:inbound_message", args=[big.pk])).content.decode()
+    assert "only its headers were kept" in page and "Download its headers (.eml)" in page
+    assert "All headers" in page and "CV attached" in page
+    assert "<h2>Message</h2>" not in page  # no (empty) body passed off as the message
+    assert "Told a.pereira@student.example.ac.uk" in page

@@ -49,6 +49,26 @@ class MessageKind(models.TextChoices):
     HUMAN = "human", "Written by a person"
 
 
+class ReasonCode(models.TextChoices):
+    """Why a message is quarantined or set aside, as a group staff can count and filter by
+    (the message's `reason` says it in full). Quarantine codes are `parse.QuarantineCode`'s."""
+
+    TOO_LARGE = "too_large", "Too large"
+    HEADER_TOO_LARGE = "header_too_large", "A header too large"
+    HEADER_BLOCK_TOO_LARGE = "header_block_too_large", "Headers too long"
+    TOO_MANY_PARTS = "too_many_parts", "Too many parts"
+    TOO_DEEP = "too_deep", "Nested too deeply"
+    UNPARSEABLE = "unparseable", "Could not be read"
+    DUPLICATE = "duplicate", "Duplicate"
+    BY_STAFF = "by_staff", "Set aside by staff"
+
+    @classmethod
+    def answerable(cls) -> frozenset["ReasonCode"]:
+        """Refusals whose sender we can tell what to send instead: the headers were read
+        safely, only the size or the structure of the body was refused."""
+        return frozenset({cls.TOO_LARGE, cls.TOO_MANY_PARTS, cls.TOO_DEEP})
+
+
 class Security(models.TextChoices):
     TLS = "tls", "TLS (port 993)"
     STARTTLS = "starttls", "STARTTLS (port 143)"

@@ -4,7 +4,7 @@ from django.db.models import Q
 from microintern.accounts.models import Student
 from microintern.programme.models import MicroInternship
 
-from .enums import MessageKind, MessageState
+from .enums import MessageKind, MessageState, ReasonCode
 
 
 class InboxFilterForm(forms.Form):
@@ -14,6 +14,49 @@ class InboxFilterForm(forms.Form):
     kind = forms.ChoiceField(
         required=False, choices=[("", "Any class"), *MessageKind.choices], label="Class"
     )
+    reason = forms.ChoiceField(
+        required=False, choices=[("", "Any reason"), *ReasonCode.choices], label="Reason"
+    )
+    text = forms.CharField(required=False, max_length=200, label="Reason contains")
+
+
+class BulkForm(forms.Form):
+    """Staff act on many messages of the inbox at once."""
+
+    SET_ASIDE, REPROCESS, RESTORE = "set_aside", "reprocess", "restore"
+    action = forms.ChoiceField(
+        choices=[
+            (SET_ASIDE, "Set aside"),
+            (REPROCESS, "Process again"),
+            (RESTORE, "Restore (undo set aside)"),
+        ]
+    )
+    selected = forms.TypedMultipleChoiceField(coerce=int, required=False, label="Messages")
+    all_on_page = forms.BooleanField(required=False, label="Select all on this page")
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Reason for setting them aside",
+        help_text="One reason for every message you tick, e.g. \u201cnewsletter\u201d.",
+    )
+
+    def __init__(self, *args, page_ids=(), **kwargs):
+        kwargs.setdefault("auto_id", "bulk_%s")  # the filter form above has a "reason" too
+        super().__init__(*args, **kwargs)
+        self.page_ids = [int(pk) for pk in page_ids if str(pk).isdigit()]
+        self.fields["selected"].choices = [(pk, pk) for pk in self.page_ids]
+
+    def clean(self):
+        data = super().clean()
+        ids = self.page_ids if data.get("all_on_page") else data.get("selected", [])
+        if not ids:
+            raise forms.ValidationError(
+                "Tick the messages to act on, or \u201cSelect all on this page\u201d."
+            )
+        if data.get("action") == self.SET_ASIDE and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Say why the messages are set aside.")
+        data["ids"] = ids
+        return data
 
 
 class LinkForm(forms.Form):

@@ -2,10 +2,12 @@
 
 For the new messages (UIDs above the cursor, within the current UIDVALIDITY), a batch at a
 time (at most `pipeline.BATCH_SIZE` messages and `pipeline.BATCH_BYTES` by RFC822.SIZE): fetch
-the exact bytes with BODY.PEEK[] → store (committed) → process (committed) → MOVE to the
-processed folder → advance the cursor. A poller killed at any point leaves the messages in
-the folder (or already stored): the next poll fetches them again, storing is idempotent and
-processing happens once, so nothing is lost and nothing is done twice.
+the exact bytes with BODY.PEEK[] (a message whose RFC822.SIZE is over the size limit: only
+its header block, BODY.PEEK[HEADER], so it is never downloaded whole) → store (committed) →
+process (committed) → MOVE to the processed folder → advance the cursor. A poller killed at
+any point leaves the messages in the folder (or already stored): the next poll fetches them
+again, storing is idempotent and processing happens once, so nothing is lost and nothing is
+done twice.
 
 Never a blind EXPUNGE: Python's imaplib does not refresh capabilities after login, so
 imap-tools would think MOVE is missing and fall back to COPY + \\Deleted + EXPUNGE (which on
@@ -19,6 +21,7 @@ import re
 import secrets
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -33,7 +36,7 @@ from .config import inbound_setting
 from .enums import AuthMethod, Security
 from .models import InboundMessage, Mailbox
 from .pipeline import batches, process_messages
-from .store import Incoming, store_messages
+from .store import HEADER_KEEP_BYTES, Incoming, max_message_bytes, store_messages
 
 logger = logging.getLogger(__name__)
 
@@ -165,11 +168,21 @@ _UID = re.compile(rb"\bUID (\d+)")
 _SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 
 
-def fetch_many(client: BaseMailBox, uids: list[int]) -> dict[int, tuple[bytes, datetime | None]]:
-    """The exact bytes of several messages and when the server received each (INTERNALDATE),
-    by UID, in one UID FETCH. A UID missing from the answer was expunged meanwhile."""
+WHOLE = "BODY.PEEK[]"
+HEADERS = f"BODY.PEEK[HEADER]<0.{HEADER_KEEP_BYTES}>"
+"""The header block only (and at most HEADER_KEEP_BYTES of it), for oversize messages."""
+
+
+def fetch_many(
+    client: BaseMailBox, uids: list[int], section: str = WHOLE
+) -> dict[int, tuple[bytes, datetime | None]]:
+    """The exact bytes of several messages (or, with `section=HEADERS`, their header blocks)
+    and when the server received each (INTERNALDATE), by UID, in one UID FETCH. A UID missing
+    from the answer was expunged meanwhile."""
+    if not uids:
+        return {}
     typ, data = client.client.uid(
-        "FETCH", ",".join(map(str, uids)), "(UID BODY.PEEK[] INTERNALDATE)"
+        "FETCH", ",".join(map(str, uids)), f"(UID {section} INTERNALDATE)"
     )
     if typ != "OK":
         return {}
@@ -213,14 +226,25 @@ def _internaldate(response: bytes) -> datetime | None:
 # Polling
 
 
-def poll(mailbox: Mailbox, *, limit: int | None = None, token: str | None = None) -> PollResult:
+Progress = Callable[[PollResult, int, int], None]
+"""Called after each batch with the result so far, messages done and messages new."""
+
+
+def poll(
+    mailbox: Mailbox,
+    *,
+    limit: int | None = None,
+    token: str | None = None,
+    progress: Progress | None = None,
+) -> PollResult:
     """Fetch, store, process and move every new message of one mailbox (see the module
-    docstring). Raises MailboxBusy when another poller holds the mailbox."""
+    docstring), telling `progress` after each batch. Raises MailboxBusy when another poller
+    holds the mailbox."""
     result = PollResult(mailbox.name)
     lease = acquire_lease(mailbox)
     try:
         with connect(mailbox, token=token) as client:
-            _poll(client, mailbox, lease, result, limit)
+            _poll(client, mailbox, lease, result, limit, progress)
         Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_error="")
     except MailboxBusy:
         raise
@@ -235,7 +259,14 @@ def poll(mailbox: Mailbox, *, limit: int | None = None, token: str | None = None
     return result
 
 
-def _poll(client: BaseMailBox, mailbox: Mailbox, lease: str, result: PollResult, limit) -> None:
+def _poll(
+    client: BaseMailBox,
+    mailbox: Mailbox,
+    lease: str,
+    result: PollResult,
+    limit: int | None,
+    progress: Progress | None,
+) -> None:
     if not client.folder.exists(mailbox.processed_folder):
         client.folder.create(mailbox.processed_folder)
     client.folder.set(mailbox.folder)
@@ -259,8 +290,16 @@ def _poll(client: BaseMailBox, mailbox: Mailbox, lease: str, result: PollResult,
     if not can_move:
         logger.warning("Mailbox %s: the server has no MOVE; messages stay in place", mailbox.name)
     size_of = sizes(client, uids)
-    for group in batches(uids, size_of=lambda uid: size_of.get(uid, 0)):
-        fetched = fetch_many(client, group)
+    limit_bytes = max_message_bytes()
+    oversize = {uid for uid in uids if size_of.get(uid, 0) > limit_bytes}
+
+    def held(uid: int) -> int:  # what fetching it brings into memory
+        return HEADER_KEEP_BYTES if uid in oversize else size_of.get(uid, 0)
+
+    done = 0
+    for group in batches(uids, size_of=held):
+        fetched = fetch_many(client, [uid for uid in group if uid not in oversize])
+        fetched |= fetch_many(client, [uid for uid in group if uid in oversize], HEADERS)
         present = [uid for uid in group if uid in fetched]  # others: expunged meanwhile
         result.fetched += len(present)
         stored = store_messages(
@@ -271,6 +310,7 @@ def _poll(client: BaseMailBox, mailbox: Mailbox, lease: str, result: PollResult,
                     uidvalidity=uidvalidity,
                     uid=uid,
                     received_at=fetched[uid][1],
+                    size=size_of[uid] if uid in oversize else None,
                 )
                 for uid in present
             ]
@@ -288,9 +328,12 @@ def _poll(client: BaseMailBox, mailbox: Mailbox, lease: str, result: PollResult,
             result.moved += len(present)
         Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=group[-1]).update(last_uid=group[-1])
         renew_lease(mailbox, lease)
+        done += len(group)
+        if progress is not None:
+            progress(result, done, len(uids))
 
 
-def poll_all(*, name: str | None = None) -> list[PollResult]:
+def poll_all(*, name: str | None = None, progress: Progress | None = None) -> list[PollResult]:
     """Poll every active mailbox (or the one named); a busy mailbox is skipped."""
     mailboxes = Mailbox.objects.filter(active=True)
     if name:
@@ -298,7 +341,7 @@ def poll_all(*, name: str | None = None) -> list[PollResult]:
     results = []
     for mailbox in mailboxes:
         try:
-            results.append(poll(mailbox))
+            results.append(poll(mailbox, progress=progress))
         except MailboxBusy:
             results.append(PollResult(mailbox.name, busy=True))
     return results

@@ -27,10 +27,18 @@ from .models import InboundMessage
 
 logger = logging.getLogger(__name__)
 
-# What processing writes (never the raw bytes: they are written once, when stored).
-PROCESSING_FIELDS = [
+# What every move writes (`settle`).
+MOVE_FIELDS = [
     "state",
     "reason",
+    "reason_code",
+    "restore_state",
+    "restore_reason",
+    "restore_code",
+]
+# What processing writes (never the raw bytes: they are written once, when stored).
+PROCESSING_FIELDS = [
+    *MOVE_FIELDS,
     "processed_at",
     "attempts",
     "parse_error",
@@ -50,10 +58,11 @@ PROCESSING_FIELDS = [
 
 @dataclass(frozen=True)
 class Outcome:
-    """Where a message goes, and why (for staff)."""
+    """Where a message goes, and why (for staff); `code` groups the reason (`ReasonCode`)."""
 
     state: MessageState
     reason: str
+    code: str = ""
 
 
 def can_move(from_state: str, to_state: str) -> bool:
@@ -84,16 +93,23 @@ def settle(
 
     Rule: only moves in INBOUND_MESSAGE_TRANSITIONS from `from_state` (the message's own
     state when not given), else `TransitionNotAllowed` and nothing changes. Side effects:
-    state, reason and `processed_at` set on `message`; the log entry is `inbound.<state>`
-    with the reason (or `action` with `data`); after commit, a line in the log file. The
-    caller saves: `transition_message` one message, `write_settled` a batch.
+    state, reason, reason code and `processed_at` set on `message` (moving into "set aside"
+    from triage or quarantine also remembers where it was, `restore_state`); the log entry is
+    `inbound.<state>` with the reason (or `action` with `data`); after commit, a line in the
+    log file. The caller saves: `transition_message` one message, `write_settled` a batch.
     """
     was = MessageState(from_state or message.state)
     to = MessageState(outcome.state)
     if to not in INBOUND_MESSAGE_TRANSITIONS[was]:
         raise TransitionNotAllowed("message", was.label, to.label)
+    if to == MessageState.SET_ASIDE and was != MessageState.SET_ASIDE:
+        reopenable = was in {MessageState.TRIAGE, MessageState.QUARANTINED}
+        message.restore_state = was.value if reopenable else ""
+        message.restore_reason = message.reason if reopenable else ""
+        message.restore_code = message.reason_code if reopenable else ""
     message.state = to
     message.reason = outcome.reason
+    message.reason_code = outcome.code
     message.processed_at = timezone.now()
     transaction.on_commit(
         partial(logger.info, "Inbound message #%s: %s (%s)", message.pk, to, outcome.reason)
@@ -132,5 +148,5 @@ def transition_message(
         entry = settle(
             message, outcome, actor=actor, from_state=current.state, action=action, **data
         )
-        message.save(update_fields=list(dict.fromkeys(["state", "reason", *fields])))
+        message.save(update_fields=list(dict.fromkeys([*MOVE_FIELDS, *fields])))
         entry.save()

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .enums import AuthMethod, MessageKind, MessageState, Security, Source
+from .enums import AuthMethod, MessageKind, MessageState, ReasonCode, Security, Source
 
 
 class Mailbox(models.Model):
@@ -79,9 +79,19 @@ class InboundMessage(models.Model):
     )
     uidvalidity = models.BigIntegerField(null=True, blank=True)
     uid = models.BigIntegerField(null=True, blank=True)
-    raw = models.BinaryField(help_text="The bytes exactly as received.")
-    sha256 = models.CharField(max_length=64, db_index=True)
-    size = models.PositiveIntegerField()
+    raw = models.BinaryField(
+        help_text="The bytes exactly as received (only the headers when `headers_only`)."
+    )
+    sha256 = models.CharField(
+        max_length=64,
+        db_index=True,
+        help_text="Of the whole message; of the headers kept when only they were downloaded.",
+    )
+    size = models.PositiveIntegerField(help_text="Of the whole message, in bytes.")
+    headers_only = models.BooleanField(
+        default=False, help_text="Over the size limit: only the headers were kept."
+    )
+    oversize_reason = models.CharField(max_length=500, blank=True)
     message_id = models.CharField(max_length=1000, blank=True, db_index=True)
     received_at = models.DateTimeField(db_index=True)
     conflicts_with = models.ForeignKey(
@@ -105,6 +115,19 @@ class InboundMessage(models.Model):
         max_length=20, choices=MessageState.choices, default=MessageState.STORED
     )
     reason = models.TextField(blank=True, help_text="Why it is in its state, for staff.")
+    reason_code = models.CharField(
+        max_length=30,
+        choices=ReasonCode.choices,
+        blank=True,
+        help_text="The reason as a group (quarantined and set-aside messages), for counts.",
+    )
+    restore_state = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="Where restoring a set-aside message takes it back to (empty: triage).",
+    )
+    restore_reason = models.TextField(blank=True)
+    restore_code = models.CharField(max_length=30, blank=True)
     parse_error = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -157,6 +180,19 @@ class InboundMessage(models.Model):
                 condition=Q(state=MessageState.STORED) | ~Q(reason=""),
                 name="inbound_final_state_has_reason",
             ),
+            models.CheckConstraint(
+                condition=Q(headers_only=False, oversize_reason="")
+                | (Q(headers_only=True) & ~Q(oversize_reason="")),
+                name="inbound_headers_only_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(reason_code="") | Q(reason_code__in=ReasonCode.values),
+                name="inbound_reason_code_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(restore_state__in=["", MessageState.TRIAGE, MessageState.QUARANTINED]),
+                name="inbound_restore_state_reopenable",
+            ),
             models.UniqueConstraint(
                 fields=["mailbox", "uidvalidity", "uid"],
                 condition=Q(uid__isnull=False),
@@ -176,6 +212,11 @@ class InboundMessage(models.Model):
     def can_be_set_aside(self) -> bool:
         """Staff may still set it aside (it is not set aside already, nor an interest)."""
         return self.state in MessageState.reopenable() - {MessageState.SET_ASIDE}
+
+    @property
+    def can_be_restored(self) -> bool:
+        """Staff may take it out of "set aside" again."""
+        return self.state == MessageState.SET_ASIDE
 
     @property
     def raw_bytes(self) -> bytes:

@@ -39,12 +39,12 @@ from microintern.programme.enums import MicroInternshipState
 from microintern.programme.models import MicroInternship
 from microintern.programme.queries import open_for_interest
 
-from . import lifecycle
+from . import lifecycle, refusal
 from .acknowledge import AckCounts, Finding, Found, NotOpen, acknowledge
 from .addresses import SenderLookup, envelope_sender, own_addresses, single_sender
 from .classify import Classification, Kind, classify, dmarc_pass_from_own_server
 from .config import inbound_setting
-from .enums import MessageKind, MessageState
+from .enums import MessageKind, MessageState, ReasonCode
 from .interpret import extract_statement, find_choice, find_reference_codes
 from .lifecycle import Outcome
 from .models import InboundMessage
@@ -259,12 +259,16 @@ class _Batch:
 def _read(message: InboundMessage, batch: _Batch) -> Outcome | tuple[ParsedMessage, Classification]:
     """Parse and classify: an outcome already (quarantined, unreadable, not human mail),
     or the parsed human message and its classification."""
+    if message.headers_only:  # over the size limit: never opened (see `store`)
+        return refusal.quarantine(
+            message, ReasonCode.TOO_LARGE, message.oversize_reason, own=batch.own
+        )
     parsed = parse_message(message.raw_bytes)
     if isinstance(parsed, Quarantined):
         message.parse_error = parsed.reason
         if parsed.code == QuarantineCode.UNPARSEABLE:  # not hostile, just not understood
-            return Outcome(MessageState.TRIAGE, parsed.reason)
-        return Outcome(MessageState.QUARANTINED, parsed.reason)
+            return Outcome(MessageState.TRIAGE, parsed.reason, code=ReasonCode.UNPARSEABLE)
+        return refusal.quarantine(message, parsed.code.value, parsed.reason, own=batch.own)
     message.parse_error = ""
     message.subject = parsed.subject[:500]
     message.from_address = (parsed.sender or "")[:320]
@@ -291,7 +295,9 @@ def _understand(
     twin = batch.twin_of(message)
     if twin is not None:  # the same bytes through another mailbox or an import: done already
         return Outcome(
-            MessageState.SET_ASIDE, f"Duplicate: the same message arrived before as #{twin}."
+            MessageState.SET_ASIDE,
+            f"Duplicate: the same message arrived before as #{twin}.",
+            code=ReasonCode.DUPLICATE,
         )
     if classification.doubt:  # a person decides; nothing is recorded, nobody is answered
         message.acknowledgement_note = "Not acknowledged: a person decides (see the reason)."

@@ -2,19 +2,27 @@
 
 Store first: a message is committed before anything reads it, so nothing later can lose it.
 Storing the same message again (another poll, the same import twice) returns its row.
+
+A message over the size limit (`INBOUND_MAX_MESSAGE_BYTES`) is kept as its header block,
+its size, its hash and the reason (`headers_only`): importers read such a file in pieces, the
+IMAP poller downloads only its headers, so no message is ever held whole above the limit.
 """
 
 import hashlib
 import logging
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import BinaryIO
 
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from microintern.core.domain import activity_entry, log_activities, log_activity
 
+from .config import inbound_setting
 from .enums import Source
 from .models import InboundMessage, Mailbox
 from .parse import extract_message_id
@@ -34,9 +42,34 @@ class Stored:
     created: bool
 
 
+HEADER_KEEP_BYTES = 256 * 1024
+"""At most this much of an oversize message's header block is kept (and downloaded)."""
+READ_CHUNK_BYTES = 1024 * 1024
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+def max_message_bytes() -> int:
+    """The largest message stored whole (`INBOUND_MAX_MESSAGE_BYTES`)."""
+    return inbound_setting("MAX_MESSAGE_BYTES")
+
+
+def human_size(size: int) -> str:
+    return filesizeformat(size).replace("\xa0", " ")
+
+
+def header_block(raw: bytes) -> bytes:
+    """The header block of `raw` with the blank line that ends it (at most
+    HEADER_KEEP_BYTES: a longer one is cut there)."""
+    head = raw[: HEADER_KEEP_BYTES + 4]
+    end = _HEADER_END.search(head)
+    return head[: end.end()] if end else head[:HEADER_KEEP_BYTES]
+
+
 @dataclass(frozen=True)
 class Incoming:
-    """One message as received: its exact bytes and where they came from."""
+    """One message as received: its exact bytes (or, over the size limit, only its header
+    block, with the whole message's `size` and, when it was read, `sha256`) and where they
+    came from."""
 
     raw: bytes
     mailbox: Mailbox | None = None
@@ -44,6 +77,41 @@ class Incoming:
     uid: int | None = None
     origin: str = ""
     received_at: datetime | None = None
+    size: int | None = None
+    """The whole message's size, when `raw` holds only its header block."""
+    sha256: str = ""
+    """The whole message's SHA-256, when `raw` holds only its header block and the rest was
+    read (imports); empty when it never was (IMAP: the hash is then of the headers kept)."""
+
+    @property
+    def headers_only(self) -> bool:
+        return self.size is not None
+
+
+def within_limit(item: Incoming) -> Incoming:
+    """`item` as it is stored: whole, or its header block when it is over the size limit
+    (received whole all the same, e.g. from a server that under-reported its size)."""
+    if item.headers_only or len(item.raw) <= max_message_bytes():
+        return item
+    return replace(
+        item,
+        raw=header_block(item.raw),
+        size=len(item.raw),
+        sha256=hashlib.sha256(item.raw).hexdigest(),
+    )
+
+
+def read_kept(handle: BinaryIO, size: int, **where) -> Incoming:
+    """A message read from an open file of `size` bytes: whole when it is within the size
+    limit, else only its header block is kept and the rest is hashed in pieces, so memory
+    stays bounded whatever the file's size."""
+    if size <= max_message_bytes():
+        return Incoming(handle.read(), **where)
+    head = handle.read(HEADER_KEEP_BYTES + 4)
+    digest = hashlib.sha256(head)
+    while chunk := handle.read(READ_CHUNK_BYTES):
+        digest.update(chunk)
+    return Incoming(header_block(head), size=size, sha256=digest.hexdigest(), **where)
 
 
 def dedupe_key(channel: str, message_id: str | None, sha256: str) -> str:
@@ -54,7 +122,7 @@ def dedupe_key(channel: str, message_id: str | None, sha256: str) -> str:
 
 def _identity(item: Incoming) -> tuple[str, str, str]:
     """(SHA-256, Message-ID, dedupe key) of a message."""
-    sha256 = hashlib.sha256(item.raw).hexdigest()
+    sha256 = item.sha256 or hashlib.sha256(item.raw).hexdigest()
     message_id = (extract_message_id(item.raw) or "")[:1000]
     channel = f"mailbox-{item.mailbox.pk}" if item.mailbox else "import"
     return sha256, message_id, dedupe_key(channel, message_id, sha256)
@@ -87,9 +155,10 @@ def store_messages(items: Sequence[Incoming]) -> list[Stored]:
     (one statement for the rows, one for their `inbound.stored` logs) in one transaction,
     committed before anything reads them; a message stored before returns its row; anything
     unusual (the same key twice in the batch, the same Message-ID with other bytes, a row
-    stored meanwhile by another process) is stored on its own. Returns one `Stored` per item,
-    in order.
+    stored meanwhile by another process) is stored on its own. A message over the size limit
+    keeps only its headers (`within_limit`). Returns one `Stored` per item, in order.
     """
+    items = [within_limit(item) for item in items]
     identities = [_identity(item) for item in items]
     known = {
         row.dedupe_key: row
@@ -146,11 +215,29 @@ def _new_row(
         uid=item.uid,
         raw=item.raw,
         sha256=sha256,
-        size=len(item.raw),
+        size=item.size if item.headers_only else len(item.raw),
+        headers_only=item.headers_only,
+        oversize_reason=oversize_reason(item),
         message_id=message_id,
         received_at=item.received_at or timezone.now(),
         conflicts_with=conflicts_with,
     )
+
+
+def oversize_reason(item: Incoming) -> str:
+    """Why only the headers of `item` were kept, and where the whole message still is."""
+    if not item.headers_only:
+        return ""
+    where = (
+        f"the original is in the mailbox {item.mailbox.name}"
+        if item.mailbox
+        else f"the original is in {item.origin or 'the imported file'}"
+    )
+    return (
+        f"The message is {human_size(item.size)}, over the limit of "
+        f"{human_size(max_message_bytes())} for storing mail: only its headers were kept "
+        f"({where})."
+    )[:500]
 
 
 def _store_one(item: Incoming) -> Stored:

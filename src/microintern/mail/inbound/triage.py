@@ -6,12 +6,14 @@ acknowledgement). A message that became an interest stays so: the interest is wi
 instead.
 """
 
+from dataclasses import dataclass, field
+
 from django.db import transaction
 from django.utils import timezone
 
 from microintern.accounts.models import Student
 from microintern.core.domain import log_activity
-from microintern.core.errors import Refusal, TransitionNotAllowed
+from microintern.core.errors import Busy, Refusal, TransitionNotAllowed
 from microintern.mail import outbox
 from microintern.mail.models import OutboundMessage
 from microintern.programme.models import MicroInternship
@@ -21,12 +23,12 @@ from .acknowledge import held_interest_emails
 from .addresses import ask_to_confirm_address, own_addresses
 from .classify import DEFAULT_LOOP_HEADER
 from .config import inbound_setting
-from .enums import MessageState
+from .enums import MessageState, ReasonCode
 from .interpret import extract_statement, normalise_address
 from .lifecycle import Outcome
 from .models import InboundMessage
 from .parse import ParsedMessage, parse_message
-from .pipeline import process_message, record_emailed_interest
+from .pipeline import process_message, process_messages, record_emailed_interest
 
 STAFF_REPLY_ROLE = "inbound_staff_reply"
 
@@ -77,8 +79,91 @@ def set_aside(message: InboundMessage, *, reason: str, actor) -> None:
                 "This message became an interest; withdraw the interest instead."
             )
         lifecycle.transition_message(
-            locked, Outcome(MessageState.SET_ASIDE, f"Set aside by staff: {reason}"), actor=actor
+            locked,
+            Outcome(
+                MessageState.SET_ASIDE, f"Set aside by staff: {reason}", code=ReasonCode.BY_STAFF
+            ),
+            actor=actor,
         )
+
+
+def restore(message: InboundMessage, *, actor) -> Outcome:
+    """Staff undo a set-aside: the message goes back to where it was before (triage or
+    quarantine, with the reason it had there), or to triage when the pipeline set it aside.
+    Rule: only a message that is set aside (refused otherwise). Side effects: its state,
+    logs `inbound.restored`."""
+    with transaction.atomic():
+        locked = lifecycle.lock_message(message.pk)
+        if not locked.can_be_restored:
+            raise TransitionNotAllowed.because("This message is not set aside.")
+        if locked.restore_state:
+            outcome = Outcome(
+                MessageState(locked.restore_state), locked.restore_reason, locked.restore_code
+            )
+        else:
+            outcome = Outcome(
+                MessageState.TRIAGE, f"Restored by staff; it had been set aside: {locked.reason}"
+            )
+        lifecycle.transition_message(
+            locked, outcome, actor=actor, action="inbound.restored", was=locked.reason[:300]
+        )
+        return outcome
+
+
+@dataclass
+class Done:
+    """What an action on many messages did: the messages it changed, and for each of the
+    others the sentence saying why not."""
+
+    changed: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+def _each(ids, act) -> Done:
+    done = Done()
+    messages = InboundMessage.objects.defer("raw").in_bulk(list(dict.fromkeys(ids)))
+    for pk in sorted(messages):
+        try:
+            act(messages[pk])
+        except (Refusal, Busy) as refused:
+            done.refused[pk] = str(refused)
+        else:
+            done.changed.append(pk)
+    return done
+
+
+def set_aside_many(ids, *, reason: str, actor) -> Done:
+    """Staff set many messages aside with one reason: `set_aside` for each (one that became
+    an interest, or is set aside already, is left as it is and said so)."""
+
+    def act(message: InboundMessage) -> None:
+        if message.state == MessageState.SET_ASIDE:
+            raise TransitionNotAllowed.because("It is set aside already.")
+        set_aside(message, reason=reason, actor=actor)
+
+    return _each(ids, act)
+
+
+def restore_many(ids, *, actor) -> Done:
+    """Staff undo setting many messages aside: `restore` for each."""
+    return _each(ids, lambda message: restore(message, actor=actor))
+
+
+def process_again_many(ids, *, actor) -> Done:
+    """Staff take many messages through the pipeline again together (`process_again`; one
+    that became an interest stays as it is and is said so)."""
+    messages = InboundMessage.objects.defer("raw").in_bulk(list(dict.fromkeys(ids)))
+    done = Done()
+    again = []
+    for pk in sorted(messages):
+        if messages[pk].state in MessageState.reopenable():
+            again.append(pk)
+        else:
+            done.refused[pk] = f"It is {messages[pk].get_state_display().lower()} already."
+    for start in range(0, len(again), 50):
+        process_messages(again[start : start + 50], again=True, actor=actor)
+    done.changed = again
+    return done
 
 
 def link_to_student(

@@ -1,0 +1,96 @@
+"""Passkeys as a staff second factor, end to end in Chromium with a virtual authenticator
+(the DevTools protocol's WebAuthn domain): a staff member signs in with password and
+authenticator app, adds a passkey, signs out, signs in with password and passkey, and the
+staff pages open (StaffMFAMiddleware counts the passkey as the second factor)."""
+
+import time
+
+import pytest
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.test import override_settings
+
+from microintern.accounts.models import User
+from tests.accounts.factories import TOTP_SECRET, UserFactory, with_totp
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "correct horse battery"  # noqa: S105 - the factories' test password
+
+
+@pytest.fixture
+def authenticator(page):
+    """A virtual platform authenticator that says yes at once, as a fingerprint would."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    added = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return cdp, added["authenticatorId"]
+
+
+def password_step(page, base_url: str, user: User) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_role("link", name="Staff: sign in with password").click()
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Your second step").wait_for()
+
+
+def totp_now() -> str:
+    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // mfa_settings.TOTP_PERIOD))
+
+
+@override_settings(MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN=True)
+def test_staff_add_a_passkey_then_sign_in_with_password_and_passkey(
+    live_server, page, authenticator
+):
+    cdp, authenticator_id = authenticator
+    staff = with_totp(UserFactory(role="staff"))
+    password_step(page, live_server.url, staff)
+    page.get_by_label("Code from your authenticator app").fill(totp_now())
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/staff/**")
+
+    page.goto(f"{live_server.url}/accounts/2fa/")
+    page.get_by_role("link", name="Add a passkey").click()
+    # Adding a second factor asks for the password again, whatever the session.
+    page.get_by_role("heading", name="Confirm it is you").wait_for()
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_label("Name of this passkey").fill("Work laptop")
+    page.get_by_role("button", name="Add a passkey").click()
+    page.wait_for_url(lambda url: "/webauthn/add/" not in url)
+    [passkey] = Authenticator.objects.filter(user=staff, type=Authenticator.Type.WEBAUTHN)
+    assert passkey.wrap().name == "Work laptop"
+    assert (
+        len(
+            cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})[
+                "credentials"
+            ]
+        )
+        == 1
+    )
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{live_server.url}/")
+    password_step(page, live_server.url, staff)
+    page.get_by_role("button", name="Use a passkey").click()
+    page.wait_for_url(f"{live_server.url}/staff/**")
+    assert page.get_by_role("link", name="Dashboard").is_visible()
+    page.goto(f"{live_server.url}/staff/outbox/")
+    assert page.url == f"{live_server.url}/staff/outbox/"  # not sent back to a code step
+    passkey.refresh_from_db()
+    assert passkey.last_used_at is not None

@@ -1,15 +1,20 @@
 """Passkeys as a staff second factor, end to end in Chromium with a virtual authenticator
 (the DevTools protocol's WebAuthn domain): a staff member signs in with password and
 authenticator app, adds a passkey, signs out, signs in with password and passkey, and the
-staff pages open (StaffMFAMiddleware counts the passkey as the second factor)."""
+staff pages open (StaffMFAMiddleware counts the passkey as the second factor), also at the
+middleware's own second step."""
 
 import time
 
 import pytest
+from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-from django.test import override_settings
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import RequestFactory, override_settings
 
 from microintern.accounts.models import User
 from tests.accounts.factories import TOTP_SECRET, UserFactory, with_totp
@@ -47,6 +52,19 @@ def password_step(page, base_url: str, user: User) -> None:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Your second step").wait_for()
+
+
+def password_only_session(page, base_url: str, user: User) -> None:
+    """A signed-in session for `user` that passed the password and nothing else."""
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    request = RequestFactory().get("/")
+    request.session, request.user = session, user
+    record_authentication(request, user, method="password", email=user.email)
+    session.save()
+    page.context.add_cookies([{"name": "sessionid", "value": session.session_key, "url": base_url}])
 
 
 def totp_now() -> str:
@@ -94,3 +112,15 @@ def test_staff_add_a_passkey_then_sign_in_with_password_and_passkey(
     assert page.url == f"{live_server.url}/staff/outbox/"  # not sent back to a code step
     passkey.refresh_from_db()
     assert passkey.last_used_at is not None
+
+    # A session that has only the password (the admin's own login, say) is sent to the
+    # second step by StaffMFAMiddleware; the passkey passes it there too.
+    page.context.clear_cookies()
+    password_only_session(page, live_server.url, staff)
+    page.goto(f"{live_server.url}/staff/outbox/")
+    page.get_by_role("heading", name="Confirm it is you").wait_for()
+    assert page.get_by_role("link", name="Use your password").count() == 0
+    page.get_by_role("link", name="Use a passkey").click()
+    page.get_by_role("button", name="Use a passkey").click()
+    page.wait_for_url(f"{live_server.url}/staff/outbox/")
+    assert page.get_by_role("heading", level=1).is_visible()

@@ -1,5 +1,5 @@
 """The outbox: queue, deliver, retry and release emails. Every email the system sends
-goes through `queue_email`.
+goes through `queue_email`, or `queue_sealed_email` for a sign-in email (code, password link).
 
 Delivery guarantee: AT LEAST ONCE, with a stable Message-ID.
 - `queue_email` stores the rendered message; delivery is enqueued after the transaction

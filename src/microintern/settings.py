@@ -181,7 +181,12 @@ ACCOUNT_LOGOUT_ON_GET = False
 # the page after a request is the same either way, so accounts cannot be found out.
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_PREVENT_ENUMERATION = True
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# The second factor for staff: an authenticator app (TOTP) or a passkey / security key
+# (WebAuthn), with recovery codes for a lost device. Passkeys are a second factor only, never
+# a way to sign in without the password. Passkeys over plain HTTP
+# (MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN) are for tests on 127.0.0.1: `check --deploy` refuses it.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = os.environ.get("MICROINTERN_SITE_NAME", "Business Clinic micro-internships")
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home_for_role"

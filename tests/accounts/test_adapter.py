@@ -17,9 +17,12 @@ def current_totp() -> str:
     return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // mfa_settings.TOTP_PERIOD))
 
 
-def test_student_signs_in_with_an_emailed_code_and_lands_on_their_page(client):
+def test_student_signs_in_with_an_emailed_code_and_lands_on_their_page(
+    client, django_capture_on_commit_callbacks
+):
     student = StudentFactory(with_user=True)
-    response = client.post("/accounts/login/code/", {"email": student.email}, follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/login/code/", {"email": student.email}, follow=True)
     assert response.status_code == 200
     assert mail.outbox[-1].to == [student.email]
     code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", mail.outbox[-1].body, re.M).group(1)

@@ -26,6 +26,7 @@ SOURCE = Path(microintern.__file__).parent
 ALLOWED_WRITERS = {
     ("microintern.mail.outbox", "transition_messages"): "the transition function",
     ("microintern.mail.outbox", "queue_email"): "creates a row in MessageState.starting()",
+    ("microintern.mail.outbox", "queue_sealed_email"): "creates a row in MessageState.starting()",
 }
 
 LEASE = {"lease_expires_at": timezone.now() + timedelta(minutes=10)}

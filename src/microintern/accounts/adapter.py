@@ -1,52 +1,65 @@
-import logging
-import smtplib
+from datetime import timedelta
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
-from allauth.core.exceptions import ImmediateHttpResponse
 from django.conf import settings
-from django.shortcuts import render
+from django.contrib.sites.shortcuts import get_current_site
+from django.utils import timezone
 
-logger = logging.getLogger(__name__)
+from microintern.mail.outbox import queue_sealed_email
 
-RETRY_MAIL_AFTER_SECONDS = 60
+LOGIN_CODE = "account/email/login_code"
+
+
+def sign_in_mail_validity(template_prefix: str) -> timedelta:
+    """How long the code or link in a sign-in email works: a sign-in code for
+    ACCOUNT_LOGIN_BY_CODE_TIMEOUT, a password link (and any other account email) for
+    PASSWORD_RESET_TIMEOUT."""
+    if template_prefix == LOGIN_CODE:
+        return timedelta(seconds=account_settings.LOGIN_BY_CODE_TIMEOUT)
+    return timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
 
 
 class AccountAdapter(DefaultAccountAdapter):
     """Accounts are made by the Business Clinic's processes, never by open sign-up; the
-    sign-in emails speak in the site's name."""
+    sign-in emails speak in the site's name and go through the outbox."""
 
     def is_open_for_signup(self, request) -> bool:
         return False
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        """Send a sign-in email (a code, a password link) with the site's name in it.
+        """Queue a sign-in email (a code, a password link) with the site's name in it.
 
-        An SMTP server that refuses, fails or does not answer within EMAIL_TIMEOUT ends the
-        request with a page asking the person to try again in a minute (503, Retry-After),
-        instead of an error; the sign-in is not started, so nothing is left half-done."""
-        site_name = settings.MICROINTERN["SITE_NAME"]
-        minutes = account_settings.LOGIN_BY_CODE_TIMEOUT // 60
-        try:
-            super().send_mail(
-                template_prefix, email, {"site_name": site_name, "code_minutes": minutes, **context}
-            )
-        except (smtplib.SMTPException, OSError) as error:
-            logger.warning("Sign-in email %s not sent: %s", template_prefix, type(error).__name__)
-            raise ImmediateHttpResponse(mail_not_sent_page(template_prefix)) from error
+        The request never talks to the mail server: the email goes through the outbox, with
+        its retries, its body sealed so that no one reading the outbox can sign in with it,
+        and not sent at all once its code or link has stopped working."""
+        valid_for = sign_in_mail_validity(template_prefix)
+        valid_until = timezone.now() + valid_for
+        request = allauth_context.request
+        rendered = self.render_mail(
+            template_prefix,
+            email,
+            {
+                "request": request,
+                "email": email,
+                "current_site": get_current_site(request),
+                "site_name": settings.MICROINTERN["SITE_NAME"],
+                "code_minutes": int(valid_for.total_seconds()) // 60,
+                "valid_until": valid_until,
+                **context,
+            },
+        )
+        queue_sealed_email(
+            template_prefix.rsplit("/", 1)[-1],
+            to=email,
+            subject=rendered.subject,
+            body=rendered.body,
+            valid_until=valid_until,
+        )
 
     def format_email_subject(self, subject: str) -> str:
         """Our subjects name the site in words; any other gets the name added (never the
         host name in brackets)."""
         site_name = settings.MICROINTERN["SITE_NAME"]
         return subject if site_name in subject else f"{subject} – {site_name}"
-
-
-def mail_not_sent_page(template_prefix: str):
-    what = "the code" if template_prefix.endswith("login_code") else "the email"
-    response = render(
-        allauth_context.request, "accounts/mail_not_sent.html", {"what": what}, status=503
-    )
-    response["Retry-After"] = str(RETRY_MAIL_AFTER_SECONDS)
-    return response

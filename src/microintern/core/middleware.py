@@ -18,28 +18,34 @@ CSP = (
     "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
     "base-uri 'none'; object-src 'none'"
 )
+# Passkeys (WebAuthn) are a staff second factor: this site itself may use them, no frame may.
 PERMISSIONS_POLICY = ", ".join(
-    f"{feature}=()"
-    for feature in (
-        "accelerometer",
-        "autoplay",
-        "camera",
-        "display-capture",
-        "encrypted-media",
-        "fullscreen",
-        "geolocation",
-        "gyroscope",
-        "magnetometer",
-        "microphone",
-        "midi",
-        "payment",
-        "picture-in-picture",
-        "publickey-credentials-get",
-        "screen-wake-lock",
-        "serial",
-        "usb",
-        "xr-spatial-tracking",
-    )
+    [
+        "publickey-credentials-get=(self)",
+        "publickey-credentials-create=(self)",
+    ]
+    + [
+        f"{feature}=()"
+        for feature in (
+            "accelerometer",
+            "autoplay",
+            "camera",
+            "display-capture",
+            "encrypted-media",
+            "fullscreen",
+            "geolocation",
+            "gyroscope",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "picture-in-picture",
+            "screen-wake-lock",
+            "serial",
+            "usb",
+            "xr-spatial-tracking",
+        )
+    ]
 )
 
 
@@ -90,7 +96,7 @@ class StaffSessionLifetimeMiddleware:
 
 class StaffMFAMiddleware:
     """A staff, researcher or administrator session opens no page until it has passed its
-    second factor (authenticator code or recovery code) in this very session.
+    second factor (authenticator code, passkey or recovery code) in this very session.
 
     Without an authenticator, the person is sent to set one up; with one, to allauth's
     code step, which then opens the page asked for. Until then only those steps, signing
@@ -111,7 +117,9 @@ class StaffMFAMiddleware:
             and not _passed_second_factor(request, user)
         ):
             if _has_authenticator(user):
-                if request.path not in _paths("mfa_reauthenticate", "account_logout"):
+                if request.path not in _paths(
+                    "mfa_reauthenticate", "mfa_reauthenticate_webauthn", "account_logout"
+                ):
                     return redirect(_with_next(reverse("mfa_reauthenticate"), request))
             elif request.path not in _paths(
                 "mfa_activate_totp", "account_reauthenticate", "account_logout"

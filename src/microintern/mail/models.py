@@ -6,6 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from .enums import MessageState
+from .sealed import SEALED_ROLE_PREFIX
 
 
 class OutboundMessage(models.Model):
@@ -74,6 +75,11 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} → {self.to} ({self.state})"
+
+    @property
+    def is_sealed(self) -> bool:
+        """A sign-in email: its body is encrypted and shown to nobody (`mail.sealed`)."""
+        return self.role.startswith(SEALED_ROLE_PREFIX)
 
     @property
     def is_held(self) -> bool:

@@ -1,5 +1,5 @@
 """The outbox: queue, deliver, retry and release emails. Every email the system sends
-goes through `queue_email`.
+goes through `queue_email`, or `queue_sealed_email` for a sign-in email (code, password link).
 
 Delivery guarantee: AT LEAST ONCE, with a stable Message-ID.
 - `queue_email` stores the rendered message; delivery is enqueued after the transaction
@@ -47,6 +47,7 @@ from microintern.core.tasks import retrying_task
 
 from .enums import OUTBOX_TRANSITIONS, EmailRole, MessageState
 from .models import OutboundAttachment, OutboundMessage
+from .sealed import SEALED_ROLE_PREFIX, CannotOpen, seal, unseal
 from .templating import email_role, render_role
 
 logger = logging.getLogger(__name__)
@@ -178,6 +179,30 @@ def queue_email(
     return message
 
 
+def queue_sealed_email(
+    kind: str, *, to: str, subject: str, body: str, valid_until
+) -> OutboundMessage:
+    """Put a sign-in email (already rendered: a code, a password link) in the outbox, its
+    body sealed (`mail.sealed`) so that nobody reading the outbox can use it.
+
+    Side effects: one queued OutboundMessage with the role `sign_in.<kind>`, delivered after
+    commit like any other, with the same retries; a retry after `valid_until` is not sent
+    (the message fails with the reason) rather than arriving with a dead code.
+    """
+    now = timezone.now()
+    message = OutboundMessage.objects.create(
+        role=f"{SEALED_ROLE_PREFIX}{kind}",
+        to=to,
+        subject=subject,
+        body=seal(body, valid_until),
+        state=MessageState.QUEUED,
+        queued_at=now,
+        next_attempt_at=now + lease(),
+    )
+    _deliver_after_commit(message.pk)
+    return message
+
+
 def release_held(message_ids, actor) -> int:
     """Queue held drafts for sending (e.g. all offers of a round, after review).
 
@@ -299,7 +324,9 @@ def classify_error(error: Exception) -> tuple[bool, str]:
     are permanent; 4xx, refused connections, timeouts and our own account or sender being
     refused (a configuration problem that staff fix once for every message) are temporary;
     anything unexpected is treated as temporary (nothing is lost, and the attempt limit
-    still ends it)."""
+    still ends it). A sealed sign-in email past its validity is permanent."""
+    if isinstance(error, CannotOpen):
+        return True, str(error)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _msg in error.recipients.values()]
         reason = "; ".join(
@@ -356,7 +383,7 @@ def _email_for(message: OutboundMessage) -> EmailMessage:
     headers = {**message.headers, "Message-ID": message.message_id}
     email = EmailMessage(
         message.subject,
-        message.body,
+        unseal(message.body) if message.is_sealed else message.body,
         to=[message.to],
         reply_to=[message.reply_to] if message.reply_to else None,
         headers=headers,

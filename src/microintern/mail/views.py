@@ -24,6 +24,7 @@ from .forms import EmailTemplateForm, OutboxFilterForm
 from .models import EmailTemplate, OutboundMessage
 from .roles import all_roles, get_role
 from .sample import sample_context
+from .sealed import HIDDEN
 from .templating import common_context, current_source, default_source, render_source
 
 BACK_OFFICE = "microintern.use_back_office"
@@ -75,7 +76,7 @@ def message_detail(request, pk: int):
         "mail/staff/message.html",
         {
             "message": message,
-            "body": hide_personal_links(message.body),
+            "body": HIDDEN if message.is_sealed else hide_personal_links(message.body),
             "attachments": message.attachments.defer("content"),
             "activity": activity_for(message),
         },

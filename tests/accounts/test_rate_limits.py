@@ -229,6 +229,11 @@ def test_behind_proxies_the_client_is_what_the_outermost_one_saw(settings):
     assert address_of("6.6.6.6, 192.0.2.1, 10.0.0.9") == "192.0.2.1"
 
 
+def test_an_ipv6_client_counts_as_its_64_network(settings):
+    assert address_of(None, remote="2001:db8:1:2:aaaa::1") == "2001:db8:1:2::"
+    assert address_of(None, remote="2001:db8:1:2:bbbb::9") == "2001:db8:1:2::"
+
+
 def test_a_trusted_client_header_replaces_x_forwarded_for(settings):
     settings.MICROINTERN_TRUSTED_CLIENT_IP_HEADER = "X-Real-IP"
     assert address_of("6.6.6.6", HTTP_X_REAL_IP="192.0.2.8") == "192.0.2.8"

@@ -23,6 +23,7 @@ import math
 import time
 from dataclasses import dataclass
 
+from allauth import app_settings as allauth_settings
 from allauth.core.internal.ratelimit import cache_lock
 from django.conf import settings
 from django.core.cache import cache
@@ -34,7 +35,8 @@ KNOWN_ADDRESSES_KEPT = 20
 
 
 def client_address(request) -> str:
-    """The client's address as our own proxies saw it (see the module's docstring)."""
+    """The client's address as our own proxies saw it (see the module's docstring); for
+    IPv6 its /64 network (ALLAUTH_RATE_LIMIT_IPV6_PREFIX), which one customer holds."""
     remote = request.META.get("REMOTE_ADDR", "")
     header = settings.MICROINTERN_TRUSTED_CLIENT_IP_HEADER
     proxies = settings.MICROINTERN_TRUSTED_PROXY_COUNT
@@ -51,9 +53,13 @@ def client_address(request) -> str:
 
 def _valid_address(text: str) -> str | None:
     try:
-        return str(ipaddress.ip_address(text.strip()))
+        address = ipaddress.ip_address(text.strip())
     except ValueError:
         return None
+    if address.version == 6:
+        prefix = allauth_settings.RATE_LIMIT_IPV6_PREFIX
+        return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+    return str(address)
 
 
 def wait_after(failures: int, free: int) -> float:

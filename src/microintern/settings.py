@@ -219,6 +219,11 @@ ACCOUNT_RATE_LIMITS = {
     # trigger, is replaced by the progressive delay of accounts.ratelimits.
     "login_failed": None,
 }
+# The database cache deletes a third of its entries, rate-limit counters and used codes
+# included, once it holds MAX_ENTRIES (300 by Django's default): a flood of requests that
+# each leave an entry would wipe the counts. Expired entries are still removed on the way.
+if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
+    CACHES["default"].setdefault("OPTIONS", {})["MAX_ENTRIES"] = 1_000_000
 MICROINTERN_SIGN_IN_DELAY = {
     "PAIR_FREE_FAILURES": 3,  # per account from one address
     "ADDRESS_FREE_FAILURES": 10,  # per address, any accounts

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.test import Client, RequestFactory
 
 from microintern.accounts.ratelimits import client_address, remember_address, wait_after
@@ -195,6 +196,14 @@ def test_one_address_asks_for_at_most_twenty_codes_a_minute(clock, db):
         assert code_sent(request_code(f"made.up{n}@example.ac.uk", ATTACKER))
     assert not code_sent(request_code("made.up.again@example.ac.uk", ATTACKER))
     assert code_sent(request_code("someone.else@example.ac.uk", OWNER))
+
+
+def test_a_flood_of_requests_and_cache_entries_does_not_wipe_the_counts(clock, db):
+    for n in range(20):
+        assert code_sent(request_code(f"made.up{n}@example.ac.uk", ATTACKER))
+    for n in range(1000):  # entries other visitors leave (sessions, codes, counters)
+        cache.set(f"other-visitor-{n}", n, 3600)
+    assert not code_sent(request_code("made.up.again@example.ac.uk", ATTACKER))
 
 
 def test_password_links_are_limited_per_address_and_email(clock, staff):

@@ -32,6 +32,8 @@ def limit_per_address_and_email(action: str, email: str) -> None:
     own; the second does not apply where the address's account signed in before."""
     request = context.request
     email, address = email.strip().lower(), client_address(request)
+    if not ratelimit.consume(request, action=action, key=email, dry_run=True):
+        return  # over allauth's per-address limit, which refuses it without counting more
     if not ratelimit.consume(request, action=f"{action}_from_address", key=f"{email} {address}"):
         raise forms.ValidationError(TOO_MANY_FROM_HERE, code="too_many_from_here")
     if not is_known_address(email, address) and not ratelimit.consume(

@@ -3,7 +3,8 @@ sign in as fast as without the attack?
 
 Real processes on loopback only: `gunicorn microintern.wsgi -w 3` on a free port, the
 production password hasher, a migrated SQLite file (or DATABASE_URL) and the database cache.
-Two phases in one run, each with its own fresh accounts and an emptied cache:
+Two phases, run in interleaved rounds (so that the machine's other load weighs on both
+alike), each with its own fresh accounts; the cache is emptied once, at the start:
 
 1. without attacker: USERS people sign in, two at a time, each from an address of their
    own (127.0.1.x): a staff member with password and authenticator code (GET the form,
@@ -99,8 +100,8 @@ def sign_in(url: str, phase: str, n: int) -> float:
     return time.perf_counter() - started - waited
 
 
-def everyone_signs_in(url: str, phase: str, users: int) -> list[float]:
-    todo, lock, times = iter(range(users)), threading.Lock(), []
+def everyone_signs_in(url: str, phase: str, people: range) -> list[float]:
+    todo, lock, times = iter(people), threading.Lock(), []
 
     def stream() -> None:
         while True:
@@ -180,6 +181,7 @@ def p95(values: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=30, help="people signing in per phase")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of both phases")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="signin-attack-bench-"))
     env = {
@@ -223,16 +225,21 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.5)
-        results = {}
-        for phase, name in zip("ab", PHASES, strict=True):
-            manage("shell", "-c", EMPTY_CACHE)
-            started = time.perf_counter()
-            if phase == "a":
-                results[name] = (everyone_signs_in(url, phase, args.users), None)
-            else:
-                with Attacker(url) as attacker:
-                    results[name] = (everyone_signs_in(url, phase, args.users), attacker)
-            results[name] += (time.perf_counter() - started,)
+        manage("shell", "-c", EMPTY_CACHE)  # once: the attacker's counts carry on, as they would
+        results = {name: ([], [], 0.0) for name in PHASES}
+        per_round = args.users // args.rounds
+        for round_ in range(args.rounds):  # interleaved, so that the machine's load drifts
+            people = range(round_ * per_round, (round_ + 1) * per_round)
+            for phase, name in zip("ab", PHASES, strict=True):
+                times, attackers, took = results[name]
+                started = time.perf_counter()
+                if phase == "a":
+                    times += everyone_signs_in(url, phase, people)
+                else:
+                    with Attacker(url) as attacker:
+                        times += everyone_signs_in(url, phase, people)
+                    attackers.append(attacker)
+                results[name] = (times, attackers, took + time.perf_counter() - started)
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
@@ -250,14 +257,14 @@ def report(results: dict, users: int) -> None:
         )
     base, attacked = (results[name][0] for name in PHASES)
     print(f"\np95 with attacker / without: {p95(attacked) / p95(base):.2f}\n")
-    attacker, took = results[PHASES[1]][1], results[PHASES[1]][2]
+    _, attackers, took = results[PHASES[1]]
     print("| attacker's requests | sent | answers | per minute checked | median answer |")
     print("|---|---:|---|---:|---:|")
     for kind, label, checked_as in (
         ("guesses", "password guesses at one account", "refused"),
         ("codes", "code requests for made-up addresses", "accepted"),
     ):
-        answers = attacker.answers[kind]
+        answers = [answer for attacker in attackers for answer in attacker.answers[kind]]
         counts = Counter(kind_ for kind_, _ in answers)
         summary = ", ".join(f"{count} {kind_}" for kind_, count in counts.most_common())
         print(

@@ -200,6 +200,54 @@ if PRODUCTION and not MICROINTERN_STAFF_REQUIRE_MFA:
         "staff pages show personal data and need a second factor."
     )
 
+# ---- Rate limits and the client's address (docs/deployment.md, "Reverse proxy" and
+# "Rate limits"). Behind N reverse proxies of ours, the client is the address the outermost
+# one saw: X-Forwarded-For's N-th entry from the right (or the header named below). With no
+# proxy configured X-Forwarded-For is ignored: anyone can write it.
+MICROINTERN_TRUSTED_PROXY_COUNT = int(os.environ.get("MICROINTERN_TRUSTED_PROXY_COUNT", "0"))
+MICROINTERN_TRUSTED_CLIENT_IP_HEADER = os.environ.get("MICROINTERN_TRUSTED_CLIENT_IP_HEADER", "")
+ALLAUTH_TRUSTED_PROXY_COUNT = MICROINTERN_TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = MICROINTERN_TRUSTED_CLIENT_IP_HEADER or None
+# allauth's limits ("amount/period/per"; ip = the client's address). The *_from_address
+# ones count per email address and client address together, the *_for_email ones per email
+# address, except from an address its account signed in from (accounts.ratelimit_forms).
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "request_login_code": "20/m/ip",
+    "request_login_code_from_address": "5/h/key",
+    "request_login_code_for_email": "20/h/key",
+    "reset_password": "20/m/ip",
+    "reset_password_from_address": "3/h/key",
+    "reset_password_for_email": "10/h/key",
+    "reset_password_from_key": "20/m/ip",
+    # allauth's lock of an account after 5 wrong passwords (or codes), which anyone could
+    # trigger, is replaced by the progressive delay of accounts.ratelimits.
+    "login_failed": None,
+}
+# The database cache deletes a third of its entries, rate-limit counters and used codes
+# included, once it holds MAX_ENTRIES (300 by Django's default): a flood of requests that
+# each leave an entry would wipe the counts. Expired entries are still removed on the way.
+if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
+    CACHES["default"].setdefault("OPTIONS", {})["MAX_ENTRIES"] = 1_000_000
+MICROINTERN_SIGN_IN_DELAY = {
+    "PAIR_FREE_FAILURES": 3,  # per account from one address
+    "ADDRESS_FREE_FAILURES": 10,  # per address, any accounts
+    "ACCOUNT_FREE_FAILURES": 20,  # per account, from addresses it never signed in from
+    "FIRST_WAIT_SECONDS": 1,
+    "LONGEST_WAIT_SECONDS": 15 * 60,
+    "FORGET_AFTER_SECONDS": 24 * 3600,
+    "KNOWN_ADDRESS_SECONDS": 90 * 24 * 3600,
+}
+ACCOUNT_FORMS = {
+    "request_login_code": "microintern.accounts.ratelimit_forms.LimitedRequestLoginCodeForm",
+    "reset_password": "microintern.accounts.ratelimit_forms.LimitedResetPasswordForm",
+}
+MFA_FORMS = {
+    "authenticate": "microintern.accounts.ratelimit_forms.DelayedAuthenticateForm",
+    "reauthenticate": "microintern.accounts.ratelimit_forms.DelayedReauthenticateForm",
+}
+# ---- end of rate limits
+
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),

@@ -1,11 +1,14 @@
-"""One authenticator code signs in once, however many web workers there are.
+"""One authenticator code signs in once, and a rate limit counts every request once,
+however many web workers there are.
 
 Real processes, as in production: `gunicorn microintern.wsgi -w 3` on a free port, against a
 database it shares with this test (PostgreSQL's test database when DATABASE_URL is set, as
 in CI; otherwise a migrated SQLite file), on the database cache or on Redis. A staff member
 signs in with their password in several fresh HTTP sessions, then all of them send the same
 current authenticator code at once, so the requests land on different workers (gunicorn's
-access log names the worker of each). Exactly one session gets in.
+access log names the worker of each). Exactly one session gets in. And one address asking
+for sign-in codes for one email address, several requests at a time, gets exactly the 5 an
+hour the limit allows, not 5 per worker.
 """
 
 import os
@@ -123,9 +126,9 @@ class Site:
         while True:
             assert self.process.poll() is None, "gunicorn stopped while starting"
             try:
-                if requests.get(f"{self.url}/accounts/login/", timeout=5).status_code == 200:
+                if requests.get(f"{self.url}/accounts/login/", timeout=10).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # still starting, or busy
                 pass
             assert time.monotonic() < deadline, "gunicorn did not answer within 60 s"
             time.sleep(0.2)
@@ -263,3 +266,59 @@ def test_on_redis_a_code_used_on_one_worker_is_refused_on_the_others(site_on_red
     site = site_on_redis
     assert_one_session_got_in(site, send_the_same_code_at_once(site))
     assert site.redis_keys(), "the workers did not keep the used code in Redis"
+
+
+REQUEST_CODE = "/accounts/login/code/"
+CODE_REQUESTS = 9
+AT_ONCE = 3
+CODES_AN_HOUR = 5  # ACCOUNT_RATE_LIMITS["request_login_code_from_address"]
+
+
+def ask_for_a_code(site: Site, email: str) -> int:
+    """A fresh visitor asks for a sign-in code for `email`; 302 when it was accepted."""
+    session = requests.Session()
+    page = session.get(f"{site.url}{REQUEST_CODE}", timeout=10)
+    answer = session.post(
+        f"{site.url}{REQUEST_CODE}",
+        data={"csrfmiddlewaretoken": CSRF_TOKEN.search(page.text).group(1), "email": email},
+        allow_redirects=False,
+        timeout=20,
+    )
+    assert answer.status_code in {200, 302}, answer.status_code
+    if answer.status_code == 200:
+        assert "You have asked for this several times" in answer.text, answer.text[:2000]
+    return answer.status_code
+
+
+def assert_code_requests_counted_once(site: Site) -> None:
+    start = threading.Barrier(AT_ONCE)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def ask_in_turn(turns: int) -> None:
+        start.wait(timeout=10)
+        for _ in range(turns):
+            status = ask_for_a_code(site, EMAIL)
+            with lock:
+                statuses.append(status)
+
+    threads = [
+        threading.Thread(target=ask_in_turn, args=(CODE_REQUESTS // AT_ONCE,))
+        for _ in range(AT_ONCE)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    assert len(statuses) == CODE_REQUESTS
+    assert statuses.count(302) == CODES_AN_HOUR, sorted(statuses)
+    workers = site.workers_of("POST", REQUEST_CODE)
+    assert len(set(workers)) >= 2, f"every code request went to one worker: {workers}"
+
+
+def test_the_sign_in_code_limit_is_counted_once_across_workers(site_on_database_cache):
+    assert_code_requests_counted_once(site_on_database_cache)
+
+
+def test_on_redis_the_sign_in_code_limit_is_counted_once_across_workers(site_on_redis):
+    assert_code_requests_counted_once(site_on_redis)

@@ -7,6 +7,12 @@ from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.utils import timezone
 
+from microintern.accounts.ratelimits import (
+    FIRST_FACTOR,
+    begin_attempt,
+    client_address,
+    remember_address,
+)
 from microintern.mail.outbox import queue_sealed_email
 
 LOGIN_CODE = "account/email/login_code"
@@ -57,6 +63,30 @@ class AccountAdapter(DefaultAccountAdapter):
             body=rendered.body,
             valid_until=valid_until,
         )
+
+    def get_client_ip(self, request) -> str:
+        """The address allauth's rate limits count: the client's, behind our proxies."""
+        return client_address(request)
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        """Before a password is checked: wait if there were too many wrong ones (for this
+        account from this address, from this address, or for this account from an address
+        it never signed in from); never a lock-out."""
+        super().pre_authenticate(request, **credentials)
+        self._password_attempt = begin_attempt(
+            FIRST_FACTOR, credentials.get("email", ""), client_address(request)
+        )
+
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        if user:
+            self._password_attempt.succeeded()
+        return user
+
+    def login(self, request, user) -> None:
+        """Sign in, and remember the address: the account-wide delay spares it from now on."""
+        super().login(request, user)
+        remember_address(user.email, client_address(request))
 
     def format_email_subject(self, subject: str) -> str:
         """Our subjects name the site in words; any other gets the name added (never the

@@ -90,6 +90,12 @@ def test_due_invitations_pick_the_right_people():
         micro_internship=ten_weeks, state=PlaceState.NOT_SELECTED
     )
     ExpressionOfInterestFactory(micro_internship=future, state=PlaceState.RECEIVED)
+    for place in (earlier, not_selected):
+        insights_domain.give_research_consent(place.student, quotes=False)
+    ExpressionOfInterestFactory(micro_internship=ten_weeks, state=PlaceState.ATTENDED)
+    withdrawn = ExpressionOfInterestFactory(micro_internship=ten_weeks, state=PlaceState.ATTENDED)
+    insights_domain.give_research_consent(withdrawn.student, quotes=False)
+    insights_domain.withdraw_research_consent(withdrawn.student)
     domain.invite_due(now)
     domain.invite_due(now)
     sent = {
@@ -139,6 +145,13 @@ def test_anonymous_instrument_keeps_who_apart_from_what():
     assert Response.objects.filter(invitation__host_contact=mi.challenge.contact).count() == 0
 
 
+def consenting_student(**fields):
+    """A student whose research consent is in force (the impact report uses only them)."""
+    student = StudentFactory(**fields)
+    insights_domain.give_research_consent(student, quotes=False)
+    return student
+
+
 def _answer_all(invitation, scores):
     items = invitation.version.items.filter(scale="self_efficacy", timing="now")
     domain.record_response(invitation, {item.code: int(scores) for item in items})
@@ -152,7 +165,7 @@ def paired_answers():
     pre_values = [2, 2, 3, 3, 2, 3, 2, 3, 2, 4]
     post_values = [3, 4, 3, 4, 2, 4, 4, 5, 2, 3]
     for pre, post in zip(pre_values, post_values, strict=True):
-        student = StudentFactory()
+        student = consenting_student()
         _answer_all(
             domain.invite(InstrumentKind.STUDENT_PRE, student=student, micro_internship=mi), pre
         )
@@ -188,7 +201,7 @@ def test_change_per_scale_matches_scipy(paired_answers):
 def test_small_groups_are_suppressed_in_the_impact_table():
     mi = MicroInternshipFactory()
     for pre, post in ((2, 3), (3, 4), (2, 4)):
-        student = StudentFactory()
+        student = consenting_student()
         _answer_all(
             domain.invite(InstrumentKind.STUDENT_PRE, student=student, micro_internship=mi), pre
         )
@@ -226,57 +239,6 @@ def test_impact_pages_for_staff_and_researchers(client, make_user, paired_answer
     response = client.get("/insights/impact/report.pdf")
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
-
-
-def test_lottery_comparison_uses_only_groups_the_lottery_split():
-    from microintern.insights.disclosure import OutputMode
-    from microintern.selection.models import SelectionRound, SelectionRun
-
-    people = {name: StudentFactory(student_number=f"L{name}") for name in "ABCDEFG"}
-    outcomes = [
-        ("A", 1, "offered"),
-        ("B", 1, "offered"),
-        ("C", 2, "offered"),
-        ("D", 2, "not_selected"),
-        ("E", 2, "waitlisted"),
-        ("F", 2, "not_selected"),
-        ("G", None, "offered"),
-    ]
-    selection_round = SelectionRound.objects.create(
-        name="Spring",
-        seed="s",
-        seed_commitment="0" * 64,
-        state="published",
-        published_at=timezone.now(),
-    )
-    SelectionRun.objects.create(
-        round=selection_round,
-        kind="published",
-        inputs={},
-        result={
-            "students": [
-                {"student_number": f"L{n}", "group": g, "outcome": o} for n, g, o in outcomes
-            ]
-        },
-    )
-    assert impact.lottery_groups() == {
-        people["C"].pk: True,
-        people["D"].pk: False,
-        people["E"].pk: False,
-        people["F"].pk: False,
-    }
-    for name, applied, secured in (("C", 1, 1), ("D", 1, 0), ("E", 0, 0), ("A", 1, 1)):
-        domain.record_response(
-            domain.invite(InstrumentKind.FOLLOW_UP, student=people[name]),
-            {"applied": applied, "secured": secured},
-        )
-    table = impact.lottery_comparison(OutputMode.UNROUNDED)
-    assert table.rows == [
-        ["Offered a place", "1", "1", "100%", "1", "100%"],
-        ["Not offered", "3", "2", "50%", "2", "0%"],
-    ]
-    rounded = impact.lottery_comparison(OutputMode.ROUNDED)
-    assert rounded.rows[1] == ["Not offered", "5", "0", "..", "0", ".."]
 
 
 def test_host_comment_themes_are_counted_per_comment():

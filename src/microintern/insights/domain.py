@@ -20,6 +20,7 @@ from microintern.surveys.models import Invitation, Response
 
 from . import hesa
 from .academic_year import AcademicYear
+from .consent import CONSENT_WORDING_VERSION
 from .models import EqualityMonitoring, PopulationImport, PopulationRecord, ResearchConsent
 from .population import RECORD_FIELDS, read_extract, validate_rows
 
@@ -206,14 +207,24 @@ def active_consent(student: Student) -> ResearchConsent | None:
 
 
 @transaction.atomic
-def give_research_consent(student: Student, *, quotes: bool, actor=None) -> ResearchConsent:
-    """Record consent (replacing an active one, e.g. to change the quotes choice)."""
+def give_research_consent(
+    student: Student, *, quotes: bool, equality: bool = False, actor=None
+) -> ResearchConsent:
+    """Record consent to the current wording (replacing an active one, e.g. to change the
+    quotes or equality choice). Side effects: the consent row; ``research_consent.given``
+    logged with the choices."""
     now = timezone.now()
     ResearchConsent.objects.filter(student=student, withdrawn_at__isnull=True).update(
         withdrawn_at=now
     )
-    consent = ResearchConsent.objects.create(student=student, quotes=quotes, given_at=now)
-    log_activity(student, "research_consent.given", actor=actor, quotes=quotes)
+    consent = ResearchConsent.objects.create(
+        student=student,
+        quotes=quotes,
+        equality=equality,
+        wording_version=CONSENT_WORDING_VERSION,
+        given_at=now,
+    )
+    log_activity(student, "research_consent.given", actor=actor, quotes=quotes, equality=equality)
     return consent
 
 

@@ -80,6 +80,11 @@ class ResearchConsentForm(forms.Form):
         label="You may quote my survey comments in reports, without my name",
         required=False,
     )
+    equality = forms.BooleanField(
+        label="You may include my broad ethnic group and whether I am disabled (from my "
+        "equality-monitoring answers) in research exports",
+        required=False,
+    )
 
 
 class DashboardFilterForm(forms.Form):

@@ -156,6 +156,10 @@ class ResearchConsent(models.Model):
     quotes = models.BooleanField(
         default=False, help_text="May quote their survey comments anonymously in reports."
     )
+    equality = models.BooleanField(
+        default=False,
+        help_text="May include their broad ethnic group and disability in research exports.",
+    )
     given_at = models.DateTimeField()
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 

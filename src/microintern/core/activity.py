@@ -96,6 +96,7 @@ ACTIONS: dict[str, str] = {
     "research_consent.given": "Consented to research",
     "research_consent.withdrawn": "Withdrew research consent",
     "insights.research_export": "Research data exported",
+    "research.study_created": "Research study created",
 }
 
 STATE_CHANGES: dict[str, str] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import timedelta
 from functools import reduce
 from operator import or_
@@ -21,7 +22,13 @@ from microintern.surveys.models import Invitation, Response
 from . import hesa
 from .academic_year import AcademicYear
 from .consent import CONSENT_WORDING_VERSION
-from .models import EqualityMonitoring, PopulationImport, PopulationRecord, ResearchConsent
+from .models import (
+    EqualityMonitoring,
+    PopulationImport,
+    PopulationRecord,
+    ResearchConsent,
+    Study,
+)
 from .population import RECORD_FIELDS, read_extract, validate_rows
 
 BATCH = 2000
@@ -236,6 +243,15 @@ def withdraw_research_consent(student: Student, *, actor=None) -> bool:
     if changed:
         log_activity(student, "research_consent.withdrawn", actor=actor)
     return bool(changed)
+
+
+@transaction.atomic
+def create_study(name: str, *, actor=None) -> Study:
+    """A new research study with a random salt of its own (so its pseudonyms are its own).
+    Side effects: the study row; ``research.study_created`` logged."""
+    study = Study.objects.create(name=name.strip(), salt=secrets.token_hex(32), created_by=actor)
+    log_activity(study, "research.study_created", actor=actor)
+    return study
 
 
 # ---------------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ def test_editing_creates_a_new_version_and_old_answers_keep_theirs():
     first = domain.invite(InstrumentKind.STUDENT_PRE, student=student)
     domain.record_response(first, {"caas_concern_1": 3})
     instrument = Instrument.objects.get(slug="student-pre")
+    answered = instrument.current_version.number
     new = domain.new_version(
         instrument,
         [
@@ -59,9 +60,9 @@ def test_editing_creates_a_new_version_and_old_answers_keep_theirs():
         ],
         note="reworded",
     )
-    assert new.number == 2 and instrument.current_version == new
+    assert new.number == answered + 1 and instrument.current_version == new
     answer = Answer.objects.get()
-    assert answer.item.version.number == 1 and answer.item.text != "Reworded"
+    assert answer.item.version.number == answered and answer.item.text != "Reworded"
 
 
 def test_invitation_goes_through_the_outbox_once():
@@ -285,13 +286,15 @@ def test_staff_edit_an_instrument_into_a_new_version(client, make_user):
             f"form-{new}-response_type": "yes_no",
         }
     )
+    before = Instrument.objects.get(slug="host").current_version
     response = client.post("/staff/surveys/host/edit/", data, follow=True)
-    assert "Saved as version 2" in response.content.decode()
+    assert f"Saved as version {before.number + 1}" in response.content.decode()
     items = {i.code: i for i in Instrument.objects.get(slug="host").current_version.items.all()}
     assert "host_hours" not in items and "host_repeat" in items
     assert items["host_value"].text == "How useful were the team's recommendations?"
     assert items["host_value"].anchors[0] == "Not valuable"
-    first = Instrument.objects.get(slug="host").versions.get(number=1)
+    assert items["host_value"].source == before.items.get(code="host_value").source
+    first = before
     assert (
         first.items.get(code="host_value").text == "How valuable were the team's recommendations?"
     )
@@ -313,3 +316,27 @@ def test_impact_tables_download_as_csv_and_xlsx(client, make_user, paired_answer
     workbook = load_workbook(io.BytesIO(client.get("/insights/impact/export/all.xlsx").content))
     assert {"impact_change", "host", "host_themes", "lottery"} <= set(workbook.sheetnames)
     assert client.get("/insights/impact/export/all.csv").status_code == 404
+
+
+def test_caas_items_are_shown_under_their_stem_and_every_item_records_its_source(client):
+    invitation = domain.invite(InstrumentKind.STUDENT_PRE, student=StudentFactory())
+    page = client.get(f"/surveys/{invitation.token}/").content.decode()
+    stem = "How strongly have you developed each of the following abilities?"
+    assert page.count(stem) == 1
+    assert page.index(stem) < page.index("Thinking about what my future will be like")
+    for slug in ("student-pre", "student-post", "student-follow-up", "host"):
+        assert all(item.source for item in version(slug).items.all()), slug
+    caas = version("student-pre").items.filter(scale__startswith="caas_")
+    assert {item.stem for item in caas} == {stem}
+    assert all("CAAS-SF" in item.source for item in caas)
+
+
+def test_the_host_item_is_neutral_and_the_old_wording_keeps_its_answers():
+    host = Instrument.objects.get(slug="host")
+    first, current = host.versions.order_by("number")[0], host.current_version
+    assert current.number > first.number
+    item = current.items.get(code="host_students_view")
+    assert "under-represented" not in item.text
+    assert item.anchors[0] == "Much lower" and item.anchors[2] == "About the same"
+    assert not current.items.filter(code="host_view").exists()
+    assert "leading" in item.source

@@ -448,6 +448,15 @@ def lottery_balance(mode: OutputMode, data: LotteryData | None = None) -> Displa
     )
 
 
+HOST_LABELS = {
+    "host_value": "Value of the recommendations (1–5)",
+    "host_hours": "Staff hours given",
+    "host_again": "Likelihood of hosting again (0–10)",
+    "host_students_view": "What students can offer, rated against before the day (1–5)",
+    "host_view": "Changed view of under-represented students (1–5; earlier, leading wording)",
+}
+
+
 def _host_answers(micro_internship_ids):
     answers = Answer.objects.filter(response__version__instrument__kind=InstrumentKind.HOST)
     if micro_internship_ids is not None:
@@ -460,20 +469,14 @@ def host_outcomes(mode: OutputMode, micro_internship_ids=None) -> DisplayTable:
     for code, number in (
         _host_answers(micro_internship_ids)
         .filter(
-            item__code__in=["host_value", "host_hours", "host_again", "host_view"],
+            item__code__in=list(HOST_LABELS),
             number__isnull=False,
         )
         .values_list("item__code", "number")
     ):
         values[code].append(number)
-    labels = {
-        "host_value": "Value of the recommendations (1–5)",
-        "host_hours": "Staff hours given",
-        "host_again": "Likelihood of hosting again (0–10)",
-        "host_view": "Changed view of under-represented students (1–5)",
-    }
     rows = []
-    for code, label in labels.items():
+    for code, label in HOST_LABELS.items():
         numbers = values.get(code, [])
         rows.append(
             [

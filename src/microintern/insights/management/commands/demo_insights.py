@@ -152,7 +152,7 @@ def _demo_surveys(rng) -> int:
                     "host_value": rng.choice([4, 5]),
                     "host_hours": rng.choice([6, 8, 10]),
                     "host_again": rng.choice([8, 9, 10]),
-                    "host_view": rng.choice([3, 4, 5]),
+                    "host_students_view": rng.choice([3, 4, 5]),
                     "host_comments": "Fresh ideas and a well-researched presentation.",
                     "host_quote_ok": 1,
                 },

@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 from bench_dashboard import _load, _prepare_environment
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def _measure(runs: int) -> list[tuple[str, list[float]]]:
@@ -26,11 +30,13 @@ def _measure(runs: int) -> list[tuple[str, list[float]]]:
     from django.test import Client
 
     from microintern.accounts.models import User
+    from tests.accounts.factories import sign_in  # needs Django set up: staff sign in with MFA
 
     client = Client()
-    client.force_login(User.objects.get(email="researcher@example.ac.uk"))
+    sign_in(client, User.objects.get(email="researcher@example.ac.uk"))
     url = "/insights/impact/?year=all"
-    assert client.get(url).status_code == 200  # warm-up (imports SciPy/statsmodels)
+    first = client.get(url)  # warm-up (imports SciPy/statsmodels)
+    assert first.status_code == 200, (first.status_code, first.content[-3000:])
     cold, warm = [], []
     for _ in range(runs):
         cache.clear()  # as after any change to the data: the digest no longer matches

@@ -65,13 +65,13 @@ def _withdraw(students):
 def test_the_impact_page(client, make_user, ten_pairs):
     sign_in(client, make_user("researcher"))
     page = client.get("/insights/impact/?year=all").content.decode()
-    assert "<th scope=\"row\">Confidence" in page and "<td>10</td>" in page
+    assert '<th scope="row">Confidence' in page and "<td>10</td>" in page
     _withdraw(ten_pairs[:5])
     page = client.get("/insights/impact/?year=all").content.decode()  # the cache sees it
     assert "<td>10</td>" not in page and "<td>5</td>" in page
     _withdraw(ten_pairs[5:])
     page = client.get("/insights/impact/?year=all").content.decode()
-    assert "<th scope=\"row\">Confidence" not in page
+    assert '<th scope="row">Confidence' not in page
 
 
 def test_the_impact_downloads(client, make_user, ten_pairs):

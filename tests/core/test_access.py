@@ -6,7 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from microintern.applications import links
 from microintern.hosts import links as host_links
 from microintern.hosts.models import HostContact, UnconfirmedProposal
-from microintern.insights.models import PopulationImport
+from microintern.insights.models import PopulationImport, Study
 from microintern.surveys.domain import invite as survey_invite
 from microintern.surveys.enums import InstrumentKind
 from tests.accounts.factories import sign_in
@@ -136,6 +136,18 @@ EXPECTED = {
         "researcher": OK,
         "administrator": OK,
     },
+    "insights:research_study": {
+        **dict.fromkeys(ROLES, DENIED),
+        "anonymous": LOGIN,
+        "researcher": OK,
+        "administrator": OK,
+    },
+    "insights:research_package": {
+        **dict.fromkeys(ROLES, DENIED),
+        "anonymous": LOGIN,
+        "researcher": OK,
+        "administrator": OK,
+    },
     "surveys:respond": EVERYONE,  # the emailed token is the key
     "surveys:impact": {
         **dict.fromkeys(ROLES, DENIED),
@@ -153,12 +165,6 @@ EXPECTED = {
     },
     "surveys:instruments": STAFF_ONLY,
     "surveys:edit_instrument": STAFF_ONLY,
-    "insights:research_survey_export": {
-        **dict.fromkeys(ROLES, DENIED),
-        "anonymous": LOGIN,
-        "researcher": OK,
-        "administrator": OK,
-    },
     "surveys:impact_export": {
         **dict.fromkeys(ROLES, DENIED),
         "anonymous": LOGIN,
@@ -285,6 +291,7 @@ def world(make_user):
     population_import = PopulationImport.objects.create(
         academic_year="2026/27", file_name="x.csv", sha256="0"
     )
+    study = Study.objects.create(name="Access", salt="0" * 64)
     kwargs = {
         "public:detail": {"reference": mi.reference},
         "applications:express_interest": {"reference": mi.reference},
@@ -322,6 +329,8 @@ def world(make_user):
         "insights:export": {"key": "funnel", "extension": "csv"},
         "insights:population_report": {"pk": population_import.pk},
         "insights:population_confirm": {"pk": population_import.pk},
+        "insights:research_study": {"pk": study.pk},
+        "insights:research_package": {"pk": study.pk},
         "surveys:edit_instrument": {"slug": "host"},
         "surveys:impact_export": {"key": "host", "extension": "csv"},
         **selection_kwargs(mi, people["staff"]),

@@ -45,6 +45,7 @@ def test_editing_creates_a_new_version_and_old_answers_keep_theirs():
     first = domain.invite(InstrumentKind.STUDENT_PRE, student=student)
     domain.record_response(first, {"caas_concern_1": 3})
     instrument = Instrument.objects.get(slug="student-pre")
+    answered = instrument.current_version.number
     new = domain.new_version(
         instrument,
         [
@@ -59,9 +60,9 @@ def test_editing_creates_a_new_version_and_old_answers_keep_theirs():
         ],
         note="reworded",
     )
-    assert new.number == 2 and instrument.current_version == new
+    assert new.number == answered + 1 and instrument.current_version == new
     answer = Answer.objects.get()
-    assert answer.item.version.number == 1 and answer.item.text != "Reworded"
+    assert answer.item.version.number == answered and answer.item.text != "Reworded"
 
 
 def test_invitation_goes_through_the_outbox_once():
@@ -90,6 +91,12 @@ def test_due_invitations_pick_the_right_people():
         micro_internship=ten_weeks, state=PlaceState.NOT_SELECTED
     )
     ExpressionOfInterestFactory(micro_internship=future, state=PlaceState.RECEIVED)
+    for place in (earlier, not_selected):
+        insights_domain.give_research_consent(place.student, quotes=False)
+    ExpressionOfInterestFactory(micro_internship=ten_weeks, state=PlaceState.ATTENDED)
+    withdrawn = ExpressionOfInterestFactory(micro_internship=ten_weeks, state=PlaceState.ATTENDED)
+    insights_domain.give_research_consent(withdrawn.student, quotes=False)
+    insights_domain.withdraw_research_consent(withdrawn.student)
     domain.invite_due(now)
     domain.invite_due(now)
     sent = {
@@ -139,6 +146,13 @@ def test_anonymous_instrument_keeps_who_apart_from_what():
     assert Response.objects.filter(invitation__host_contact=mi.challenge.contact).count() == 0
 
 
+def consenting_student(**fields):
+    """A student whose research consent is in force (the impact report uses only them)."""
+    student = StudentFactory(**fields)
+    insights_domain.give_research_consent(student, quotes=False)
+    return student
+
+
 def _answer_all(invitation, scores):
     items = invitation.version.items.filter(scale="self_efficacy", timing="now")
     domain.record_response(invitation, {item.code: int(scores) for item in items})
@@ -152,7 +166,7 @@ def paired_answers():
     pre_values = [2, 2, 3, 3, 2, 3, 2, 3, 2, 4]
     post_values = [3, 4, 3, 4, 2, 4, 4, 5, 2, 3]
     for pre, post in zip(pre_values, post_values, strict=True):
-        student = StudentFactory()
+        student = consenting_student()
         _answer_all(
             domain.invite(InstrumentKind.STUDENT_PRE, student=student, micro_internship=mi), pre
         )
@@ -188,7 +202,7 @@ def test_change_per_scale_matches_scipy(paired_answers):
 def test_small_groups_are_suppressed_in_the_impact_table():
     mi = MicroInternshipFactory()
     for pre, post in ((2, 3), (3, 4), (2, 4)):
-        student = StudentFactory()
+        student = consenting_student()
         _answer_all(
             domain.invite(InstrumentKind.STUDENT_PRE, student=student, micro_internship=mi), pre
         )
@@ -226,57 +240,6 @@ def test_impact_pages_for_staff_and_researchers(client, make_user, paired_answer
     response = client.get("/insights/impact/report.pdf")
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
-
-
-def test_lottery_comparison_uses_only_groups_the_lottery_split():
-    from microintern.insights.disclosure import OutputMode
-    from microintern.selection.models import SelectionRound, SelectionRun
-
-    people = {name: StudentFactory(student_number=f"L{name}") for name in "ABCDEFG"}
-    outcomes = [
-        ("A", 1, "offered"),
-        ("B", 1, "offered"),
-        ("C", 2, "offered"),
-        ("D", 2, "not_selected"),
-        ("E", 2, "waitlisted"),
-        ("F", 2, "not_selected"),
-        ("G", None, "offered"),
-    ]
-    selection_round = SelectionRound.objects.create(
-        name="Spring",
-        seed="s",
-        seed_commitment="0" * 64,
-        state="published",
-        published_at=timezone.now(),
-    )
-    SelectionRun.objects.create(
-        round=selection_round,
-        kind="published",
-        inputs={},
-        result={
-            "students": [
-                {"student_number": f"L{n}", "group": g, "outcome": o} for n, g, o in outcomes
-            ]
-        },
-    )
-    assert impact.lottery_groups() == {
-        people["C"].pk: True,
-        people["D"].pk: False,
-        people["E"].pk: False,
-        people["F"].pk: False,
-    }
-    for name, applied, secured in (("C", 1, 1), ("D", 1, 0), ("E", 0, 0), ("A", 1, 1)):
-        domain.record_response(
-            domain.invite(InstrumentKind.FOLLOW_UP, student=people[name]),
-            {"applied": applied, "secured": secured},
-        )
-    table = impact.lottery_comparison(OutputMode.UNROUNDED)
-    assert table.rows == [
-        ["Offered a place", "1", "1", "100%", "1", "100%"],
-        ["Not offered", "3", "2", "50%", "2", "0%"],
-    ]
-    rounded = impact.lottery_comparison(OutputMode.ROUNDED)
-    assert rounded.rows[1] == ["Not offered", "5", "0", "..", "0", ".."]
 
 
 def test_host_comment_themes_are_counted_per_comment():
@@ -323,13 +286,15 @@ def test_staff_edit_an_instrument_into_a_new_version(client, make_user):
             f"form-{new}-response_type": "yes_no",
         }
     )
+    before = Instrument.objects.get(slug="host").current_version
     response = client.post("/staff/surveys/host/edit/", data, follow=True)
-    assert "Saved as version 2" in response.content.decode()
+    assert f"Saved as version {before.number + 1}" in response.content.decode()
     items = {i.code: i for i in Instrument.objects.get(slug="host").current_version.items.all()}
     assert "host_hours" not in items and "host_repeat" in items
     assert items["host_value"].text == "How useful were the team's recommendations?"
     assert items["host_value"].anchors[0] == "Not valuable"
-    first = Instrument.objects.get(slug="host").versions.get(number=1)
+    assert items["host_value"].source == before.items.get(code="host_value").source
+    first = before
     assert (
         first.items.get(code="host_value").text == "How valuable were the team's recommendations?"
     )
@@ -351,3 +316,27 @@ def test_impact_tables_download_as_csv_and_xlsx(client, make_user, paired_answer
     workbook = load_workbook(io.BytesIO(client.get("/insights/impact/export/all.xlsx").content))
     assert {"impact_change", "host", "host_themes", "lottery"} <= set(workbook.sheetnames)
     assert client.get("/insights/impact/export/all.csv").status_code == 404
+
+
+def test_caas_items_are_shown_under_their_stem_and_every_item_records_its_source(client):
+    invitation = domain.invite(InstrumentKind.STUDENT_PRE, student=StudentFactory())
+    page = client.get(f"/surveys/{invitation.token}/").content.decode()
+    stem = "How strongly have you developed each of the following abilities?"
+    assert page.count(stem) == 1
+    assert page.index(stem) < page.index("Thinking about what my future will be like")
+    for slug in ("student-pre", "student-post", "student-follow-up", "host"):
+        assert all(item.source for item in version(slug).items.all()), slug
+    caas = version("student-pre").items.filter(scale__startswith="caas_")
+    assert {item.stem for item in caas} == {stem}
+    assert all("CAAS-SF" in item.source for item in caas)
+
+
+def test_the_host_item_is_neutral_and_the_old_wording_keeps_its_answers():
+    host = Instrument.objects.get(slug="host")
+    first, current = host.versions.order_by("number")[0], host.current_version
+    assert current.number > first.number
+    item = current.items.get(code="host_students_view")
+    assert "under-represented" not in item.text
+    assert item.anchors[0] == "Much lower" and item.anchors[2] == "About the same"
+    assert not current.items.filter(code="host_view").exists()
+    assert "leading" in item.source

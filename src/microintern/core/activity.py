@@ -106,6 +106,7 @@ ACTIONS: dict[str, str] = {
     "research_consent.withdrawn": "Withdrew research consent",
     "insights.research_export": "Research data exported",
     "insights.unrounded_view": "Unrounded (restricted) figures viewed or downloaded",
+    "research.study_created": "Research study created",
 }
 
 STATE_CHANGES: dict[str, str] = {

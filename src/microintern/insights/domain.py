@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import timedelta
 from functools import reduce
 from operator import or_
@@ -20,7 +21,14 @@ from microintern.surveys.models import Invitation, Response
 
 from . import hesa
 from .academic_year import AcademicYear
-from .models import EqualityMonitoring, PopulationImport, PopulationRecord, ResearchConsent
+from .consent import CONSENT_WORDING_VERSION
+from .models import (
+    EqualityMonitoring,
+    PopulationImport,
+    PopulationRecord,
+    ResearchConsent,
+    Study,
+)
 from .population import RECORD_FIELDS, read_extract, validate_rows
 
 BATCH = 2000
@@ -206,14 +214,24 @@ def active_consent(student: Student) -> ResearchConsent | None:
 
 
 @transaction.atomic
-def give_research_consent(student: Student, *, quotes: bool, actor=None) -> ResearchConsent:
-    """Record consent (replacing an active one, e.g. to change the quotes choice)."""
+def give_research_consent(
+    student: Student, *, quotes: bool, equality: bool = False, actor=None
+) -> ResearchConsent:
+    """Record consent to the current wording (replacing an active one, e.g. to change the
+    quotes or equality choice). Side effects: the consent row; ``research_consent.given``
+    logged with the choices."""
     now = timezone.now()
     ResearchConsent.objects.filter(student=student, withdrawn_at__isnull=True).update(
         withdrawn_at=now
     )
-    consent = ResearchConsent.objects.create(student=student, quotes=quotes, given_at=now)
-    log_activity(student, "research_consent.given", actor=actor, quotes=quotes)
+    consent = ResearchConsent.objects.create(
+        student=student,
+        quotes=quotes,
+        equality=equality,
+        wording_version=CONSENT_WORDING_VERSION,
+        given_at=now,
+    )
+    log_activity(student, "research_consent.given", actor=actor, quotes=quotes, equality=equality)
     return consent
 
 
@@ -225,6 +243,15 @@ def withdraw_research_consent(student: Student, *, actor=None) -> bool:
     if changed:
         log_activity(student, "research_consent.withdrawn", actor=actor)
     return bool(changed)
+
+
+@transaction.atomic
+def create_study(name: str, *, actor=None) -> Study:
+    """A new research study with a random salt of its own (so its pseudonyms are its own).
+    Side effects: the study row; ``research.study_created`` logged."""
+    study = Study.objects.create(name=name.strip(), salt=secrets.token_hex(32), created_by=actor)
+    log_activity(study, "research.study_created", actor=actor)
+    return study
 
 
 # ---------------------------------------------------------------------------------------

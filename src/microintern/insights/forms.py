@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from .academic_year import AcademicYear
 from .hesa import CodeKind
-from .models import EqualityMonitoring
+from .models import EqualityMonitoring, Study
 from .queries import CHARACTERISTICS
 
 
@@ -80,6 +80,26 @@ class ResearchConsentForm(forms.Form):
         label="You may quote my survey comments in reports, without my name",
         required=False,
     )
+    equality = forms.BooleanField(
+        label="You may include my broad ethnic group and whether I am disabled (from my "
+        "equality-monitoring answers) in research exports",
+        required=False,
+    )
+
+
+class StudyForm(forms.Form):
+    name = forms.CharField(
+        label="Name of the study",
+        max_length=200,
+        help_text="Each study has its own pseudonyms: files of different studies cannot be "
+        "linked to each other.",
+    )
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if Study.objects.filter(name=name).exists():
+            raise forms.ValidationError("There is already a study with this name. Choose another.")
+        return name
 
 
 class DashboardFilterForm(forms.Form):

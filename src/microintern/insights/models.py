@@ -9,6 +9,7 @@
   Special-category data: read only by ``insights.queries`` behind ``microintern.view_insights``,
   only in aggregate, never by selection or applications (a test checks the imports).
 * :class:`ResearchConsent` – separate, optional, withdrawable consent to research use.
+* :class:`Study` – a research study, with its own pseudonyms in exports.
 """
 
 from django.db import models
@@ -156,6 +157,10 @@ class ResearchConsent(models.Model):
     quotes = models.BooleanField(
         default=False, help_text="May quote their survey comments anonymously in reports."
     )
+    equality = models.BooleanField(
+        default=False,
+        help_text="May include their broad ethnic group and disability in research exports.",
+    )
     given_at = models.DateTimeField()
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
@@ -175,3 +180,24 @@ class ResearchConsent(models.Model):
 
     def __str__(self) -> str:
         return f"Research consent #{self.pk}"
+
+
+class Study(models.Model):
+    """A research study. Its exports use its own pseudonyms: HMAC-SHA256 of the student
+    number under the study's key, which is derived from the research key (held outside the
+    database) and the study's random ``salt``. Files of different studies cannot be linked,
+    and the database alone cannot re-create any pseudonym."""
+
+    name = models.CharField(max_length=200, unique=True)
+    salt = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "studies"
+
+    def __str__(self) -> str:
+        return self.name

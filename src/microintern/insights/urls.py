@@ -1,16 +1,13 @@
 from django.urls import path
 
-from .views import dashboard, population, student
+from .views import dashboard, population, research, student
 
 app_name = "insights"
 urlpatterns = [
     path("insights/export/<str:key>.<str:extension>", dashboard.export_table, name="export"),
-    path("insights/research-export.csv", dashboard.research_export, name="research_export"),
-    path(
-        "insights/research-export-surveys.csv",
-        dashboard.research_survey_export,
-        name="research_survey_export",
-    ),
+    path("insights/research/", research.studies, name="research_export"),
+    path("insights/research/<int:pk>/", research.study, name="research_study"),
+    path("insights/research/<int:pk>/package.zip", research.package, name="research_package"),
     path("insights/population/", population.upload, name="population_upload"),
     path("insights/population/<int:pk>/", population.report, name="population_report"),
     path("insights/population/<int:pk>/confirm/", population.confirm, name="population_confirm"),

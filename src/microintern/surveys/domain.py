@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,8 +17,11 @@ from microintern.applications.models import ExpressionOfInterest
 from microintern.core.domain import log_activity
 from microintern.core.errors import Refusal
 from microintern.core.locking import lock_row, lock_rows
+from microintern.insights.consent import only_consenting
 from microintern.mail.outbox import queue_email
 from microintern.programme.models import MicroInternship
+from microintern.selection.enums import RoundState
+from microintern.selection.models import RoundMicroInternship
 
 from .enums import InstrumentKind
 from .models import Answer, DayFeedback, Instrument, InstrumentVersion, Invitation, Item, Response
@@ -115,7 +119,8 @@ def remind_due(now=None) -> int:
 
     Rules: never after a response; at most one reminder per invitation (``reminded_at`` is set
     under a row lock, and the outbox dedupes by key); not for invitations older than the
-    delay plus :data:`REMINDER_WINDOW_DAYS`; no pre-survey reminder once the day has started.
+    delay plus :data:`REMINDER_WINDOW_DAYS`; no pre-survey reminder once the day has started;
+    no follow-up reminder to a student whose research consent is no longer in force.
     Uses only what the invitation already stores (for an anonymous instrument too: whom we
     asked and whether they answered, never what). Side effects per reminder: one email
     through the outbox (role "survey_reminder"), ``reminded_at`` set, ``survey.reminded``
@@ -133,6 +138,10 @@ def remind_due(now=None) -> int:
         .exclude(
             Q(version__instrument__kind=InstrumentKind.STUDENT_PRE)
             & Q(micro_internship__starts_at__lte=now)
+        )
+        .exclude(
+            Q(version__instrument__kind=InstrumentKind.FOLLOW_UP)
+            & ~Q(pk__in=only_consenting(Invitation.objects, "student").values("pk"))
         )
         .values_list("pk", flat=True)
     )
@@ -205,8 +214,9 @@ def invite_due(now=None) -> int:
 
     * pre-survey: accepted places on micro-internships that have not started;
     * end-of-day survey: attended places on days that ended in the last 14 days;
-    * follow-up: 8–12 weeks after the day, to those who attended *and* to applicants who
-      were not selected (the lottery comparison group);
+    * follow-up: 8–12 weeks after the day, to students with research consent in force
+      (:func:`follow_ups_due`): everyone in a published draw, offered or not, and
+      everyone who attended;
     * host survey: the contact of each challenge whose day ended in the last 14 days;
     * then one reminder to each invitation still unanswered after a few days
       (:func:`remind_due`).
@@ -227,14 +237,7 @@ def invite_due(now=None) -> int:
                 micro_internship__ends_at__gt=now - timedelta(days=14),
             ),
         ),
-        (
-            InstrumentKind.FOLLOW_UP,
-            places.filter(
-                state__in=[PlaceState.ATTENDED, PlaceState.NOT_SELECTED],
-                micro_internship__ends_at__lte=now - timedelta(weeks=8),
-                micro_internship__ends_at__gt=now - timedelta(weeks=12),
-            ),
-        ),
+        (InstrumentKind.FOLLOW_UP, follow_ups_due(now)),
     ]
     count = 0
     for kind, interests in due:
@@ -254,6 +257,77 @@ def invite_due(now=None) -> int:
         count += 1
     remind_due(now)
     return count
+
+
+IN_THE_DRAW = [
+    PlaceState.OFFERED,
+    PlaceState.ACCEPTED,
+    PlaceState.DECLINED,
+    PlaceState.EXPIRED,
+    PlaceState.ATTENDED,
+    PlaceState.NO_SHOW,
+    PlaceState.WAITLISTED,
+    PlaceState.NOT_SELECTED,
+]
+"""Place states of an applicant a published draw decided about (withdrawn ones left out)."""
+
+AFTER_AN_OFFER = IN_THE_DRAW[:6]
+"""Of those, the states that follow an offer."""
+
+
+def _follow_up_place(interests: list) -> object:
+    """Of one student's places in one round, the one a follow-up is about: the place they
+    were offered if any, else their first choice."""
+    return min(
+        interests,
+        key=lambda i: (
+            i.state not in AFTER_AN_OFFER,
+            i.preference_rank is None,
+            i.preference_rank or 0,
+            i.pk,
+        ),
+    )
+
+
+def follow_ups_due(now) -> list:
+    """Places whose follow-up survey is due now: the day ended 8–12 weeks ago.
+
+    One per student and selection round, so the lottery comparison has an outcome for both
+    arms at the same interval: for everyone in a published draw — offered (whatever they did
+    with the offer) or not (waiting list, not selected) — the place they were offered, else
+    their first choice. Outside a round, attended and not-selected places. Only students
+    whose research consent is in force (the consent rule, ``insights.consent``).
+    """
+    window = {
+        "micro_internship__ends_at__lte": now - timedelta(weeks=8),
+        "micro_internship__ends_at__gt": now - timedelta(weeks=12),
+    }
+    places = only_consenting(
+        ExpressionOfInterest.objects.select_related("student", "micro_internship"), "student"
+    )
+    candidates = list(places.filter(state__in=IN_THE_DRAW, **window))
+    rounds = dict(
+        RoundMicroInternship.objects.filter(
+            micro_internship__in={i.micro_internship_id for i in candidates},
+            round__state=RoundState.PUBLISHED,
+        ).values_list("micro_internship", "round")
+    )
+    in_round = defaultdict(list)
+    for interest in places.filter(
+        student__in={i.student_id for i in candidates},
+        state__in=IN_THE_DRAW,
+        micro_internship__rounds__in=set(rounds.values()),
+    ).annotate(round_id=F("micro_internship__rounds")):
+        in_round[(interest.student_id, interest.round_id)].append(interest)
+    due = []
+    for interest in candidates:
+        round_id = rounds.get(interest.micro_internship_id)
+        if round_id is None:
+            if interest.state in (PlaceState.ATTENDED, PlaceState.NOT_SELECTED):
+                due.append(interest)
+        elif _follow_up_place(in_round[(interest.student_id, round_id)]).pk == interest.pk:
+            due.append(interest)
+    return due
 
 
 class FeedbackNotOpen(Refusal):

@@ -37,6 +37,7 @@ class ResponseForm(forms.Form):
             field.required = item.required
             field.label = item.text
             field.scale = item.scale
+            field.stem = item.stem
             self.fields[item.code] = field
 
 

@@ -8,36 +8,95 @@ rule for averages), counts are rounded.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.cache import cache
+from django.db.models import Count, Max, Min
+
 from microintern.accounts.models import Student
+from microintern.applications.models import ExpressionOfInterest
 from microintern.insights import stats
+from microintern.insights.academic_year import AcademicYear
+from microintern.insights.consent import only_consenting
 from microintern.insights.disclosure import (
     HESA_MAX_SUPPRESSED_AVERAGE_POPULATION,
+    HESA_MIN_PERCENTAGE_POPULATION,
     SUPPRESSED,
     OutputMode,
     protect_average,
     protect_count,
     protect_percentage,
 )
+from microintern.insights.models import PopulationRecord, ResearchConsent
 from microintern.insights.report import DisplayTable
-from microintern.selection.enums import Outcome, RunKind
-from microintern.selection.models import SelectionRun
+from microintern.programme.models import MicroInternship
+from microintern.selection.enums import RunKind
+from microintern.selection.models import RoundMicroInternship, SelectionRun
 
+from . import lottery
+from .domain import AFTER_AN_OFFER
 from .enums import InstrumentKind, Timing
 from .instruments import CAAS_ITEMS, CONFIDENCE_ITEMS, SCALES
-from .models import Answer
+from .models import Answer, InstrumentVersion
 
 
-def impact_tables(mode: OutputMode) -> list[DisplayTable]:
-    """Every table of the impact report, as the page, the exports and the PDF show them."""
+def impact_tables(mode: OutputMode, year: AcademicYear | None = None) -> list[DisplayTable]:
+    """Every table of the impact report, as the page, the exports and the PDF show them:
+    answers about micro-internships of ``year`` (all years when None)."""
+    ids = None if year is None else _micro_internships_of(year)
+    data = lottery_data(year)
     return [
-        change_table(changes(), mode),
-        host_outcomes(mode),
-        host_themes(mode),
-        lottery_comparison(mode),
+        change_table(changes(ids), mode),
+        host_outcomes(mode, ids),
+        host_themes(mode, ids),
+        lottery_comparison(mode, data),
+        lottery_effect(mode, data),
+        lottery_balance(mode, data),
     ]
+
+
+IMPACT_CACHE_SECONDS = 24 * 3600
+
+
+def data_digest() -> str:
+    """A digest of everything the impact tables are computed from: any new, changed or
+    deleted answer, consent, published run, place, population record or micro-internship
+    changes it, so a cached report is never stale."""
+    parts = [
+        Answer.objects.aggregate(n=Count("pk"), top=Max("pk")),
+        ResearchConsent.objects.aggregate(
+            n=Count("pk"), top=Max("pk"), out=Count("withdrawn_at"), last=Max("withdrawn_at")
+        ),
+        SelectionRun.objects.filter(kind=RunKind.PUBLISHED).aggregate(n=Count("pk"), top=Max("pk")),
+        ExpressionOfInterest.objects.aggregate(n=Count("pk"), last=Max("state_changed_at")),
+        PopulationRecord.objects.aggregate(n=Count("pk"), last=Max("updated_at")),
+        MicroInternship.objects.aggregate(
+            n=Count("pk"), first=Min("starts_at"), last=Max("starts_at"), top=Max("pk")
+        ),
+        InstrumentVersion.objects.aggregate(n=Count("pk")),
+    ]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def cached_impact_tables(mode: OutputMode, year: AcademicYear | None = None) -> list[DisplayTable]:
+    """:func:`impact_tables`, cached under a key made of the mode, the year and
+    :func:`data_digest` (the permutation tests are the slow part; the data rarely changes)."""
+    key = f"impact-tables:{mode.name}:{year or 'all'}:{data_digest()}"
+    tables = cache.get(key)
+    if tables is None:
+        tables = impact_tables(mode, year)
+        cache.set(key, tables, IMPACT_CACHE_SECONDS)
+    return tables
+
+
+def _micro_internships_of(year: AcademicYear) -> list[int]:
+    return list(
+        MicroInternship.objects.filter(
+            starts_at__gte=year.starts, starts_at__lt=year.ends
+        ).values_list("pk", flat=True)
+    )
 
 
 def _scale_of(item_scale: str) -> list[str]:
@@ -83,14 +142,17 @@ class Change:
 
 def changes(micro_internship_ids=None) -> list[Change]:
     """Paired changes per scale: pre → post, and (where asked) retrospective pre → post."""
-    answers = Answer.objects.filter(
-        response__invitation__student__isnull=False,
-        response__version__instrument__kind__in=[
-            InstrumentKind.STUDENT_PRE,
-            InstrumentKind.STUDENT_POST,
-        ],
-        number__isnull=False,
-    ).exclude(item__scale="")
+    answers = (
+        only_consenting(Answer.objects, "response__invitation__student")
+        .filter(
+            response__version__instrument__kind__in=[
+                InstrumentKind.STUDENT_PRE,
+                InstrumentKind.STUDENT_POST,
+            ],
+            number__isnull=False,
+        )
+        .exclude(item__scale="")
+    )
     if micro_internship_ids is not None:
         answers = answers.filter(response__micro_internship__in=micro_internship_ids)
     scores = scale_scores(
@@ -156,64 +218,146 @@ def _p(value: float) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def lottery_groups() -> dict[int, bool]:
-    """{student id: offered?} for applicants whose outcome the lottery decided.
+def _published_runs(year: AcademicYear | None) -> list[tuple[int, dict, dict]]:
+    """(round id, inputs, result) of every published run, oldest first (of ``year``'s rounds)."""
+    runs = SelectionRun.objects.filter(kind=RunKind.PUBLISHED).order_by("created_at", "pk")
+    if year is not None:
+        runs = runs.filter(
+            round__in=RoundMicroInternship.objects.filter(
+                micro_internship__starts_at__gte=year.starts,
+                micro_internship__starts_at__lt=year.ends,
+            ).values("round")
+        )
+    return list(runs.values_list("round", "inputs", "result"))
 
-    From every published selection run: within a priority group (tier) where some students
-    were offered a place and others were not (not selected or waiting list), everyone had
-    the same priority and the seeded lottery decided between them — given the choices they
-    made. Students placed by staff or set aside before the draw (no group) are left out, and
-    a student appearing in several rounds keeps their first.
-    """
-    decided: dict[str, bool] = {}
-    for result in (
-        SelectionRun.objects.filter(kind=RunKind.PUBLISHED)
-        .order_by("created_at")
-        .values_list("result", flat=True)
-    ):
-        by_group: dict = defaultdict(list)
-        for row in result.get("students", []):
-            if row.get("group") is not None:
-                by_group[row["group"]].append(row)
-        for rows in by_group.values():
-            offered = {row["student_number"]: row["outcome"] == Outcome.OFFERED for row in rows}
-            if set(offered.values()) == {True, False}:
-                for number, was_offered in offered.items():
-                    decided.setdefault(number, was_offered)
-    ids = dict(
-        Student.objects.filter(student_number__in=list(decided)).values_list("student_number", "pk")
+
+BASELINE = {
+    "first_in_family": "First in family to go to university",
+    "care_experienced": "Care experienced",
+    "imd_low": "Home area in IMD quintile 1 or 2",
+    "carer": "Carer",
+    "commuter": "Commuter student",
+}
+
+
+@dataclass(frozen=True)
+class LotteryData:
+    """Everything the lottery tables show, from applicants whose consent is in force."""
+
+    applicants: list[lottery.Applicant]
+    later_offered: set[str]
+    """Student numbers not offered at the draw but offered a place later (waiting list)."""
+    outcomes: dict[str, dict[str, int]]
+    """Item code ("applied", "secured") → {student number: 0/1} from this round's follow-up."""
+    baseline: dict[str, dict[str, bool | None]]
+
+
+def lottery_data(year: AcademicYear | None = None) -> LotteryData:
+    """The applicants the draw decided about (see ``surveys.lottery``), limited by the consent
+    rule, with this round's follow-up outcomes, later offers and baseline characteristics."""
+    drawn = lottery.drawn_applicants(_published_runs(year))
+    students = dict(
+        only_consenting(Student.objects, "pk")
+        .filter(student_number__in=[a.student for a in drawn])
+        .values_list("student_number", "pk")
     )
-    return {ids[number]: offered for number, offered in decided.items() if number in ids}
+    applicants = [a for a in drawn if a.student in students]
+    places = {
+        reference: (pk, str(AcademicYear.containing(starts)))
+        for reference, pk, starts in MicroInternship.objects.filter(
+            reference__in={a.place for a in applicants}
+        ).values_list("reference", "pk", "starts_at")
+    }
+    applicants = [a for a in applicants if a.place in places]
+    wanted = {(students[a.student], places[a.place][0]): a.student for a in applicants}
+    outcomes: dict[str, dict[str, int]] = {"applied": {}, "secured": {}}
+    for student, mi, code, number in (
+        Answer.objects.filter(
+            item__code__in=list(outcomes),
+            response__invitation__student__in=list(students.values()),
+            response__version__instrument__kind=InstrumentKind.FOLLOW_UP,
+            number__isnull=False,
+        )
+        .order_by("-response__submitted_at", "-pk")
+        .values_list(
+            "response__invitation__student", "response__micro_internship", "item__code", "number"
+        )
+    ):
+        number_of = wanted.get((student, mi))
+        if number_of is not None:
+            outcomes[code][number_of] = 1 if number else 0
+    not_offered = {students[a.student]: a for a in applicants if not a.offered}
+    later = {
+        not_offered[pk].student
+        for pk, round_id in ExpressionOfInterest.objects.filter(
+            student__in=list(not_offered), state__in=AFTER_AN_OFFER
+        ).values_list("student", "micro_internship__rounds")
+        if pk in not_offered and not_offered[pk].stratum[0] == round_id
+    }
+    return LotteryData(applicants, later, outcomes, _baseline(applicants, students, places))
 
 
-def lottery_comparison(mode: OutputMode) -> DisplayTable:
+def _baseline(applicants, students: dict, places: dict) -> dict:
+    """Each applicant's year-of-record flags: their population record of the academic year
+    of the micro-internship the comparison is about (unknown without one)."""
+    year_of = {a.student: places[a.place][1] for a in applicants}
+    number_of = {pk: number for number, pk in students.items()}
+    baseline: dict[str, dict[str, bool | None]] = {}
+    for pk, year, family, care, imd, carer, commuter in PopulationRecord.objects.filter(
+        student__in=list(number_of), academic_year__in=set(year_of.values())
+    ).values_list(
+        "student",
+        "academic_year",
+        "first_in_family",
+        "care_experienced",
+        "imd_quintile",
+        "carer",
+        "commuter",
+    ):
+        number = number_of[pk]
+        if year_of[number] == year:
+            baseline[number] = {
+                "first_in_family": family,
+                "care_experienced": care,
+                "imd_low": None if imd is None else imd <= 2,
+                "carer": carer,
+                "commuter": commuter,
+            }
+    return baseline
+
+
+def _enough(mode: OutputMode, *denominators: int) -> bool:
+    """Percentages and statistics need every denominator ≥ 22.5 people (unless restricted)."""
+    return mode.restricted or all(d >= HESA_MIN_PERCENTAGE_POPULATION for d in denominators)
+
+
+def _signed_pct(value: float | None) -> str:
+    return SUPPRESSED if value is None else f"{100 * value:+.1f}"
+
+
+def lottery_comparison(mode: OutputMode, data: LotteryData | None = None) -> DisplayTable:
     """Follow-up outcomes ("applied for / secured a placement, internship or job") of
-    offered vs not-offered applicants in lottery-decided priority groups."""
-    groups = lottery_groups()
-    answers: dict = defaultdict(dict)
-    for student, code, number in Answer.objects.filter(
-        item__code__in=["applied", "secured"],
-        response__invitation__student__in=list(groups),
-        response__version__instrument__kind=InstrumentKind.FOLLOW_UP,
-        number__isnull=False,
-    ).values_list("response__invitation__student", "item__code", "number"):
-        label = "Offered a place" if groups[student] else "Not offered"
-        previous = answers[(label, code)].get(student, 0)
-        answers[(label, code)][student] = max(previous, number)
+    applicants offered and not offered a place at the draw, within decided strata."""
+    data = lottery_data() if data is None else data
     table = []
-    for label in ("Offered a place", "Not offered"):
-        in_group = sum(1 for offered in groups.values() if offered == (label == "Offered a place"))
-        line = [label, protect_count(in_group, mode).display]
+    for label, offered in (
+        ("Offered a place at the draw", True),
+        ("Not offered at the draw", False),
+    ):
+        arm = [a.student for a in data.applicants if a.offered == offered]
+        line = [label, protect_count(len(arm), mode).display]
         for code in ("applied", "secured"):
-            given = answers.get((label, code), {})
+            given = [data.outcomes[code][s] for s in arm if s in data.outcomes[code]]
             line += [
                 protect_count(len(given), mode).display,
-                protect_percentage(sum(1 for v in given.values() if v), len(given), mode).display,
+                protect_percentage(sum(given), len(given), mode).display,
             ]
         table.append(line)
+    promoted = protect_count(len(data.later_offered), mode).display
+    table.append(["… of whom offered a place later from a waiting list", promoted, "", "", "", ""])
     return DisplayTable(
         "lottery",
-        "Follow-up outcomes: offered vs not offered by lottery, same priority group",
+        "Follow-up outcomes: offered vs not offered at the draw (intention to treat)",
         [
             "Group",
             "Applicants",
@@ -223,32 +367,116 @@ def lottery_comparison(mode: OutputMode) -> DisplayTable:
             "Secured a role",
         ],
         table,
-        "Only applicants in a priority group that the lottery split (some offered, some not) "
-        "in a published selection round are compared, so the two groups differ by chance "
-        "alone — at the time of the draw. Caveats: outcomes also depend on the choices they "
-        "ranked; not-offered students may take part in a later round; answering the "
-        "follow-up is voluntary and may differ between the groups; small numbers are "
-        "suppressed. With these caveats this is the basis of TASO type 3 (causal) evidence; "
-        "pre/post change above is type 2.",
+        "Only applicants whose place the seeded draw decided: within one round, the same "
+        "first-choice micro-internship (oversubscribed) and the same priority group, where "
+        "some were offered a place and some were not. Offered means offered at the draw; "
+        "students offered a place later from a waiting list stay in the not-offered group "
+        "(intention to treat) and are counted on the last line. The outcome is the answer to "
+        "the follow-up 8–12 weeks after that micro-internship (sent to both groups), and only "
+        "students whose research consent is in force are included. Caveats: answering is "
+        "voluntary and may differ between the groups; not-offered students may take part in "
+        "a later round; small numbers are suppressed. This is the basis of TASO type 3 "
+        "(causal) evidence; pre/post change above is type 2.",
     )
 
 
-def host_outcomes(mode: OutputMode) -> DisplayTable:
-    values: dict = defaultdict(list)
-    for code, number in Answer.objects.filter(
-        response__version__instrument__kind=InstrumentKind.HOST,
-        item__code__in=["host_value", "host_hours", "host_again", "host_view"],
-        number__isnull=False,
-    ).values_list("item__code", "number"):
-        values[code].append(number)
-    labels = {
-        "host_value": "Value of the recommendations (1–5)",
-        "host_hours": "Staff hours given",
-        "host_again": "Likelihood of hosting again (0–10)",
-        "host_view": "Changed view of under-represented students (1–5)",
-    }
+def lottery_effect(mode: OutputMode, data: LotteryData | None = None) -> DisplayTable:
+    """The Mantel–Haenszel risk difference per outcome, its interval, test and the minimum
+    detectable effect at the current size."""
+    data = lottery_data() if data is None else data
     rows = []
-    for code, label in labels.items():
+    for code, label in (("applied", "Applied for a role"), ("secured", "Secured a role")):
+        strata = lottery.outcome_strata(data.applicants, data.outcomes[code])
+        result = lottery.mantel_haenszel_risk_difference(strata)
+        n_1 = sum(s.n_1 for s in strata)
+        n_0 = sum(s.n_0 for s in strata)
+        shown = result.estimate is not None and _enough(mode, n_1, n_0)
+        rows.append(
+            [
+                label,
+                str(result.strata),
+                _signed_pct(result.estimate if shown else None),
+                f"{_signed_pct(result.low)} to {_signed_pct(result.high)}" if shown else SUPPRESSED,
+                _p(result.p_value) if shown and result.p_value is not None else SUPPRESSED,
+                f"{100 * result.minimum_detectable:.1f}" if shown else SUPPRESSED,
+            ]
+        )
+    return DisplayTable(
+        "lottery_effect",
+        "Effect of being offered a place (stratified risk difference)",
+        [
+            "Outcome",
+            "Strata",
+            "Difference (points)",
+            "95% interval",
+            "p (CMH)",
+            "Detectable (points)",
+        ],
+        rows,
+        "Mantel–Haenszel risk difference, offered minus not offered at the draw, in "
+        "percentage points, pooled over the strata (Sato's variance, normal interval); p from "
+        "the Cochran–Mantel–Haenszel test of no difference. 'Detectable' is the smallest true "
+        "difference these numbers would detect with 80% power (two-sided, 5%). Figures are "
+        "suppressed while either group has fewer than 23 answers.",
+    )
+
+
+def lottery_balance(mode: OutputMode, data: LotteryData | None = None) -> DisplayTable:
+    """Baseline characteristics (student record, not special-category) of the two arms."""
+    data = lottery_data() if data is None else data
+    rows = []
+    for row in lottery.balance(data.applicants, data.baseline):
+        both = _enough(mode, row.known_1, row.known_0)
+        d = row.standardised_difference
+        rows.append(
+            [
+                BASELINE.get(row.characteristic, row.characteristic),
+                protect_percentage(row.yes_1, row.known_1, mode).display,
+                protect_percentage(row.yes_0, row.known_0, mode).display,
+                f"{d:+.2f}" if both and d is not None else SUPPRESSED,
+            ]
+        )
+    return DisplayTable(
+        "lottery_balance",
+        "Baseline balance: offered vs not offered at the draw",
+        ["Characteristic", "Offered", "Not offered", "Standardised difference"],
+        rows,
+        "From the student record, among applicants in the comparison whose value is known. A "
+        "fair draw gives similar shares; a standardised difference beyond ±0.10 is worth a "
+        "look (the draw was within priority groups, so groups used for priority can differ "
+        "across strata but not within them).",
+    )
+
+
+HOST_LABELS = {
+    "host_value": "Value of the recommendations (1–5)",
+    "host_hours": "Staff hours given",
+    "host_again": "Likelihood of hosting again (0–10)",
+    "host_students_view": "What students can offer, rated against before the day (1–5)",
+    "host_view": "Changed view of under-represented students (1–5; earlier, leading wording)",
+}
+
+
+def _host_answers(micro_internship_ids):
+    answers = Answer.objects.filter(response__version__instrument__kind=InstrumentKind.HOST)
+    if micro_internship_ids is not None:
+        answers = answers.filter(response__micro_internship__in=micro_internship_ids)
+    return answers
+
+
+def host_outcomes(mode: OutputMode, micro_internship_ids=None) -> DisplayTable:
+    values: dict = defaultdict(list)
+    for code, number in (
+        _host_answers(micro_internship_ids)
+        .filter(
+            item__code__in=list(HOST_LABELS),
+            number__isnull=False,
+        )
+        .values_list("item__code", "number")
+    ):
+        values[code].append(number)
+    rows = []
+    for code, label in HOST_LABELS.items():
         numbers = values.get(code, [])
         rows.append(
             [
@@ -298,11 +526,10 @@ def comment_themes(comments: list[str]) -> dict[str, int]:
     return counts
 
 
-def host_themes(mode: OutputMode) -> DisplayTable:
+def host_themes(mode: OutputMode, micro_internship_ids=None) -> DisplayTable:
     comments = list(
-        Answer.objects.filter(
-            response__version__instrument__kind=InstrumentKind.HOST, item__code="host_comments"
-        )
+        _host_answers(micro_internship_ids)
+        .filter(item__code="host_comments")
         .exclude(text="")
         .values_list("text", flat=True)
     )

@@ -11,7 +11,10 @@ Self-efficacy: eight "How confident are you that you could …" items from the i
 After the day, a retrospective "Before today, how confident were you …" version of the same
 eight items (the retrospective pre-test), three open questions, and, 8–12 weeks later, a
 short follow-up. Host survey: value of the recommendations (1–5), staff hours, likelihood of
-hosting again (0–10), changed view of students from under-represented groups (1–5), comments.
+hosting again (0–10), how they now rate what students can offer compared with before (1–5,
+neutral wording; it replaced a leading agree/disagree item about under-represented groups),
+comments. Each item records the source of its wording (``Item.source``); the CAAS-SF items
+are shown under their stem (``Item.stem``).
 """
 
 from __future__ import annotations
@@ -66,10 +69,21 @@ SCALES = {
 }
 
 
-def _scale(code, scale, text, anchors, timing="now"):
+CAAS_STEM = "How strongly have you developed each of the following abilities?"
+CAAS_SOURCE = (
+    "CAAS-SF (Maggiori, Rossier & Savickas 2017, J. Career Assessment 25(2)): items, stem "
+    "and anchors as in public reproductions of the CAAS International Form 2.0; to be "
+    "checked against the publication"
+)
+OWN_SOURCE = "Written for this programme (not a validated instrument)"
+
+
+def _scale(code, scale, text, anchors, timing="now", stem="", source=OWN_SOURCE):
     return {
         "code": code,
         "scale": scale,
+        "stem": stem,
+        "source": source,
         "text": text,
         "response_type": "scale",
         "minimum": 1,
@@ -81,7 +95,14 @@ def _scale(code, scale, text, anchors, timing="now"):
 
 def _caas():
     return [
-        _scale(f"caas_{sub}_{i % 3 + 1}", f"caas_{sub}", text, CAAS_ANCHORS)
+        _scale(
+            f"caas_{sub}_{i % 3 + 1}",
+            f"caas_{sub}",
+            text,
+            CAAS_ANCHORS,
+            stem=CAAS_STEM,
+            source=CAAS_SOURCE,
+        )
         for i, (sub, text) in enumerate(CAAS_ITEMS)
     ]
 
@@ -191,13 +212,21 @@ INSTRUMENTS = [
                 "anchors": ["Not at all likely", *[""] * 9, "Extremely likely"],
             },
             {
-                "code": "host_view",
-                "text": "The day changed my view of what students from "
-                "under-represented groups can offer my organisation.",
+                "code": "host_students_view",
+                "text": "Compared with before the day, how do you now rate what students "
+                "can offer your organisation?",
                 "response_type": "scale",
                 "minimum": 1,
                 "maximum": 5,
-                "anchors": AGREE_ANCHORS,
+                "anchors": [
+                    "Much lower",
+                    "A little lower",
+                    "About the same",
+                    "A little higher",
+                    "Much higher",
+                ],
+                "source": OWN_SOURCE + "; neutral two-way wording with balanced anchors, "
+                "replacing the leading agree/disagree item host_view",
             },
             {"code": "host_comments", "text": "Any other comments?", "response_type": "text"},
             {
@@ -227,21 +256,65 @@ def install(Instrument, InstrumentVersion, Item) -> int:
         if not new:
             continue
         version = InstrumentVersion.objects.create(instrument=instrument, number=1, note="Seeded")
-        Item.objects.bulk_create(
-            Item(
-                version=version,
-                position=position,
-                code=item["code"],
-                scale=item.get("scale", ""),
-                timing=item.get("timing", "now"),
-                text=item["text"],
-                response_type=item["response_type"],
-                minimum=item.get("minimum"),
-                maximum=item.get("maximum"),
-                anchors=item.get("anchors", []),
-                required=False,
-            )
-            for position, item in enumerate(spec["items"], start=1)
-        )
+        _add_items(Item, version, spec["items"])
         created += 1
     return created
+
+
+def _add_items(Item, version, items) -> None:
+    """The items of ``version`` (``stem`` and ``source`` where the model has them: early
+    migrations run this with the model as it was)."""
+    has = {f.name for f in Item._meta.get_fields()}
+    Item.objects.bulk_create(
+        Item(
+            version=version,
+            position=position,
+            code=item["code"],
+            scale=item.get("scale", ""),
+            timing=item.get("timing", "now"),
+            text=item["text"],
+            response_type=item["response_type"],
+            minimum=item.get("minimum"),
+            maximum=item.get("maximum"),
+            anchors=item.get("anchors", []),
+            required=False,
+            **{
+                f: item.get(f, OWN_SOURCE if f == "source" else "")
+                for f in ("stem", "source")
+                if f in has
+            },
+        )
+        for position, item in enumerate(items, start=1)
+    )
+
+
+def upgrade(Instrument, InstrumentVersion, Item) -> int:
+    """Give each seeded instrument whose current version differs from the wording here
+    (stems, sources, the neutral host item) a new version with it; earlier answers keep
+    theirs. Returns how many versions were added."""
+    added = 0
+    for spec in INSTRUMENTS:
+        instrument = Instrument.objects.filter(slug=spec["slug"]).first()
+        if instrument is None:
+            continue
+        current = (
+            InstrumentVersion.objects.filter(instrument=instrument).order_by("-number").first()
+        )
+        have = [
+            (i.code, i.text, i.stem, i.source)
+            for i in Item.objects.filter(version=current).order_by("position")
+        ]
+        want = [
+            (i["code"], i["text"], i.get("stem", ""), i.get("source", OWN_SOURCE))
+            for i in spec["items"]
+        ]
+        if have == want:
+            continue
+        version = InstrumentVersion.objects.create(
+            instrument=instrument,
+            number=current.number + 1,
+            note="Question stems and wording sources; neutral host item",
+        )
+        _add_items(Item, version, spec["items"])
+        added += 1
+    return added

@@ -58,7 +58,11 @@ class Item(models.Model):
         max_length=40, blank=True, help_text="Items with the same scale form a scale score."
     )
     timing = models.CharField(max_length=10, choices=Timing.choices, default=Timing.NOW)
+    stem = models.CharField(
+        max_length=300, blank=True, help_text="Question stem shown above the items that share it."
+    )
     text = models.TextField()
+    source = models.CharField(max_length=300, blank=True, help_text="Where the wording comes from.")
     response_type = models.CharField(max_length=10, choices=ResponseType.choices)
     minimum = models.SmallIntegerField(null=True, blank=True)
     maximum = models.SmallIntegerField(null=True, blank=True)

@@ -5,6 +5,7 @@ includes quotes, and hosts who said yes to being quoted."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,11 +14,12 @@ from django.utils import timezone
 
 from microintern.insights import queries
 from microintern.insights.academic_year import AcademicYear
+from microintern.insights.consent import only_consenting
 from microintern.insights.disclosure import OutputMode
 from microintern.insights.report import DisplayTable, funnel_table
 
 from .enums import InstrumentKind, ResponseType
-from .impact import impact_tables
+from .impact import cached_impact_tables
 from .models import Answer
 
 if TYPE_CHECKING:
@@ -28,39 +30,69 @@ UNICODE_BOLD = UNICODE_FONT.with_name("DejaVuSans-Bold.ttf")
 MAX_QUOTES = 6
 
 
-def consented_quotes() -> list[str]:
-    """Open answers from students with active consent to quotes, and hosts who agreed."""
-    student = Answer.objects.filter(
-        response__version__instrument__kind=InstrumentKind.STUDENT_POST,
-        item__response_type=ResponseType.TEXT,
-        response__invitation__student__research_consents__withdrawn_at__isnull=True,
-        response__invitation__student__research_consents__quotes=True,
-    ).exclude(text="")
+def consented_quotes(year: AcademicYear | None = None) -> list[str]:
+    """Open answers from students with active consent to quotes, and hosts who agreed
+    (about micro-internships of ``year``, or all years)."""
+    student = (
+        only_consenting(Answer.objects, "response__invitation__student", quotes=True)
+        .filter(
+            response__version__instrument__kind=InstrumentKind.STUDENT_POST,
+            item__response_type=ResponseType.TEXT,
+        )
+        .exclude(text="")
+    )
     host = Answer.objects.filter(
         item__code="host_comments",
         response__answers__item__code="host_quote_ok",
         response__answers__number=1,
     ).exclude(text="")
+    if year is not None:
+        of_year = {
+            "response__micro_internship__starts_at__gte": year.starts,
+            "response__micro_internship__starts_at__lt": year.ends,
+        }
+        student, host = student.filter(**of_year), host.filter(**of_year)
     quotes = [f"“{t}” – a student" for t in student.values_list("text", flat=True)[:MAX_QUOTES]]
     quotes += [f"“{t}” – a host" for t in host.values_list("text", flat=True)[:MAX_QUOTES]]
     return quotes[: MAX_QUOTES * 2]
 
 
-def _latest_year() -> AcademicYear:
-    years = queries.filter_choices()["years"]
-    return AcademicYear.parse(years[0]) if years else AcademicYear.containing(timezone.now())
+def report_years() -> list[AcademicYear]:
+    """Academic years with data, latest first."""
+    return [AcademicYear.parse(y) for y in queries.filter_choices()["years"]]
 
 
-def annual_report(mode: OutputMode = OutputMode.ROUNDED) -> bytes:
-    """The impact report of the latest academic year in the data, as PDF bytes."""
+@dataclass
+class ReportContent:
+    """What the annual report says: its title, the funnel and impact tables and quotes."""
+
+    title: str
+    funnel: DisplayTable
+    tables: list[DisplayTable]
+    quotes: list[str]
+
+
+def report_content(
+    mode: OutputMode = OutputMode.ROUNDED, year: AcademicYear | None = None
+) -> ReportContent:
+    """The annual report of ``year`` (all years when None; the funnel is then the latest
+    year's, as the dashboard only counts one year's eligible population at a time)."""
+    funnel_year = year or next(iter(report_years()), AcademicYear.containing(timezone.now()))
+    funnel = funnel_table(
+        queries.funnel(queries.Filters(funnel_year), "imd"), queries.CHARACTERISTICS["imd"], mode
+    )
+    title = f"Micro-internships: impact report {year or 'all years'}"
+    return ReportContent(title, funnel, cached_impact_tables(mode, year), consented_quotes(year))
+
+
+def annual_report(mode: OutputMode = OutputMode.ROUNDED, year: AcademicYear | None = None) -> bytes:
+    """The impact report of ``year`` (all years when None), as PDF bytes."""
     from fpdf import FPDF  # noqa: PLC0415 - heavy (fpdf2, Pillow), loaded only when a PDF is built
 
-    year = _latest_year()
-    funnel = funnel_table(
-        queries.funnel(queries.Filters(year), "imd"), queries.CHARACTERISTICS["imd"], mode
-    )
+    content = report_content(mode, year)
+    funnel = content.funnel
     pdf = FPDF(format="A4")
-    pdf.set_title(f"Micro-internships: impact report {year}")
+    pdf.set_title(content.title)
     pdf.set_author(settings.MICROINTERN["SITE_NAME"])
     pdf.set_lang("en-GB")
     family = "Helvetica"
@@ -77,7 +109,7 @@ def annual_report(mode: OutputMode = OutputMode.ROUNDED) -> bytes:
         pdf.ln(gap)
 
     pdf.add_page()
-    text(f"Micro-internships: impact report {year}", 20, 4)
+    text(content.title, 20, 4)
     text(mode.label + ("  RESTRICTED – NOT FOR PUBLICATION" if mode.restricted else ""), 9, 4)
     totals = funnel.rows[-1]
     text("Headline figures", 14, 2)
@@ -85,12 +117,11 @@ def annual_report(mode: OutputMode = OutputMode.ROUNDED) -> bytes:
         text(f"{label}: {value}", 11, 0)
     text(f"Reach (attended ÷ eligible): {totals[7]} (95% CI {totals[8]})", 11, 4)
     _bar_chart(pdf, family, funnel)
-    for table in impact_tables(mode):
+    for table in content.tables:
         _table(pdf, family, table, text)
-    quotes = consented_quotes()
-    if quotes:
+    if content.quotes:
         text("In their own words", 14, 2)
-        for quote in quotes:
+        for quote in content.quotes:
             text(quote, 10, 2)
     return bytes(pdf.output())
 

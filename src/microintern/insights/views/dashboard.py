@@ -3,7 +3,6 @@
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
-from microintern.core.domain import log_activity
 from microintern.core.permissions import permission_required
 
 from .. import exports, queries
@@ -130,30 +129,5 @@ def export_table(request, key: str, extension: str):
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = (
         f'attachment; filename="{exports.export_filename(stem, extension)}"'
-    )
-    return response
-
-
-@permission_required("insights.export_research")
-def research_export(request):
-    return _research_file(request, exports.research_csv, "microintern-research")
-
-
-@permission_required("insights.export_research")
-def research_survey_export(request):
-    return _research_file(request, exports.research_survey_csv, "microintern-research-surveys")
-
-
-def _research_file(request, make, stem: str):
-    try:
-        content = make()
-    except exports.ResearchKeyMissing as error:
-        return render(
-            request, "insights/staff/research_key_missing.html", {"error": error}, status=503
-        )
-    log_activity(request.user, "insights.research_export", actor=request.user, file=stem)
-    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{exports.export_filename(stem, "csv")}"'
     )
     return response

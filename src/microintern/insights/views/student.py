@@ -8,6 +8,11 @@ from django.views.decorators.http import require_POST
 from microintern.core.permissions import permission_required
 
 from .. import domain
+from ..consent import (
+    CONSENT_WORDING_VERSION,
+    EXPORTED_WITH_CONSENT,
+    EXPORTED_WITH_EQUALITY_CONSENT,
+)
 from ..forms import EqualityMonitoringForm, ResearchConsentForm
 from ..models import EqualityMonitoring
 
@@ -53,14 +58,23 @@ def research_consent(request):
     form = ResearchConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         domain.give_research_consent(
-            student, quotes=form.cleaned_data["quotes"], actor=request.user
+            student,
+            quotes=form.cleaned_data["quotes"],
+            equality=form.cleaned_data["equality"],
+            actor=request.user,
         )
         messages.success(request, "Thank you. Your choice is saved; you can change it at any time.")
         return redirect("insights:research_consent")
     return render(
         request,
         "insights/student/research_consent.html",
-        {"form": form, "consent": domain.active_consent(student)},
+        {
+            "form": form,
+            "consent": domain.active_consent(student),
+            "exported": EXPORTED_WITH_CONSENT,
+            "exported_with_equality": EXPORTED_WITH_EQUALITY_CONSENT,
+            "wording_version": CONSENT_WORDING_VERSION,
+        },
     )
 
 

@@ -29,11 +29,13 @@ def edit_instrument(request, slug: str):
     note = VersionNoteForm(request.POST or None)
     if request.method == "POST" and formset.is_valid() and note.is_valid():
         anchors = {i.code: i.anchors for i in items}
+        carried = {i.code: {"stem": i.stem, "source": i.source} for i in items}
         kept = [
             {
                 **{f: form.cleaned_data[f] for f in ITEM_FIELDS},
                 "scale": form.cleaned_data["scale"] or "",
                 "anchors": anchors.get(form.cleaned_data["code"], []),
+                **carried.get(form.cleaned_data["code"], {}),
                 "timing": _timing(items, form.cleaned_data["code"]),
             }
             for form in formset

@@ -3,9 +3,9 @@
 For every academic year in which a micro-internship starts, every student becomes part of
 that year's eligible population (copying the student record, as an import would). Then a
 random 70% answer the equality questionnaire (with some "prefer not to say") and 50% give
-research consent. Attended students answer the pre- and end-of-day surveys (with a small
-average improvement) and hosts answer theirs, so the impact report has figures. Synthetic
-data only.
+research consent (60% of them including their equality answers). Attended students answer
+the pre- and end-of-day surveys (with a small average improvement) and hosts answer theirs,
+so the impact report has figures. Synthetic data only.
 """
 
 import random
@@ -19,6 +19,7 @@ from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
 from microintern.insights import hesa
 from microintern.insights.academic_year import AcademicYear
+from microintern.insights.consent import CONSENT_WORDING_VERSION
 from microintern.insights.models import EqualityMonitoring, PopulationRecord, ResearchConsent
 from microintern.insights.population import RECORD_FIELDS
 from microintern.programme.models import MicroInternship
@@ -47,6 +48,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, seed: int, years: int, **options):
         rng = random.Random(seed)
+        equality_rng = random.Random(seed + 1)  # its own stream: the rest stays as it was
         starts = MicroInternship.objects.values_list("starts_at", flat=True)
         academic_years = sorted({str(AcademicYear.containing(s)) for s in starts})
         if years:
@@ -90,7 +92,13 @@ class Command(BaseCommand):
                 )
             if rng.random() < 0.5:
                 consents.append(
-                    ResearchConsent(student_id=student_id, quotes=rng.random() < 0.5, given_at=now)
+                    ResearchConsent(
+                        student_id=student_id,
+                        quotes=rng.random() < 0.5,
+                        equality=equality_rng.random() < 0.6,
+                        wording_version=CONSENT_WORDING_VERSION,
+                        given_at=now,
+                    )
                 )
         EqualityMonitoring.objects.bulk_create(equality, batch_size=BATCH)
         ResearchConsent.objects.bulk_create(consents, batch_size=BATCH)
@@ -144,7 +152,7 @@ def _demo_surveys(rng) -> int:
                     "host_value": rng.choice([4, 5]),
                     "host_hours": rng.choice([6, 8, 10]),
                     "host_again": rng.choice([8, 9, 10]),
-                    "host_view": rng.choice([3, 4, 5]),
+                    "host_students_view": rng.choice([3, 4, 5]),
                     "host_comments": "Fresh ideas and a well-researched presentation.",
                     "host_quote_ok": 1,
                 },

@@ -3,6 +3,7 @@
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
+from microintern.core.domain import log_activity
 from microintern.core.permissions import permission_required
 
 from .. import exports, queries

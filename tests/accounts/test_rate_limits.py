@@ -53,7 +53,7 @@ def delayed(answer) -> bool:
 def checked_and_refused(answer) -> bool:
     """The password was checked and found wrong: the form again, with an error, no wait."""
     text = answer.content.decode()
-    return answer.status_code == 200 and "errorlist" in text and not delayed(answer)
+    return answer.status_code == 200 and "error-summary" in text and not delayed(answer)
 
 
 def reached_code_step(answer) -> bool:

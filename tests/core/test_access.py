@@ -95,6 +95,8 @@ EXPECTED = {
     "staff:inbound_set_aside": POST_ONLY,
     "staff:inbound_reprocess": POST_ONLY,
     "staff:inbound_reply": POST_ONLY,
+    "staff:inbound_bulk": POST_ONLY,
+    "staff:inbound_restore": POST_ONLY,
     "inbound:check": EVERYONE,  # the signed link in the acknowledgement is the key
     "inbound:confirm_address": EVERYONE,  # signed link to the student's university address
     "hosts:propose": EVERYONE,
@@ -248,6 +250,7 @@ def inbound_kwargs():
     return {
         **{f"staff:inbound_{name}": pk for name in ("message", "raw", "link", "set_aside")},
         "staff:inbound_reprocess": pk,
+        "staff:inbound_restore": pk,
         "staff:inbound_reply": pk,
         "staff:inbound_attachment": {**pk, "index": 0},
         "inbound:check": {"token": acknowledge.check_token(message)},

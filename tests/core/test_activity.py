@@ -49,11 +49,15 @@ def _wrappers(trees) -> dict[str, int]:
                 if not isinstance(function, ast.FunctionDef) or function.name in loggers:
                     continue
                 parameters = [a.arg for a in function.args.args if a.arg not in {"self", "cls"}]
+                keyword_only = {a.arg for a in function.args.kwonlyargs}
                 for call in ast.walk(function):
                     if isinstance(call, ast.Call) and _called(call) in loggers:
                         action = _action_argument(call, loggers[_called(call)])
                         if isinstance(action, ast.Name) and action.id in parameters:
                             loggers[function.name] = parameters.index(action.id)
+                            changed = True
+                        elif isinstance(action, ast.Name) and action.id == "action" in keyword_only:
+                            loggers[function.name] = len(function.args.args) + 99  # by keyword
                             changed = True
     return loggers
 
@@ -69,11 +73,13 @@ def logged_codes() -> tuple[set[str], set[str], list[str]]:
         for function in ast.walk(tree):
             if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
-            own = {a.arg for a in function.args.args}
+            own = {a.arg for a in (*function.args.args, *function.args.kwonlyargs)}
             for call in ast.walk(function):
                 if not (isinstance(call, ast.Call) and _called(call) in loggers):
                     continue
                 action = _action_argument(call, loggers[_called(call)])
+                if action is None and loggers[_called(call)] > len(call.args):
+                    continue  # a wrapper called without its keyword: it logs its own default
                 if isinstance(action, ast.Name):
                     assigned = _assigned_in(function, action.id)
                     candidates = assigned

@@ -65,7 +65,9 @@ def test_no_query_string_makes_a_page_fail(page, world, make_user):
     if role != "anonymous":
         sign_in(client, make_user(role))
     url = world.get(page, page)
-    assert client.get(url).status_code == 200
+    # the world holds too few micro-internships to publish figures: downloads say so (409)
+    expected = 409 if page.startswith("/insights/export/") else 200
+    assert client.get(url).status_code == expected
 
     @settings(
         max_examples=50,

@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from microintern.applications import ranking
+from microintern.applications.domain import keep_interest
 from microintern.applications.models import ExpressionOfInterest
 from microintern.mail.inbound import pipeline, store
 from microintern.mail.inbound.enums import MessageState
@@ -62,6 +63,11 @@ def test_an_email_saying_first_choice_puts_it_first(settings, make_user):
     stored.message.refresh_from_db()
     assert stored.message.state == MessageState.INTEREST_CREATED
     (choices,) = ranking.choices_of(ana)
+    # not a choice until Ana keeps it (it was made by email, not yet proved hers) ...
+    assert [i.micro_internship for i in choices.interests] == others
+    keep_interest(stored.message.interest, actor=ana.user)
+    (choices,) = ranking.choices_of(ana)
+    # ... and then it is where the email put it
     assert [i.micro_internship for i in choices.interests] == [emailed, *others]
     new = ExpressionOfInterest.objects.get(student=ana, micro_internship=emailed)
     assert choices.position_of(new) == 1

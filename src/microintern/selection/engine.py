@@ -306,8 +306,13 @@ def allocate(
     micro_internships: Iterable[MicroInternship],
     students: Iterable[Student],
     seed: bytes | str,
+    *,
+    lottery_messages: Mapping[Hashable, str] | None = None,
 ) -> Allocation:
     """Run a selection round and return the :class:`Allocation`.
+
+    A student's lottery number is HMAC-SHA256(seed, message), the message being
+    ``lottery_messages[student id]`` when given, else ``str(student id)``.
 
     Raises ``ValueError`` for duplicate ids, an unknown or repeated choice, a capacity
     outside 1..10 or a reserve larger than the capacity.
@@ -317,13 +322,20 @@ def allocate(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _allocate(list(micro_internships), list(students), _seed_bytes(seed))
+        return _allocate(
+            list(micro_internships), list(students), _seed_bytes(seed), lottery_messages
+        )
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _allocate(mis: list[MicroInternship], studs: list[Student], key: bytes) -> Allocation:
+def _allocate(
+    mis: list[MicroInternship],
+    studs: list[Student],
+    key: bytes,
+    lottery_messages: Mapping[Hashable, str] | None = None,
+) -> Allocation:
     n = len(studs)
     cap: dict[Hashable, int] = {}
     res_tier: dict[Hashable, int | None] = {}
@@ -347,7 +359,8 @@ def _allocate(mis: list[MicroInternship], studs: list[Student], key: bytes) -> A
     id_text = [str(i) for i in ids_in]
     if len(set(id_text)) != n:
         raise ValueError("duplicate student ids")
-    lots_in = _hmac_sha256_many(key, id_text)
+    messages = id_text if lottery_messages is None else [lottery_messages[i] for i in ids_in]
+    lots_in = _hmac_sha256_many(key, messages)
     tiers_in = [s.tier for s in studs]
     order = sorted(range(n), key=lots_in.__getitem__)
     order.sort(key=tiers_in.__getitem__)

@@ -2,9 +2,10 @@
 
 Who is considered: every expression of interest in the round's micro-internships that awaits
 a decision (received or waitlisted), whose student has shown the address is theirs
-(`verified_at`), who said they can come on the day, who is enrolled (on the student record,
-once the university imports one: `queries.enrolment_is_known`), and who does not already hold
-a place on one of the round's micro-internships. A student's ranking is `preference_rank`
+(`verified_at`; once the round is sealed, no later than `closed_at`), who said they can come
+on the day, who is enrolled (on the student record, once the university imports one:
+`queries.enrolment_is_known`), and who does not already hold a place on one of the round's
+micro-internships. A student's ranking is `preference_rank`
 where given, otherwise the order they said they were interested.
 
 Priority groups come from the round's `priority` list (criteria in order); special-category
@@ -38,7 +39,7 @@ class Inputs:
     full: list  # references with no place left for the draw
 
 
-def _ranked(interests: list[ExpressionOfInterest]) -> list[ExpressionOfInterest]:
+def ranked(interests: list[ExpressionOfInterest]) -> list[ExpressionOfInterest]:
     """A student's interests best first: their preference_rank where given, else the order
     they applied in (ranked ones before unranked ones)."""
     return sorted(
@@ -66,7 +67,10 @@ def build_inputs(selection_round: SelectionRound) -> Inputs:
     forced: dict[str, list[str]] = {}
     for interest in queries.interests_in_round(selection_round):
         key = (interest.student.student_number, interest.micro_internship.reference)
-        if interest.verified_at is None:
+        if interest.verified_at is None or (
+            selection_round.closed_at is not None
+            and interest.verified_at > selection_round.closed_at
+        ):
             set_aside.append([*key, "unconfirmed"])
             continue
         interests[key] = interest
@@ -113,7 +117,7 @@ def build_inputs(selection_round: SelectionRound) -> Inputs:
         student = rows[0].student
         ranking = tuple(
             i.micro_internship.reference
-            for i in _ranked(rows)
+            for i in ranked(rows)
             if not (
                 student_id in removed
                 and removed[student_id].micro_internship_id == i.micro_internship_id

@@ -467,3 +467,21 @@ def test_seed_must_be_bytes_or_str():
     """A seed of another type is refused."""
     with pytest.raises(TypeError):
         allocate([], [], 42)
+
+
+@PROPERTY
+@given(instances())
+def test_lottery_messages_replace_the_student_id_in_the_lottery(instance):
+    """With `lottery_messages`, the order is by HMAC(seed, message); everything else is the
+    allocation of the same students renamed to their messages."""
+    mis, students, seed = instance
+    messages = {s.id: f"pseudonym-{s.id}" for s in students}
+    given_messages = allocate(mis, students, seed, lottery_messages=messages)
+    renamed = [Student(messages[s.id], s.tier, s.programme, s.choices) for s in students]
+    plain = allocate(mis, renamed, seed)
+    assert [messages[i] for i in given_messages.priority_order] == plain.priority_order
+    assert {messages[k]: v for k, v in given_messages.assignment.items()} == plain.assignment
+    for mi in mis:
+        assert [messages[i] for i in given_messages.micro_internships[mi.id].team] == list(
+            plain.micro_internships[mi.id].team
+        )

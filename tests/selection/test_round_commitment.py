@@ -238,3 +238,36 @@ def test_the_draw_changes_with_the_participant_list(build_round):
     second = [s["student_number"] for s in domain.compute(selection_round)[1]["students"]]
     # The same seed, another participant list: another order for the same six students.
     assert [sn for sn in second if sn in first] != first
+
+
+def test_policy_changes_are_said_in_plain_english():
+    before = commitment.canonical_policy(
+        ["first_time"],
+        [
+            {"reference": "MI-1", "capacity": 2, "reserve": None, "programme_cap": None},
+            {"reference": "MI-2", "capacity": 5, "reserve": [2, 1], "programme_cap": 3},
+        ],
+    )
+    after = commitment.canonical_policy(
+        [],
+        [
+            {"reference": "MI-2", "capacity": 5, "reserve": None, "programme_cap": 4},
+            {"reference": "MI-3", "capacity": 1, "reserve": None, "programme_cap": None},
+        ],
+    )
+    assert commitment.policy_changes(before, before) == []
+    assert commitment.policy_changes(before, after) == [
+        "priority order first_time → none",
+        "MI-1 removed",
+        "MI-2 reserve 1 for group 2 → none",
+        "MI-2 programme cap 3 → 4",
+        "MI-3 added",
+    ]
+
+
+def test_leaving_or_dropping_a_choice_is_not_joining():
+    sealed = [["a", ["MI-1", "MI-2", "MI-3"]], ["b", ["MI-2"]]]
+    assert commitment.joined_after_close(sealed, [["a", ["MI-1", "MI-3"]]]) == []
+    assert commitment.joined_after_close(sealed, [["a", ["MI-3", "MI-1"]]]) == ["a"]
+    assert commitment.joined_after_close(sealed, [["b", ["MI-2", "MI-1"]]]) == ["b"]
+    assert commitment.joined_after_close(sealed, [["c", ["MI-1"]]]) == ["c"]

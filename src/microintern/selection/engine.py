@@ -10,9 +10,11 @@ The policy
 ==========
 
 *Lottery.* Every student's lottery number is ``HMAC-SHA256(key=seed, msg=str(student_id))``
-(UTF-8). Before the interest window closes the round publishes :func:`seed_commitment`
-(``sha256(seed)``); after the draw it publishes the seed, and anyone can recompute every
-number with :func:`lottery_number`.
+(UTF-8), or of ``lottery_messages[student_id]`` when the caller gives them (the app keys the
+draw with the seed combined with the sealed participant list and uses pseudonyms as the
+messages: see ``selection.commitment``). Before the interest window closes the round
+publishes :func:`seed_commitment` (``sha256(seed)``); after the draw it publishes the seed,
+and anyone can recompute every number with :func:`lottery_number`.
 
 *Priority.* One common order for all micro-internships: by priority tier (a lower number
 is a higher priority), then by lottery number (a smaller number comes first). Which tiers

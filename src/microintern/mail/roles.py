@@ -117,6 +117,7 @@ ROLE_PLACEHOLDERS: dict[EmailRole, dict[str, str]] = {
         "student.display_name": STUDENT["student.display_name"],
         "mi.title": MICRO_INTERNSHIP["mi.title"],
         "mi.reference": MICRO_INTERNSHIP["mi.reference"],
+        "mi.selection_commitment": MICRO_INTERNSHIP["mi.selection_commitment"],
     }
     | CONFIRM_INTEREST
     | MY_PAGE,

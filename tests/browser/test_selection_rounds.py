@@ -55,8 +55,18 @@ def test_dry_run_override_and_publish(live_server, page, axe, make_user):
     page.get_by_role("link", name="Change the name or policy").click()
     assert_no_axe_violations(axe, page)
     page.get_by_label("Most students from one programme (soft)").first.fill("1")
+    page.get_by_label("Why the policy changes").fill("A mix of programmes in each team.")
     page.get_by_role("button", name="Save the policy").click()
 
+    # No draw while interest is open; closing seals the participant list.
+    page.get_by_role("button", name="Close the round and seal the participant list").click()
+    assert "Interest is still open" in page.content()
+    assert_no_axe_violations(axe, page)
+    for mi in mis:
+        set_interest_window_now(mi, open_it=False)
+    page.get_by_role("button", name="Close the round and seal the participant list").click()
+    assert "the participant list is sealed" in page.content()
+    page.get_by_label("Why you are making a dry run").fill("First look.")
     page.get_by_role("button", name="Make a dry run").click()
     assert "Dry run done: 3 would be offered a place." in page.content()
     table = page.get_by_role("table", name="Outcome for each student, in priority order")
@@ -81,17 +91,12 @@ def test_dry_run_override_and_publish(live_server, page, axe, make_user):
     page.get_by_role("button", name="Save the override").click()
     assert "Override saved and logged." in page.content()
     assert ActivityLog.objects.filter(action="selection.override_added", actor=staff).exists()
+    page.get_by_label("Why you are making a dry run").fill("After the override.")
     page.get_by_role("button", name="Run again").click()
     row = page.get_by_role("row").filter(has_text=left_out.student.student_number)
     assert "gave you a place: Can only come on this date" in row.inner_text()
     assert_no_axe_violations(axe, page)
 
-    # Publishing needs interest closed first.
-    page.get_by_role("button", name="Publish this result and email everyone").click()
-    assert "Close interest first" in page.content()
-    for mi in mis:
-        set_interest_window_now(mi, open_it=False)
-    page.get_by_role("button", name="Run again").click()
     page.get_by_role("button", name="Publish this result and email everyone").click()
     assert "Publishing: offers and every other outcome are going out" in page.content()
     assert page.get_by_role("heading", name="Published result").is_visible()
@@ -121,4 +126,10 @@ def test_dry_run_override_and_publish(live_server, page, axe, make_user):
     page.goto(live_server.url + f"/selection/{selection_round.pk}/")
     assert selection_round.seed in page.content()
     assert page.get_by_role("heading", name="Check the draw").is_visible()
+    assert "After the override." in page.content()  # every dry run is listed
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("link", name="Find your row and the cut-offs you faced").click()
+    page.get_by_label("Your number").fill("not-a-number")
+    page.get_by_role("button", name="Show my row").click()
+    assert "No participant has this number" in page.content()
     assert_no_axe_violations(axe, page)

@@ -186,11 +186,16 @@ EXPECTED = {
     "staff:selection_round": STAFF_ONLY,
     "staff:selection_policy": STAFF_ONLY,
     "staff:selection_dry_run": POST_ONLY,
+    "staff:selection_close": POST_ONLY,
+    "staff:selection_reopen": POST_ONLY,
     "staff:selection_override": POST_ONLY,
     "staff:selection_override_remove": POST_ONLY,
     "staff:selection_publish": POST_ONLY,
     "staff:selection_second_round": POST_ONLY,
     "public:selection_round": EVERYONE,
+    # Public once the round is published; the round here is not, so there is nothing yet.
+    "public:selection_audit": dict.fromkeys(ROLES, 404),
+    "public:selection_my_cutoff": dict.fromkeys(ROLES, 404),
     "public:selection_rounds": EVERYONE,
 }
 
@@ -232,11 +237,11 @@ def selection_kwargs(mi, staff):
         reason="Access test",
     )
     pk = {"pk": selection_round.pk}
-    names = ["round", "policy", "dry_run", "override", "publish", "second_round"]
+    names = ["round", "policy", "dry_run", "close", "reopen", "override", "publish", "second_round"]
     return {
         **{f"staff:selection_{name}": pk for name in names},
         "staff:selection_override_remove": {**pk, "override_pk": override.pk},
-        "public:selection_round": pk,
+        **{f"public:selection_{name}": pk for name in ("round", "audit", "my_cutoff")},
     }
 
 

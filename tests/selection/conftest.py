@@ -1,5 +1,6 @@
 """A selection round with real rows: micro-internships open for interest, students who said
-they are interested (confirmed), the round set up while interest is open, then closed."""
+they are interested (confirmed), the round set up while interest is open, then closed (the
+micro-internships closed for interest and the round sealed)."""
 
 import pytest
 from django.utils import timezone
@@ -36,8 +37,14 @@ def build_round(db, make_user):
             actor=staff,
         )
         if close:
-            for mi in mis:
-                set_interest_window_now(mi, open_it=False, actor=staff)
+            close_interest(selection_round, mis, staff)
         return selection_round, mis, students, staff
 
     return build
+
+
+def close_interest(selection_round, mis, staff, reason=""):
+    """Close interest on every micro-internship of the round, then seal the round."""
+    for mi in mis:
+        set_interest_window_now(mi, open_it=False, actor=staff)
+    domain.close_round(selection_round, actor=staff, reason=reason)

@@ -23,6 +23,7 @@ from microintern.selection.engine import (
     render_explanation,
     seed_commitment,
 )
+from tests.selection import engine_before  # noqa: E402
 
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -467,3 +468,65 @@ def test_seed_must_be_bytes_or_str():
     """A seed of another type is refused."""
     with pytest.raises(TypeError):
         allocate([], [], 42)
+
+
+@PROPERTY
+@given(instances())
+def test_lottery_messages_replace_the_student_id_in_the_lottery(instance):
+    """With `lottery_messages`, the order is by HMAC(seed, message); everything else is the
+    allocation of the same students renamed to their messages."""
+    mis, students, seed = instance
+    messages = {s.id: f"pseudonym-{s.id}" for s in students}
+    given_messages = allocate(mis, students, seed, lottery_messages=messages)
+    renamed = [Student(messages[s.id], s.tier, s.programme, s.choices) for s in students]
+    plain = allocate(mis, renamed, seed)
+    assert [messages[i] for i in given_messages.priority_order] == plain.priority_order
+    assert {messages[k]: v for k, v in given_messages.assignment.items()} == plain.assignment
+    for mi in mis:
+        assert [messages[i] for i in given_messages.micro_internships[mi.id].team] == list(
+            plain.micro_internships[mi.id].team
+        )
+
+
+@PROPERTY
+@given(instances(max_mis=6, max_students=40))
+def test_identical_to_the_engine_before_lazy_explanations(instance):
+    """Explanations are built on demand now; every result is the same as before."""
+    mis, students, seed = instance
+    now = allocate(mis, students, seed)
+    before = engine_before.allocate(
+        [
+            engine_before.MicroInternship(
+                m.id, m.capacity, _old_reserve(m.reserve), m.programme_cap
+            )
+            for m in mis
+        ],
+        [engine_before.Student(s.id, s.tier, s.programme, s.choices) for s in students],
+        seed,
+    )
+    assert now.assignment == before.assignment
+    assert now.priority_order == before.priority_order
+    assert now.seed_commitment == before.seed_commitment
+    assert _plain(now.micro_internships) == _plain(before.micro_internships)
+    assert len(now.explanations) == len(before.explanations)
+    assert list(now.explanations) == list(before.explanations)
+    for sid, explanation in before.explanations.items():
+        assert _plain(now.explanations[sid]) == _plain(explanation)
+        assert render_explanation(now.explanations[sid]) == engine_before.render_explanation(
+            explanation
+        )
+
+
+def _old_reserve(reserve):
+    return engine_before.Reserve(reserve.tier, reserve.seats) if reserve else None
+
+
+def _plain(value):
+    """Engine records (of either module) as plain tuples, to compare across modules."""
+    if hasattr(value, "__slots__") and hasattr(value, "__dataclass_fields__"):
+        return tuple(_plain(getattr(value, f)) for f in value.__dataclass_fields__)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return tuple(_plain(v) for v in value)
+    return value

@@ -1,5 +1,5 @@
-"""The public page of a round: the policy in plain English, the seed's fingerprint before
-the draw, and afterwards the seed with commands that really check a lottery number."""
+"""The public page of a round: the policy in plain English, the fingerprint before the draw,
+and afterwards the seed with commands that really check every number."""
 
 import html
 import re
@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from microintern.selection import domain, engine
+from microintern.selection import commitment, domain, engine
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_fingerprint_before_and_seed_after_publishing(build_round, client):
     selection_round, mis, students, staff = build_round(capacities=(1,), interests=[(0,)] * 3)
     page = client.get(f"/selection/{selection_round.pk}/").content.decode()
+    assert selection_round.commitment in page
     assert selection_round.seed_commitment in page
     assert selection_round.seed not in page
     assert "Students with this: never taken part in a micro-internship" in page
@@ -24,7 +25,7 @@ def test_fingerprint_before_and_seed_after_publishing(build_round, client):
     domain.publish(selection_round, dry_run_id=run.pk, actor=staff)
     page = html.unescape(client.get(f"/selection/{selection_round.pk}/").content.decode())
     assert selection_round.seed in page
-    commands = re.search(r"<pre[^>]*>(.*?)</pre>", page, re.S).group(1).splitlines()
+    commands = re.findall(r"<pre[^>]*>(.*?)</pre>", page, re.S)[1].splitlines()
     if not shutil.which("openssl"):
         pytest.skip("openssl is not installed")
     number = students[0].student_number
@@ -33,7 +34,19 @@ def test_fingerprint_before_and_seed_after_publishing(build_round, client):
         out = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True)
         return out.stdout.strip().split()[-1]
 
+    seed, digest = selection_round.seed, selection_round.participants_digest
+    mine = commitment.pseudonym(seed, number)
+    key = commitment.draw_key(seed, digest)
     assert run_shell(commands[0]) == selection_round.seed_commitment
-    assert run_shell(commands[1].replace("S1234567", number)) == engine.lottery_number(
-        selection_round.seed, number
-    )
+    assert run_shell(commands[1].replace("S1234567", number)) == mine
+    assert run_shell(commands[2]) == key
+    assert run_shell(commands[3].replace("YOUR-NUMBER", mine)) == engine.lottery_number(key, mine)
+
+
+def test_the_fingerprint_is_the_sha256_of_the_text_the_page_shows(build_round, client):
+    selection_round, *_ = build_round(capacities=(2, 3), interests=[(0, 1)], close=False)
+    page = html.unescape(client.get(f"/selection/{selection_round.pk}/").content.decode())
+    text = re.findall(r"<pre[^>]*>(.*?)</pre>", page, re.S)[0]
+    assert commitment.sha256_hex(text.encode()) == selection_round.commitment
+    assert '"seed_sha256":"' + selection_round.seed_commitment in text
+    assert '"capacity":3' in text

@@ -38,8 +38,10 @@ REFUSED = [(a, b) for a, b in EVERY_MOVE if b not in ROUND_TRANSITIONS[a]]
 def put_in_state(selection_round, state):
     """Tests only: place a round in a state without going through the lifecycle."""
     published_at = timezone.now() if state == RoundState.PUBLISHED else None
+    closed_at = None if state == RoundState.DRAFT else timezone.now()
+    digest = {"participants_digest": ""} if state == RoundState.DRAFT else {}
     SelectionRound.objects.filter(pk=selection_round.pk).update(
-        state=state, published_at=published_at
+        state=state, published_at=published_at, closed_at=closed_at, **digest
     )
     selection_round.refresh_from_db()
 
@@ -65,7 +67,11 @@ def test_allowed_moves_save_log_and_update_the_callers_round(
     selection_round, _mis, _students, staff = build_round(capacities=(1,), interests=[(0,)])
     put_in_state(selection_round, from_state)
     before = round_log(selection_round).count()
-    fields = {"published_at": timezone.now()} if to_state == RoundState.PUBLISHED else {}
+    fields = {
+        RoundState.PUBLISHED: {"published_at": timezone.now()},
+        RoundState.CLOSED: {"closed_at": timezone.now()},
+        RoundState.DRAFT: {"closed_at": None, "participants_digest": ""},
+    }.get(to_state, {})
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         domain.transition_round(selection_round, to_state, actor=staff, reason="why", **fields)
     assert selection_round.state == to_state
@@ -98,7 +104,7 @@ def test_the_state_is_only_given_as_the_move(build_round):
     with pytest.raises(TypeError):
         domain.transition_round(selection_round, RoundState.DRY_RUN, state=RoundState.PUBLISHED)
     selection_round.refresh_from_db()
-    assert selection_round.state == RoundState.DRAFT
+    assert selection_round.state == RoundState.CLOSED
 
 
 def test_only_the_first_dry_run_moves_the_round_and_each_run_is_logged_once(build_round):
@@ -109,7 +115,7 @@ def test_only_the_first_dry_run_moves_the_round_and_each_run_is_logged_once(buil
     logged = round_log(selection_round).filter(action="selection.dry_run").order_by("pk")
     assert [e.data["run"] for e in logged] == [first.pk, second.pk]
     assert [e.data["offers"] for e in logged] == [1, 1]
-    assert logged[0].data["from_state"] == RoundState.DRAFT
+    assert logged[0].data["from_state"] == RoundState.CLOSED
 
 
 # --------------------------------------------------------- nothing else writes it
@@ -252,8 +258,10 @@ def test_the_database_keeps_a_publish_failure_consistent(build_round):
         {"state": RoundState.PUBLISHING, "publish_failed_at": now, "publish_failure": "x"},
     ):
         with pytest.raises(IntegrityError), transaction.atomic():
-            rows.update(**fields)
-    rows.update(state=RoundState.DRY_RUN, publish_failed_at=now, publish_failure="Changed.")
+            rows.update(closed_at=None if "state" not in fields else now, **fields)
+    rows.update(
+        state=RoundState.DRY_RUN, closed_at=now, publish_failed_at=now, publish_failure="Changed."
+    )
 
 
 def test_the_migration_keeps_failures_the_activity_log_recorded(build_round):

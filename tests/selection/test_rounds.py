@@ -11,12 +11,13 @@ from microintern.applications.enums import PlaceState
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.models import ActivityLog
 from microintern.programme.enums import MicroInternshipState
-from microintern.selection import domain, engine
+from microintern.selection import commitment, domain, engine
 from microintern.selection.enums import RoundState
 from microintern.selection.models import Override
 from tests.accounts.factories import StudentFactory, sign_in
 from tests.applications.factories import ExpressionOfInterestFactory
 from tests.programme.factories import MicroInternshipFactory
+from tests.selection.conftest import close_interest
 
 pytestmark = pytest.mark.django_db
 
@@ -46,8 +47,15 @@ def test_dry_run_offers_places_and_explains_every_outcome(build_round):
 def test_the_result_is_the_engines_with_the_published_seed(build_round):
     selection_round, mis, students, staff = build_round(capacities=(3,), interests=[(0,)] * 8)
     result = domain.dry_run(selection_round, actor=staff).result
+    # The lottery: keyed by the seed and the sealed participant list, each student's
+    # message their pseudonym (both computable by an outsider once the seed is public).
+    selection_round.refresh_from_db()
+    key = commitment.draw_key(selection_round.seed, selection_round.participants_digest)
     by_lottery = sorted(
-        students, key=lambda s: engine.lottery_number(selection_round.seed, s.student_number)
+        students,
+        key=lambda s: engine.lottery_number(
+            key, commitment.pseudonym(selection_round.seed, s.student_number)
+        ),
     )
     assert result["micro_internships"][0]["team"] == [s.student_number for s in by_lottery[:3]]
     assert result["micro_internships"][0]["waitlist"] == [s.student_number for s in by_lottery[3:]]
@@ -56,7 +64,9 @@ def test_the_result_is_the_engines_with_the_published_seed(build_round):
 
 
 def test_first_timers_then_widening_participation_then_everyone_else(build_round):
-    selection_round, (mi,), students, staff = build_round(capacities=(1,), interests=[])
+    selection_round, (mi,), students, staff = build_round(
+        capacities=(1,), interests=[], close=False
+    )
     past = MicroInternshipFactory()
     attended, no_show, wp, plain = (StudentFactory(with_user=True) for _ in range(4))
     for s, state in ((attended, PlaceState.ATTENDED), (no_show, PlaceState.NO_SHOW)):
@@ -67,6 +77,7 @@ def test_first_timers_then_widening_participation_then_everyone_else(build_round
     wp.save()
     for s in (attended, no_show, wp, plain):
         ExpressionOfInterestFactory(student=s, micro_internship=mi, verified_at=timezone.now())
+    close_interest(selection_round, [mi], staff)
     result = domain.compute(selection_round)[1]
     groups = {s["student_number"]: s["group"] for s in result["students"]}
     # A no-show has not had the opportunity: never penalised.
@@ -74,8 +85,17 @@ def test_first_timers_then_widening_participation_then_everyone_else(build_round
     assert groups[wp.student_number] == 2
     assert groups[attended.student_number] == groups[plain.student_number] == 3
     assert result["micro_internships"][0]["team"] == [no_show.student_number]
-    # Staff switch the first-time group off: the carer comes first.
-    domain.update_policy(selection_round, priority=["widening_participation"], entries=[])
+    # Staff switch the first-time group off: only by re-opening the round (public), and the
+    # carer comes first.
+    with pytest.raises(TransitionNotAllowed, match="policy is fixed"):
+        domain.update_policy(
+            selection_round, priority=["widening_participation"], entries=[], reason="x"
+        )
+    domain.reopen_round(selection_round, reason="The committee changed the groups.", actor=staff)
+    domain.update_policy(
+        selection_round, priority=["widening_participation"], entries=[], reason="Committee."
+    )
+    domain.close_round(selection_round, actor=staff)
     result = domain.compute(selection_round)[1]
     assert result["micro_internships"][0]["team"] == [wp.student_number]
     assert result["groups"] == {"1": "widening-participation flag", "2": "everyone else"}
@@ -92,6 +112,7 @@ def test_who_is_considered(build_round):
     placed = ExpressionOfInterestFactory(micro_internship=other, verified_at=now)
     transition_place(placed, PlaceState.OFFERED)
     also = ExpressionOfInterestFactory(micro_internship=mi, student=placed.student, verified_at=now)
+    close_interest(selection_round, [mi, other], staff)
     result = domain.compute(selection_round)[1]
     rows = {s["student_number"]: s for s in result["students"]}
     assert rows[counted.student.student_number]["outcome"] == "offered"
@@ -107,7 +128,7 @@ def test_who_is_considered(build_round):
 
 
 def test_once_the_student_record_is_imported_only_enrolled_students_are_considered(build_round):
-    selection_round, (mi,), _students, _staff = build_round(
+    selection_round, (mi,), _students, staff = build_round(
         capacities=(3,), interests=[], close=False
     )
     now = timezone.now()
@@ -115,6 +136,7 @@ def test_once_the_student_record_is_imported_only_enrolled_students_are_consider
         micro_internship=mi, verified_at=now, student__record_imported_at=now
     )
     not_on_record = ExpressionOfInterestFactory(micro_internship=mi, verified_at=now)
+    close_interest(selection_round, [mi], staff)
     rows = {s["student_number"]: s for s in domain.compute(selection_round)[1]["students"]}
     assert rows[on_record.student.student_number]["outcome"] == "offered"
     missing = rows[not_on_record.student.student_number]
@@ -124,16 +146,17 @@ def test_once_the_student_record_is_imported_only_enrolled_students_are_consider
 
 
 def test_before_any_student_record_import_enrolment_is_not_checked(build_round):
-    selection_round, (mi,), _students, _staff = build_round(
+    selection_round, (mi,), _students, staff = build_round(
         capacities=(3,), interests=[], close=False
     )
     interest = ExpressionOfInterestFactory(micro_internship=mi, verified_at=timezone.now())
+    close_interest(selection_round, [mi], staff)
     rows = {s["student_number"]: s for s in domain.compute(selection_round)[1]["students"]}
     assert rows[interest.student.student_number]["outcome"] == "offered"
 
 
 def test_ranking_defaults_to_the_order_they_applied_in(build_round):
-    selection_round, (a, b), _s, staff = build_round(capacities=(1, 1), interests=[])
+    selection_round, (a, b), _s, staff = build_round(capacities=(1, 1), interests=[], close=False)
     student = StudentFactory(with_user=True)
     now = timezone.now()
     ExpressionOfInterestFactory(
@@ -145,12 +168,15 @@ def test_ranking_defaults_to_the_order_they_applied_in(build_round):
         verified_at=now,
         received_at=now + timezone.timedelta(minutes=1),
     )
+    close_interest(selection_round, [a, b], staff)
     inputs = domain.build_inputs(selection_round)
     assert inputs.students[0].choices == (b.reference, a.reference)
 
 
 def test_reserve_and_programme_cap_warnings(build_round):
-    selection_round, (mi,), students, staff = build_round(capacities=(3,), interests=[(0,)] * 6)
+    selection_round, (mi,), students, staff = build_round(
+        capacities=(3,), interests=[(0,)] * 6, close=False
+    )
     for s in students[:2]:
         s.first_in_family = True
         s.save()
@@ -160,7 +186,18 @@ def test_reserve_and_programme_cap_warnings(build_round):
         selection_round,
         priority=["widening_participation", "first_time"],
         entries=[{"entry": entry, "reserve_group": 2, "reserve_seats": 2, "programme_cap": 1}],
+        reason="Keep places for first-timers.",
     )
+    with pytest.raises(TransitionNotAllowed, match="cannot be larger"):
+        domain.update_policy(
+            selection_round,
+            priority=["first_time"],
+            entries=[
+                {"entry": entry, "reserve_group": 1, "reserve_seats": 4, "programme_cap": None}
+            ],
+            reason="Too many.",
+        )
+    close_interest(selection_round, [mi], staff)
     result = domain.dry_run(selection_round, actor=staff).result
     outcome = result["micro_internships"][0]
     assert outcome["reserved_filled"] == 2
@@ -171,14 +208,6 @@ def test_reserve_and_programme_cap_warnings(build_round):
     assert result["warnings"] == [
         f"{mi.reference}: 3 students from BA Business Management (the soft cap is 1)"
     ]
-    with pytest.raises(TransitionNotAllowed, match="cannot be larger"):
-        domain.update_policy(
-            selection_round,
-            priority=["first_time"],
-            entries=[
-                {"entry": entry, "reserve_group": 1, "reserve_seats": 4, "programme_cap": None}
-            ],
-        )
 
 
 def test_a_round_must_be_set_up_before_interest_closes(build_round, make_user):
@@ -289,15 +318,13 @@ def test_publish_offers_waitlists_and_tells_everyone(
 
 def test_publish_refuses_when_something_changed_or_interest_is_open(build_round):
     selection_round, (mi,), students, staff = build_round(
-        capacities=(1,), interests=[(0,)] * 2, close=False
+        capacities=(1,), interests=[(0,)] * 3, close=False
     )
+    with pytest.raises(TransitionNotAllowed, match="Interest is still open"):
+        domain.dry_run(selection_round, actor=staff)
+    close_interest(selection_round, [mi], staff)
     run = domain.dry_run(selection_round, actor=staff)
-    with pytest.raises(TransitionNotAllowed, match="Close interest first"):
-        domain.publish(selection_round, dry_run_id=run.pk, actor=staff)
-    ExpressionOfInterestFactory(micro_internship=mi, verified_at=timezone.now())
-    from microintern.programme.domain import set_interest_window_now
-
-    set_interest_window_now(mi, open_it=False)
+    transition_place(students[0].interests.get(), PlaceState.WITHDRAWN)
     with pytest.raises(TransitionNotAllowed, match="Something changed"):
         domain.publish(selection_round, dry_run_id=run.pk, actor=staff)
     assert selection_round.state != RoundState.PUBLISHED
@@ -305,8 +332,14 @@ def test_publish_refuses_when_something_changed_or_interest_is_open(build_round)
 
 
 def test_a_place_given_by_staff_needs_a_confirmed_interest_and_a_free_place(build_round):
-    selection_round, (mi,), students, staff = build_round(capacities=(1,), interests=[(0,)] * 2)
+    selection_round, (mi,), students, staff = build_round(
+        capacities=(1,), interests=[(0,)] * 2, close=False
+    )
     unconfirmed = ExpressionOfInterestFactory(micro_internship=mi)
+    cannot = ExpressionOfInterestFactory(
+        micro_internship=mi, verified_at=timezone.now(), can_attend=False
+    )
+    close_interest(selection_round, [mi], staff)
     domain.add_override(
         selection_round,
         student=unconfirmed.student,
@@ -321,9 +354,6 @@ def test_a_place_given_by_staff_needs_a_confirmed_interest_and_a_free_place(buil
     ]
     assert len(result["micro_internships"][0]["team"]) == 1
     # A student who said they cannot come can still be given a place by staff.
-    cannot = ExpressionOfInterestFactory(
-        micro_internship=mi, verified_at=timezone.now(), can_attend=False
-    )
     domain.add_override(
         selection_round,
         student=cannot.student,
@@ -337,8 +367,14 @@ def test_a_place_given_by_staff_needs_a_confirmed_interest_and_a_free_place(buil
     assert result["micro_internships"][0]["team"] == []  # the one place went to them
     assert {s["outcome"] for s in result["students"] if s["group"]} == {"waitlisted"}
     # Two places given by staff on a one-place day cannot be run.
-    ExpressionOfInterest = type(cannot)
-    ExpressionOfInterest.objects.filter(pk=unconfirmed.pk).update(verified_at=timezone.now())
+    domain.add_override(
+        selection_round,
+        student=students[0],
+        micro_internship=mi,
+        action="add",
+        reason="Asked by the host.",
+        actor=staff,
+    )
     with pytest.raises(TransitionNotAllowed, match="Remove an override"):
         domain.dry_run(selection_round, actor=staff)
 

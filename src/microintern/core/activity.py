@@ -65,6 +65,8 @@ ACTIONS: dict[str, str] = {
     "selection.policy_changed": "Selection rules changed",
     "selection.override_added": "Staff decision added",
     "selection.override_removed": "Staff decision removed",
+    "selection.closed": "Interest closed and the participant list sealed",
+    "selection.reopened": "Selection round re-opened",
     "selection.dry_run": "Trial run of the selection",
     "selection.publishing": "Publishing the selection",
     "selection.publish_failed": "Publishing the selection failed",

@@ -35,6 +35,7 @@ MICRO_INTERNSHIP = {
     "mi.cancel_reason": "Why the day was cancelled",
     "mi.challenge.organisation.name": "The host organisation's name",
     "mi.challenge.question": "The question the team answers",
+    "mi.selection_commitment": "The fingerprint of the selection round it is in (empty if none)",
 }
 INTEREST = {
     "interest.outcome_reason": "The plain-English reason for the outcome",
@@ -156,6 +157,7 @@ ROLE_PLACEHOLDERS: dict[EmailRole, dict[str, str]] = {
         "student.display_name": STUDENT["student.display_name"],
         "mi.title": MICRO_INTERNSHIP["mi.title"],
         "mi.reference": MICRO_INTERNSHIP["mi.reference"],
+        "mi.selection_commitment": MICRO_INTERNSHIP["mi.selection_commitment"],
     }
     | CONFIRM_INTEREST
     | MY_PAGE,

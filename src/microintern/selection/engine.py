@@ -10,9 +10,11 @@ The policy
 ==========
 
 *Lottery.* Every student's lottery number is ``HMAC-SHA256(key=seed, msg=str(student_id))``
-(UTF-8). Before the interest window closes the round publishes :func:`seed_commitment`
-(``sha256(seed)``); after the draw it publishes the seed, and anyone can recompute every
-number with :func:`lottery_number`.
+(UTF-8), or of ``lottery_messages[student_id]`` when the caller gives them (the app keys the
+draw with the seed combined with the sealed participant list and uses pseudonyms as the
+messages: see ``selection.commitment``). Before the interest window closes the round
+publishes :func:`seed_commitment` (``sha256(seed)``); after the draw it publishes the seed,
+and anyone can recompute every number with :func:`lottery_number`.
 
 *Priority.* One common order for all micro-internships: by priority tier (a lower number
 is a higher priority), then by lottery number (a smaller number comes first). Which tiers
@@ -232,7 +234,7 @@ class Allocation:
 
     assignment: dict[Hashable, Hashable | None]
     micro_internships: dict[Hashable, MicroInternshipOutcome]
-    explanations: dict[Hashable, Explanation]
+    explanations: Mapping[Hashable, Explanation]
     priority_order: list[Hashable]
     seed_commitment: str
 
@@ -306,8 +308,13 @@ def allocate(
     micro_internships: Iterable[MicroInternship],
     students: Iterable[Student],
     seed: bytes | str,
+    *,
+    lottery_messages: Mapping[Hashable, str] | None = None,
 ) -> Allocation:
     """Run a selection round and return the :class:`Allocation`.
+
+    A student's lottery number is HMAC-SHA256(seed, message), the message being
+    ``lottery_messages[student id]`` when given, else ``str(student id)``.
 
     Raises ``ValueError`` for duplicate ids, an unknown or repeated choice, a capacity
     outside 1..10 or a reserve larger than the capacity.
@@ -317,13 +324,20 @@ def allocate(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _allocate(list(micro_internships), list(students), _seed_bytes(seed))
+        return _allocate(
+            list(micro_internships), list(students), _seed_bytes(seed), lottery_messages
+        )
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _allocate(mis: list[MicroInternship], studs: list[Student], key: bytes) -> Allocation:
+def _allocate(
+    mis: list[MicroInternship],
+    studs: list[Student],
+    key: bytes,
+    lottery_messages: Mapping[Hashable, str] | None = None,
+) -> Allocation:
     n = len(studs)
     cap: dict[Hashable, int] = {}
     res_tier: dict[Hashable, int | None] = {}
@@ -347,7 +361,8 @@ def _allocate(mis: list[MicroInternship], studs: list[Student], key: bytes) -> A
     id_text = [str(i) for i in ids_in]
     if len(set(id_text)) != n:
         raise ValueError("duplicate student ids")
-    lots_in = _hmac_sha256_many(key, id_text)
+    messages = id_text if lottery_messages is None else [lottery_messages[i] for i in ids_in]
+    lots_in = _hmac_sha256_many(key, messages)
     tiers_in = [s.tier for s in studs]
     order = sorted(range(n), key=lots_in.__getitem__)
     order.sort(key=tiers_in.__getitem__)
@@ -406,50 +421,26 @@ def _allocate(mis: list[MicroInternship], studs: list[Student], key: bytes) -> A
                 last = open_[-1]
                 cut_open[j] = Cutoff(last + 1, tier[last], tier_pos[last])
 
-    # Waiting lists and explanations, in one pass in priority order. For a student who
-    # missed micro-internship j, what they competed for depends only on whether they are in
-    # j's reserved tier: the whole team if so (or if j has no reserve), else its open places.
+    # Waiting lists and the assignment, in one pass in priority order; each student's
+    # explanation is built when first asked for (`_Explanations`), from the same rows.
     waitlists: dict[Hashable, list[Hashable]] = {j: [] for j in cap}
+    assignment: dict[Hashable, Hashable | None] = {}
+    for p, g, sid in zip(prefs, got, ids, strict=True):
+        if g:  # something above the offer was missed (g == -1: no offer, all missed)
+            for c in range(g if g > 0 else len(p)):
+                waitlists[p[c]].append(sid)
+        assignment[sid] = p[g] if g >= 0 else None
+    # For a student who missed micro-internship j, what they competed for depends only on
+    # whether they are in j's reserved tier: the whole team if so (or if j has no reserve),
+    # else its open places.
     info = {}
     for j in cap:
         rt = res_tier[j]
-        whole = (cut_all[j], None, 0)
         taken = reserved_filled[j]
         open_ = (cut_open[j], rt, taken) if taken else (cut_open[j], None, 0)
-        info[j] = (waitlists[j], rt, whole, open_)
-    explanations: dict[Hashable, Explanation] = {}
-    assignment: dict[Hashable, Hashable | None] = {}
+        info[j] = (rt, (cut_all[j], None, 0), open_)
     lots = list(map(lots_in.__getitem__, order))
-    no_missed: tuple[Missed, ...] = ()
-    rows = zip(prefs, got, tier, ids, tier_pos, lots, strict=True)
-    for r, (p, g, t, sid, tpos, lot) in enumerate(rows, 1):
-        missed = no_missed
-        if g:  # something above the offer was missed (g == -1: no offer, all missed)
-            out = []
-            for c in range(g if g > 0 else len(p)):
-                j = p[c]
-                wl, rt, whole, open_ = info[j]
-                wl.append(sid)
-                cut, rt, taken = whole if rt is None or rt == t else open_
-                if cut is None:
-                    reason = RESERVED
-                elif cut.tier < t:
-                    reason = HIGHER_GROUP
-                else:
-                    reason = LOTTERY
-                out.append(Missed(j, c + 1, reason, cut, rt, taken, len(wl)))
-            missed = tuple(out)
-        if g >= 0:
-            offered = p[g]
-            assignment[sid] = offered
-            explanations[sid] = Explanation(
-                sid, t, r, n, tpos, tier_size[t], offered, g + 1, missed, lot
-            )
-        else:
-            assignment[sid] = None
-            explanations[sid] = Explanation(
-                sid, t, r, n, tpos, tier_size[t], None, None, missed, lot
-            )
+    explanations = _Explanations(ids, prefs, got, tier, tier_pos, tier_size, lots, info, waitlists)
 
     programme = list(map(attrgetter("programme"), ranked))
     outcomes: dict[Hashable, MicroInternshipOutcome] = {}
@@ -478,6 +469,75 @@ def _allocate(mis: list[MicroInternship], studs: list[Student], key: bytes) -> A
         )
 
     return Allocation(assignment, outcomes, explanations, ids, hashlib.sha256(key).hexdigest())
+
+
+class _Explanations(Mapping):
+    """Every student's :class:`Explanation` by id, each built when first asked for and then
+    kept: a round of a million students need not hold millions of records that only the
+    students' own pages read. It is a read-only mapping equal to the dict of them all."""
+
+    def __init__(self, ids, prefs, got, tier, tier_pos, tier_size, lots, info, waitlists):
+        self._ids = ids
+        self._row = dict(zip(ids, range(len(ids)), strict=True))
+        self._prefs, self._got, self._tier = prefs, got, tier
+        self._tier_pos, self._tier_size, self._lots = tier_pos, tier_size, lots
+        self._info, self._waitlists = info, waitlists
+        self._positions: dict[Hashable, dict[Hashable, int]] = {}
+        self._built: dict[Hashable, Explanation] = {}
+
+    def __getitem__(self, sid: Hashable) -> Explanation:
+        built = self._built.get(sid)
+        if built is None:
+            built = self._built[sid] = self._build(sid)
+        return built
+
+    def __iter__(self):
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} explanations>"
+
+    def _waitlist_position(self, j: Hashable, sid: Hashable) -> int:
+        positions = self._positions.get(j)
+        if positions is None:
+            positions = self._positions[j] = {s: k for k, s in enumerate(self._waitlists[j], 1)}
+        return positions[sid]
+
+    def _build(self, sid: Hashable) -> Explanation:
+        r = self._row[sid]
+        p, g, t = self._prefs[r], self._got[r], self._tier[r]
+        missed: tuple[Missed, ...] = ()
+        if g:
+            out = []
+            for c in range(g if g > 0 else len(p)):
+                j = p[c]
+                rt, whole, open_ = self._info[j]
+                cut, rt, taken = whole if rt is None or rt == t else open_
+                if cut is None:
+                    reason = RESERVED
+                elif cut.tier < t:
+                    reason = HIGHER_GROUP
+                else:
+                    reason = LOTTERY
+                position = self._waitlist_position(j, sid)
+                out.append(Missed(j, c + 1, reason, cut, rt, taken, position))
+            missed = tuple(out)
+        offered, choice = (p[g], g + 1) if g >= 0 else (None, None)
+        return Explanation(
+            sid,
+            t,
+            r + 1,
+            len(self._ids),
+            self._tier_pos[r],
+            self._tier_size[t],
+            offered,
+            choice,
+            missed,
+            self._lots[r],
+        )
 
 
 def _deferred_acceptance(

@@ -45,12 +45,62 @@ class PolicyFields(forms.Form):
         return {"first_priority": padded[0], "second_priority": padded[1]}
 
 
+PLAN_LENGTH = 5000
+
+
+def plan_field():
+    return text_field(
+        max_length=PLAN_LENGTH,
+        label="Analysis plan (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="How the outcomes of this round will be analysed. It is part of the public "
+        "fingerprint, so it is fixed when interest closes.",
+    )
+
+
+def public_reason_field(label="Reason", *, required=False, help_text=""):
+    return text_field(
+        max_length=REASON_LENGTH,
+        label=label,
+        required=required,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=help_text or "Shown with the time on the round's public page.",
+    )
+
+
 class PolicyForm(PolicyFields):
     name = forms.CharField(max_length=200, label="Name of the round", help_text="e.g. Spring 2027")
-    field_order = ["name", "first_priority", "second_priority"]
+    analysis_plan = plan_field()
+    reason = public_reason_field("Why the policy changes", required=False)
+    field_order = ["name", "first_priority", "second_priority", "analysis_plan", "reason"]
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Say why the policy changes; it is shown publicly.")
+        return reason
 
 
-class RoundForm(PolicyForm):
+class PublicReasonForm(forms.Form):
+    """A staff action listed on the public page (close, re-open, dry run) and its reason."""
+
+    reason = public_reason_field(required=False)
+
+    def __init__(self, *args, required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.required = required
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if self.required and not reason:
+            raise forms.ValidationError("Give a reason; it is shown on the public page.")
+        return reason
+
+
+class RoundForm(PolicyFields):
+    name = forms.CharField(max_length=200, label="Name of the round", help_text="e.g. Spring 2027")
+    analysis_plan = plan_field()
     micro_internships = forms.ModelMultipleChoiceField(
         queryset=MicroInternship.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -58,7 +108,13 @@ class RoundForm(PolicyForm):
         help_text="Only micro-internships still taking interest: the seed's fingerprint is "
         "published now, before interest closes.",
     )
-    field_order = ["name", "micro_internships", "first_priority", "second_priority"]
+    field_order = [
+        "name",
+        "micro_internships",
+        "first_priority",
+        "second_priority",
+        "analysis_plan",
+    ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -20,7 +20,11 @@ class SelectionRound(models.Model):
     `priority` lists the criteria (enums.PriorityGroup values) in order, highest first; a
     criterion left out is switched off, and everyone who meets none is in the last group.
     `seed` is secret until the round is published; `seed_commitment` (its SHA-256) is public
-    from the moment the round is created, which is before interest closes.
+    from the moment the round is created, which is before interest closes. `commitment` binds
+    the seed's SHA-256, `policy` (the canonical policy, see `selection.commitment`) and
+    `analysis_plan`; it is public from the start and can change only while interest is open
+    (each change listed on the public page). When interest closes (`closed_at`) the round
+    records `participants_digest`, from which, with the seed, the draw is derived.
     """
 
     name = models.CharField(max_length=200)
@@ -30,6 +34,18 @@ class SelectionRound(models.Model):
     priority = models.JSONField(default=default_priority)
     seed = models.CharField(max_length=128)
     seed_commitment = models.CharField(max_length=64)
+    policy = models.JSONField(default=dict, help_text="The canonical policy committed to.")
+    analysis_plan = models.TextField(
+        blank=True, help_text="How the round's outcomes will be analysed, fixed with the policy."
+    )
+    commitment = models.CharField(max_length=64)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    participants_digest = models.CharField(max_length=64, blank=True)
+    participants = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The sealed participant list: [pseudonym, [references best first]], sorted.",
+    )
     state = models.CharField(max_length=20, choices=RoundState.choices, default=RoundState.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -60,6 +76,19 @@ class SelectionRound(models.Model):
                 condition=Exact(Length("seed_commitment"), 64), name="round_commitment_is_sha256"
             ),
             models.CheckConstraint(
+                condition=Exact(Length("commitment"), 64), name="round_fingerprint_is_sha256"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state=RoundState.DRAFT, closed_at__isnull=True)
+                | (~models.Q(state=RoundState.DRAFT) & models.Q(closed_at__isnull=False)),
+                name="round_sealed_has_close_time",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(participants_digest="")
+                | (Exact(Length("participants_digest"), 64) & ~models.Q(state=RoundState.DRAFT)),
+                name="round_digest_only_when_sealed",
+            ),
+            models.CheckConstraint(
                 condition=~models.Q(state=RoundState.PUBLISHED)
                 | models.Q(published_at__isnull=False),
                 name="round_published_has_time",
@@ -82,6 +111,14 @@ class SelectionRound(models.Model):
         return self.state == RoundState.PUBLISHED
 
     @property
+    def is_sealed(self) -> bool:
+        return self.state in RoundState.sealed()
+
+    @property
+    def can_reopen(self) -> bool:
+        return self.state in RoundState.reopenable()
+
+    @property
     def is_publishing(self) -> bool:
         return self.state == RoundState.PUBLISHING
 
@@ -98,7 +135,9 @@ class RoundMicroInternship(models.Model):
     """A micro-internship in a round, with its optional soft reserve and programme cap.
 
     `reserve_group` is a priority group number (1 = the first criterion); `reserve_seats`
-    places are kept for that group and become open places when not filled.
+    places are kept for that group and become open places when not filled. `round_open` is
+    true until the round is published (set only by `transition_round`): a micro-internship
+    is in at most one open round (a database rule).
     """
 
     round = models.ForeignKey(SelectionRound, on_delete=models.CASCADE, related_name="entries")
@@ -108,10 +147,16 @@ class RoundMicroInternship(models.Model):
     reserve_group = models.PositiveSmallIntegerField(null=True, blank=True)
     reserve_seats = models.PositiveSmallIntegerField(default=0)
     programme_cap = models.PositiveSmallIntegerField(null=True, blank=True)
+    round_open = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["micro_internship__starts_at"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["micro_internship"],
+                condition=models.Q(round_open=True),
+                name="one_open_round_per_micro_internship",
+            ),
             models.UniqueConstraint(
                 fields=["round", "micro_internship"], name="micro_internship_once_per_round"
             ),

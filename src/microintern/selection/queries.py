@@ -4,6 +4,7 @@ priority comes only from their history of places and their widening-participatio
 from microintern.accounts.models import Student
 from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
+from microintern.core.domain import activity_for
 
 from .enums import RoundState, RunKind
 from .models import RoundMicroInternship, SelectionRound, SelectionRun
@@ -126,3 +127,43 @@ def rounds_not_published_of(micro_internship_ids) -> dict[int, tuple[int, str]]:
         .values_list("micro_internship_id", "round_id", "round__name")
     )
     return {mi_id: (round_id, name) for mi_id, round_id, name in rows}
+
+
+# What the public page lists of a round's history, and the words for each kind of entry.
+PUBLIC_HISTORY = {
+    "selection.round_created": "Set up and committed",
+    "selection.policy_changed": "Policy changed",
+    "selection.closed": "Interest closed; participant list sealed",
+    "selection.reopened": "Re-opened",
+    "selection.dry_run": "Dry run",
+    "selection.override_added": "Staff decision added",
+    "selection.override_removed": "Staff decision removed",
+    "selection.publish_failed": "Publishing stopped",
+    "selection.published": "Published",
+}
+OVERRIDE_REASON = "told to the student concerned"
+
+
+def public_history(selection_round: SelectionRound) -> list[dict]:
+    """Every staff action on the round that the public page lists, oldest first: time,
+    what, reason, the changes, and the fingerprint or digest it produced. A staff decision
+    shows only the micro-internship and the kind (its student and reason stay private)."""
+    rows = []
+    entries = activity_for(selection_round).filter(action__in=PUBLIC_HISTORY)
+    for entry in entries.order_by("created_at", "pk"):
+        data = entry.data or {}
+        overriding = entry.action.startswith("selection.override")
+        rows.append(
+            {
+                "at": entry.created_at,
+                "what": PUBLIC_HISTORY[entry.action],
+                "reason": OVERRIDE_REASON if overriding else data.get("reason", ""),
+                "changes": data.get("changes", []),
+                "micro_internship": data.get("micro_internship", "") if overriding else "",
+                "commitment": data.get("commitment", ""),
+                "participants_digest": data.get("participants_digest", "")
+                if entry.action == "selection.closed"
+                else "",
+            }
+        )
+    return rows

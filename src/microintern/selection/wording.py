@@ -185,6 +185,15 @@ def cutoff(tier: int, tier_position: int, labels: dict[int, str]) -> str:
     return f"priority group {tier} ({labels.get(tier, '')}), lottery position {tier_position}"
 
 
+def cutoff_faced(cutoff: str, places_for_draw: int) -> str:
+    """The audit page's line for one choice a student did not get."""
+    if not places_for_draw:
+        return "No places were left for the draw."
+    if not cutoff:
+        return "Not full: everyone in the draw who wanted a place here got one."
+    return f"The last place went to {cutoff}."
+
+
 def team_warning(count: int, programme: str, cap: int) -> str:
     return f"{count} students from {programme or 'an unknown programme'} (the soft cap is {cap})"
 

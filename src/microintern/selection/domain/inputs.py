@@ -2,11 +2,12 @@
 
 Who is considered: every expression of interest in the round's micro-internships that awaits
 a decision (received or waitlisted), whose student has shown the address is theirs
-(`verified_at`), who said they can come on the day, who is enrolled (on the student record,
-once the university imports one: `queries.enrolment_is_known`), and who does not already hold
-a place on one of the round's micro-internships. A student's ranking is the one they set
-(`applications.ranking`: `preference_rank` where given, otherwise the order they said they
-were interested), frozen once interest closes.
+(`verified_at`; once the round is sealed, no later than `closed_at`), who said they can come
+on the day, who is enrolled (on the student record, once the university imports one:
+`queries.enrolment_is_known`), and who does not already hold a place on one of the round's
+micro-internships. A student's ranking is the one they set (`applications.ranking`:
+`preference_rank` where given, otherwise the order they said they were interested), frozen
+once interest closes.
 
 Priority groups come from the round's `priority` list (criteria in order); special-category
 data is never read here. Staff overrides are applied here too: a "give a place" override
@@ -59,7 +60,10 @@ def build_inputs(selection_round: SelectionRound) -> Inputs:
     forced: dict[str, list[str]] = {}
     for interest in queries.interests_in_round(selection_round):
         key = (interest.student.student_number, interest.micro_internship.reference)
-        if interest.verified_at is None:
+        if interest.verified_at is None or (
+            selection_round.closed_at is not None
+            and interest.verified_at > selection_round.closed_at
+        ):
             set_aside.append([*key, "unconfirmed"])
             continue
         interests[key] = interest

@@ -28,8 +28,9 @@ from enum import Enum
 
 from microintern.applications.enums import PlaceState
 
-from .. import engine, wording
-from ..enums import Outcome
+from .. import commitment, engine, wording
+from ..enums import Outcome, RoundState
+from ..errors import SelectionRefused
 from ..models import SelectionRound
 from .inputs import Inputs, build_inputs
 
@@ -198,10 +199,16 @@ def compute_result(selection_round: SelectionRound) -> tuple[dict, RoundResult]:
     A micro-internship with no place left before the draw only gets a waiting list: students
     who ranked it above what they got join it in priority order. Students placed by staff
     and students set aside before the draw (cannot come, not on the student record, already
-    placed) follow the students of the draw.
+    placed) follow the students of the draw. Refused while the round still takes interest:
+    nobody may see a draw before the participant list is sealed.
     """
+    if selection_round.state not in RoundState.sealed():
+        raise SelectionRefused.because(
+            "Dry runs come after interest closes: until then nobody, staff included, can "
+            "see who the draw would choose."
+        )
     inputs = build_inputs(selection_round)
-    allocation = engine.allocate(inputs.micro_internships, inputs.students, selection_round.seed)
+    allocation = draw(selection_round, inputs)
     labels = wording.group_labels(selection_round.priority)
     titles = {
         e.micro_internship.reference: e.micro_internship.title
@@ -229,6 +236,22 @@ def compute_result(selection_round: SelectionRound) -> tuple[dict, RoundResult]:
         overrides_not_applied=tuple(snap["overrides_not_applied"]),
     )
     return snap, result
+
+
+def draw(selection_round: SelectionRound, inputs: Inputs) -> engine.Allocation:
+    """Run the engine with the round's lottery: keyed by the seed and the participant digest
+    of the seal (see `selection.commitment`), each student's message their pseudonym. A
+    round sealed before participant digests existed keeps its original lottery (the seed as
+    the key, the student number as the message)."""
+    seed, digest = selection_round.seed, selection_round.participants_digest
+    if not digest:
+        return engine.allocate(inputs.micro_internships, inputs.students, seed)
+    return engine.allocate(
+        inputs.micro_internships,
+        inputs.students,
+        commitment.draw_key(seed, digest),
+        lottery_messages={s.id: commitment.pseudonym(seed, s.id) for s in inputs.students},
+    )
 
 
 def _interests_by_student(inputs: Inputs) -> dict[str, list[str]]:

@@ -31,15 +31,19 @@ from microintern.programme.domain import transition_micro_internship
 from microintern.programme.enums import MicroInternshipState
 from microintern.programme.models import MicroInternship
 
-from .. import engine, queries
+from .. import commitment, engine, queries
 from ..enums import ROUND_TRANSITIONS, OverrideAction, PriorityGroup, RoundState, RunKind
 from ..errors import SelectionRefused
 from ..models import Override, RoundMicroInternship, SelectionRound, SelectionRun
+from .inputs import ranked
 from .results import compute_result
 
 # The activity logged for each move of a round.
 ROUND_LOG_ACTIONS: dict[tuple[RoundState, RoundState], str] = {
-    (RoundState.DRAFT, RoundState.DRY_RUN): "selection.dry_run",
+    (RoundState.DRAFT, RoundState.CLOSED): "selection.closed",
+    (RoundState.CLOSED, RoundState.DRAFT): "selection.reopened",
+    (RoundState.DRY_RUN, RoundState.DRAFT): "selection.reopened",
+    (RoundState.CLOSED, RoundState.DRY_RUN): "selection.dry_run",
     (RoundState.DRY_RUN, RoundState.PUBLISHING): "selection.publishing",
     (RoundState.DRY_RUN, RoundState.PUBLISHED): "selection.published",
     (RoundState.PUBLISHING, RoundState.PUBLISHED): "selection.published",
@@ -65,8 +69,9 @@ def transition_round(
     changes); the round's row is locked first (`Busy` past the lock timeout). `fields` are
     other columns of the round that change with the move (e.g. `published_at`). Side
     effects: saves, logs the move's action (ROUND_LOG_ACTIONS) with the previous state, the
-    reason and `log`, and when the round moves to "publishing" queues `publish_round` for
-    the worker after commit. The caller's `selection_round` is updated to match.
+    reason and `log`; when the round moves to "publishing" queues `publish_round` for the
+    worker after commit; when it is published its micro-internships are free for another
+    round (`round_open`). The caller's `selection_round` is updated to match.
     """
     to_state = RoundState(to_state)
     if "state" in fields:
@@ -80,6 +85,8 @@ def transition_round(
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.save(update_fields=["state", *fields])
+        if to_state == RoundState.PUBLISHED:
+            RoundMicroInternship.objects.filter(round=locked).update(round_open=False)
         data = {"from_state": from_state.value, **(log or {})}
         if reason:
             data["reason"] = reason
@@ -112,15 +119,48 @@ def _check_priority(priority: list[str]) -> list[str]:
     return list(priority)
 
 
+def current_policy(selection_round: SelectionRound) -> dict:
+    """The round's canonical policy as it stands now (places are the micro-internships'
+    capacities now)."""
+    return commitment.canonical_policy(
+        selection_round.priority,
+        (
+            {
+                "reference": e.micro_internship.reference,
+                "capacity": e.micro_internship.capacity,
+                "reserve": [e.reserve_group, e.reserve_seats] if e.reserve_seats else None,
+                "programme_cap": e.programme_cap,
+            }
+            for e in selection_round.entries.select_related("micro_internship")
+        ),
+    )
+
+
+def _commit(selection_round: SelectionRound, policy: dict) -> None:
+    """Set the round's committed policy and its fingerprint (not saved)."""
+    selection_round.policy = policy
+    selection_round.commitment = commitment.commitment(
+        selection_round.seed_commitment, policy, selection_round.analysis_plan
+    )
+
+
 @transaction.atomic
 def create_round(
-    *, name: str, micro_internships, priority: list[str], actor=None, now: datetime | None = None
+    *,
+    name: str,
+    micro_internships,
+    priority: list[str],
+    analysis_plan: str = "",
+    actor=None,
+    now: datetime | None = None,
 ) -> SelectionRound:
     """Create a draft round with a fresh secret seed and publish its commitment.
 
-    Rules: the seed's SHA-256 is public from now on, so every micro-internship must still be
-    taking interest (its window not yet closed) — otherwise people could not check the seed
-    was chosen before anyone knew who had applied. Logs `selection.round_created`.
+    Rules: the fingerprint (seed, policy, analysis plan) is public from now on, so every
+    micro-internship must still be taking interest (its window not yet closed) — otherwise
+    people could not check all of it was fixed before anyone knew who had applied; and a
+    micro-internship can be in only one open round (also a database rule). Logs
+    `selection.round_created` with the fingerprint and the policy.
     """
     now = now or timezone.now()
     mis = list(micro_internships)
@@ -132,14 +172,38 @@ def create_round(
             f"Interest has already closed for {', '.join(closed)}: a round must be set up "
             "(and its seed commitment published) before interest closes."
         )
+    taken = sorted(
+        RoundMicroInternship.objects.filter(micro_internship__in=mis, round_open=True)
+        .select_related("micro_internship", "round")
+        .values_list("micro_internship__reference", "round__name")
+    )
+    if taken:
+        raise SelectionRefused.because(
+            "A micro-internship can be in only one open round: "
+            + ", ".join(f"{ref} is in “{round_name}”" for ref, round_name in taken)
+            + "."
+        )
     seed = new_seed()
-    selection_round = SelectionRound.objects.create(
+    selection_round = SelectionRound(
         name=name.strip(),
         priority=_check_priority(priority),
         seed=seed,
         seed_commitment=engine.seed_commitment(seed),
+        analysis_plan=analysis_plan.strip(),
         created_by=_staff(actor),
     )
+    _commit(
+        selection_round,
+        commitment.canonical_policy(
+            selection_round.priority,
+            (
+                {"reference": mi.reference, "capacity": mi.capacity}
+                | {"reserve": None, "programme_cap": None}
+                for mi in mis
+            ),
+        ),
+    )
+    selection_round.save()
     RoundMicroInternship.objects.bulk_create(
         RoundMicroInternship(round=selection_round, micro_internship=mi) for mi in mis
     )
@@ -150,6 +214,8 @@ def create_round(
         micro_internships=[mi.reference for mi in mis],
         priority=selection_round.priority,
         seed_commitment=selection_round.seed_commitment,
+        commitment=selection_round.commitment,
+        policy=selection_round.policy,
     )
     return selection_round
 
@@ -163,23 +229,45 @@ def _ensure_not_published(selection_round: SelectionRound) -> None:
         )
 
 
+def _ensure_open_for_interest(selection_round: SelectionRound) -> None:
+    _ensure_not_published(selection_round)
+    if selection_round.is_sealed:
+        raise SelectionRefused.because(
+            "Interest has closed for this round, so its policy is fixed. To change it, "
+            "re-open the round first (with a reason, shown on the public page)."
+        )
+
+
+def _required_reason(reason: str, what: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise SelectionRefused.because(f"Give a reason for {what}; it is shown on the public page.")
+    return reason
+
+
 @transaction.atomic
 def update_policy(
     selection_round: SelectionRound,
     *,
     priority: list[str],
     entries: list[dict],
+    reason: str,
     name: str = "",
+    analysis_plan: str | None = None,
     actor=None,
 ) -> SelectionRound:
-    """Change the name, the priority order and each micro-internship's reserve and
-    programme cap.
+    """Change the name, the priority order, the analysis plan and each micro-internship's
+    reserve and programme cap, and commit to the new policy.
 
     `entries` are dicts with `entry` (a RoundMicroInternship), `reserve_group`,
-    `reserve_seats` and `programme_cap`. Rules: not once published; a reserve fits the
-    team and names an existing group. The seed never changes. Logs `selection.policy_changed`.
+    `reserve_seats` and `programme_cap`. Rules: only while interest is open (before the
+    round is sealed); a reason is needed (it is public); a reserve fits the team and names an
+    existing group. The seed never changes. Logs `selection.policy_changed` with the reason,
+    the new fingerprint and the new policy (the public page lists each change).
     """
-    _ensure_not_published(selection_round)
+    locked = lock_row(SelectionRound, selection_round.pk)
+    _ensure_open_for_interest(locked)
+    reason = _required_reason(reason, "changing the policy")
     selection_round.priority = _check_priority(priority)
     groups = len(selection_round.priority) + 1
     for item in entries:
@@ -200,22 +288,139 @@ def update_policy(
         entry.programme_cap = item["programme_cap"]
         entry.save(update_fields=["reserve_group", "reserve_seats", "programme_cap"])
     selection_round.name = name.strip() or selection_round.name
-    selection_round.save(update_fields=["priority", "name"])
+    if analysis_plan is not None:
+        selection_round.analysis_plan = analysis_plan.strip()
+    before = selection_round.policy
+    _commit(selection_round, current_policy(selection_round))
+    selection_round.save(
+        update_fields=["priority", "name", "analysis_plan", "policy", "commitment"]
+    )
     log_activity(
         selection_round,
         "selection.policy_changed",
         actor=actor,
+        reason=reason,
+        changes=commitment.policy_changes(before, selection_round.policy),
+        commitment=selection_round.commitment,
+        policy=selection_round.policy,
         priority=selection_round.priority,
-        entries={
-            i["entry"].micro_internship.reference: [
-                i["entry"].reserve_group,
-                i["entry"].reserve_seats,
-                i["entry"].programme_cap,
-            ]
-            for i in entries
-        },
     )
     return selection_round
+
+
+def participants(selection_round: SelectionRound, confirmed_by=None) -> list[list]:
+    """The confirmed participant list: (pseudonym, references best first) for every student
+    with an interest awaiting a decision in the round, confirmed (by `confirmed_by` when
+    given)."""
+    by_student: dict[str, list] = {}
+    for interest in queries.interests_in_round(selection_round):
+        verified = interest.verified_at
+        if verified is None or (confirmed_by is not None and verified > confirmed_by):
+            continue
+        by_student.setdefault(interest.student.student_number, []).append(interest)
+    return sorted(
+        [
+            commitment.pseudonym(selection_round.seed, sn),
+            [i.micro_internship.reference for i in ranked(rows)],
+        ]
+        for sn, rows in by_student.items()
+    )
+
+
+@transaction.atomic
+def close_round(selection_round: SelectionRound, *, reason: str = "", actor=None) -> SelectionRound:
+    """Seal the round when interest has closed: record the close time and the digest of
+    the confirmed participant list, from which (with the seed) the draw is derived.
+
+    Rules: every micro-internship must be closed for interest; when the policy differs from
+    the one last committed (a capacity changed since), a reason is needed and the new policy
+    becomes the committed one. Logs `selection.closed` with the digest, the fingerprint,
+    any changes and the reason (shown on the public page).
+    """
+    locked = lock_row(SelectionRound, selection_round.pk)
+    _ensure_open_for_interest(locked)
+    still_open = _still_open(locked)
+    if still_open:
+        raise SelectionRefused.because(
+            f"Interest is still open for {', '.join(still_open)}. Dry runs and publishing "
+            "come after interest closes."
+        )
+    policy = current_policy(locked)
+    changes = commitment.policy_changes(locked.policy, policy)
+    if changes:
+        reason = _required_reason(reason, f"closing with a changed policy ({'; '.join(changes)})")
+        _commit(locked, policy)
+    now = timezone.now()
+    sealed = participants(locked, confirmed_by=now)
+    digest = commitment.participants_digest(sealed)
+    transition_round(
+        selection_round,
+        RoundState.CLOSED,
+        actor=actor,
+        reason=reason.strip(),
+        log={"participants_digest": digest, "commitment": locked.commitment, "changes": changes},
+        closed_at=now,
+        participants_digest=digest,
+        participants=sealed,
+        policy=locked.policy,
+        commitment=locked.commitment,
+    )
+    return selection_round
+
+
+@transaction.atomic
+def reopen_round(selection_round: SelectionRound, *, reason: str, actor=None) -> SelectionRound:
+    """Undo the seal: the round takes interest and policy changes again, and will be sealed
+    anew (a new participant digest, so a new draw) when it closes.
+
+    Rules: only a sealed round not being published; a reason is needed (it is public).
+    Logs `selection.reopened` with the reason.
+    """
+    reason = _required_reason(reason, "re-opening the round")
+    transition_round(
+        selection_round,
+        RoundState.DRAFT,
+        actor=actor,
+        reason=reason,
+        log={"participants_digest": selection_round.participants_digest},
+        closed_at=None,
+        participants_digest="",
+        participants=[],
+    )
+    return selection_round
+
+
+def _still_open(selection_round: SelectionRound) -> list[str]:
+    """References of the round's micro-internships not yet in a state it can be sealed and
+    published in (see `_ready_to_publish`)."""
+    ready = _ready_to_publish(selection_round)
+    return [
+        e.micro_internship.reference
+        for e in selection_round.entries.select_related("micro_internship")
+        if e.micro_internship.state not in ready
+    ]
+
+
+def _check_sealed_inputs(locked: SelectionRound) -> None:
+    """Refuse when the policy or the participant list is no longer what the round was sealed
+    with (a capacity changed, or interest was re-opened for a micro-internship)."""
+    changes = commitment.policy_changes(locked.policy, current_policy(locked))
+    if changes:
+        raise SelectionRefused.because(
+            f"The policy changed after interest closed ({'; '.join(changes)}). Re-open the "
+            "round with a reason (shown on the public page) and close it again."
+        )
+    if not locked.participants_digest:  # sealed before participant digests existed
+        return
+    joined = commitment.joined_after_close(
+        locked.participants, participants(locked, confirmed_by=locked.closed_at)
+    )
+    if joined:
+        raise SelectionRefused.because(
+            f"{len(joined)} participant{'s' if len(joined) > 1 else ''} joined or changed "
+            "choices after interest closed. Re-open the round with a reason (shown on the "
+            "public page) and close it again."
+        )
 
 
 @transaction.atomic
@@ -291,22 +496,31 @@ def remove_override(override: Override, *, actor=None) -> None:
 
 
 @transaction.atomic
-def dry_run(selection_round: SelectionRound, *, actor=None) -> SelectionRun:
+def dry_run(selection_round: SelectionRound, *, reason: str = "", actor=None) -> SelectionRun:
     """Run the round without changing anyone's place and keep the run (inputs and result).
 
-    Rules: not once published (nor while publishing). Side effects: the first dry run moves
-    the round to "dry run"; logs `selection.dry_run` with the run id and the number of
-    offers.
+    Rules: only after interest closed (a round still taking interest is sealed first, by
+    `close_round`, when every micro-internship is closed and nothing changed since the
+    commitment); not once published (nor while publishing); the policy and participants
+    must be the sealed ones. Side effects: the first dry run moves the round to "dry run";
+    logs `selection.dry_run` with the run id, the number of offers and the reason (the
+    public page lists every dry run).
     """
     locked = lock_row(SelectionRound, selection_round.pk)
     _ensure_not_published(locked)
-    inputs, result = compute_result(selection_round)
-    run = _keep_run(selection_round, RunKind.DRY_RUN, inputs, result, actor)
-    logged = {"run": run.pk, "offers": result.offers}
     if locked.state == RoundState.DRAFT:
-        transition_round(selection_round, RoundState.DRY_RUN, actor=actor, log=logged)
+        close_round(selection_round, actor=actor)
+        locked = lock_row(SelectionRound, selection_round.pk)
+    _check_sealed_inputs(locked)
+    inputs, result = compute_result(locked)
+    run = _keep_run(locked, RunKind.DRY_RUN, inputs, result, actor)
+    logged = {"run": run.pk, "offers": result.offers}
+    if locked.state == RoundState.CLOSED:
+        transition_round(
+            selection_round, RoundState.DRY_RUN, actor=actor, reason=reason.strip(), log=logged
+        )
     else:
-        log_activity(selection_round, "selection.dry_run", actor=actor, **logged)
+        log_activity(selection_round, "selection.dry_run", actor=actor, reason=reason, **logged)
     return run
 
 
@@ -332,17 +546,13 @@ def _check_publishable(locked: SelectionRound, dry_run_id: int) -> SelectionRun:
     checked = locked.runs.filter(pk=dry_run_id, kind=RunKind.DRY_RUN).first()
     if checked is None:
         raise SelectionRefused.because("Make a dry run and check it before publishing.")
-    ready = _ready_to_publish(locked)
-    still_open = [
-        e.micro_internship.reference
-        for e in locked.entries.select_related("micro_internship")
-        if e.micro_internship.state not in ready
-    ]
+    still_open = _still_open(locked)
     if still_open:
         raise SelectionRefused.because(
             f"Close interest first: {', '.join(still_open)} must be “Closed for interest” "
             "before the selection is published."
         )
+    _check_sealed_inputs(locked)
     return checked
 
 

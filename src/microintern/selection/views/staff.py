@@ -10,7 +10,14 @@ from microintern.core.permissions import permission_required
 
 from .. import domain, queries, wording
 from ..domain.results import RoundResult
-from ..forms import EntryForm, OverrideForm, PolicyFields, PolicyForm, RoundForm
+from ..forms import (
+    EntryForm,
+    OverrideForm,
+    PolicyFields,
+    PolicyForm,
+    PublicReasonForm,
+    RoundForm,
+)
 from ..models import Override, SelectionRound
 
 RUN_ROUNDS = "selection.run_rounds"
@@ -34,12 +41,13 @@ def round_new(request):
                 name=form.cleaned_data["name"],
                 micro_internships=form.cleaned_data["micro_internships"],
                 priority=form.priority,
+                analysis_plan=form.cleaned_data["analysis_plan"],
                 actor=request.user,
             )
         except TransitionNotAllowed as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "The round is set up; its seed fingerprint is public now.")
+            messages.success(request, "The round is set up; its fingerprint is public now.")
             return redirect("staff:selection_round", pk=selection_round.pk)
     return render(request, "selection/staff/new.html", {"form": form})
 
@@ -73,6 +81,7 @@ def round_policy(request, pk: int):
         data,
         initial={
             "name": selection_round.name,
+            "analysis_plan": selection_round.analysis_plan,
             **PolicyFields.initial_for(selection_round.priority),
         },
     )
@@ -84,6 +93,8 @@ def round_policy(request, pk: int):
                 name=form.cleaned_data["name"],
                 priority=form.priority,
                 entries=[{"entry": e, **f.cleaned_data} for e, f in entry_forms],
+                analysis_plan=form.cleaned_data["analysis_plan"],
+                reason=form.cleaned_data["reason"],
                 actor=request.user,
             )
         except TransitionNotAllowed as error:
@@ -121,9 +132,32 @@ def _detail_context(selection_round, run, override_form):
             "student", "micro_internship", "created_by"
         ),
         "override_form": override_form,
+        "reason_form": PublicReasonForm(),
         "activity": activity_for(selection_round)[:50],
         "places_left": domain.places_left(selection_round) if selection_round.is_published else [],
     }
+
+
+def _public_action(request, pk: int, act, *, required: bool):
+    """Run a staff action listed on the public page with its reason; on a refusal show the
+    page again with the sentence and what was typed."""
+    selection_round = get_object_or_404(SelectionRound, pk=pk)
+    form = PublicReasonForm(request.POST, required=required)
+    if form.is_valid():
+        try:
+            done = act(selection_round, form.cleaned_data["reason"])
+        except TransitionNotAllowed as error:
+            form.add_error("reason", str(error))
+        else:
+            messages.success(request, done)
+            return redirect("staff:selection_round", pk=pk)
+    context = _detail_context(
+        selection_round,
+        queries.run_to_show(selection_round),
+        OverrideForm(selection_round=selection_round),
+    )
+    context["reason_form"] = form
+    return render(request, "selection/staff/detail.html", context, status=400)
 
 
 @require_POST
@@ -146,15 +180,32 @@ def round_second(request, pk: int):
 @require_POST
 @permission_required(RUN_ROUNDS)
 def round_dry_run(request, pk: int):
-    selection_round = get_object_or_404(SelectionRound, pk=pk)
-    try:
-        run = domain.dry_run(selection_round, actor=request.user)
-    except TransitionNotAllowed as error:
-        messages.error(request, str(error))
-    else:
+    def act(selection_round, reason):
+        run = domain.dry_run(selection_round, reason=reason, actor=request.user)
         offers = RoundResult.from_json(run.result).offers
-        messages.success(request, f"Dry run done: {offers} would be offered a place.")
-    return redirect("staff:selection_round", pk=pk)
+        return f"Dry run done: {offers} would be offered a place. It is listed publicly."
+
+    return _public_action(request, pk, act, required=True)
+
+
+@require_POST
+@permission_required(RUN_ROUNDS)
+def round_close(request, pk: int):
+    def act(selection_round, reason):
+        domain.close_round(selection_round, reason=reason, actor=request.user)
+        return "Interest is closed and the participant list is sealed."
+
+    return _public_action(request, pk, act, required=False)
+
+
+@require_POST
+@permission_required(RUN_ROUNDS)
+def round_reopen(request, pk: int):
+    def act(selection_round, reason):
+        domain.reopen_round(selection_round, reason=reason, actor=request.user)
+        return "The round is open again; the re-opening and its reason are public."
+
+    return _public_action(request, pk, act, required=True)
 
 
 @require_POST

@@ -11,6 +11,8 @@ from microintern.core.models import ActivityLog
 from microintern.selection import domain
 from tests.accounts.factories import sign_in
 
+from .conftest import close_interest
+
 pytestmark = pytest.mark.django_db
 
 
@@ -21,7 +23,9 @@ def interest(student, mi):
 def test_a_declined_reserved_place_goes_to_the_reserved_group(
     build_round, client, django_capture_on_commit_callbacks
 ):
-    selection_round, (mi,), students, staff = build_round(capacities=(3,), interests=[(0,)] * 8)
+    selection_round, (mi,), students, staff = build_round(
+        capacities=(3,), interests=[(0,)] * 8, close=False
+    )
     for s in students[:4]:  # first in family: group 1 under this order
         s.first_in_family = True
         s.save()
@@ -30,7 +34,9 @@ def test_a_declined_reserved_place_goes_to_the_reserved_group(
         selection_round,
         priority=["widening_participation", "first_time"],
         entries=[{"entry": entry, "reserve_group": 2, "reserve_seats": 2, "programme_cap": 1}],
+        reason="Two places kept for students new to the programme",
     )
+    close_interest(selection_round, [mi], staff)
     run = domain.dry_run(selection_round, actor=staff)
     with django_capture_on_commit_callbacks(execute=True):
         domain.publish(selection_round, dry_run_id=run.pk, actor=staff)
@@ -81,7 +87,9 @@ def test_a_declined_reserved_place_goes_to_the_reserved_group(
 def test_a_reserved_place_nobody_of_the_group_waits_for_goes_to_the_next_student(
     build_round, django_capture_on_commit_callbacks
 ):
-    selection_round, (mi,), students, staff = build_round(capacities=(2,), interests=[(0,)] * 4)
+    selection_round, (mi,), students, staff = build_round(
+        capacities=(2,), interests=[(0,)] * 4, close=False
+    )
     for s in students[:3]:
         s.first_in_family = True
         s.save()
@@ -90,7 +98,9 @@ def test_a_reserved_place_nobody_of_the_group_waits_for_goes_to_the_next_student
         selection_round,
         priority=["widening_participation", "first_time"],
         entries=[{"entry": entry, "reserve_group": 2, "reserve_seats": 1, "programme_cap": None}],
+        reason="One place kept for students new to the programme",
     )
+    close_interest(selection_round, [mi], staff)
     run = domain.dry_run(selection_round, actor=staff)
     with django_capture_on_commit_callbacks(execute=True):
         domain.publish(selection_round, dry_run_id=run.pk, actor=staff)

@@ -132,6 +132,7 @@ def rounds_not_published_of(micro_internship_ids) -> dict[int, tuple[int, str]]:
 # What the public page lists of a round's history, and the words for each kind of entry.
 PUBLIC_HISTORY = {
     "selection.round_created": "Set up and committed",
+    "selection.second_round_created": "Second round set up and committed",
     "selection.policy_changed": "Policy changed",
     "selection.closed": "Interest closed; participant list sealed",
     "selection.reopened": "Re-opened",

@@ -22,7 +22,7 @@ from microintern.core.domain import log_activity
 from microintern.programme.enums import MicroInternshipState
 from microintern.programme.models import MicroInternship
 
-from .. import engine, queries
+from .. import commitment, engine, queries
 from ..errors import SelectionRefused
 from ..models import RoundMicroInternship, SelectionRound
 from .rounds import _staff, new_seed
@@ -69,14 +69,33 @@ def create_second_round(
             "(and a day still to come), so there is nothing for a second round to fill."
         )
     seed = new_seed()
-    second = SelectionRound.objects.create(
+    entries = {e.micro_internship_id: e for e in first.entries.all()}
+    second = SelectionRound(
         name=name.strip() or f"{first.name}: second round",
         priority=list(first.priority),
         seed=seed,
         seed_commitment=engine.seed_commitment(seed),
+        analysis_plan=first.analysis_plan,
         created_by=_staff(actor),
     )
-    entries = {e.micro_internship_id: e for e in first.entries.all()}
+    second.policy = commitment.canonical_policy(
+        second.priority,
+        (
+            {
+                "reference": mi.reference,
+                "capacity": mi.capacity,
+                "reserve": [entries[mi.pk].reserve_group, entries[mi.pk].reserve_seats]
+                if entries[mi.pk].reserve_seats
+                else None,
+                "programme_cap": entries[mi.pk].programme_cap,
+            }
+            for mi, _free in left
+        ),
+    )
+    second.commitment = commitment.commitment(
+        second.seed_commitment, second.policy, second.analysis_plan
+    )
+    second.save()
     RoundMicroInternship.objects.bulk_create(
         RoundMicroInternship(
             round=second,
@@ -95,5 +114,7 @@ def create_second_round(
         micro_internships={mi.reference: free for mi, free in left},
         priority=second.priority,
         seed_commitment=second.seed_commitment,
+        commitment=second.commitment,
+        policy=second.policy,
     )
     return second

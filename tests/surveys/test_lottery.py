@@ -199,7 +199,9 @@ def constructed_round(db):
         name="Spring",
         seed="s",
         seed_commitment="0" * 64,
+        commitment="0" * 64,
         state="published",
+        closed_at=timezone.now(),
         published_at=timezone.now(),
     )
     for mi in mis.values():
@@ -291,7 +293,13 @@ def test_follow_up_goes_to_both_arms_once_each_at_the_same_interval(db):
     ended = timezone.now() - timedelta(weeks=10)
     first, second = MicroInternshipFactory(starts_at=ended), MicroInternshipFactory(starts_at=ended)
     selection_round = SelectionRound.objects.create(
-        name="R", seed="s", seed_commitment="0" * 64, state="published", published_at=ended
+        name="R",
+        seed="s",
+        seed_commitment="0" * 64,
+        commitment="0" * 64,
+        state="published",
+        closed_at=ended,
+        published_at=ended,
     )
     for mi in (first, second):
         RoundMicroInternship.objects.create(round=selection_round, micro_internship=mi)

@@ -119,6 +119,8 @@ class MicroInternship(models.Model):
     def selection_commitment(self) -> str:
         """The fingerprint of the newest selection round this micro-internship is in (empty
         when none yet): interest emails carry it, so that students hold a copy."""
+        if self.pk is None:  # an email preview's sample, never saved
+            return ""
         entry = self.round_entries.order_by("-round__created_at", "-round_id")
         entry = entry.values_list("round__commitment", flat=True).first()
         return entry or ""

@@ -188,6 +188,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = os.environ.get("MICROINTERN_SITE_NAME", "Business Clinic micro-internships")
+# A code typed as it rolls over still counts: one 30-second step either side (RFC 6238's
+# allowance for delay), never more; each code is still accepted only once.
+MFA_TOTP_TOLERANCE = 1
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home_for_role"
 LOGOUT_REDIRECT_URL = "public:home"

@@ -5,9 +5,11 @@ never passed the code step, and the MFA management pages from such a session.
 """
 
 import time
+from datetime import UTC, datetime
 from urllib.parse import unquote
 
 import pytest
+import time_machine
 from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
@@ -33,8 +35,9 @@ def forget_used_codes():
     cache.clear()
 
 
-def current_totp() -> str:
-    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // mfa_settings.TOTP_PERIOD))
+def current_totp(steps_back: int = 0) -> str:
+    counter = int(time.time()) // mfa_settings.TOTP_PERIOD - steps_back
+    return format_hotp_value(hotp_value(TOTP_SECRET, counter))
 
 
 def administrator(make_user):
@@ -129,6 +132,34 @@ def test_password_then_authenticator_code_opens_the_admin(client, make_user):
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == "/admin/"
     assert "Site administration" in response.content.decode()
+
+
+@pytest.mark.parametrize(("steps_back", "accepted"), [(1, True), (2, False)])
+def test_a_code_that_just_rolled_over_counts_but_not_an_older_one(
+    client, make_user, steps_back, accepted
+):
+    """Someone who types the code as their app moves on (one 30-second step) gets in; a
+    code two steps old is refused."""
+    admin = administrator(make_user)
+    with time_machine.travel(datetime(2027, 3, 1, 9, 0, 1, tzinfo=UTC), tick=False):
+        sign_in_without_second_factor(client, admin, with_password=True)
+        response = client.post(f"{REAUTHENTICATE}?next=/admin/", {"code": current_totp(steps_back)})
+        opens_the_admin = client.get("/admin/").status_code == 200
+    assert (response.status_code == 302) is accepted
+    assert opens_the_admin is accepted
+
+
+def test_a_code_is_accepted_once(client, make_user):
+    admin = administrator(make_user)
+    with time_machine.travel(datetime(2027, 3, 1, 9, 0, 1, tzinfo=UTC), tick=False):
+        sign_in_without_second_factor(client, admin, with_password=True)
+        code = current_totp()
+        assert client.post(f"{REAUTHENTICATE}?next=/admin/", {"code": code}).url == "/admin/"
+        client.logout()
+        sign_in_without_second_factor(client, admin, with_password=True)
+        response = client.post(f"{REAUTHENTICATE}?next=/admin/", {"code": code})
+        assert response.status_code == 200
+        assert client.get("/admin/").url == f"{REAUTHENTICATE}?next=/admin/"
 
 
 def test_a_recovery_code_is_a_second_factor(client, make_user):

@@ -59,31 +59,41 @@ http {{
     fastcgi_temp_path {tmp}/fastcgi;
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
+    {preamble}
     server {{
         listen 127.0.0.1:{port};
         server_name 127.0.0.1;
-        {location}
+        {locations}
     }}
 }}
 """
 
 
-def documented_location_block(upstream: str) -> str:
-    """The `location / { ... }` block of the nginx configuration in docs/deployment.md,
-    passing to `upstream` instead of the documented gunicorn address."""
+def documented_configuration(upstream: str) -> tuple[str, str]:
+    """From the nginx configuration in docs/deployment.md: the lines before its first
+    `server` block (the `http`-level rate limit zone) and the `location` blocks of the HTTPS
+    server, passing to `upstream` instead of the documented gunicorn address."""
     config = re.search(r"```nginx\n(.*?)```", DOCS.read_text(), re.DOTALL).group(1)
-    block = re.search(r"location / \{.*?\n\s*\}", config, re.DOTALL).group(0)
-    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in block
-    assert "proxy_set_header X-Forwarded-Proto $scheme;" in block
-    return re.sub(r"proxy_pass http://[^;]+;", f"proxy_pass {upstream};", block)
+    preamble = config[: config.index("server {")]
+    https_server = config[config.index("listen 443") :]
+    blocks = re.findall(r"location [^{]+\{.*?\n\s*\}", https_server, re.DOTALL)
+    assert [b.split("{")[0].strip() for b in blocks] == ["location /", "location /accounts/"]
+    for block in blocks:
+        assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in block
+        assert "proxy_set_header X-Forwarded-Proto $scheme;" in block
+    assert "limit_req zone=" in blocks[1]
+    locations = "\n".join(blocks)
+    return preamble, re.sub(r"proxy_pass http://[^;]+;", f"proxy_pass {upstream};", locations)
 
 
 class Nginx:
     def __init__(self, tmp: Path, upstream: str):
         self.tmp, self.port = tmp, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        location = documented_location_block(upstream)
-        (tmp / "nginx.conf").write_text(CONFIG.format(tmp=tmp, port=self.port, location=location))
+        preamble, locations = documented_configuration(upstream)
+        (tmp / "nginx.conf").write_text(
+            CONFIG.format(tmp=tmp, port=self.port, preamble=preamble, locations=locations)
+        )
         self.process = subprocess.Popen(
             [NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")],
             stdout=subprocess.DEVNULL,
@@ -170,3 +180,34 @@ def test_a_flood_of_code_requests_is_refused_while_the_student_gets_their_code(b
     student = Visitor(behind_nginx.url, STUDENT)
     answer = student.submit("/accounts/login/code/", {"email": STUDENT_EMAIL})
     assert answer.headers["Location"] == "/accounts/login/code/confirm/"
+
+
+def test_a_flood_of_posts_is_cut_off_by_nginx_while_others_sign_in(behind_nginx):
+    """40 sign-in posts at once from one address (each claiming another address in
+    X-Forwarded-For): nginx lets through its burst of 20, and about one a second after
+    that, and answers the rest itself with 429; the address's pages still open, and the
+    account's owner, at another address, signs in."""
+    attacker = Visitor(behind_nginx.url, ATTACKER)
+    token, started = attacker.form_token(LOGIN), time.monotonic()
+    answers = [
+        attacker.submit(
+            LOGIN,
+            {"login": EMAIL, "password": f"guess {n}"},
+            headers={"X-Forwarded-For": f"198.51.100.{n}"},
+            token=token,
+        )
+        for n in range(40)
+    ]
+    elapsed = time.monotonic() - started
+    by_nginx = [a for a in answers if a.status_code == 429 and "nginx" in a.text]
+    reached_the_site = len(answers) - len(by_nginx)
+    assert 20 <= reached_the_site <= 21 + math.ceil(elapsed), (reached_the_site, elapsed)
+    assert by_nginx, "nginx refused none of the flood"
+    assert all(outcome(a) in {"refused", "wait", "limited"} for a in answers)
+    assert attacker.get(LOGIN).status_code == 200  # pages are not limited
+
+    owner = Visitor(behind_nginx.url, OWNER)
+    password_step = owner.submit(LOGIN, {"login": EMAIL, "password": PASSWORD})
+    assert password_step.headers["Location"] == CODE_STEP
+    code_step = owner.submit(CODE_STEP, {"code": current_code_with_time_to_spare()})
+    assert code_step.headers["Location"] == "/home/"

@@ -16,9 +16,13 @@ alike), each with its own fresh accounts; the cache is emptied once, at the star
 Reported side by side: other people's sign-in time (median and p95) in both phases, and
 what the attacker got (answers by kind, guesses checked, time per answer).
 
+With ``--through-nginx`` everyone goes through nginx configured as docs/deployment.md says
+(its per-address limit on sign-in posts included), gunicorn told of the one proxy.
+
 Usage::
 
     .venv/bin/python bench/bench_signin_attack.py --users 30
+    .venv/bin/python bench/bench_signin_attack.py --users 30 --through-nginx
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.accounts.http_visitors import Visitor, outcome  # noqa: E402
+from tests.accounts.nginx_proxy import Nginx  # noqa: E402
 from tests.smtp_sink import free_port  # noqa: E402
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - the bench accounts' password
@@ -182,6 +187,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=30, help="people signing in per phase")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of both phases")
+    parser.add_argument(
+        "--through-nginx",
+        action="store_true",
+        help="everyone through nginx configured as docs/deployment.md says",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="signin-attack-bench-"))
     env = {
@@ -193,6 +203,8 @@ def main() -> None:
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
     }
     env.pop("REDIS_URL", None)
+    if args.through_nginx:
+        env["MICROINTERN_TRUSTED_PROXY_COUNT"] = "1"
 
     def manage(*command: str) -> None:
         subprocess.run(
@@ -208,7 +220,7 @@ def main() -> None:
     )
     manage("shell", "-c", shell)
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = site = f"http://127.0.0.1:{port}"
     gunicorn = subprocess.Popen(
         [
             *(sys.executable, "-m", "gunicorn", "microintern.wsgi", "--workers", "3"),
@@ -218,13 +230,18 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    nginx = None
     try:
         while True:
             try:
-                Visitor(url, "127.0.0.1", timeout=10).get("/accounts/login/")
+                Visitor(site, "127.0.0.1", timeout=10).get("/accounts/login/")
                 break
             except OSError:
                 time.sleep(0.5)
+        if args.through_nginx:
+            (tmp / "nginx").mkdir()
+            nginx = Nginx(tmp / "nginx", site)
+            url = nginx.url
         manage("shell", "-c", EMPTY_CACHE)  # once: the attacker's counts carry on, as they would
         results = {name: ([], [], 0.0) for name in PHASES}
         per_round = args.users // args.rounds
@@ -241,8 +258,11 @@ def main() -> None:
                     attackers.append(attacker)
                 results[name] = (times, attackers, took + time.perf_counter() - started)
     finally:
+        if nginx is not None:
+            nginx.stop()
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
+    print("through nginx (docs/deployment.md)" if args.through_nginx else "straight to gunicorn")
     report(results, args.users)
 
 

@@ -2,7 +2,7 @@
 another person signs in.
 
 nginx (Debian's package) runs as a foreground process on a free port with the documented
-`location /` block, in front of `gunicorn -w 3` told of one proxy
+configuration (`tests/accounts/nginx_proxy.py`), in front of `gunicorn -w 3` told of one proxy
 (MICROINTERN_TRUSTED_PROXY_COUNT=1). The attacker connects from 127.0.0.2, the others from
 127.0.0.3 and 127.0.0.4, so nginx sees three client addresses. The attacker also writes
 X-Forwarded-For headers of its own, which must not make it look like someone else.
@@ -10,22 +10,18 @@ X-Forwarded-For headers of its own, which must not make it look like someone els
 
 import math
 import os
-import re
-import socket
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.accounts.http_visitors import Visitor, outcome
+from tests.accounts.nginx_proxy import NGINX, Nginx
 from tests.accounts.test_shared_cache import (
     CODE_STEP,
     EMAIL,
     EMPTY_DATABASE_CACHE,
     PASSWORD,
     current_code_with_time_to_spare,
-    free_port,
     migrated_sqlite,
     site_on,
 )
@@ -40,82 +36,9 @@ pytestmark = [
     pytest.mark.real_clock,
 ]
 
-NGINX = os.environ.get("NGINX_PATH", "/usr/sbin/nginx")
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "deployment.md"
 ATTACKER, OWNER, STUDENT = "127.0.0.2", "127.0.0.3", "127.0.0.4"
 STUDENT_EMAIL = "amira.hassan@example.ac.uk"
 LOGIN = "/accounts/login/"
-
-CONFIG = """
-daemon off;
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log {tmp}/access.log;
-    client_body_temp_path {tmp}/client_body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    {preamble}
-    server {{
-        listen 127.0.0.1:{port};
-        server_name 127.0.0.1;
-        {locations}
-    }}
-}}
-"""
-
-
-def documented_configuration(upstream: str) -> tuple[str, str]:
-    """From the nginx configuration in docs/deployment.md: the lines before its first
-    `server` block (the `http`-level rate limit zone) and the `location` blocks of the HTTPS
-    server, passing to `upstream` instead of the documented gunicorn address."""
-    config = re.search(r"```nginx\n(.*?)```", DOCS.read_text(), re.DOTALL).group(1)
-    preamble = config[: config.index("server {")]
-    https_server = config[config.index("listen 443") :]
-    blocks = re.findall(r"location [^{]+\{.*?\n\s*\}", https_server, re.DOTALL)
-    assert [b.split("{")[0].strip() for b in blocks] == ["location /", "location /accounts/"]
-    for block in blocks:
-        assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in block
-        assert "proxy_set_header X-Forwarded-Proto $scheme;" in block
-    assert "limit_req zone=" in blocks[1]
-    locations = "\n".join(blocks)
-    return preamble, re.sub(r"proxy_pass http://[^;]+;", f"proxy_pass {upstream};", locations)
-
-
-class Nginx:
-    def __init__(self, tmp: Path, upstream: str):
-        self.tmp, self.port = tmp, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        preamble, locations = documented_configuration(upstream)
-        (tmp / "nginx.conf").write_text(
-            CONFIG.format(tmp=tmp, port=self.port, preamble=preamble, locations=locations)
-        )
-        self.process = subprocess.Popen(
-            [NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 20
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx stopped: {self.process.stderr.read().decode()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                assert time.monotonic() < deadline, "nginx did not listen within 20 s"
-                time.sleep(0.1)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
-
-    def client_addresses(self) -> set[str]:
-        return {line.split()[0] for line in (self.tmp / "access.log").read_text().splitlines()}
 
 
 @pytest.fixture

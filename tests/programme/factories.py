@@ -28,7 +28,8 @@ class MicroInternshipFactory(factory.django.DjangoModelFactory):
         )
 
     challenge = factory.SubFactory(ChallengeFactory)
-    reference = factory.Sequence(lambda n: f"MI-2026-{n + 100:03d}")
+    # MI-YYYY-NNN as staff give them, and in creation order however many a run makes.
+    reference = factory.Sequence(lambda n: f"MI-{2026 + n // 900}-{n % 900 + 100:03d}")
     starts_at = factory.LazyFunction(lambda: local_day_at(30))
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=7))
     venue_address = "1 High Street\nMidtown"

@@ -44,6 +44,23 @@ def test_dry_run_offers_places_and_explains_every_outcome(build_round):
     assert not mail.outbox
 
 
+def test_micro_internships_on_the_same_day_are_listed_by_reference(make_user):
+    """The result, the pages and the audit file list micro-internships by day, then
+    reference, whatever order they were created in (the database gives ties in any order)."""
+    staff = make_user("staff")
+    later_reference = MicroInternshipFactory(open_now=True, reference="MI-2027-020")
+    earlier_reference = MicroInternshipFactory(open_now=True, reference="MI-2027-010")
+    selection_round = domain.create_round(
+        name="Same day",
+        micro_internships=[later_reference, earlier_reference],
+        priority=["first_time"],
+        actor=staff,
+    )
+    close_interest(selection_round, [later_reference, earlier_reference], staff)
+    result = domain.dry_run(selection_round, actor=staff).result
+    assert [m["reference"] for m in result["micro_internships"]] == ["MI-2027-010", "MI-2027-020"]
+
+
 def test_the_result_is_the_engines_with_the_published_seed(build_round):
     selection_round, mis, students, staff = build_round(capacities=(3,), interests=[(0,)] * 8)
     result = domain.dry_run(selection_round, actor=staff).result

@@ -150,7 +150,9 @@ class RoundMicroInternship(models.Model):
     round_open = models.BooleanField(default=True)
 
     class Meta:
-        ordering = ["micro_internship__starts_at"]
+        # By day, then reference: a stable order for pages, results and the audit file
+        # (micro-internships on the same day would otherwise come back in any order).
+        ordering = ["micro_internship__starts_at", "micro_internship__reference"]
         constraints = [
             models.UniqueConstraint(
                 fields=["micro_internship"],

@@ -16,6 +16,9 @@ import microintern
 SOURCE = Path(microintern.__file__).parent
 TRANSITION_FUNCTIONS = {
     ("applications/domain.py", "transition_place"),
+    ("applications/domain.py", "_move_place"),  # its rules, for it and transition_places
+    ("applications/domain.py", "transition_places"),  # the same rules for many places
+    ("applications/domain.py", "_save_moves"),  # writes what transition_places moved
     ("programme/domain.py", "transition_micro_internship"),
     ("hosts/domain.py", "transition_challenge"),
 }

@@ -26,6 +26,8 @@ SOURCE = Path(microintern.__file__).parent
 ALLOWED_WRITERS = {
     ("microintern.mail.outbox", "transition_messages"): "the transition function",
     ("microintern.mail.outbox", "queue_email"): "creates a row in MessageState.starting()",
+    ("microintern.mail.outbox", "_new_message"): "builds the row queue_email and queue_emails "
+    "create, in MessageState.starting()",
     ("microintern.mail.outbox", "queue_sealed_email"): "creates a row in MessageState.starting()",
 }
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from microintern.accounts.domain import (
@@ -14,9 +15,9 @@ from microintern.accounts.domain import (
     StudentNumberBelongsToSomeoneElse,
     student_for_interest,
 )
-from microintern.core.domain import activity_for, log_activity
+from microintern.core.domain import activity_entry, activity_for, log_activities, log_activity
 from microintern.core.errors import CapacityFull, Refusal, TransitionNotAllowed
-from microintern.core.locking import lock_row
+from microintern.core.locking import lock_row, lock_rows
 from microintern.programme.enums import MicroInternshipState
 from microintern.programme.models import MicroInternship
 
@@ -357,8 +358,39 @@ def transition_place(
     """
     now = now or timezone.now()
     to_state = PlaceState(to_state)
-    mi = lock_row(MicroInternship, interest.micro_internship_id)
-    locked = lock_row(ExpressionOfInterest, interest.pk)
+    mi = lock_row(
+        MicroInternship.objects.select_related("challenge__organisation"),
+        interest.micro_internship_id,
+        of=("self",),
+    )
+    locked = lock_row(
+        ExpressionOfInterest.objects.select_related("student"), interest.pk, of=("self",)
+    )
+    locked.micro_internship = mi  # the email below reads both, loaded with the locks
+    from_state = PlaceState(locked.state)
+    taken = None
+    if to_state == PlaceState.OFFERED:
+        taken = mi.interests.filter(state__in=PlaceState.holding_a_seat()).count()
+    _move_place(locked, to_state, reason=reason, now=now, seats_taken=taken)
+    locked.save(update_fields=PLACE_MOVE_FIELDS)
+    log_activity(
+        locked, f"place.{to_state.value}", actor=actor, from_state=from_state, reason=reason
+    )
+    if email:
+        notifications.queue_place_email(locked, from_state, to_state)
+    hooks.place_changed(locked, from_state, to_state)
+    interest.refresh_from_db()
+    return locked
+
+
+PLACE_MOVE_FIELDS = ["state", "state_changed_at", "offer_expires_at", "outcome_reason"]
+
+
+def _move_place(locked, to_state: PlaceState, *, reason: str, now, seats_taken: int | None):
+    """Check one move of a locked place (with its locked micro-internship and, for an
+    offer, the seats already taken there) and set its fields, unsaved; refuses as
+    `transition_place` says."""
+    mi = locked.micro_internship
     from_state = PlaceState(locked.state)
     if to_state not in PLACE_TRANSITIONS[from_state]:
         raise TransitionNotAllowed("place", from_state.label, to_state.label)
@@ -379,8 +411,7 @@ def transition_place(
             f"({timezone.localtime(locked.offer_expires_at):%A %-d %B at %H:%M}) has passed."
         )
     if to_state == PlaceState.OFFERED:
-        taken = mi.interests.filter(state__in=PlaceState.holding_a_seat()).count()
-        if taken >= mi.capacity:
+        if seats_taken >= mi.capacity:
             raise CapacityFull.because(
                 f"All {mi.capacity} places on {mi.reference} are already offered or accepted."
             )
@@ -389,15 +420,71 @@ def transition_place(
     locked.state_changed_at = now
     if reason:
         locked.outcome_reason = reason
-    locked.save(update_fields=["state", "state_changed_at", "offer_expires_at", "outcome_reason"])
-    log_activity(
-        locked, f"place.{to_state.value}", actor=actor, from_state=from_state, reason=reason
+
+
+def _save_moves(places: list[ExpressionOfInterest]) -> None:
+    """Write the moved places' fields: one UPDATE per distinct (state, time, reply-by), as
+    many places share them, and the reasons (one per student) in batches."""
+    groups: dict[tuple, list[int]] = {}
+    for place in places:
+        key = (place.state, place.state_changed_at, place.offer_expires_at)
+        groups.setdefault(key, []).append(place.pk)
+    for (state, changed_at, expires_at), pks in groups.items():
+        ExpressionOfInterest.objects.filter(pk__in=pks).update(
+            state=state, state_changed_at=changed_at, offer_expires_at=expires_at
+        )
+    ExpressionOfInterest.objects.bulk_update(places, ["outcome_reason"], batch_size=500)
+
+
+@transaction.atomic
+def transition_places(moves: list[tuple[ExpressionOfInterest, PlaceState, str]], *, actor=None):
+    """Many places changing state together (a published selection round), in the order
+    given: each move follows the rules of `transition_place`, and a refusal of any one
+    changes nothing at all.
+
+    Side effects as for each `transition_place` (saved, logged `place.<state>` with the
+    reason, its email queued, `hooks.place_changed`), written in a few statements: the
+    micro-internships, then the places, are locked once, seats are counted once per
+    micro-internship, and rows, log entries and emails go in bulk. Returns the places.
+    """
+    now = timezone.now()
+    mis = lock_rows(
+        MicroInternship.objects.select_related("challenge__organisation"),
+        {interest.micro_internship_id for interest, _, _ in moves},
+        of=("self",),
     )
-    if email:
-        notifications.queue_place_email(locked, from_state, to_state)
-    hooks.place_changed(locked, from_state, to_state)
-    interest.refresh_from_db()
-    return locked
+    places = lock_rows(
+        ExpressionOfInterest.objects.select_related("student"),
+        [interest.pk for interest, _, _ in moves],
+        of=("self",),
+    )
+    taken = dict.fromkeys(mis, 0) | dict(
+        ExpressionOfInterest.objects.filter(
+            micro_internship_id__in=mis, state__in=PlaceState.holding_a_seat()
+        )
+        .values_list("micro_internship_id")
+        .annotate(seats=Count("id"))
+    )
+    holding = set(PlaceState.holding_a_seat())
+    moved, entries = [], []
+    for interest, to_state, reason in moves:
+        locked = places[interest.pk]
+        mi = locked.micro_internship = mis[locked.micro_internship_id]
+        from_state, to_state = PlaceState(locked.state), PlaceState(to_state)
+        _move_place(locked, to_state, reason=reason, now=now, seats_taken=taken[mi.pk])
+        taken[mi.pk] += (to_state in holding) - (from_state in holding)
+        entries.append(
+            activity_entry(
+                locked, f"place.{to_state.value}", actor=actor, from_state=from_state, reason=reason
+            )
+        )
+        moved.append((locked, from_state, to_state))
+    _save_moves([locked for locked, _, _ in moved])
+    log_activities(entries)
+    notifications.queue_place_emails([(locked, to_state) for locked, _, to_state in moved])
+    for locked, from_state, to_state in moved:
+        hooks.place_changed(locked, from_state, to_state)
+    return [locked for locked, _, _ in moved]
 
 
 def after_micro_internship_change(mi, from_state, to_state) -> None:

@@ -10,7 +10,7 @@ from contextvars import ContextVar
 
 from django.urls import reverse
 
-from microintern.mail.outbox import queue_email
+from microintern.mail.outbox import Email, queue_email, queue_emails
 from microintern.programme.calendar import invite_for
 
 from . import links
@@ -49,18 +49,21 @@ def queue_place_email(interest, from_state: PlaceState | None, to_state: PlaceSt
         queue_interest_email(interest, role)
 
 
-def queue_interest_email(
-    interest, role: str, *, extra_context: dict | None = None, hold: bool = False
-):
-    """Put the email template `role` to the student about `interest` in the outbox.
+def queue_place_emails(moves: list[tuple[object, PlaceState]]) -> None:
+    """Queue, in one go, the email for each (interest, new state) that has one, as
+    `queue_place_email` would one by one (the interests' student and micro-internship
+    already loaded)."""
+    emails = []
+    for interest, to_state in moves:
+        role = EMAIL_ROLE_FOR_STATE.get(to_state)
+        if role is not None:
+            emails.append(_interest_email(interest, role, extra_context=None, hold=False))
+    queue_emails(emails)
 
-    Context: interest, student, mi (plus `extra_context`, e.g. signed links). The calendar
-    invite is attached to roles in ROLES_WITH_INVITE. `hold` (or an enclosing
-    `holding_emails()` block) keeps it as a draft for staff to review and release. Returns
-    the OutboundMessage.
-    """
+
+def _interest_email(interest, role: str, *, extra_context: dict | None, hold: bool) -> Email:
     mi = interest.micro_internship
-    return queue_email(
+    return Email(
         role,
         to=interest.student.email,
         context={
@@ -73,6 +76,28 @@ def queue_interest_email(
         about=interest,
         attachments=[invite_for(mi)] if role in ROLES_WITH_INVITE else None,
         hold=hold or _HOLDING.get(),
+    )
+
+
+def queue_interest_email(
+    interest, role: str, *, extra_context: dict | None = None, hold: bool = False
+):
+    """Put the email template `role` to the student about `interest` in the outbox.
+
+    Context: interest, student, mi (plus `extra_context`, e.g. signed links). The calendar
+    invite is attached to roles in ROLES_WITH_INVITE. `hold` (or an enclosing
+    `holding_emails()` block) keeps it as a draft for staff to review and release. Returns
+    the OutboundMessage.
+    """
+    email = _interest_email(interest, role, extra_context=extra_context, hold=hold)
+    return queue_email(
+        email.role,
+        to=email.to,
+        context=email.context,
+        person=email.person,
+        about=email.about,
+        attachments=email.attachments,
+        hold=email.hold,
     )
 
 

@@ -30,6 +30,7 @@ import logging
 import smtplib
 import socket
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
@@ -48,7 +49,7 @@ from microintern.core.tasks import retrying_task
 from .enums import OUTBOX_TRANSITIONS, EmailRole, MessageState
 from .models import OutboundAttachment, OutboundMessage
 from .sealed import SEALED_ROLE_PREFIX, CannotOpen, seal, unseal
-from .templating import email_role, render_role
+from .templating import common_context, current_source, email_role, render_role, render_source
 
 logger = logging.getLogger(__name__)
 
@@ -146,21 +147,17 @@ def queue_email(
         existing = OutboundMessage.objects.filter(dedupe_key=dedupe_key).first()
         if existing is not None:
             return existing
-    subject, body = render_role(role, context)
-    now = timezone.now()
-    message = OutboundMessage(
-        role=role.value,
+    message = _new_message(
+        role,
         to=to,
-        reply_to=reply_to or "",
-        subject=subject,
-        body=body,
-        headers=headers or {},
-        state=MessageState.DRAFT if hold else MessageState.QUEUED,
-        dedupe_key=dedupe_key or None,
-        queued_at=None if hold else now,
-        next_attempt_at=None if hold else now + lease(),
-        **_generic("person", person),
-        **_generic("about", about),
+        context=context,
+        person=person,
+        about=about,
+        headers=headers,
+        hold=hold,
+        reply_to=reply_to,
+        dedupe_key=dedupe_key,
+        now=timezone.now(),
     )
     try:
         with transaction.atomic():
@@ -177,6 +174,108 @@ def queue_email(
     if not hold:
         _deliver_after_commit(message.pk)
     return message
+
+
+@dataclass(frozen=True)
+class Email:
+    """One email for `queue_emails`: the arguments `queue_email` takes, without dedupe."""
+
+    role: EmailRole | str
+    to: str
+    context: dict
+    person: object = None
+    about: object = None
+    attachments: list[tuple[str, bytes, str]] | None = None
+    hold: bool = False
+
+
+def queue_emails(emails: list[Email]) -> list[OutboundMessage]:
+    """Put many emails in the outbox at once (a published selection round): each rendered
+    and stored as `queue_email` would, in a few statements.
+
+    Rules and side effects as for `queue_email` (no dedupe keys): the rows and their
+    attachments are written in the caller's transaction; after commit, the messages not
+    held are enqueued for delivery in batches (`deliver_messages`), in one transaction of
+    the task backend.
+    """
+    now = timezone.now()
+    roles = {email_role(e.role) for e in emails}
+    wording = {role: current_source(role)[:2] for role in roles}  # staff-edited or default
+    messages = [
+        _new_message(
+            email_role(e.role),
+            wording=wording[email_role(e.role)],
+            to=e.to,
+            context=e.context,
+            person=e.person,
+            about=e.about,
+            headers=None,
+            hold=e.hold,
+            reply_to=None,
+            dedupe_key=None,
+            now=now,
+        )
+        for e in emails
+    ]
+    with transaction.atomic():
+        OutboundMessage.objects.bulk_create(messages, batch_size=500)
+        OutboundAttachment.objects.bulk_create(
+            (
+                OutboundAttachment(message=m, filename=f, content=c, mimetype=t)
+                for m, e in zip(messages, emails, strict=True)
+                for f, c, t in e.attachments or []
+            ),
+            batch_size=500,
+        )
+    to_deliver = [m.pk for m in messages if m.state == MessageState.QUEUED]
+    if to_deliver:
+        transaction.on_commit(lambda: _enqueue_all(to_deliver))
+    return messages
+
+
+DELIVERY_BATCH = 100  # messages per delivery task when many are queued together
+
+
+def _enqueue_all(message_ids: list[int]) -> None:
+    with transaction.atomic():
+        for start in range(0, len(message_ids), DELIVERY_BATCH):
+            deliver_messages.enqueue(message_ids[start : start + DELIVERY_BATCH])
+
+
+def _new_message(
+    role: EmailRole,
+    *,
+    to,
+    context,
+    person,
+    about,
+    headers,
+    hold,
+    reply_to,
+    dedupe_key,
+    now,
+    wording: tuple[str, str] | None = None,
+) -> OutboundMessage:
+    """An unsaved outbox row with the role's email rendered for `context` (from `wording`,
+    the role's current subject and body, when the caller has looked it up already)."""
+    if wording is None:
+        subject, body = render_role(role, context)
+    else:
+        subject, body = render_source(*wording, {**common_context(), **context})
+    return OutboundMessage(
+        role=role.value,
+        to=to,
+        reply_to=reply_to or "",
+        subject=subject,
+        body=body,
+        headers=headers or {},
+        state=MessageState.DRAFT if hold else MessageState.QUEUED,
+        dedupe_key=dedupe_key or None,
+        queued_at=None if hold else now,
+        next_attempt_at=None if hold else now + lease(),
+        **_generic("person", person),
+        **_generic("about", about),
+    )
 
 
 def queue_sealed_email(
@@ -443,3 +542,11 @@ def deliver_message(message_id: int) -> str | None:
     defined here, next to `deliver`, because the outbox queues it; `mail.tasks` lists it."""
     state = deliver(message_id)
     return state.value if state else None
+
+
+@retrying_task()
+def deliver_messages(message_ids: list[int]) -> int:
+    """The task that sends a batch of outbox messages queued together (`queue_emails`), one
+    after another exactly as `deliver_message` sends one (each skipped unless still queued,
+    so a batch run again sends nothing twice). Returns how many were sent."""
+    return sum(deliver(message_id) == MessageState.SENT for message_id in message_ids)

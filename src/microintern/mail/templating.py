@@ -5,7 +5,7 @@ engine. A staff-edited template may use only: text, {{ placeholders }} from its 
 list (with filters), {% if %} / {% elif %} / {% else %}, {% autoescape %} and comments.
 """
 
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from django.conf import settings
@@ -57,6 +57,17 @@ def email_role(role: EmailRole | str) -> EmailRole:
 def default_source(role: EmailRole | str) -> tuple[str, str]:
     """(subject, body) of the role's file template, without the autoescape wrapper."""
     subject, body = template_files(email_role(role))
+    return _file_source(subject, body, _modified(subject), _modified(body))
+
+
+def _modified(path: Path) -> int:
+    return path.stat().st_mtime_ns if path.is_file() else 0
+
+
+@lru_cache(maxsize=256)
+def _file_source(subject: Path, body: Path, *_modified: int) -> tuple[str, str]:
+    """The files, read again only when they change (their modification times are part of
+    the key)."""
     if not (subject.is_file() and body.is_file()):
         raise UnknownEmailRole(f"No email template {body.name} and {subject.name} in {body.parent}")
     return _unwrap(subject.read_text()), _unwrap(body.read_text())
@@ -74,9 +85,15 @@ def current_source(role: EmailRole | str) -> tuple[str, str, bool]:
 def render_source(subject: str, body: str, context: dict) -> tuple[str, str]:
     """Render subject (one line) and body with `context`."""
     ctx = Context(context, autoescape=False)
-    rendered_subject = engine().from_string(subject).render(ctx)
-    rendered_body = engine().from_string(body).render(Context(context, autoescape=False))
+    rendered_subject = _compiled(subject).render(ctx)
+    rendered_body = _compiled(body).render(Context(context, autoescape=False))
     return " ".join(rendered_subject.split()), rendered_body.strip() + "\n"
+
+
+@lru_cache(maxsize=512)
+def _compiled(source: str):
+    """A template compiled once per distinct source text (edited wording is new text)."""
+    return engine().from_string(source)
 
 
 def render_role(role: EmailRole | str, context: dict) -> tuple[str, str]:

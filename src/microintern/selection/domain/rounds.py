@@ -6,8 +6,8 @@ change its policy and overrides and make dry runs (the first one moves it to "dr
 publish request moves it to "publishing" and the worker (`publish_round`) publishes the dry
 run staff checked, or puts the round back to "dry run" with the reason on the round
 (`publish_failure`) when something changed since. Publishing applies every `Decision` of
-the result through `applications.domain.transition_place` (the one way a place changes,
-which locks rows, checks capacity, logs and queues each email).
+the result at once through `applications.domain.transition_places` (the place lifecycle's
+rules for many places together: rows locked, capacity checked, logs and emails in bulk).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from microintern.applications.domain import transition_place
+from microintern.applications.domain import transition_places
 from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
 from microintern.core.domain import log_activity
@@ -616,7 +616,7 @@ def publish(selection_round: SelectionRound, *, dry_run_id: int, actor=None) -> 
     Rules: the round must not be published yet; every micro-internship must be closed for
     interest; the inputs must be exactly those of dry run `dry_run_id` (otherwise something
     changed since staff checked it, and they must run again). Side effects, all in one
-    transaction: each interest moves through `transition_place` (OFFERED with the
+    transaction: the interests move together through `transition_places` (OFFERED with the
     explanation as its reason and a reply-by time; WAITLISTED with the waiting-list
     position; NOT_SELECTED with the reason), which queues each email; each micro-internship
     moves to "selection published"; the round moves to "published" with the time (which
@@ -643,11 +643,14 @@ def publish(selection_round: SelectionRound, *, dry_run_id: int, actor=None) -> 
     decisions = sorted(
         (order.index(decision.state), sn, ref, decision) for sn, ref, decision in result.decisions()
     )
-    for _rank, sn, ref, decision in decisions:
-        interest = interests[(sn, ref)]
-        if interest.state == decision.state:
-            continue
-        transition_place(interest, decision.state, actor=actor, reason=decision.reason)
+    transition_places(
+        [
+            (interests[(sn, ref)], decision.state, decision.reason)
+            for _rank, sn, ref, decision in decisions
+            if interests[(sn, ref)].state != decision.state
+        ],
+        actor=actor,
+    )
     for entry in entries:
         if entry.micro_internship.state != MicroInternshipState.SELECTION_PUBLISHED:
             transition_micro_internship(

@@ -1,5 +1,6 @@
 """The consent rule on the dashboard: a student who withdraws research consent no longer
-counts in "gave feedback" on any output — the page, its charts, each CSV and the XLSX.
+counts in "gave feedback" on any output — the page, its charts, each CSV, the XLSX and the
+headline funnel of the annual PDF.
 
 Each test is written as a sceptic would: take every figure with the student's consent in
 force, withdraw it, then build the world in which that student never answered at all. The
@@ -17,8 +18,10 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from microintern.insights.disclosure import OutputMode
 from microintern.insights.domain import withdraw_research_consent
 from microintern.surveys.models import Invitation
+from microintern.surveys.report_pdf import report_content
 from tests.accounts.factories import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +141,21 @@ def test_the_funnel_says_whose_feedback_counts(funnel_world, client, make_user):
     sign_in(client, make_user("researcher"))
     page = client.get(f"/insights/?{BASE}").content.decode()
     assert "“Gave feedback” counts only students whose research consent is in force" in page
+
+
+@pytest.mark.parametrize("mode", [OutputMode.UNROUNDED, OutputMode.ROUNDED])
+def test_the_annual_pdf_headline_funnel(funnel_world, mode):
+    """The PDF's headline figures come from the same funnel (the latest year's)."""
+
+    def headline():
+        funnel = report_content(mode).funnel
+        return funnel.rows[-1][funnel.header.index("Gave feedback")]
+
+    leaver = _leaver(funnel_world)
+    before = headline()
+    withdraw_research_consent(leaver)
+    after = headline()
+    _never_answered(leaver)
+    assert after == headline() != before
+    if mode is OutputMode.UNROUNDED:
+        assert (before, after) == ("3", "2")

@@ -4,7 +4,8 @@ IMD Q1: 30 eligible; 12 interested (verified); 6 offered → 1 declined, 1 no-sh
         Plus one Q1 student interested only in a 2025/26 micro-internship (not counted) and
         one with an unverified interest (not counted).
 IMD Q5: 30 eligible; 20 interested; 10 offered → 1 expired, 1 accepted, 8 attended;
-        3 of the 8 answered the end-of-day survey.
+        3 of the 8 answered the end-of-day survey (and consented to research, so their
+        answers count).
 Micro-internship A (Hospitality, October 2026) holds the Q1 interest and the 10 unsuccessful
 Q5 interests, except one unsuccessful Q1 and one unsuccessful Q5 interest, which are in C
 (Education, January 2027); B (Arts, March 2027) holds the 10 Q5 offers (and all 3 survey
@@ -17,6 +18,7 @@ import pytest
 from django.utils import timezone
 
 from microintern.applications.enums import PlaceState
+from microintern.insights.domain import give_research_consent
 from microintern.insights.models import PopulationRecord
 from microintern.surveys.models import Instrument, InstrumentVersion, Invitation
 from tests.accounts.factories import StudentFactory
@@ -81,4 +83,5 @@ def funnel_world(db):
                 token=f"t{index}",
                 responded_at=timezone.now(),
             )
+            give_research_consent(student, quotes=False)
     return {"a": a, "b": b, "c": c, "q1": q1, "q5": q5}

@@ -182,15 +182,20 @@ def test_equality_characteristics_and_disclosure_rates(funnel_world):
     assert rates["disability_codes__answered"] == 4
 
 
-def test_day_feedback_also_counts_as_feedback(funnel_world):
+def test_day_feedback_also_counts_as_feedback_with_consent(funnel_world):
     from django.utils import timezone
 
+    from microintern.insights.domain import give_research_consent, withdraw_research_consent
     from microintern.surveys.models import DayFeedback
 
     attended = funnel_world["q1"][2].interests.get()
     DayFeedback.objects.create(interest=attended, rating=5, submitted_at=timezone.now())
     filters = queries.Filters(AcademicYear(2026))
+    assert counts(queries.funnel(filters, "imd"))["Q1"] == [30, 12, 6, 5, 4, 0]
+    give_research_consent(attended.student, quotes=False)
     assert counts(queries.funnel(filters, "imd"))["Q1"] == [30, 12, 6, 5, 4, 1]
+    withdraw_research_consent(attended.student)
+    assert counts(queries.funnel(filters, "imd"))["Q1"] == [30, 12, 6, 5, 4, 0]
 
 
 def test_a_filter_that_leaves_one_micro_internship_shows_the_reason_not_figures(

@@ -15,8 +15,12 @@ from microintern.applications.models import ExpressionOfInterest
 from microintern.insights import hesa, queries
 from microintern.insights.academic_year import AcademicYear
 from microintern.insights.disclosure import OutputMode, hesa_round
-from microintern.insights.domain import save_equality_answers
-from microintern.insights.models import EqualityMonitoring, PopulationRecord
+from microintern.insights.domain import (
+    give_research_consent,
+    save_equality_answers,
+    withdraw_research_consent,
+)
+from microintern.insights.models import EqualityMonitoring, PopulationRecord, ResearchConsent
 from microintern.insights.report import funnel_table
 from microintern.surveys.models import DayFeedback, Instrument, Invitation
 from tests.accounts.factories import StudentFactory
@@ -38,6 +42,7 @@ def python_funnel(year: AcademicYear, group_of, school="", sector=""):
         if not school or r.school == school
     }
     equality = {e.student_id: e for e in EqualityMonitoring.objects.all()}
+    consenting = {c.student_id for c in ResearchConsent.objects.all() if c.withdrawn_at is None}
     answered_post = {
         (i.student_id, i.micro_internship_id)
         for i in Invitation.objects.filter(
@@ -62,7 +67,10 @@ def python_funnel(year: AcademicYear, group_of, school="", sector=""):
             reached["accepted"].add(interest.student_id)
         if interest.state == PlaceState.ATTENDED:
             reached["attended"].add(interest.student_id)
-            if (interest.student_id, mi.pk) in answered_post or hasattr(interest, "day_feedback"):
+            answered = (interest.student_id, mi.pk) in answered_post or hasattr(
+                interest, "day_feedback"
+            )
+            if answered and interest.student_id in consenting:
                 reached["feedback"].add(interest.student_id)
     result = defaultdict(lambda: [0] * len(STAGES))
     for student_id, record in records.items():
@@ -112,7 +120,8 @@ def test_demo_data_figures_match_hand_counts():
 @pytest.fixture
 def generated():
     """Seeded: 240 students over 3 schools, 2 academic years, 3 sectors, random states,
-    some end-of-day survey invitations (answered or not) and some day feedback."""
+    some end-of-day survey invitations (answered or not) and some day feedback; about half
+    the students consented to research, and some of them withdrew again."""
     rng = random.Random(20261128)
     schools = ["Arts", "Business", "Computing"]
     students = []
@@ -167,6 +176,12 @@ def generated():
                 )
             if rng.random() < 0.2:
                 DayFeedback.objects.create(interest=interest, rating=4, submitted_at=timezone.now())
+    consent = random.Random(20261202)
+    for student in students:
+        if consent.random() < 0.5:
+            give_research_consent(student, quotes=False)
+            if consent.random() < 0.25:
+                withdraw_research_consent(student)
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """One consent rule (insights.consent): withdrawing research consent removes the student
 from every output built from survey answers — the impact page, its downloads, the PDF,
-quotes and follow-up invitations and reminders. The research files and the lottery
+quotes and follow-up invitations and reminders (the dashboard's "gave feedback":
+tests/insights/test_dashboard_consent_django.py). The research files and the lottery
 comparison have their own withdrawal tests (test_research_export_django, test_lottery)."""
 
 import csv
@@ -9,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from microintern.applications.enums import PlaceState
 from microintern.insights import domain as insights_domain
@@ -16,7 +18,7 @@ from microintern.insights.disclosure import OutputMode
 from microintern.mail.models import OutboundMessage
 from microintern.surveys import domain
 from microintern.surveys.enums import InstrumentKind
-from microintern.surveys.models import Invitation
+from microintern.surveys.models import Invitation, Response
 from microintern.surveys.report_pdf import annual_report, report_content
 from tests.accounts.factories import StudentFactory, sign_in
 from tests.applications.factories import ExpressionOfInterestFactory
@@ -122,3 +124,47 @@ def test_follow_up_invitations_and_reminders(settings):
     )
     domain.invite_due(now)
     assert not invited.filter(student=leaving.student, micro_internship=later).exists()
+
+
+def _never_answered(students):
+    """The world in which these students never answered a survey."""
+    Response.objects.filter(invitation__student__in=students).delete()
+
+
+def _xlsx(client):
+    response = client.get("/insights/impact/export/all.xlsx?year=all&unrounded=on")
+    book = load_workbook(io.BytesIO(response.content))
+    return {sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book}
+
+
+def _pdf_text(client):
+    """The PDF's text as drawn (fpdf2 writes uncompressed content streams here)."""
+    response = client.get("/insights/impact/report.pdf?year=all&unrounded=on")
+    assert response.content.startswith(b"%PDF")
+    return response.content.split(b"/CreationDate")[0]
+
+
+IMPACT_OUTPUTS = {
+    "page": lambda client: (
+        client.get("/insights/impact/?year=all&unrounded=on").content.decode().split("<main", 1)[1]
+    ),
+    "impact_change.csv": lambda client: (
+        client.get("/insights/impact/export/impact_change.csv?year=all&unrounded=on").content
+    ),
+    "all.xlsx": _xlsx,
+    "report.pdf": _pdf_text,
+}
+
+
+@pytest.mark.parametrize("output", IMPACT_OUTPUTS)
+def test_impact_withdrawal_is_as_if_they_never_answered(client, make_user, ten_pairs, output):
+    """Withdraw five, then delete those five's answers: every impact output must be the
+    same as after the withdrawal alone (and not the same as before it)."""
+    sign_in(client, make_user("administrator"))
+    fetch = IMPACT_OUTPUTS[output]
+    before = fetch(client)
+    _withdraw(ten_pairs[:5])
+    after = fetch(client)
+    _never_answered(ten_pairs[:5])
+    assert after == fetch(client)
+    assert after != before

@@ -1,6 +1,6 @@
 """The lottery comparison: who the draw decided about, the stratified risk difference and its
 interval, the follow-up survey to both arms, later waiting-list offers and this round's
-outcome."""
+outcome; the analysis plan it follows (confirmatory only when unchanged since the seal)."""
 
 import random
 from datetime import timedelta
@@ -16,6 +16,8 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 from microintern.applications.enums import PlaceState
 from microintern.insights import domain as insights_domain
 from microintern.insights.disclosure import OutputMode
+from microintern.programme.domain import set_interest_window_now
+from microintern.selection import domain as selection_domain
 from microintern.selection.models import RoundMicroInternship, SelectionRound, SelectionRun
 from microintern.surveys import domain, impact
 from microintern.surveys.enums import InstrumentKind
@@ -27,6 +29,7 @@ from microintern.surveys.lottery import (
     mantel_haenszel_risk_difference,
 )
 from microintern.surveys.models import Invitation
+from microintern.surveys.report_pdf import annual_report, report_content
 from tests.accounts.factories import StudentFactory, sign_in
 from tests.applications.factories import ExpressionOfInterestFactory
 from tests.programme.factories import MicroInternshipFactory
@@ -328,3 +331,130 @@ def test_follow_up_goes_to_both_arms_once_each_at_the_same_interval(db):
         (people["not_selected"].pk, second.pk),
     }
     assert no_consent.student_id not in {s for s, _ in sent}
+
+
+# The analysis plan the comparison follows: a round built and sealed through the selection
+# domain (its fingerprint binds the plan), the constructed round's published draw moved onto it.
+
+PLAN = "H1: an offer at the draw raises applying for a role at the 8–12 week follow-up."
+
+
+def _sealed_round(make_user, plan=PLAN, change_before_seal=""):
+    staff = make_user("staff")
+    mi = MicroInternshipFactory(open_now=True)
+    selection_round = selection_domain.create_round(
+        name="Spring, sealed",
+        micro_internships=[mi],
+        priority=["first_time"],
+        analysis_plan=plan,
+        actor=staff,
+    )
+    if change_before_seal:
+        selection_domain.update_policy(
+            selection_round,
+            priority=["first_time"],
+            entries=[],
+            reason="The ethics committee asked for a sharper hypothesis.",
+            analysis_plan=change_before_seal,
+            actor=staff,
+        )
+    set_interest_window_now(mi, open_it=False, actor=staff)
+    selection_domain.close_round(selection_round, actor=staff)
+    SelectionRun.objects.filter(kind="published").update(round=selection_round)
+    return selection_round, mi, staff
+
+
+def _change_plan_after_the_seal(selection_round, staff, plan):
+    selection_domain.reopen_round(
+        selection_round, reason="A late applicant was missed.", actor=staff
+    )
+    selection_domain.update_policy(
+        selection_round,
+        priority=["first_time"],
+        entries=[],
+        reason="Outcome widened after the seal.",
+        analysis_plan=plan,
+        actor=staff,
+    )
+    selection_domain.close_round(selection_round, actor=staff)
+
+
+def _plan_table(page: str) -> str:
+    start = page.index('id="table-lottery_plan"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_the_comparison_names_the_plan_it_follows(client, make_user, constructed_round):
+    selection_round, _, _ = _sealed_round(make_user)
+    sign_in(client, make_user("researcher"))
+    page = client.get("/insights/impact/?year=all").content.decode()
+    plan = _plan_table(page)
+    assert selection_round.commitment in plan
+    public = f"/selection/{selection_round.pk}/"
+    assert f"{public}</td>" in plan and "Confirmatory" in plan and "Exploratory" not in plan
+    assert "Effect of being offered a place (stratified risk difference, confirmatory)" in page
+    assert (
+        f"Confirmatory: follows the analysis plan each round fingerprinted before its draw "
+        f"(fingerprint {selection_round.commitment})" in page
+    )
+    assert annual_report(OutputMode.ROUNDED).startswith(b"%PDF")
+    # The place named really publishes that plan under that fingerprint.
+    client.logout()
+    published = client.get(public).content.decode()
+    assert selection_round.commitment in published and "H1: an offer at the draw" in published
+
+
+def test_a_plan_changed_before_the_seal_is_still_the_plan_the_draw_followed(
+    make_user, constructed_round
+):
+    selection_round, _, _ = _sealed_round(make_user, change_before_seal=PLAN + " Window: 12 weeks.")
+    (check,) = impact.analysis_plans([selection_round.pk])
+    assert check.confirmatory and check.fingerprint == selection_round.commitment
+
+
+def test_a_plan_changed_after_the_seal_is_refused_as_confirmatory(
+    client, make_user, constructed_round
+):
+    selection_round, _, staff = _sealed_round(make_user)
+    sealed_fingerprint = selection_round.commitment
+    _change_plan_after_the_seal(selection_round, staff, "H1: any change in any outcome.")
+    selection_round.refresh_from_db()
+    assert selection_round.commitment != sealed_fingerprint  # the new plan is fingerprinted
+    sign_in(client, make_user("researcher"))
+    page = client.get("/insights/impact/?year=all").content.decode()
+    plan = _plan_table(page)
+    assert "Exploratory" in plan and "Confirmatory" not in plan
+    assert "The analysis plan was changed after the round was first sealed" in plan
+    assert "(stratified risk difference, exploratory)" in page
+    assert "(stratified risk difference, confirmatory)" not in page
+    assert (
+        "Exploratory, not confirmatory: the comparison does not follow an analysis plan "
+        "fixed before the draw (Spring, sealed: The analysis plan was changed" in page
+    )
+    # The same label in the downloads and the PDF's tables.
+    csv_text = client.get("/insights/impact/export/lottery_effect.csv?year=all").content.decode(
+        "utf-8-sig"
+    )
+    assert "exploratory" in csv_text.splitlines()[0] and "Exploratory, not confirmatory" in csv_text
+    effect = next(t for t in report_content(OutputMode.ROUNDED).tables if t.key == "lottery_effect")
+    assert effect.title.endswith("exploratory)") and effect.note.startswith("Exploratory, not")
+    # The figures themselves are still shown, as exploratory.
+    assert "+40.0" in page
+
+
+def test_a_plan_that_does_not_match_the_fingerprint_is_exploratory(make_user, constructed_round):
+    selection_round, _, _ = _sealed_round(make_user)
+    SelectionRound.objects.filter(pk=selection_round.pk).update(analysis_plan="H1: anything.")
+    (check,) = impact.analysis_plans([selection_round.pk])
+    assert not check.confirmatory
+    assert check.reason == "The analysis plan does not match the round's fingerprint."
+
+
+def test_a_round_without_a_plan_is_exploratory(constructed_round):
+    data = impact.lottery_data()
+    table = impact.lottery_plan(data)
+    ((name, status, _, _, reason),) = table.rows
+    assert (name, status) == ("Spring", "Exploratory")
+    assert reason == "No analysis plan was recorded before the draw."
+    effect = impact.lottery_effect(OutputMode.ROUNDED, data)
+    assert effect.title.endswith("exploratory)")

@@ -1,15 +1,17 @@
 """The one consent rule for everything built from survey answers or research data.
 
 A student's survey answers and record are used for the impact report (page, exports, PDF),
-the lottery comparison, quotes and research exports only while their research consent is in
+the dashboard's "gave feedback" stage (page, charts, downloads), the lottery comparison,
+quotes and research exports only while their research consent is in
 force (given and not withdrawn). Follow-up invitations, which exist only for the research
 comparison, go only to students whose consent is in force. Every such output filters through
-:func:`only_consenting`, so withdrawing consent removes the student from all of them at once.
+:func:`only_consenting` (or its condition, :func:`consenting`), so withdrawing consent
+removes the student from all of them at once.
 """
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .models import ResearchConsent
 
@@ -42,6 +44,17 @@ def consents_in_force(*, quotes: bool = False, equality: bool = False) -> QueryS
     return consents
 
 
+def consenting(student_field: str, *, quotes: bool = False, equality: bool = False) -> Q:
+    """The rule as a condition: the student at ``student_field`` has consent in force.
+
+    For aggregates that count survey answers among other things (the dashboard's "gave
+    feedback" stage is a filtered ``Count``); everything else uses :func:`only_consenting`.
+    A row without a student never meets it.
+    """
+    students = consents_in_force(quotes=quotes, equality=equality).values("student")
+    return Q(**{f"{student_field}__in": students})
+
+
 def only_consenting(
     queryset: QuerySet, student_field: str, *, quotes: bool = False, equality: bool = False
 ) -> QuerySet:
@@ -49,5 +62,4 @@ def only_consenting(
 
     Rows without a student (anonymous responses, hosts) are left out as well.
     """
-    students = consents_in_force(quotes=quotes, equality=equality).values("student")
-    return queryset.filter(**{f"{student_field}__in": students})
+    return queryset.filter(consenting(student_field, quotes=quotes, equality=equality))

@@ -11,7 +11,9 @@ The funnel for academic year Y (1 August – 31 July):
 * **offered**, **accepted**, **attended** – whose interest reached that stage (a place state
   that can only follow an offer, an acceptance, or attendance);
 * **gave feedback** – attended and answered the end-of-day survey for that micro-internship
-  (or the interim two-question day feedback of the applications app).
+  (or the two-question day feedback), counted only while the student's research consent is
+  in force (:func:`microintern.insights.consent.consenting`, the rule every output built
+  from survey answers follows).
 
 Characteristics are SQL expressions on PopulationRecord (the year's record, not today's):
 area quintiles, flags, fee status, mode, level, school, and — from the separate equality
@@ -40,6 +42,7 @@ from microintern.hosts.models import Organisation
 
 from . import hesa
 from .academic_year import AcademicYear
+from .consent import consenting
 from .models import EqualityMonitoring, PopulationRecord
 
 UNKNOWN = "Unknown"
@@ -257,6 +260,7 @@ def funnel(filters: Filters, *keys: str) -> list[dict]:
         distinct=True,
         filter=counted
         & Q(state=PlaceState.ATTENDED)
+        & consenting("student")
         & (
             Q(day_feedback__isnull=False)
             | Q(

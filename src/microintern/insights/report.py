@@ -187,7 +187,8 @@ def funnel_table(rows, characteristic, mode, printed=None) -> DisplayTable:
         f"Funnel by {characteristic.label}",
         [characteristic.label, *STAGE_LABELS.values(), "Reach", "Reach 95% CI (Wilson)"],
         body,
-        "Reach = attended ÷ eligible, computed from the rounded counts shown. Totals are "
+        "Reach = attended ÷ eligible, computed from the rounded counts shown. “Gave "
+        "feedback” counts only students whose research consent is in force. Totals are "
         "rounded from exact figures, so rounded rows may not add up; “..” marks a count "
         "hidden so that the others cannot be worked back to exact figures.",
         chart={

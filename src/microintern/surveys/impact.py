@@ -12,11 +12,16 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db.models import Count, Max, Min
+from django.urls import reverse
+from django.utils import timezone
 
 from microintern.accounts.models import Student
+from microintern.applications.links import absolute
 from microintern.applications.models import ExpressionOfInterest
+from microintern.core.models import ActivityLog
 from microintern.insights import stats
 from microintern.insights.academic_year import AcademicYear
 from microintern.insights.consent import only_consenting
@@ -33,7 +38,7 @@ from microintern.insights.models import PopulationRecord, ResearchConsent
 from microintern.insights.report import DisplayTable
 from microintern.programme.models import MicroInternship
 from microintern.selection.enums import RunKind
-from microintern.selection.models import RoundMicroInternship, SelectionRun
+from microintern.selection.models import RoundMicroInternship, SelectionRound, SelectionRun
 
 from . import lottery
 from .domain import AFTER_AN_OFFER
@@ -51,6 +56,7 @@ def impact_tables(mode: OutputMode, year: AcademicYear | None = None) -> list[Di
         change_table(changes(ids), mode),
         host_outcomes(mode, ids),
         host_themes(mode, ids),
+        lottery_plan(data),
         lottery_comparison(mode, data),
         lottery_effect(mode, data),
         lottery_balance(mode, data),
@@ -76,6 +82,11 @@ def data_digest() -> str:
             n=Count("pk"), first=Min("starts_at"), last=Max("starts_at"), top=Max("pk")
         ),
         InstrumentVersion.objects.aggregate(n=Count("pk")),
+        list(  # the analysis plans the lottery comparison is checked against (few rows)
+            SelectionRound.objects.order_by("pk").values_list(
+                "pk", "commitment", "analysis_plan", "closed_at"
+            )
+        ),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
@@ -326,6 +337,72 @@ def _baseline(applicants, students: dict, places: dict) -> dict:
     return baseline
 
 
+def analysis_plans(round_ids) -> list[lottery.PlanCheck]:
+    """For each round (oldest first): does the comparison follow the analysis plan the round
+    fingerprinted before its first seal? (:func:`lottery.check_plan`, from the round and its
+    log.)"""
+    rounds = list(
+        SelectionRound.objects.filter(pk__in=list(round_ids)).order_by("created_at", "pk")
+    )
+    history: dict[str, list] = defaultdict(list)
+    for object_id, action, data, created_at in (
+        ActivityLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(SelectionRound),
+            object_id__in=[str(r.pk) for r in rounds],
+            action__in=[*lottery.COMMITTING_ACTIONS, lottery.SEALED],
+        )
+        .order_by("created_at", "pk")
+        .values_list("object_id", "action", "data", "created_at")
+    ):
+        history[object_id].append((action, data, f"{timezone.localtime(created_at):%-d %B %Y}"))
+    return [
+        lottery.check_plan(
+            round_name=r.name,
+            plan=r.analysis_plan,
+            seed_sha256=r.seed_commitment,
+            policy=r.policy,
+            fingerprint=r.commitment,
+            history=history[str(r.pk)],
+        )
+        for r in rounds
+    ]
+
+
+def _plans_of(data: LotteryData) -> list[lottery.PlanCheck]:
+    return analysis_plans({a.stratum[0] for a in data.applicants})
+
+
+def _public_pages(data: LotteryData) -> dict[str, str]:
+    rounds = SelectionRound.objects.filter(pk__in={a.stratum[0] for a in data.applicants})
+    return {r.commitment: absolute(reverse("public:selection_round", args=[r.pk])) for r in rounds}
+
+
+def lottery_plan(data: LotteryData) -> DisplayTable:
+    """Which pre-registered analysis plan the lottery comparison follows, round by round."""
+    plans = _plans_of(data)
+    pages = _public_pages(data)
+    _, verdict = lottery.plan_verdict(plans)
+    return DisplayTable(
+        "lottery_plan",
+        "Analysis plan the lottery comparison follows",
+        ["Round", "Status", "Fingerprint (SHA-256)", "Plan published at", "Why"],
+        [
+            [
+                p.round_name,
+                "Confirmatory" if p.confirmatory else "Exploratory",
+                p.fingerprint,
+                pages.get(p.fingerprint, ""),
+                p.reason,
+            ]
+            for p in plans
+        ],
+        f"{verdict} Each round's public page shows its analysis plan with the fingerprint "
+        "that binds it to the seed and the policy, and its audit file lets anyone recompute "
+        "the fingerprint. A plan changed after the round was sealed makes the comparison "
+        "exploratory, whatever its p-values.",
+    )
+
+
 def _enough(mode: OutputMode, *denominators: int) -> bool:
     """Percentages and statistics need every denominator ≥ 22.5 people (unless restricted)."""
     return mode.restricted or all(d >= HESA_MIN_PERCENTAGE_POPULATION for d in denominators)
@@ -353,11 +430,13 @@ def lottery_comparison(mode: OutputMode, data: LotteryData | None = None) -> Dis
                 protect_percentage(sum(given), len(given), mode).display,
             ]
         table.append(line)
+    confirmatory, verdict = lottery.plan_verdict(_plans_of(data))
     promoted = protect_count(len(data.later_offered), mode).display
     table.append(["… of whom offered a place later from a waiting list", promoted, "", "", "", ""])
     return DisplayTable(
         "lottery",
-        "Follow-up outcomes: offered vs not offered at the draw (intention to treat)",
+        "Follow-up outcomes: offered vs not offered at the draw (intention to treat, "
+        f"{'confirmatory' if confirmatory else 'exploratory'})",
         [
             "Group",
             "Applicants",
@@ -367,9 +446,9 @@ def lottery_comparison(mode: OutputMode, data: LotteryData | None = None) -> Dis
             "Secured a role",
         ],
         table,
-        "Only applicants whose place the seeded draw decided: within one round, the same "
-        "first-choice micro-internship (oversubscribed) and the same priority group, where "
-        "some were offered a place and some were not. Offered means offered at the draw; "
+        f"{verdict} Only applicants whose place the seeded draw decided: within one round, "
+        "the same first-choice micro-internship (oversubscribed) and the same priority group, "
+        "where some were offered a place and some were not. Offered means offered at the draw; "
         "students offered a place later from a waiting list stay in the not-offered group "
         "(intention to treat) and are counted on the last line. The outcome is the answer to "
         "the follow-up 8–12 weeks after that micro-internship (sent to both groups), and only "
@@ -384,6 +463,7 @@ def lottery_effect(mode: OutputMode, data: LotteryData | None = None) -> Display
     """The Mantel–Haenszel risk difference per outcome, its interval, test and the minimum
     detectable effect at the current size."""
     data = lottery_data() if data is None else data
+    confirmatory, verdict = lottery.plan_verdict(_plans_of(data))
     rows = []
     for code, label in (("applied", "Applied for a role"), ("secured", "Secured a role")):
         strata = lottery.outcome_strata(data.applicants, data.outcomes[code])
@@ -403,7 +483,8 @@ def lottery_effect(mode: OutputMode, data: LotteryData | None = None) -> Display
         )
     return DisplayTable(
         "lottery_effect",
-        "Effect of being offered a place (stratified risk difference)",
+        "Effect of being offered a place (stratified risk difference, "
+        f"{'confirmatory' if confirmatory else 'exploratory'})",
         [
             "Outcome",
             "Strata",
@@ -413,7 +494,7 @@ def lottery_effect(mode: OutputMode, data: LotteryData | None = None) -> Display
             "Detectable (points)",
         ],
         rows,
-        "Mantel–Haenszel risk difference, offered minus not offered at the draw, in "
+        f"{verdict} Mantel–Haenszel risk difference, offered minus not offered at the draw, in "
         "percentage points, pooled over the strata (Sato's variance, normal interval); p from "
         "the Cochran–Mantel–Haenszel test of no difference. 'Detectable' is the smallest true "
         "difference these numbers would detect with 80% power (two-sided, 5%). Figures are "

@@ -20,6 +20,10 @@ variance of Sato (1989), consistent both for many small strata and for a few lar
 no association (without continuity correction). The minimum detectable effect is the risk
 difference that the same strata would detect with 80 % power in a two-sided test at 5 %,
 at the outcome rate seen overall.
+
+The plan. A round's fingerprint binds its analysis plan; :func:`check_plan` says whether the
+comparison follows the plan as it was when the round was sealed (confirmatory) or not
+(exploratory), and :func:`plan_verdict` turns the rounds pooled into one label.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
+
+from microintern.selection import commitment
 
 OFFERED = "offered"
 
@@ -203,3 +209,89 @@ def balance(
             cells[offset + 1] += 1
         rows.append(Balance(name, *cells))
     return rows
+
+
+# ---------------------------------------------------------------------------------------
+# The analysis plan a comparison follows
+# ---------------------------------------------------------------------------------------
+
+COMMITTING_ACTIONS = (
+    "selection.round_created",
+    "selection.second_round_created",
+    "selection.policy_changed",
+)
+"""Log actions that record a (policy, fingerprint) pair the round committed to."""
+SEALED = "selection.closed"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCheck:
+    """Whether one round's comparison may be presented as confirmatory, and why."""
+
+    round_name: str
+    fingerprint: str
+    confirmatory: bool
+    reason: str
+
+
+def check_plan(
+    *,
+    round_name: str,
+    plan: str,
+    seed_sha256: str,
+    policy: dict,
+    fingerprint: str,
+    history: Sequence[tuple[str, Mapping, str]],
+) -> PlanCheck:
+    """Is ``plan`` the analysis plan the round fingerprinted before it was first sealed?
+
+    ``history`` is the round's log, oldest first, as (action, data, date text). The round's
+    fingerprint binds the seed, the policy and the plan (``selection.commitment``), so the
+    plan at the first seal is the one that, with the policy last committed before that seal,
+    gives the fingerprint logged then. Confirmatory only when the plan shown gives the
+    round's fingerprint now *and* that one from before the first seal: a plan changed after
+    the seal (re-opening the round) makes the comparison exploratory.
+    """
+
+    def result(confirmatory: bool, reason: str) -> PlanCheck:
+        return PlanCheck(round_name, fingerprint, confirmatory, reason)
+
+    if not plan.strip():
+        return result(False, "No analysis plan was recorded before the draw.")
+    if commitment.commitment(seed_sha256, policy, plan) != fingerprint:
+        return result(False, "The analysis plan does not match the round's fingerprint.")
+    committed, sealed_on = None, None
+    for action, data, when in history:
+        if action == SEALED:
+            sealed_on = when
+            break
+        if action in COMMITTING_ACTIONS and "policy" in data and "commitment" in data:
+            committed = data
+    if sealed_on is None or committed is None:
+        return result(False, "The round's log does not show the plan it was sealed with.")
+    if commitment.commitment(seed_sha256, committed["policy"], plan) != committed["commitment"]:
+        return result(
+            False,
+            f"The analysis plan was changed after the round was first sealed ({sealed_on}).",
+        )
+    return result(
+        True, f"The plan fingerprinted before the draw, unchanged since the seal ({sealed_on})."
+    )
+
+
+def plan_verdict(checks: Sequence[PlanCheck]) -> tuple[bool, str]:
+    """(confirmatory, the sentence to show) for a comparison pooling these rounds."""
+    if not checks:
+        return False, "Exploratory, not confirmatory: no round in the comparison yet."
+    not_followed = [c for c in checks if not c.confirmatory]
+    if not not_followed:
+        fingerprints = ", ".join(c.fingerprint for c in checks)
+        return True, (
+            "Confirmatory: follows the analysis plan each round fingerprinted before its "
+            f"draw (fingerprint {fingerprints})."
+        )
+    reasons = "; ".join(f"{c.round_name}: {c.reason}" for c in not_followed)
+    return False, (
+        "Exploratory, not confirmatory: the comparison does not follow an analysis plan "
+        f"fixed before the draw ({reasons})."
+    )

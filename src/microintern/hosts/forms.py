@@ -3,6 +3,8 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from microintern.core.forms import StateChangeForm
+
 from .enums import OrganisationKind, SizeBand
 
 SHORT = 200
@@ -23,6 +25,31 @@ def long_text(label: str, help_text: str = "", required: bool = True) -> forms.C
             "(it has %(show_value)d). A short answer is fine; we will talk it through.",
         },
     )
+
+
+class DecisionForm(StateChangeForm):
+    """A staff move chosen from a select that starts on "Choose…": nothing is pre-selected.
+
+    `moves` are the states offered; `what` names the thing in the error ("a decision for
+    this challenge"). `confirmed` is set by the confirmation page of a destructive move.
+    """
+
+    confirmed = forms.BooleanField(required=False)
+
+    def __init__(self, *args, moves, what: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.moves, self.what = list(moves), what
+
+    def clean_to_state(self):
+        value = self.cleaned_data["to_state"]
+        if not value:
+            raise forms.ValidationError(f"Please choose {self.what}.")
+        for move in self.moves:
+            if move.value == value:
+                return move
+        raise forms.ValidationError(
+            f"That is not one of the choices offered now. Please choose {self.what}."
+        )
 
 
 class ProposalForm(forms.Form):

@@ -95,6 +95,17 @@ class ProposalForm(forms.Form):
     accessibility_notes = long_text("Anything else about access (optional)", required=False)
     what_to_bring = long_text("Anything students must bring (optional)", required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Name the field in every "required" message: the error summary lists them apart.
+        for field in self.fields.values():
+            if field.error_messages["required"] == forms.Field.default_error_messages["required"]:
+                label = field.label.removesuffix(" (optional)")
+                field.error_messages["required"] = f"Please tell us: {label[0].lower()}{label[1:]}"
+        self.fields["email"].error_messages["invalid"] = (
+            "Please enter your email address in the form name@example.org."
+        )
+
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
 

@@ -13,12 +13,16 @@ from .models import MicroInternship
 
 
 def with_place_counts(queryset):
-    """Annotate interest, offered, accepted and attended counts in one query."""
+    """Annotate interest, offered (awaiting a reply), accepted (whether or not the register
+    has marked them since: accepted, attended or did not attend), attended and no-show
+    counts in one query."""
+    accepted = Q(interests__state__in=PlaceState.on_the_register())
     return queryset.annotate(
         interest_count=Count("interests"),
         offered_count=Count("interests", filter=Q(interests__state=PlaceState.OFFERED)),
-        accepted_count=Count("interests", filter=Q(interests__state=PlaceState.ACCEPTED)),
+        accepted_count=Count("interests", filter=accepted),
         attended_count=Count("interests", filter=Q(interests__state=PlaceState.ATTENDED)),
+        no_show_count=Count("interests", filter=Q(interests__state=PlaceState.NO_SHOW)),
     )
 
 

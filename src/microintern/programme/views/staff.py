@@ -204,6 +204,7 @@ def register(request, pk: int):
         messages.success(request, f"Register saved: {changed} change{'s' if changed != 1 else ''}.")
         return redirect("staff:register", pk=pk)
     for interest in team:
+        interest.known_as = _known_as(interest.student)
         interest.mark = {PlaceState.ATTENDED: "present", PlaceState.NO_SHOW: "absent"}.get(
             interest.state, ""
         )
@@ -214,6 +215,13 @@ def register(request, pk: int):
         "programme/staff/register.html",
         {"mi": mi, "team": team, "choices": ATTENDANCE_CHOICES},
     )
+
+
+def _known_as(student) -> str:
+    """The preferred name, when it is more than the first word of the full name."""
+    preferred = student.preferred_name.strip()
+    first = student.full_name.split(" ")[0]
+    return preferred if preferred and preferred.casefold() != first.casefold() else ""
 
 
 @permission_required(BACK_OFFICE)

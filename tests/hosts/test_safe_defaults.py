@@ -154,3 +154,17 @@ def test_an_interest_decision_starts_on_choose_and_keeps_the_reason(staff_client
     # Shown once: the page after next starts clean.
     page = staff_client.get(mi_page).content.decode()
     assert BeautifulSoup(page, "html.parser").find(id=f"reason-{interest.pk}").get("value") == ""
+
+
+def test_a_decision_on_a_page_gone_stale_says_why_it_was_not_saved(staff_client):
+    challenge = ChallengeFactory(state=ChallengeState.ARCHIVED)  # archived meanwhile
+    response = staff_client.post(
+        reverse("staff:challenge_state", args=[challenge.pk]), {"to_state": "accepted"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    summary = BeautifulSoup(page, "html.parser").select_one(".error-summary").get_text(" ")
+    assert "Nothing can be changed here any more" in summary
+    assert "Archived" in page
+    challenge.refresh_from_db()
+    assert challenge.state == ChallengeState.ARCHIVED

@@ -47,6 +47,10 @@ class DecisionForm(StateChangeForm):
         for move in self.moves:
             if move.value == value:
                 return move
+        if not self.moves:
+            raise forms.ValidationError(
+                "Nothing can be changed here any more: the page shows where it stands now."
+            )
         raise forms.ValidationError(
             f"That is not one of the choices offered now. Please choose {self.what}."
         )

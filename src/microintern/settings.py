@@ -342,9 +342,14 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "client_errors_on_one_line": {"()": "microintern.core.logging.ClientErrorsOnOneLine"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # A 403 or 404 is one warning line, not a traceback.
+        "django.request": {"filters": ["client_errors_on_one_line"]},
         "django.db.backends": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},  # fpdf2's font subsetting logs every glyph at INFO
     },

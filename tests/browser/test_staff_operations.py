@@ -2,6 +2,7 @@
 violations on any page, error states included; the register works at phone width."""
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from microintern.applications.domain import transition_place
@@ -122,3 +123,42 @@ def test_the_activity_feed_reads_as_sentences_and_fits_a_phone(live_server, staf
     )
     scroll_width, client_width, right_edge = feed_box
     assert scroll_width <= client_width and right_edge <= 320, feed_box
+
+
+def test_decline_and_cancel_are_chosen_then_confirmed_accessibly(live_server, staff_page, axe):
+    """Nothing is pre-selected; Save without a choice shows the error summary; declining and
+    cancelling each show a confirmation naming who is emailed; every step passes axe."""
+    page = staff_page
+    challenge = ChallengeFactory(contact__name="Sam Okafor")
+    page.goto(live_server.url + reverse("hosts:challenge", args=[challenge.pk]))
+    expect(page.get_by_label("Decision", exact=True)).to_have_value("")
+    page.get_by_label("Message to the host").fill("We already run a similar one this term.")
+    page.get_by_role("button", name="Save decision").click()
+    expect(
+        page.get_by_role("link", name="Please choose a decision for this challenge.")
+    ).to_be_visible()
+    expect(page.get_by_label("Message to the host")).to_have_value(
+        "We already run a similar one this term."
+    )
+    assert_no_axe_violations(axe, page)
+    page.get_by_label("Decision", exact=True).select_option(label="Declined")
+    page.get_by_role("button", name="Save decision").click()
+    expect(page.get_by_text("We will email Sam Okafor")).to_be_visible()
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("button", name="Decline and email Sam Okafor").click()
+    challenge.refresh_from_db()
+    assert challenge.state == ChallengeState.DECLINED
+    assert challenge.decline_reason == "We already run a similar one this term."
+
+    mi = MicroInternshipFactory(open_now=True)
+    ExpressionOfInterestFactory(micro_internship=mi, student__full_name="Leah Osei")
+    page.goto(live_server.url + f"/staff/micro-internships/{mi.pk}/")
+    expect(page.get_by_label("Change state")).to_have_value("")
+    page.get_by_label("Change state").select_option(label="Cancelled")
+    page.get_by_label("Reason (needed to cancel").fill("The building is closed.")
+    page.get_by_role("button", name="Change state").click()
+    expect(page.get_by_text("Leah Osei (Received)")).to_be_visible()
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("button", name="Cancel and email 1 student and the host").click()
+    mi.refresh_from_db()
+    assert mi.state == "cancelled" and mi.cancel_reason == "The building is closed."

@@ -187,10 +187,15 @@ def test_cancelling_tells_every_student_still_in_the_running_and_the_host(
     waiting = ExpressionOfInterestFactory(micro_internship=mi)
     withdrawn = ExpressionOfInterestFactory(micro_internship=mi, state=PlaceState.WITHDRAWN)
     sign_in(client, make_user("staff"))
-    response = client.post(
-        reverse("staff:micro_internship_state", args=[mi.pk]),
-        {"to_state": "cancelled", "reason": "The host's building is closed for repairs."},
-    )
+    url = reverse("staff:micro_internship_state", args=[mi.pk])
+    cancel = {"to_state": "cancelled", "reason": "The host's building is closed for repairs."}
+    confirm = client.post(url, cancel).content.decode()
+    assert f"We will email the host, {mi.challenge.contact.name}" in confirm
+    assert "1 student still in the running" in confirm
+    assert waiting.student.full_name in confirm and withdrawn.student.full_name not in confirm
+    mi.refresh_from_db()
+    assert mi.state == "open" and smtp_sink.to(waiting.student.email) == []
+    response = client.post(url, {**cancel, "confirmed": "on"})
     assert response.status_code == 302
     told = smtp_sink.to(waiting.student.email)
     assert told[-1].subject.startswith("Cancelled")
@@ -210,10 +215,13 @@ def test_declining_a_proposal_sends_the_host_the_message(client, make_user, smtp
         follow=True,
     )
     assert "Please give the host a reason" in response.content.decode()
-    client.post(
-        reverse("staff:challenge_state", args=[challenge.pk]),
-        {"to_state": "declined", "reason": "We already run a similar challenge this term."},
-    )
+    decline = {"to_state": "declined", "reason": "We already run a similar challenge this term."}
+    url = reverse("staff:challenge_state", args=[challenge.pk])
+    confirm = client.post(url, decline).content.decode()
+    assert "We will email Sam Okafor (sam@riverside.example)" in confirm
+    challenge.refresh_from_db()
+    assert challenge.state == "proposed"
+    client.post(url, {**decline, "confirmed": "on"})
     declined = smtp_sink.to("sam@riverside.example")[-1]
     assert "similar challenge this term" in declined.body
 

@@ -21,6 +21,15 @@ def counting_interests(micro_internship=None):
     return rows
 
 
+def told_of_cancellation(micro_internship) -> list[ExpressionOfInterest]:
+    """The students a cancellation emails (`notifications.micro_internship_cancelled`)."""
+    return list(
+        micro_internship.interests.filter(state__in=PlaceState.told_of_cancellation())
+        .select_related("student")
+        .order_by("student__full_name")
+    )
+
+
 def has_taken_part(student) -> bool:
     """Whether the student has already had a micro-internship (for priority in selection).
 

@@ -22,24 +22,50 @@ class ProposalRefused(Refusal):
     """A proposal that cannot be taken; the message is for the person proposing."""
 
 
+def challenge_moves(challenge: Challenge) -> list[ChallengeState]:
+    """The moves staff may choose by hand now, in lifecycle order. "Scheduled" is offered
+    only once a micro-internship exists: scheduling one is what makes a challenge scheduled."""
+    allowed = CHALLENGE_TRANSITIONS[challenge.state]
+    has_a_day = challenge.micro_internships.exists()
+    return [
+        state
+        for state in ChallengeState
+        if state in allowed and (state != ChallengeState.SCHEDULED or has_a_day)
+    ]
+
+
+def check_challenge_move(challenge: Challenge, to_state: ChallengeState, reason: str = "") -> None:
+    """Raise `TransitionNotAllowed` (saying why) if `challenge` may not move to `to_state`
+    with this reason; change nothing. A view may ask before it asks staff to confirm."""
+    from_state = ChallengeState(challenge.state)
+    to_state = ChallengeState(to_state)
+    if to_state not in CHALLENGE_TRANSITIONS[from_state]:
+        raise TransitionNotAllowed("challenge", from_state.label, to_state.label)
+    if to_state == ChallengeState.SCHEDULED and not challenge.micro_internships.exists():
+        raise TransitionNotAllowed.because(
+            "Nothing is scheduled for this challenge yet: use “Schedule a micro-internship” "
+            "and it is marked scheduled."
+        )
+    if to_state == ChallengeState.DECLINED and not reason.strip():
+        raise TransitionNotAllowed.because("Please give the host a reason for declining.")
+
+
 @transaction.atomic
 def transition_challenge(
     challenge: Challenge, to_state: ChallengeState, *, actor=None, reason: str = ""
 ) -> Challenge:
     """Move a challenge along proposed → accepted / declined → scheduled → archived.
 
-    Refuses a move the lifecycle does not allow (naming both states) and a decline without
-    a reason. Locks the row (`core.locking`: a long wait raises `Busy`), saves the new state
-    and logs `challenge.<state>`; on accepting or declining a proposal, emails the host (the
-    decline with the reason). Nothing changes on refusal.
+    Refuses (`check_challenge_move`) a move the lifecycle does not allow (naming both
+    states), "scheduled" with nothing scheduled, and a decline without a reason. Locks the
+    row (`core.locking`: a long wait raises `Busy`), saves the new state and logs
+    `challenge.<state>`; on accepting or declining a proposal, emails the host (the decline
+    with the reason). Nothing changes on refusal.
     """
     locked = lock_row(Challenge, challenge.pk)
     from_state = ChallengeState(locked.state)
     to_state = ChallengeState(to_state)
-    if to_state not in CHALLENGE_TRANSITIONS[from_state]:
-        raise TransitionNotAllowed("challenge", from_state.label, to_state.label)
-    if to_state == ChallengeState.DECLINED and not reason.strip():
-        raise TransitionNotAllowed.because("Please give the host a reason for declining.")
+    check_challenge_move(locked, to_state, reason)
     locked.state = to_state
     locked.state_changed_at = timezone.now()
     if to_state == ChallengeState.DECLINED:

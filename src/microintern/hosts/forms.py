@@ -3,6 +3,8 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from microintern.core.forms import StateChangeForm
+
 from .enums import OrganisationKind, SizeBand
 
 SHORT = 200
@@ -23,6 +25,35 @@ def long_text(label: str, help_text: str = "", required: bool = True) -> forms.C
             "(it has %(show_value)d). A short answer is fine; we will talk it through.",
         },
     )
+
+
+class DecisionForm(StateChangeForm):
+    """A staff move chosen from a select that starts on "Choose…": nothing is pre-selected.
+
+    `moves` are the states offered; `what` names the thing in the error ("a decision for
+    this challenge"). `confirmed` is set by the confirmation page of a destructive move.
+    """
+
+    confirmed = forms.BooleanField(required=False)
+
+    def __init__(self, *args, moves, what: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.moves, self.what = list(moves), what
+
+    def clean_to_state(self):
+        value = self.cleaned_data["to_state"]
+        if not value:
+            raise forms.ValidationError(f"Please choose {self.what}.")
+        for move in self.moves:
+            if move.value == value:
+                return move
+        if not self.moves:
+            raise forms.ValidationError(
+                "Nothing can be changed here any more: the page shows where it stands now."
+            )
+        raise forms.ValidationError(
+            f"That is not one of the choices offered now. Please choose {self.what}."
+        )
 
 
 class ProposalForm(forms.Form):
@@ -67,6 +98,17 @@ class ProposalForm(forms.Form):
     )
     accessibility_notes = long_text("Anything else about access (optional)", required=False)
     what_to_bring = long_text("Anything students must bring (optional)", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Name the field in every "required" message: the error summary lists them apart.
+        for field in self.fields.values():
+            if field.error_messages["required"] == forms.Field.default_error_messages["required"]:
+                label = field.label.removesuffix(" (optional)")
+                field.error_messages["required"] = f"Please tell us: {label[0].lower()}{label[1:]}"
+        self.fields["email"].error_messages["invalid"] = (
+            "Please enter your email address in the form name@example.org."
+        )
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()

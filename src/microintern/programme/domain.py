@@ -50,6 +50,19 @@ def schedule_micro_internship(challenge, *, actor=None, **fields) -> MicroIntern
     raise RuntimeError("Could not allocate a reference code after 5 attempts.")
 
 
+def check_micro_internship_move(
+    mi: MicroInternship, to_state: MicroInternshipState, reason: str = ""
+) -> None:
+    """Raise `TransitionNotAllowed` (saying why) if `mi` may not move to `to_state` with
+    this reason; change nothing. A view may ask before it asks staff to confirm."""
+    from_state = MicroInternshipState(mi.state)
+    to_state = MicroInternshipState(to_state)
+    if to_state not in MICRO_INTERNSHIP_TRANSITIONS[from_state]:
+        raise TransitionNotAllowed("micro-internship", from_state.label, to_state.label)
+    if to_state == MicroInternshipState.CANCELLED and not reason.strip():
+        raise TransitionNotAllowed.because("Cancelling needs a reason that we can tell people.")
+
+
 @transaction.atomic
 def transition_micro_internship(
     mi: MicroInternship, to_state: MicroInternshipState, *, actor=None, reason: str = ""
@@ -66,10 +79,7 @@ def transition_micro_internship(
     locked = lock_row(MicroInternship, mi.pk)
     from_state = MicroInternshipState(locked.state)
     to_state = MicroInternshipState(to_state)
-    if to_state not in MICRO_INTERNSHIP_TRANSITIONS[from_state]:
-        raise TransitionNotAllowed("micro-internship", from_state.label, to_state.label)
-    if to_state == MicroInternshipState.CANCELLED and not reason.strip():
-        raise TransitionNotAllowed.because("Cancelling needs a reason that we can tell people.")
+    check_micro_internship_move(locked, to_state, reason)
     locked.state = to_state
     locked.state_changed_at = timezone.now()
     if to_state == MicroInternshipState.CANCELLED:

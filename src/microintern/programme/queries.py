@@ -13,12 +13,17 @@ from .models import MicroInternship
 
 
 def with_place_counts(queryset):
-    """Annotate interest, offered, accepted and attended counts in one query."""
+    """Annotate, in one query: interest, confirmed interest (it counts in selection),
+    offered (awaiting a reply), accepted (whether or not the register has marked them since:
+    accepted, attended or did not attend), attended and no-show counts."""
+    accepted = Q(interests__state__in=PlaceState.on_the_register())
     return queryset.annotate(
         interest_count=Count("interests"),
+        confirmed_count=Count("interests", filter=Q(interests__verified_at__isnull=False)),
         offered_count=Count("interests", filter=Q(interests__state=PlaceState.OFFERED)),
-        accepted_count=Count("interests", filter=Q(interests__state=PlaceState.ACCEPTED)),
+        accepted_count=Count("interests", filter=accepted),
         attended_count=Count("interests", filter=Q(interests__state=PlaceState.ATTENDED)),
+        no_show_count=Count("interests", filter=Q(interests__state=PlaceState.NO_SHOW)),
     )
 
 

@@ -8,6 +8,7 @@ part of an explanation ("Priority group 1 ... Lottery position 4 of 23 ...") is 
 missed choice had (`Competition`), so that every clause says exactly what happened.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -155,7 +156,25 @@ def no_places_left_for_the_draw(choice: int, position: int) -> str:
     )
 
 
+_ONE_WAIT = re.compile(r" ?You are number (\d+) on the waiting list for your (\w+) choice\.")
+_NO_PLACES = re.compile(
+    r" ?Your (\w+) choice had no places left for this draw; you are number (\d+) on its "
+    r"waiting list\."
+)
+
+
 def on_the_waiting_list(position: int, explanation: str) -> str:
+    """The reason on a waiting-list place. When the explanation's only waiting-list position
+    is this one (it is then about this micro-internship), it is said once, not twice."""
+    waits = [(int(p), c, False) for p, c in _ONE_WAIT.findall(explanation)]
+    waits += [(int(p), c, True) for c, p in _NO_PLACES.findall(explanation)]
+    if len(waits) == 1 and waits[0][0] == position and "waiting lists:" not in explanation:
+        _, choice, no_places = waits[0]
+        rest = _NO_PLACES.sub("", _ONE_WAIT.sub("", explanation)).strip()
+        which = f"this micro-internship (your {choice} choice)"
+        if no_places:
+            which += ", which had no places left for this draw"
+        return f"You are number {position} on the waiting list for {which}. {rest}".strip()
     return f"You are number {position} on the waiting list for this micro-internship. " + (
         explanation
     )

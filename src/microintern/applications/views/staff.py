@@ -2,15 +2,19 @@
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from microintern.core.errors import TransitionNotAllowed
+from microintern.core.forms import REASON_LENGTH
 from microintern.core.permissions import permission_required
 
 from ..domain import transition_place
 from ..enums import PlaceState
 from ..forms import PlaceDecisionForm
 from ..models import ExpressionOfInterest
+
+KEPT_DECISION = "programme.kept_decision"  # read back by the micro-internship page
 
 
 @require_POST
@@ -22,7 +26,9 @@ def decide(request, pk: int):
         if "reason" in form.errors:
             raise TransitionNotAllowed.because(form.first_error())
         if not form.is_valid() or form.cleaned_data["to_state"] not in PlaceState.values:
-            raise TransitionNotAllowed.because("Please choose a decision.")
+            raise TransitionNotAllowed.because(
+                "Please choose a decision (for example “Offered a place”) before saving."
+            )
         transition_place(
             interest,
             PlaceState(form.cleaned_data["to_state"]),
@@ -31,8 +37,15 @@ def decide(request, pk: int):
         )
     except TransitionNotAllowed as error:
         messages.error(request, f"{interest.student.full_name}: {error}")
+        # The micro-internship page shows the error in this row, with the reason kept.
+        request.session[KEPT_DECISION] = {
+            "pk": interest.pk,
+            "reason": form.data.get("reason", "")[:REASON_LENGTH],
+            "error": str(error),
+        }
     else:
         messages.success(
             request, f"{interest.student.full_name}: now “{interest.get_state_display()}”."
         )
-    return redirect("staff:micro_internship", pk=interest.micro_internship_id)
+    page = reverse("staff:micro_internship", args=[interest.micro_internship_id])
+    return redirect(f"{page}#decide-{interest.pk}")

@@ -12,11 +12,12 @@ from django.views.decorators.http import require_POST
 
 from microintern.applications.domain import LATE_REASON, record_attendance
 from microintern.applications.enums import PLACE_TRANSITIONS, PlaceState
+from microintern.applications.queries import told_of_cancellation
 from microintern.core.domain import activity_for
 from microintern.core.errors import TransitionNotAllowed
-from microintern.core.forms import StateChangeForm
 from microintern.core.permissions import permission_required
 from microintern.hosts.enums import ChallengeState
+from microintern.hosts.forms import DecisionForm
 from microintern.hosts.models import Challenge
 from microintern.mail.models import CalendarFeed
 from microintern.mail.outbox import messages_about
@@ -24,6 +25,7 @@ from microintern.mail.outbox import messages_about
 from .. import queries
 from ..calendar import calendar_for
 from ..domain import (
+    check_micro_internship_move,
     schedule_micro_internship,
     set_interest_window_now,
     transition_micro_internship,
@@ -43,49 +45,81 @@ def dashboard(request):
 
 @permission_required(BACK_OFFICE)
 def detail(request, pk: int):
+    return _detail_page(request, pk)
+
+
+KEPT_DECISION = "programme.kept_decision"
+
+
+def _state_form(mi, data=None) -> DecisionForm:
+    moves = [
+        state for state in MicroInternshipState if state in MICRO_INTERNSHIP_TRANSITIONS[mi.state]
+    ]
+    return DecisionForm(data, moves=moves, what="a new state for this micro-internship")
+
+
+def _detail_page(request, pk: int, form=None, status: int = 200):
     mi = get_object_or_404(
         queries.with_place_counts(
             MicroInternship.objects.select_related("challenge__organisation")
         ),
         pk=pk,
     )
+    form = form or _state_form(mi)
+    # A place decision refused by `applications` comes back with what was typed in its row.
+    kept = request.session.pop(KEPT_DECISION, None) or {}
     interests = list(mi.interests.select_related("student").order_by("received_at"))
     for interest in interests:
-        interest.allowed_moves = [PlaceState(s) for s in PLACE_TRANSITIONS[interest.state]]
+        interest.allowed_moves = [
+            state for state in PlaceState if state in PLACE_TRANSITIONS[interest.state]
+        ]
+        if kept.get("pk") == interest.pk:
+            interest.kept_reason, interest.kept_error = kept["reason"], kept["error"]
     return render(
         request,
         "programme/staff/detail.html",
         {
             "mi": mi,
             "interests": interests,
-            "allowed_moves": [
-                MicroInternshipState(s) for s in MICRO_INTERNSHIP_TRANSITIONS[mi.state]
-            ],
+            "form": form,
+            "allowed_moves": form.moves,
+            "chosen": form.data.get("to_state", "") if form.is_bound else "",
             "activity": activity_for(mi, *interests)[:200],
             "emails": messages_about(mi, *interests)[:200],
         },
+        status=status,
     )
 
 
 @require_POST
 @permission_required(BACK_OFFICE)
 def change_state(request, pk: int):
-    mi = get_object_or_404(MicroInternship, pk=pk)
-    form = StateChangeForm(request.POST)
+    """Change the state. Cancelling (which emails the students still in the running and the
+    host) is asked to be confirmed first, naming them; an error shows the page again with
+    what was typed."""
+    mi = get_object_or_404(MicroInternship.objects.select_related("challenge__contact"), pk=pk)
+    form = _state_form(mi, request.POST)
     if not form.is_valid():
-        messages.error(request, form.first_error())
-        return redirect("staff:micro_internship", pk=pk)
+        return _detail_page(request, pk, form, status=400)
+    to_state, reason = form.cleaned_data["to_state"], form.cleaned_data["reason"]
     try:
-        transition_micro_internship(
-            mi,
-            MicroInternshipState(form.cleaned_data["to_state"]),
-            actor=request.user,
-            reason=form.cleaned_data["reason"],
-        )
-    except (TransitionNotAllowed, ValueError) as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"{mi.reference} is now “{mi.get_state_display()}”.")
+        if to_state == MicroInternshipState.CANCELLED and not form.cleaned_data["confirmed"]:
+            check_micro_internship_move(mi, to_state, reason)
+            return render(
+                request,
+                "programme/staff/confirm_cancel.html",
+                {
+                    "mi": mi,
+                    "to_state": to_state,
+                    "reason": reason,
+                    "students": told_of_cancellation(mi),
+                },
+            )
+        transition_micro_internship(mi, to_state, actor=request.user, reason=reason)
+    except TransitionNotAllowed as error:
+        form.add_error(None, str(error))
+        return _detail_page(request, pk, form, status=400)
+    messages.success(request, f"{mi.reference} is now “{mi.get_state_display()}”.")
     return redirect("staff:micro_internship", pk=pk)
 
 
@@ -170,6 +204,7 @@ def register(request, pk: int):
         messages.success(request, f"Register saved: {changed} change{'s' if changed != 1 else ''}.")
         return redirect("staff:register", pk=pk)
     for interest in team:
+        interest.known_as = _known_as(interest.student)
         interest.mark = {PlaceState.ATTENDED: "present", PlaceState.NO_SHOW: "absent"}.get(
             interest.state, ""
         )
@@ -180,6 +215,13 @@ def register(request, pk: int):
         "programme/staff/register.html",
         {"mi": mi, "team": team, "choices": ATTENDANCE_CHOICES},
     )
+
+
+def _known_as(student) -> str:
+    """The preferred name, when it is more than the first word of the full name."""
+    preferred = student.preferred_name.strip()
+    first = student.full_name.split(" ")[0]
+    return preferred if preferred and preferred.casefold() != first.casefold() else ""
 
 
 @permission_required(BACK_OFFICE)

@@ -8,6 +8,9 @@ the process's RSS once Django is set up (before the message, VmRSS), its peak (V
 processed, and the difference (what the message cost), with
 where the message ended up.
 
+Parsing alone: `parse.parse_message` on the same message in a fresh process, the peak of what
+Python allocates while parsing (tracemalloc; the message's bytes, read before, excluded).
+
 Startup: wall time of `python -m microintern import_mail EMPTY_DIR` and `fetch_mail` (no
 mailboxes) from the shell, median of the runs, the trees interleaved.
 
@@ -96,7 +99,37 @@ def _warm_up() -> None:
     pipeline.process_message(stored.message.pk)
 
 
+def child_parse(target: str) -> None:
+    """`parse.parse_message` alone on the message in `target`, under tracemalloc: the peak of
+    what Python allocates while parsing (the message's bytes, read before, not included)."""
+    import tracemalloc
+
+    from microintern.mail.inbound.parse import ParsedMessage, parse_message
+
+    raw = Path(target).read_bytes()
+    parse_message(raw[:2000])  # the libraries parsing loads on first use
+    tracemalloc.start()
+    started = time.perf_counter()
+    parsed = parse_message(raw)
+    seconds = time.perf_counter() - started
+    held, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    outcome = (
+        ", ".join(a.reason for a in parsed.attachments) or "parsed"
+        if isinstance(parsed, ParsedMessage)
+        else f"quarantined: {parsed.code}"
+    )
+    print(
+        json.dumps(
+            {"peak_mb": peak / MB, "held_mb": held / MB, "seconds": seconds, "outcome": outcome}
+        )
+    )
+
+
 def child(mode: str, target: str) -> None:
+    if mode == "parse":
+        child_parse(target)
+        return
     import django
 
     django.setup()
@@ -202,6 +235,8 @@ def bench_memory(trees: dict[str, Path], sizes: list[int], base: Path) -> list[t
             size = len(raw)
             del raw  # the children measure themselves; the parent holds no message
             for name, tree in trees.items():
+                result = _run_child(tree, templates[name], "parse", str(eml))
+                rows.append((size_mb, size, name, "parse_message (traced)", result))
                 result = _run_child(tree, templates[name], "import", str(eml))
                 rows.append((size_mb, size, name, "import_mail", result))
                 if server is not None:
@@ -284,6 +319,12 @@ def main() -> None:
         print("| message | tree | path | RSS before | peak RSS | message cost | time | ended as |")
         print("|---:|---|---|---:|---:|---:|---:|---|")
         for _size_mb, size, name, path, r in rows:
+            if "held_mb" in r:
+                print(
+                    f"| {size / MB:.1f} MB | {name} | {path} | | {r['peak_mb']:.0f} MB traced | "
+                    f"({r['held_mb']:.0f} MB held after) | {r['seconds']:.2f} s | {r['outcome']} |"
+                )
+                continue
             ended = r["state"] + (" (headers only)" if r["headers_only"] else "")
             print(
                 f"| {size / MB:.1f} MB | {name} | {path} | {r['before_mb']:.0f} MB | "

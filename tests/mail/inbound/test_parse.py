@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import email
+import email.parser
 import email.policy
 import resource
 
@@ -316,7 +317,7 @@ def test_parser_failure_becomes_a_quarantine_reason(monkeypatch):
     def explode(*args, **kwargs):
         raise LookupError("unknown encoding: x-evil")
 
-    monkeypatch.setattr(email, "message_from_bytes", explode)
+    monkeypatch.setattr(email.parser.BytesFeedParser, "feed", explode)
     result = parse_message(HEADERS + b"\r\nhi")
     assert isinstance(result, Quarantined)
     assert result.code is QuarantineCode.UNPARSEABLE
@@ -328,7 +329,7 @@ def test_recursion_error_becomes_a_quarantine_reason(monkeypatch):
     def explode(*args, **kwargs):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(email, "message_from_bytes", explode)
+    monkeypatch.setattr(email.parser.BytesFeedParser, "feed", explode)
     result = parse_message(HEADERS + b"\r\nhi")
     assert isinstance(result, Quarantined)
     assert result.code is QuarantineCode.UNPARSEABLE

@@ -148,3 +148,23 @@ def test_process_pending_takes_every_stored_message_in_batches(corpus_world, mon
     assert not InboundMessage.objects.filter(state=MessageState.STORED).exists()
     assert InboundMessage.objects.filter(state=MessageState.INTEREST_CREATED).count() == 1
     assert InboundMessage.objects.filter(state=MessageState.INTEREST_UPDATED).count() == 4
+
+
+def test_a_batch_holds_one_message_s_bytes_at_a_time(corpus_world, monkeypatch):
+    # Rows are locked without their bytes; each message's bytes are read when it is opened
+    # and not kept on the row, so a batch of large messages is not held whole.
+    raws = [eoi(sender=address) for address in STUDENTS]
+    stored = store.store_messages([store.Incoming(raw) for raw in raws])
+    rows = []
+    locked = pipeline.lifecycle.lock_messages
+
+    def recording(ids):
+        found = locked(ids)
+        rows.extend(found)
+        return found
+
+    monkeypatch.setattr(pipeline.lifecycle, "lock_messages", recording)
+    states = pipeline.process_messages([s.message.pk for s in stored])
+    assert set(states.values()) == {MessageState.INTEREST_CREATED}
+    assert len(rows) == 3
+    assert all("raw" in row.get_deferred_fields() for row in rows)

@@ -151,7 +151,7 @@ def test_the_sender_can_say_we_got_it_wrong(client, corpus_world):
     message = receive(eoi(sender="stranger@gmail.example"))
     url = reverse("inbound:check", args=[acknowledge.check_token(message)])
     page = client.get(url)
-    assert b"could not match your message" in page.content
+    assert b"We did not match your email address to a student record" in page.content
     assert client.post(url, {"correction": ""}).status_code == 200
     response = client.post(url, {"correction": "I meant MI-2026-007"}, follow=True)
     assert b"Thank you" in response.content

@@ -270,6 +270,45 @@ def check_url(message: InboundMessage) -> str:
     return application_links.absolute(reverse("inbound:check", args=[check_token(message)]))
 
 
+class Understood(StrEnum):
+    """What the check page says happened to a message, from what its row records now."""
+
+    COUNTED = "counted"
+    NOT_COUNTED_YET = "not_counted_yet"
+    DISCARDED = "discarded"
+    MATCHED_NOT_RECORDED = "matched_not_recorded"
+    NO_MICRO_INTERNSHIP = "no_micro_internship"
+    DIFFERS_FROM_EARLIER = "differs_from_earlier"
+    NO_STUDENT = "no_student"
+    SET_ASIDE = "set_aside"
+    QUARANTINED = "quarantined"
+    NOT_READ_YET = "not_read_yet"
+
+
+def understood(message: InboundMessage) -> Understood:
+    """What the check page tells the sender, true for every outcome of processing (and for
+    what staff or the sender did since): an interest recorded (counting, waiting for the
+    confirm link, or discarded), or nothing recorded and what was (not) matched."""
+    if message.became_interest:
+        interest = message.interest
+        if interest.discarded_at is not None:
+            return Understood.DISCARDED
+        return Understood.COUNTED if interest.verified_at else Understood.NOT_COUNTED_YET
+    if message.state == MessageState.SET_ASIDE:
+        return Understood.SET_ASIDE
+    if message.state == MessageState.QUARANTINED:
+        return Understood.QUARANTINED
+    if message.state == MessageState.STORED:
+        return Understood.NOT_READ_YET
+    if message.conflicts_with_id:
+        return Understood.DIFFERS_FROM_EARLIER
+    if message.student_id is None:
+        return Understood.NO_STUDENT
+    if message.micro_internship_id is None:
+        return Understood.NO_MICRO_INTERNSHIP
+    return Understood.MATCHED_NOT_RECORDED
+
+
 def message_from_check_token(token: str) -> InboundMessage | None:
     try:
         data = signing.loads(token, salt=CHECK_SALT, max_age=CHECK_MAX_AGE)

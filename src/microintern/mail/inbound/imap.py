@@ -316,15 +316,19 @@ def _poll(
             ]
         )
         result.stored += sum(s.created for s in stored)
-        states = process_messages([s.message.pk for s in stored])
-        for s in stored:
-            state = str(states.get(s.message.pk))
+        pks = [s.message.pk for s in stored]
+        # Stored and committed: processing reads each message's bytes back when it opens
+        # it, so the batch's downloaded copies are let go first.
+        del fetched, stored
+        states = process_messages(pks)
+        for pk in pks:
+            state = str(states.get(pk))
             result.processed[state] = result.processed.get(state, 0) + 1
         if can_move and present:
             client.move([str(uid) for uid in present], mailbox.processed_folder)
-            InboundMessage.objects.filter(
-                pk__in=[s.message.pk for s in stored], moved_at__isnull=True
-            ).update(moved_at=timezone.now())
+            InboundMessage.objects.filter(pk__in=pks, moved_at__isnull=True).update(
+                moved_at=timezone.now()
+            )
             result.moved += len(present)
         Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=group[-1]).update(last_uid=group[-1])
         renew_lease(mailbox, lease)

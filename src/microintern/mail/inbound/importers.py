@@ -85,9 +85,14 @@ def import_path(path: Path, *, progress: Progress | None = None) -> Counter:
     for batch in batches(source.messages):
         stored = store_messages(batch)
         counts.update("stored" if s.created else "already" for s in stored)
-        states = process_messages([s.message.pk for s in stored])
-        counts.update(str(states[s.message.pk]) for s in stored)
+        pks = [s.message.pk for s in stored]
         done += len(batch)
+        # Stored and committed: processing reads each message's bytes back when it opens
+        # it, so the copies read from the files are let go first.
+        batch.clear()
+        del stored
+        states = process_messages(pks)
+        counts.update(str(states[pk]) for pk in pks)
         if progress is not None:
             progress(done, source.count, counts)
     return counts

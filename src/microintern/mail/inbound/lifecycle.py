@@ -71,8 +71,9 @@ def can_move(from_state: str, to_state: str) -> bool:
 
 def lock_messages(ids) -> list[InboundMessage]:
     """Lock these messages (in key order, within the lock timeout, else `Busy`) for a move;
-    returns those found, in the order they were stored."""
-    return list(lock_rows(InboundMessage, ids).values())
+    returns those found, in the order they were stored, without their bytes (`raw` is
+    deferred: up to 50 messages of up to 10 MB each are locked together)."""
+    return list(lock_rows(InboundMessage.objects.defer("raw"), ids).values())
 
 
 def lock_message(pk: int) -> InboundMessage:

@@ -77,6 +77,7 @@ def batches(items: Iterable[T], *, size_of: Callable[[T], int] = _raw_size) -> I
             batch, held = [], 0
         batch.append(item)
         held += size
+    item = None  # only the batch holds the last one (the consumer may let it go)
     if batch:
         yield batch
 
@@ -256,6 +257,12 @@ class _Batch:
         return min((pk for pk in earlier if pk != message.pk), default=None)
 
 
+def _raw(message: InboundMessage) -> bytes:
+    """The stored bytes of a message, read when it is opened: the batch's rows are locked
+    without them, so a batch holds one message's bytes at a time."""
+    return bytes(InboundMessage.objects.filter(pk=message.pk).values_list("raw", flat=True).get())
+
+
 def _read(message: InboundMessage, batch: _Batch) -> Outcome | tuple[ParsedMessage, Classification]:
     """Parse and classify: an outcome already (quarantined, unreadable, not human mail),
     or the parsed human message and its classification."""
@@ -263,12 +270,14 @@ def _read(message: InboundMessage, batch: _Batch) -> Outcome | tuple[ParsedMessa
         return refusal.quarantine(
             message, ReasonCode.TOO_LARGE, message.oversize_reason, own=batch.own
         )
-    parsed = parse_message(message.raw_bytes)
+    raw = _raw(message)
+    parsed = parse_message(raw)
     if isinstance(parsed, Quarantined):
         message.parse_error = parsed.reason
         if parsed.code == QuarantineCode.UNPARSEABLE:  # not hostile, just not understood
             return Outcome(MessageState.TRIAGE, parsed.reason, code=ReasonCode.UNPARSEABLE)
-        return refusal.quarantine(message, parsed.code.value, parsed.reason, own=batch.own)
+        return refusal.quarantine(message, parsed.code.value, parsed.reason, own=batch.own, raw=raw)
+    del raw  # from here on the parsed message is all that is read
     message.parse_error = ""
     message.subject = parsed.subject[:500]
     message.from_address = (parsed.sender or "")[:320]

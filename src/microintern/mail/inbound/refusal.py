@@ -32,12 +32,15 @@ from .store import HEADER_KEEP_BYTES, header_block, human_size
 REFUSAL_ROLE = EmailRole.INBOUND_REFUSED
 
 
-def quarantine(message: InboundMessage, code: str, reason: str, *, own: set[str]) -> Outcome:
+def quarantine(
+    message: InboundMessage, code: str, reason: str, *, own: set[str], raw: bytes | None = None
+) -> Outcome:
     """Where a message we refused to open goes (quarantined, with its reason code), after
     answering its sender when we may (see the module docstring). Side effects: the subject
     and addresses read from its headers, when they could be read safely; maybe one outbox row
-    (once per message); the message's `acknowledgement_note` (all saved with the message)."""
-    parsed = _headers(message) if code in ReasonCode.answerable() else None
+    (once per message); the message's `acknowledgement_note` (all saved with the message).
+    `raw`: the message's bytes when the caller has them already."""
+    parsed = _headers(message if raw is None else raw) if code in ReasonCode.answerable() else None
     if parsed is None:
         note = "Not answered: its headers could not be read safely."
     else:
@@ -49,9 +52,10 @@ def quarantine(message: InboundMessage, code: str, reason: str, *, own: set[str]
     return Outcome(MessageState.QUARANTINED, reason, code=code)
 
 
-def _headers(message: InboundMessage) -> ParsedMessage | None:
+def _headers(message: InboundMessage | bytes) -> ParsedMessage | None:
     """The message's header block parsed on its own (with an empty body), or None."""
-    head = header_block(bytes(message.raw[: HEADER_KEEP_BYTES + 4]))
+    raw = message if isinstance(message, bytes) else message.raw
+    head = header_block(bytes(raw[: HEADER_KEEP_BYTES + 4]))
     parsed = parse_message(head + b"\r\n\r\n")
     return parsed if isinstance(parsed, ParsedMessage) else None
 

@@ -2,8 +2,10 @@
 
 from django.shortcuts import redirect, render
 
+from microintern.programme.enums import MicroInternshipState
+
 from .. import addresses
-from ..acknowledge import message_from_check_token
+from ..acknowledge import message_from_check_token, understood
 from ..forms import CorrectionForm
 from ..triage import record_correction
 
@@ -19,7 +21,13 @@ def check(request, token: str):
     return render(
         request,
         "inbound/check.html",
-        {"message": message, "form": form, "thanks": request.GET.get("thanks") == "1"},
+        {
+            "message": message,
+            "understood": understood(message).value,
+            "public_states": MicroInternshipState.public(),
+            "form": form,
+            "thanks": request.GET.get("thanks") == "1",
+        },
     )
 
 

@@ -41,8 +41,10 @@ def test_a_refused_email_is_shown_failed_with_the_reason_and_can_be_retried(
 
     listing = staff_client.get(reverse("staff:outbox"), {"state": "failed"}).content.decode()
     assert 'class="row-failed"' in listing and "Mailbox unavailable" in listing
+    assert "<td>Place offered</td>" in listing and ">place_offered<" not in listing
     page = staff_client.get(reverse("staff:outbox_message", args=[message.pk])).content.decode()
     assert "This email was not sent" in page and "550" in page
+    assert "<dd>Place offered</dd>" in page and ">place_offered<" not in page
 
     del smtp_sink.refuse[interest.student.email]
     response = staff_client.post(reverse("staff:outbox_retry", args=[message.pk]), follow=True)
@@ -59,8 +61,10 @@ def test_each_students_message_history_is_listed(staff_client, smtp_sink):
     page = staff_client.get(
         reverse("staff:student_messages", args=[interest.student.pk])
     ).content.decode()
-    assert "On the waiting list" not in page  # subjects, not states, are listed
     assert page.count("<tr") == 3  # header + two emails
+    # Each email by its kind in words and its subject, not the template's file name.
+    assert "<td>On the waiting list</td>" in page and "<td>Place offered</td>" in page
+    assert "place_waitlisted" not in page
     assert "You&#x27;re on the waiting list" in page and "A place for you" in page
 
 

@@ -3,6 +3,7 @@ from django import forms
 from microintern.core.forms import EMAIL_BODY_LENGTH, text_field
 
 from .enums import MessageState
+from .models import role_label
 from .roles import TemplateRole
 from .templating import check_source
 
@@ -11,12 +12,13 @@ class OutboxFilterForm(forms.Form):
     state = forms.ChoiceField(
         required=False, choices=[("", "Any state"), *MessageState.choices], label="State"
     )
-    role = forms.ChoiceField(required=False, label="Template")
+    role = forms.ChoiceField(required=False, label="Kind of email")
     to = forms.CharField(required=False, label="Recipient contains", max_length=254)
 
     def __init__(self, *args, roles: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [("", "Any template"), *((r, r) for r in roles)]
+        kinds = sorted(((r, role_label(r)) for r in roles), key=lambda choice: choice[1])
+        self.fields["role"].choices = [("", "Any kind"), *kinds]
 
 
 class EmailTemplateForm(forms.Form):

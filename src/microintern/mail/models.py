@@ -5,8 +5,18 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from .enums import MessageState
+from .enums import EmailRole, MessageState
 from .sealed import SEALED_ROLE_PREFIX
+
+
+def role_label(role: str) -> str:
+    """What kind of email a role is, in words staff read ("Place offered"; a sign-in email
+    by its kind), never the template's file name."""
+    if role.startswith(SEALED_ROLE_PREFIX):
+        return f"Sign-in email ({role.removeprefix(SEALED_ROLE_PREFIX).replace('_', ' ')})"
+    if role in EmailRole.values:
+        return EmailRole(role).label
+    return role
 
 
 class OutboundMessage(models.Model):
@@ -75,6 +85,10 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} → {self.to} ({self.state})"
+
+    @property
+    def role_label(self) -> str:
+        return role_label(self.role)
 
     @property
     def is_sealed(self) -> bool:

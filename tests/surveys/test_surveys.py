@@ -131,6 +131,24 @@ def test_answering_on_the_survey_page(client):
     assert Answer.objects.count() == 2
 
 
+@pytest.mark.parametrize("typed", ["-1", "501", "about ten"])
+def test_a_number_out_of_range_is_explained_in_the_hosts_words(client, typed):
+    mi = MicroInternshipFactory()
+    invitation = domain.invite(
+        InstrumentKind.HOST, host_contact=mi.challenge.contact, micro_internship=mi
+    )
+    comment = "The students were a credit to the university."
+    response = client.post(
+        f"/surveys/{invitation.token}/", {"host_hours": typed, "host_comments": comment}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Please give a whole number from 0 to 500 for “About how many staff hours" in page
+    assert "Ensure this value" not in page and "Enter a whole number" not in page
+    assert comment in page  # what they wrote is still there
+    assert not Answer.objects.exists()
+
+
 def test_anonymous_instrument_keeps_who_apart_from_what():
     instrument = Instrument.objects.get(slug="host")
     instrument.anonymous = True

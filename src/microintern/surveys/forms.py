@@ -31,7 +31,19 @@ class ResponseForm(forms.Form):
                     empty_value=None,
                 )
             elif item.response_type == ResponseType.NUMBER:
-                field = forms.IntegerField(min_value=item.minimum, max_value=item.maximum)
+                in_words = (
+                    f"Please give a whole number from {item.minimum} to {item.maximum} for "
+                    f"“{item.text}”, or leave it blank."
+                )
+                field = forms.IntegerField(
+                    min_value=item.minimum,
+                    max_value=item.maximum,
+                    error_messages={
+                        "invalid": in_words,
+                        "min_value": in_words,
+                        "max_value": in_words,
+                    },
+                )
             else:
                 field = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
             field.required = item.required

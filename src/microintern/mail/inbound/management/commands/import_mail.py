@@ -23,11 +23,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, path: Path, progress_seconds: float, **options):
-        # The pipeline loads the applications and mail modules: only once there is work.
-        from microintern.mail.inbound.importers import import_path  # noqa: PLC0415 - fast start
-
         if not path.exists():
             raise CommandError(f"{path} does not exist.")
+        # The pipeline loads the applications and mail modules: only once there is a path.
+        from microintern.mail.inbound.importers import import_path  # noqa: PLC0415 - fast start
+
         last = time.monotonic()
 
         def progress(done: int, total: int, counts) -> None:

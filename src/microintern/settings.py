@@ -386,6 +386,16 @@ MICROINTERN_PERIODIC_JOBS = {
     ),
 }
 
+# Health checks for /healthz and the staff system page (`core.health`): each app its part.
+MICROINTERN_HEALTH_CHECKS = [
+    "microintern.core.health.database",
+    "microintern.core.health.shared_cache",
+    "microintern.core.health.task_worker",
+    "microintern.core.health.periodic_jobs",
+    "microintern.mail.outbox.health_check",
+    "microintern.mail.inbound.tasks.health_check",
+]
+
 # Inbound email: mailboxes are configured in the admin (Mailbox); these are the rules.
 MICROINTERN_INBOUND = {
     # A poller holds a mailbox for this long (renewed per message); a killed poller's lease

@@ -123,6 +123,10 @@ EXPECTED = {
         "administrator": OK,
     },
     "home_for_role": {**dict.fromkeys(ROLES, 302), "anonymous": LOGIN},
+    # For monitors, open to anyone (counts and ages only); this world's periodic jobs have
+    # never run, so it answers "failing".
+    "healthz": dict.fromkeys(ROLES, 503),
+    "staff:system": STAFF_ONLY,
     # The world has one micro-internship: too narrow to publish, so those allowed in are
     # told why (409) instead of getting figures; everyone else is refused as before.
     "insights:export": {

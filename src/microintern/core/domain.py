@@ -1,9 +1,11 @@
-"""Cross-cutting domain services: the activity log, and writing many rows at once."""
+"""Cross-cutting domain services: the activity log, writing many rows at once, and the
+record of the periodic jobs' runs."""
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, models, router
+from django.utils import timezone
 
-from .models import ActivityLog
+from .models import ActivityLog, PeriodicJobRun
 
 
 def log_activity(subject: models.Model, action: str, *, actor=None, **data) -> ActivityLog:
@@ -69,3 +71,23 @@ def activity_for(*subjects: models.Model):
             content_type=ContentType.objects.get_for_model(subject), object_id=str(subject.pk)
         )
     return ActivityLog.objects.filter(query).select_related("actor", "content_type")
+
+
+def record_job_start(path: str) -> PeriodicJobRun:
+    """Note that periodic job `path` starts now (one row per job, kept up to date)."""
+    run, _ = PeriodicJobRun.objects.update_or_create(
+        path=path, defaults={"last_started_at": timezone.now()}
+    )
+    return run
+
+
+def record_job_end(run: PeriodicJobRun, error: str = "") -> None:
+    """Note how the run ended: succeeded (no `error`) or failed with `error`."""
+    now = timezone.now()
+    run.last_finished_at = now
+    run.last_error = error
+    fields = ["last_finished_at", "last_error"]
+    if not error:
+        run.last_succeeded_at = now
+        fields.append("last_succeeded_at")
+    run.save(update_fields=fields)

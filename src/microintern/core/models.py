@@ -43,3 +43,20 @@ class ActivityLog(models.Model):
         """The state the subject moved from, as staff read it ("" when it did not move)."""
         from_state = self.data.get("from_state") if isinstance(self.data, dict) else None
         return describe_from_state(self.action, str(from_state)) if from_state else ""
+
+
+class PeriodicJobRun(models.Model):
+    """When a periodic job (settings.MICROINTERN_PERIODIC_JOBS) last ran and how it ended:
+    written by `run_periodic`, read by the health checks and the staff system page."""
+
+    path = models.CharField(max_length=200, unique=True)
+    last_started_at = models.DateTimeField()
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_succeeded_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.path

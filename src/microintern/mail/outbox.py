@@ -43,6 +43,7 @@ from django.utils import timezone
 
 from microintern.core.domain import log_activity
 from microintern.core.errors import TransitionNotAllowed
+from microintern.core.health import Check
 from microintern.core.locking import lock_rows
 from microintern.core.tasks import retrying_task
 
@@ -550,3 +551,17 @@ def deliver_messages(message_ids: list[int]) -> int:
     after another exactly as `deliver_message` sends one (each skipped unless still queued,
     so a batch run again sends nothing twice). Returns how many were sent."""
     return sum(deliver(message_id) == MessageState.SENT for message_id in message_ids)
+
+
+QUEUED_TOO_LONG = timedelta(minutes=15)
+
+
+def health_check():
+    """For the health checks (`core.health`): failing when an email has waited in the queue
+    longer than QUEUED_TOO_LONG (the worker or the mail server is not taking them)."""
+    now = timezone.now()
+    queued = OutboundMessage.objects.filter(state=MessageState.QUEUED)
+    stuck = queued.filter(queued_at__lt=now - QUEUED_TOO_LONG).count()
+    given_up = OutboundMessage.objects.filter(state=MessageState.FAILED).count()
+    detail = f"{queued.count()} queued, {stuck} waiting over 15 min, {given_up} failed in all"
+    return Check("outbox", stuck == 0, detail)

@@ -1,6 +1,12 @@
 """Inbound mail tasks: thin, take ids, call `inbound.imap` / `inbound.pipeline`."""
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
 from django_tasks import task
+
+from microintern.core.health import Check
 
 from . import imap, pipeline
 from .models import Mailbox
@@ -30,3 +36,17 @@ def poll_mailboxes() -> int:
         poll_mailbox.enqueue(pk)
     pipeline.process_pending(limit=100)
     return len(ids)
+
+
+def health_check():
+    """For the health checks (`core.health`): failing when an active mailbox has not been
+    polled within three poll intervals (at least 10 minutes)."""
+    seconds = settings.MICROINTERN_PERIODIC_JOBS.get(
+        "microintern.mail.inbound.tasks.poll_mailboxes", 60
+    )
+    since = timezone.now() - max(timedelta(seconds=3 * seconds), timedelta(minutes=10))
+    active = Mailbox.objects.filter(active=True)
+    late = sorted(m.name for m in active if m.last_polled_at is None or m.last_polled_at < since)
+    if late:
+        return Check("mailboxes", False, f"not polled lately: {', '.join(late)}")
+    return Check("mailboxes", True, f"{active.count()} polled on time")

@@ -3,7 +3,9 @@
 django-tasks has no scheduler, so this small loop is the clock: each job (a dotted path to a
 function taking no arguments) runs every so many seconds, in this process. Jobs are short
 and idempotent (they mostly enqueue tasks for the worker), so running two loops by mistake
-does no harm. `--once` runs every job once and exits (for cron or a systemd timer).
+does no harm. `--once` runs every job once and exits (for cron or a systemd timer). Each
+run is recorded (`PeriodicJobRun`: started, finished, succeeded or the error), for the health
+checks and the staff system page.
 """
 
 import logging
@@ -14,6 +16,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils.module_loading import import_string
+
+from microintern.core.domain import record_job_end, record_job_start
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +64,17 @@ class Command(BaseCommand):
     def run_job(self, path: str, job) -> None:
         close_old_connections()
         try:
-            result = job()
+            run = record_job_start(path)
+            try:
+                result = job()
+            except Exception as error:
+                logger.exception("Periodic job %s failed", path)
+                record_job_end(run, error=f"{type(error).__name__}: {error}"[:1000])
+            else:
+                record_job_end(run)
+                if result:
+                    logger.info("Periodic job %s: %s", path, result)
         except Exception:
-            logger.exception("Periodic job %s failed", path)
-        else:
-            if result:
-                logger.info("Periodic job %s: %s", path, result)
+            logger.exception("Periodic job %s: its run could not be recorded", path)
         finally:
             close_old_connections()

@@ -1,0 +1,107 @@
+"""Health checks: is each part the site depends on working now?
+
+Each check is a function of no arguments returning a `Check`; the list is
+settings.MICROINTERN_HEALTH_CHECKS (dotted paths, as for the periodic jobs), so that each app
+checks its own part (the outbox its backlog, the inbound mail its polls) and core knows none
+of them. A check that raises counts as failing, with the error's class as the detail. Details
+are counts and ages only, never a person's data: `/healthz` shows them to anyone (a load
+balancer, a monitor); the staff system page shows the same with the periodic jobs' runs.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Case, F, When
+from django.db.models.functions import Greatest
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from .models import PeriodicJobRun
+
+WORKER_LATE = timedelta(minutes=5)  # a task ready this long and not started: no worker
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def run_checks() -> list[Check]:
+    """Every configured check, in order; one that raises is reported failing."""
+    results = []
+    for path in settings.MICROINTERN_HEALTH_CHECKS:
+        try:
+            results.append(import_string(path)())
+        except Exception as error:  # noqa: BLE001 - a broken part must show, not stop the page
+            results.append(Check(path.rsplit(".", 1)[-1], False, type(error).__name__))
+    return results
+
+
+def database() -> Check:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return Check("database", True, connection.vendor)
+
+
+def shared_cache() -> Check:
+    key, token = "microintern.health", secrets.token_hex(8)
+    cache.set(key, token, 30)
+    ok = cache.get(key) == token
+    return Check("cache", ok, "writes and reads back" if ok else "did not read back what it wrote")
+
+
+def task_worker() -> Check:
+    """Failing when a task has been ready to run for WORKER_LATE without a worker taking it
+    (the database task backend; other backends keep their own queue)."""
+    backend = settings.TASKS["default"]["BACKEND"]
+    if backend != "django_tasks_db.DatabaseBackend":
+        return Check("task worker", True, f"not checked here ({backend.rsplit('.', 1)[-1]})")
+    from django_tasks_db.models import DBTaskResult  # noqa: PLC0415 - only with this backend
+
+    now = timezone.now()
+    ready = DBTaskResult.objects.ready()
+    # Ready since it was enqueued, or since its run-after time for a deferred task.
+    since = ready.annotate(
+        since=Case(
+            When(run_after__lte=now, then=Greatest("run_after", "enqueued_at")),
+            default=F("enqueued_at"),
+        )
+    )
+    oldest = since.order_by("since").values_list("since", flat=True).first()
+    if oldest is not None and now - oldest > WORKER_LATE:
+        minutes = int((now - oldest).total_seconds() // 60)
+        return Check(
+            "task worker", False, f"{ready.count()} tasks waiting, the oldest {minutes} min"
+        )
+    return Check("task worker", True, f"{ready.count()} tasks waiting")
+
+
+def periodic_jobs() -> Check:
+    """Failing when a configured job has not finished a run within three of its intervals
+    (at least 10 minutes), or its last run failed."""
+    now = timezone.now()
+    runs = {run.path: run for run in PeriodicJobRun.objects.all()}
+    late, failed = [], []
+    for path, seconds in settings.MICROINTERN_PERIODIC_JOBS.items():
+        run = runs.get(path)
+        allowed = max(timedelta(seconds=3 * seconds), timedelta(minutes=10))
+        if run is None or run.last_finished_at is None or now - run.last_finished_at > allowed:
+            late.append(path.rsplit(".", 1)[-1])
+        elif run.last_succeeded_at != run.last_finished_at:
+            failed.append(path.rsplit(".", 1)[-1])
+    if late or failed:
+        parts = [
+            f"late: {', '.join(late)}" if late else "",
+            f"failed: {', '.join(failed)}" if failed else "",
+        ]
+        return Check("periodic jobs", False, "; ".join(p for p in parts if p))
+    return Check("periodic jobs", True, f"{len(settings.MICROINTERN_PERIODIC_JOBS)} on time")

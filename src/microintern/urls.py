@@ -60,6 +60,7 @@ staff_patterns = (
             programme_staff.change_state,
             name="micro_internship_state",
         ),
+        path("places/<int:pk>/", application_staff.interest_detail, name="interest"),
         path("places/<int:pk>/decide/", application_staff.decide, name="decide_place"),
         path("challenges/", host_staff.pipeline, name="pipeline"),
         path("challenges/<int:pk>/state/", host_staff.change_state, name="challenge_state"),

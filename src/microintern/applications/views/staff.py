@@ -1,16 +1,19 @@
-"""Staff decisions on individual places, through the place lifecycle."""
+"""Staff pages on individual places: one expression of interest in full, and decisions
+through the place lifecycle."""
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from microintern.core.domain import activity_for
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.forms import REASON_LENGTH
 from microintern.core.permissions import permission_required
+from microintern.mail.outbox import messages_about
 
 from ..domain import transition_place
-from ..enums import PlaceState
+from ..enums import PLACE_TRANSITIONS, PlaceState
 from ..forms import PlaceDecisionForm
 from ..models import ExpressionOfInterest
 
@@ -49,3 +52,25 @@ def decide(request, pk: int):
         )
     page = reverse("staff:micro_internship", args=[interest.micro_internship_id])
     return redirect(f"{page}#decide-{interest.pk}")
+
+
+@permission_required("microintern.use_back_office")
+def interest_detail(request, pk: int):
+    """Everything about one expression of interest: what the student wrote, the adjustments
+    they asked for, whether they confirmed it, its history and emails, and the decision."""
+    interest = get_object_or_404(
+        ExpressionOfInterest.objects.select_related(
+            "student", "micro_internship__challenge__organisation"
+        ),
+        pk=pk,
+    )
+    return render(
+        request,
+        "applications/staff/interest.html",
+        {
+            "interest": interest,
+            "allowed_moves": [s for s in PlaceState if s in PLACE_TRANSITIONS[interest.state]],
+            "activity": activity_for(interest)[:100],
+            "emails": messages_about(interest).order_by("-created_at")[:50],
+        },
+    )

@@ -180,6 +180,7 @@ EXPECTED = {
         "administrator": OK,
     },
     "insights:population_upload": STAFF_ONLY,
+    "insights:population_template": STAFF_ONLY,
     "insights:population_report": STAFF_ONLY,
     "insights:population_confirm": POST_ONLY,
     "insights:equality_monitoring": STUDENT_ONLY,

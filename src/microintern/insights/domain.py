@@ -79,6 +79,7 @@ def stage_population_import(
         sha256=hashlib.sha256(content).hexdigest(),
         rows=validation.rows,
         problems=problems,
+        readings=validation.readings,
         row_count=validation.row_count,
         valid_count=len(validation.rows),
         uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,

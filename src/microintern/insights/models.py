@@ -70,6 +70,11 @@ class PopulationImport(models.Model):
         default=list, help_text="Valid rows, cleaned, ready to apply; emptied once applied."
     )
     problems = models.JSONField(default=list, help_text="[{line, field, problem}] per row.")
+    readings = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="How each code was read: {column: {code: [meaning, rows]}}.",
+    )
     row_count = models.PositiveIntegerField(default=0)
     valid_count = models.PositiveIntegerField(
         default=0, help_text="Rows without errors (``rows`` is emptied once applied)."

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from microintern.accounts.enums import FeeStatus, StudyLevel, StudyMode
 from microintern.accounts.models import WP_FIELDS, WP_FLAGS, WP_QUINTILES
 from microintern.core.errors import Refusal
 
+from . import codings
 from .hesa import is_uk_domiciled
 
 COLUMNS = (
@@ -118,6 +118,13 @@ class Validation:
     problems: list[dict] = field(default_factory=list)
     row_count: int = 0
 
+    readings: dict = field(default_factory=dict)
+    """How each code written in the file was read: {column: {written: [meaning, rows]}}."""
+
+    def note_reading(self, column: str, written: str, meaning: str) -> None:
+        seen = self.readings.setdefault(column, {}).setdefault(written, [meaning, 0])
+        seen[1] += 1
+
     def add(self, line: int, column: str, problem: str, severity: str = "error") -> None:
         self.problems.append(
             {"line": line, "field": column, "problem": problem, "severity": severity}
@@ -126,14 +133,6 @@ class Validation:
     @property
     def error_lines(self) -> set[int]:
         return {p["line"] for p in self.problems if p["severity"] == "error"}
-
-
-def _choice(value: str, choices) -> str | None:
-    lowered = value.strip().lower()
-    for choice_value, label in choices.choices:
-        if lowered in (choice_value.lower(), label.lower()):
-            return choice_value
-    return None
 
 
 def validate_rows(
@@ -193,20 +192,21 @@ def validate_rows(
             if len(value) > 200:
                 result.add(line, column, "Longer than 200 characters.")
             clean[column] = value
-        for column, choices in (
-            ("level", StudyLevel),
-            ("mode", StudyMode),
-            ("fee_status", FeeStatus),
-        ):
+        for column in ("level", "mode", "fee_status"):
             value = row.get(column, "")
-            chosen = _choice(value, choices) if value else ""
-            if chosen is None:
-                allowed = ", ".join(choices.values)
-                result.add(line, column, f"“{value}” is not one of: {allowed}.")
+            chosen, why_not = codings.read(column, value) if value else ("", "")
+            if why_not:
+                result.add(line, column, why_not)
+            elif value:
+                result.note_reading(column, value, chosen.label)
             clean[column] = chosen or ""
-        domicile = row.get("domicile", "").upper()
-        if domicile and not re.fullmatch(r"[A-Z]{2}", domicile):
-            result.add(line, "domicile", f"“{domicile}” is not a two-letter domicile code.")
+        written = row.get("domicile", "")
+        domicile, why_not = codings.read_domicile(written) if written else ("", "")
+        if why_not:
+            result.add(line, "domicile", why_not)
+        elif written:
+            result.note_reading("domicile", written, domicile)
+        domicile = domicile or ""
         clean["domicile"] = domicile
         for column in QUINTILES:
             value = row.get(column, "")

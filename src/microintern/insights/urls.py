@@ -9,6 +9,11 @@ urlpatterns = [
     path("insights/research/<int:pk>/", research.study, name="research_study"),
     path("insights/research/<int:pk>/package.zip", research.package, name="research_package"),
     path("insights/population/", population.upload, name="population_upload"),
+    path(
+        "insights/population/template.csv",
+        population.template_file,
+        name="population_template",
+    ),
     path("insights/population/<int:pk>/", population.report, name="population_report"),
     path("insights/population/<int:pk>/confirm/", population.confirm, name="population_confirm"),
     path("my/equality-monitoring/", student.equality_monitoring, name="equality_monitoring"),

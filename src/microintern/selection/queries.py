@@ -1,7 +1,7 @@
 """Read-side questions for selection rounds. Nothing here reads equality data: a student's
 priority comes only from their history of places and their widening-participation flags."""
 
-from microintern.accounts.models import Student
+from microintern.accounts.queries import student_record_imported
 from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
 from microintern.core.domain import activity_for
@@ -48,7 +48,7 @@ def enrolment_is_known() -> bool:
     """Whether the university has imported its student record (the population import
     stamps `record_imported_at`). Until then enrolment cannot be checked and nobody is set
     aside for it; afterwards a student missing from the record is not eligible."""
-    return Student.objects.filter(record_imported_at__isnull=False).exists()
+    return student_record_imported()
 
 
 def students_holding_a_place(selection_round: SelectionRound) -> set[int]:

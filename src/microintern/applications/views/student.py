@@ -1,6 +1,7 @@
 """A student's pages: say you're interested (no account needed), confirm it is you, see where
 you stand, reply to offers, and after the day give feedback and get a certificate."""
 
+from email.utils import parseaddr
 from functools import wraps
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from microintern.accounts.queries import missing_from_the_record
 from microintern.core.domain import log_activity
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.permissions import permission_required
@@ -110,6 +112,9 @@ def my_interests(request):
             "interests": [i for i in interests if not i.awaits_the_student],
             "now": now,
             "choice_groups": _choice_rows(student, now),
+            "missing_from_the_record": missing_from_the_record(student),
+            "student": student,
+            "clinic_email": parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
         },
     )
 

@@ -1,19 +1,67 @@
 """Staff: upload a student-record extract → check the report → confirm."""
 
+import csv
+import io
+
 from django.contrib import messages
 from django.db.models import Count
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from microintern.core.permissions import permission_required
 
-from .. import domain
+from .. import codings, domain
 from ..forms import PopulationUploadForm
 from ..models import PopulationImport, PopulationRecord
-from ..population import ExtractError
+from ..population import COLUMNS, ExtractError
 
 IMPORT = "insights.import_population"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+COLUMN_LABELS = {
+    "level": "Level of study",
+    "mode": "Mode of study",
+    "fee_status": "Fee status",
+    "domicile": "Domicile",
+}
+TEMPLATE_ROWS = [
+    [
+        "S1234567",
+        "amira.hassan@example.ac.uk",
+        "Amira Hassan",
+        "BA Business Management",
+        "Business School",
+        "UG",
+        "FT",
+        "H",
+        "XF",
+        "2",
+        "1",
+        "3",
+        "no",
+        "yes",
+        "no",
+        "yes",
+    ],
+    [
+        "S7654321",
+        "li.wei@example.ac.uk",
+        "Li Wei",
+        "MSc Data Science",
+        "Computing",
+        "PGT",
+        "FT",
+        "I",
+        "CN",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
+]
 
 
 @permission_required(IMPORT)
@@ -43,8 +91,25 @@ def upload(request):
     return render(
         request,
         "insights/staff/population_upload.html",
-        {"form": form, "imports": PopulationImport.objects.all()[:10], "years": years},
+        {
+            "form": form,
+            "imports": PopulationImport.objects.all()[:10],
+            "years": years,
+            "expected": [(COLUMN_LABELS[c], text) for c, text in codings.EXPECTED.items()],
+        },
     )
+
+
+@permission_required(IMPORT)
+def template_file(request):
+    """A CSV with every column the import reads and two example rows, to fill in."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    writer.writerows(TEMPLATE_ROWS)
+    response = HttpResponse(out.getvalue().encode("utf-8-sig"), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="student-record-template.csv"'
+    return response
 
 
 @permission_required(IMPORT)
@@ -56,6 +121,10 @@ def report(request, pk: int):
         "insights/staff/population_report.html",
         {
             "staged": staged,
+            "readings": [
+                (COLUMN_LABELS.get(column, column), codes)
+                for column, codes in staged.readings.items()
+            ],
             "problems": staged.problems[:1000],
             "problem_total": len(staged.problems),
             "error_lines": len({p["line"] for p in errors}),

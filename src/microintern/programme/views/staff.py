@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from microintern.accounts.queries import student_record_imported
 from microintern.applications.domain import LATE_REASON, record_attendance
 from microintern.applications.enums import PLACE_TRANSITIONS, PlaceState
 from microintern.applications.queries import told_of_cancellation
@@ -69,7 +70,9 @@ def _detail_page(request, pk: int, form=None, status: int = 200):
     # A place decision refused by `applications` comes back with what was typed in its row.
     kept = request.session.pop(KEPT_DECISION, None) or {}
     interests = list(mi.interests.select_related("student").order_by("received_at"))
+    record_imported = student_record_imported()
     for interest in interests:
+        interest.off_the_record = record_imported and interest.student.record_imported_at is None
         interest.allowed_moves = [
             state for state in PlaceState if state in PLACE_TRANSITIONS[interest.state]
         ]

@@ -15,6 +15,7 @@ from microintern.mail.urls import staff_urls as mail_staff_urls
 from microintern.programme.urls import feed_urls as programme_feed_urls
 from microintern.programme.urls import staff_urls as programme_staff_urls
 from microintern.programme.views import public
+from microintern.programme.views import search as programme_search
 from microintern.programme.views import staff as programme_staff
 from microintern.selection.urls import public_urls as selection_public_urls
 from microintern.selection.urls import staff_urls as selection_staff_urls
@@ -65,6 +66,7 @@ staff_patterns = (
         path("challenges/", host_staff.pipeline, name="pipeline"),
         path("challenges/<int:pk>/state/", host_staff.change_state, name="challenge_state"),
         path("system/", core.system, name="system"),
+        path("search/", programme_search.staff_search, name="search"),
         *mail_staff_urls,
         *inbound_staff_urls,
         *programme_staff_urls,

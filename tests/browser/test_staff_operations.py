@@ -162,3 +162,31 @@ def test_decline_and_cancel_are_chosen_then_confirmed_accessibly(live_server, st
     page.get_by_role("button", name="Cancel and email 1 student and the host").click()
     mi.refresh_from_db()
     assert mi.state == "cancelled" and mi.cancel_reason == "The building is closed."
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_the_interest_search_and_system_pages_are_accessible(live_server, staff_page, axe, width):
+    page = staff_page
+    page.set_viewport_size({"width": width, "height": 900})
+    interest = ExpressionOfInterestFactory(
+        access_needs="I need to leave by 16:00 on Wednesdays to collect my brother."
+    )
+    page.goto(
+        live_server.url + reverse("staff:micro_internship", args=[interest.micro_internship_id])
+    )
+    page.get_by_role("link", name=interest.student.full_name).click()
+    expect(page.get_by_role("heading", name="Adjustments asked for")).to_be_visible()
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("link", name="Search").click()
+    page.get_by_label("Student, host or micro-internship").fill(interest.student.full_name)
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name=interest.student.full_name)).to_be_visible()
+    assert_no_axe_violations(axe, page)
+    page.get_by_label("Student, host or micro-internship").fill("a")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("alert")).to_have_text("Please type at least 2 letters or digits.")
+    assert_no_axe_violations(axe, page)
+    page.goto(live_server.url + reverse("staff:system"))
+    expect(page.get_by_role("heading", name="System", exact=True)).to_be_visible()
+    assert_no_axe_violations(axe, page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -128,6 +128,7 @@ EXPECTED = {
     # never run, so it answers "failing".
     "healthz": dict.fromkeys(ROLES, 503),
     "staff:system": STAFF_ONLY,
+    "staff:search": STAFF_ONLY,
     # The world has one micro-internship: too narrow to publish, so those allowed in are
     # told why (409) instead of getting figures; everyone else is refused as before.
     "insights:export": {

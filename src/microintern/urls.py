@@ -14,6 +14,7 @@ from microintern.mail.inbound.urls import staff_urls as inbound_staff_urls
 from microintern.mail.urls import staff_urls as mail_staff_urls
 from microintern.programme.urls import feed_urls as programme_feed_urls
 from microintern.programme.urls import staff_urls as programme_staff_urls
+from microintern.programme.views import messages as programme_messages
 from microintern.programme.views import public
 from microintern.programme.views import search as programme_search
 from microintern.programme.views import staff as programme_staff
@@ -67,6 +68,11 @@ staff_patterns = (
         path("challenges/<int:pk>/state/", host_staff.change_state, name="challenge_state"),
         path("system/", core.system, name="system"),
         path("search/", programme_search.staff_search, name="search"),
+        path(
+            "micro-internships/<int:pk>/email/",
+            programme_messages.message_people,
+            name="message_people",
+        ),
         *mail_staff_urls,
         *inbound_staff_urls,
         *programme_staff_urls,

@@ -128,6 +128,7 @@ def test_a_task_nobody_runs_shows_the_worker_is_missing(client, settings):
     assert checks["task worker"]["detail"] == "1 tasks waiting, the oldest 10 min"
 
 
+@pytest.mark.django_db(transaction=True)  # run_periodic closes connections as in production
 def test_run_periodic_records_each_run_and_the_error_of_a_failing_job(settings):
     settings.MICROINTERN_PERIODIC_JOBS = {
         "microintern.mail.outbox.retry_due": 30,
@@ -141,6 +142,7 @@ def test_run_periodic_records_each_run_and_the_error_of_a_failing_job(settings):
     assert failed.last_error == "RuntimeError: the student record server did not answer"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_staff_read_the_checks_and_the_last_runs_others_cannot(client, make_user, settings):
     settings.MICROINTERN_PERIODIC_JOBS = {"tests.core.test_health.failing_job": 60}
     call_command("run_periodic", "--once")

@@ -17,7 +17,7 @@ EXPECTED = {
     "student": {"Micro-internships", "How we choose", "My micro-internships", "Your data choices"},
     "host": {"Micro-internships", "How we choose", "Your challenges"},
     "staff": {"Micro-internships", "How we choose", "Dashboard", "Challenges", "Inbox", "Outbox"}
-    | {"Calendar", "Selection", "Insights"},
+    | {"Calendar", "Selection", "Search", "Insights"},
     "researcher": {"Micro-internships", "How we choose", "Insights"},
 }
 

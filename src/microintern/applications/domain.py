@@ -527,3 +527,36 @@ def record_attendance(mi: MicroInternship, marks: dict[int, str], *, actor=None)
         except TransitionNotAllowed as error:
             problems.append(f"{interest.student.full_name}: {error}")
     return changed, problems
+
+
+TEAM_STATES = (PlaceState.ACCEPTED, PlaceState.ATTENDED, PlaceState.NO_SHOW)
+
+
+def team_of(mi: MicroInternship) -> list[ExpressionOfInterest]:
+    """The students who accepted a place on `mi` (and, after the day, took part or not)."""
+    return list(
+        mi.interests.filter(state__in=TEAM_STATES)
+        .select_related("student")
+        .order_by("student__full_name")
+    )
+
+
+@transaction.atomic
+def message_team(mi: MicroInternship, *, subject: str, message: str, actor) -> int:
+    """Email what staff wrote to everyone in `mi`'s team (`team_of`), one email each.
+
+    Side effects: one outbox row per student (role `team_message`), sent after commit; logs
+    `micro_internship.team_messaged` with the subject and how many. Refuses an empty team.
+    Returns how many were emailed.
+    """
+    team = team_of(mi)
+    if not team:
+        raise TransitionNotAllowed.because("Nobody has accepted a place yet: there is no team.")
+    mi = MicroInternship.objects.select_related("challenge__organisation").get(pk=mi.pk)
+    for place in team:
+        place.micro_internship = mi
+    notifications.queue_team_message(team, subject=subject, message=message)
+    log_activity(
+        mi, "micro_internship.team_messaged", actor=actor, email_subject=subject, to=len(team)
+    )
+    return len(team)

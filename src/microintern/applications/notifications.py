@@ -61,6 +61,21 @@ def queue_place_emails(moves: list[tuple[object, PlaceState]]) -> None:
     queue_emails(emails)
 
 
+def queue_team_message(team: list, *, subject: str, message: str) -> None:
+    """Queue staff's message to each place's student (`team_message`), in one go."""
+    queue_emails(
+        [
+            _interest_email(
+                place,
+                "team_message",
+                extra_context={"subject": subject, "message": message},
+                hold=False,
+            )
+            for place in team
+        ]
+    )
+
+
 def _interest_email(interest, role: str, *, extra_context: dict | None, hold: bool) -> Email:
     mi = interest.micro_internship
     return Email(

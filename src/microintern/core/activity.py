@@ -53,6 +53,8 @@ ACTIONS: dict[str, str] = {
     # Micro-internships
     "micro_internship.scheduled": "Micro-internship scheduled",
     "micro_internship.updated": "Details changed",
+    "micro_internship.team_messaged": "Emailed the team",
+    "micro_internship.host_messaged": "Emailed the host",
     "micro_internship.draft": "Back to draft",
     "micro_internship.open": "Opened for interest",
     "micro_internship.closed": "Closed for interest",

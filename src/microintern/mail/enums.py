@@ -131,6 +131,8 @@ class EmailRole(models.TextChoices):
         "Automatic reply: an email to the mailbox was too large or complex to open",
     )
     INBOUND_STAFF_REPLY = "inbound_staff_reply", "Staff reply to an email to the mailbox"
+    TEAM_MESSAGE = "team_message", "Staff message to a micro-internship's team"
+    HOST_MESSAGE = "host_message", "Staff message to a micro-internship's host"
     INTEREST_ALREADY_RECEIVED = (
         "interest_already_received",
         "Interest already received (expressed again)",
@@ -181,6 +183,8 @@ EMAIL_AUDIENCE: dict[EmailRole, Audience] = {
     EmailRole.INBOUND_ACK_NEUTRAL: Audience.SENDER,
     EmailRole.INBOUND_REFUSED: Audience.SENDER,
     EmailRole.INBOUND_STAFF_REPLY: Audience.SENDER,
+    EmailRole.TEAM_MESSAGE: Audience.STUDENT,
+    EmailRole.HOST_MESSAGE: Audience.HOST,
     EmailRole.INTEREST_ALREADY_RECEIVED: Audience.STUDENT,
     EmailRole.INTEREST_NOT_MATCHED: Audience.STUDENT,
     EmailRole.PERSONAL_ADDRESS_CONFIRM: Audience.STUDENT,

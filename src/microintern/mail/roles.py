@@ -153,6 +153,16 @@ ROLE_PLACEHOLDERS: dict[EmailRole, dict[str, str]] = {
         "subject": "The subject of the reply",
         "reply": "What the member of staff wrote",
     },
+    EmailRole.TEAM_MESSAGE: STUDENT
+    | MICRO_INTERNSHIP
+    | {"subject": "The subject staff gave", "message": "What the member of staff wrote"},
+    EmailRole.HOST_MESSAGE: {
+        "contact.name": HOST["contact.name"],
+        "organisation.name": HOST["organisation.name"],
+        "subject": "The subject staff gave",
+        "message": "What the member of staff wrote",
+    }
+    | MICRO_INTERNSHIP,
     EmailRole.INTEREST_ALREADY_RECEIVED: {
         "student.display_name": STUDENT["student.display_name"],
         "mi.title": MICRO_INTERNSHIP["mi.title"],

@@ -10,6 +10,7 @@ from microintern.core.errors import TransitionNotAllowed
 from microintern.core.locking import lock_row
 from microintern.hosts.domain import transition_challenge
 from microintern.hosts.enums import ChallengeState
+from microintern.mail.outbox import queue_email
 
 from . import hooks, notifications
 from .enums import MICRO_INTERNSHIP_TRANSITIONS, MicroInternshipState
@@ -171,3 +172,31 @@ def update_micro_internship(mi: MicroInternship, data: dict, *, actor=None) -> M
     log_activity(locked, "micro_internship.updated", actor=actor, fields=changed)
     mi.refresh_from_db()
     return locked
+
+
+@transaction.atomic
+def message_host(mi: MicroInternship, *, subject: str, message: str, actor) -> str:
+    """Email what staff wrote to the host contact of `mi`'s challenge (`host_message`).
+
+    Side effects: one outbox row, sent after commit; logs `micro_internship.host_messaged`
+    with the subject. Returns the contact's address.
+    """
+    mi = MicroInternship.objects.select_related(
+        "challenge__organisation", "challenge__contact"
+    ).get(pk=mi.pk)
+    contact = mi.challenge.contact
+    queue_email(
+        "host_message",
+        to=contact.email,
+        context={
+            "contact": contact,
+            "organisation": mi.challenge.organisation,
+            "mi": mi,
+            "subject": subject,
+            "message": message,
+        },
+        person=contact,
+        about=mi,
+    )
+    log_activity(mi, "micro_internship.host_messaged", actor=actor, email_subject=subject)
+    return contact.email

@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from microintern.accounts.enums import Role
 from microintern.accounts.models import User
-from microintern.core.forms import LONG_LENGTH, limit_length
+from microintern.core.forms import EMAIL_BODY_LENGTH, LONG_LENGTH, limit_length, text_field
 
 from .enums import MAX_TEAM_SIZE
 from .models import DETAIL_FIELDS, MicroInternship
@@ -72,3 +72,25 @@ class MicroInternshipForm(forms.ModelForm):
         self.instance.starts_at = self.cleaned_data["starts_at"]
         self.instance.ends_at = self.cleaned_data["ends_at"]
         return super().save(commit=commit)
+
+
+class MessagePeopleForm(forms.Form):
+    """Staff write to a micro-internship's team or to its host; sent only once confirmed."""
+
+    to = forms.ChoiceField(
+        choices=[("team", "The team (students who accepted a place)"), ("host", "The host")],
+        widget=forms.RadioSelect,
+        label="Send to",
+        error_messages={"required": "Please choose who to send it to."},
+    )
+    subject = text_field(
+        max_length=150,
+        label="Subject",
+        error_messages={"required": "Please give the email a subject."},
+    )
+    message = text_field(
+        max_length=EMAIL_BODY_LENGTH,
+        label="Message",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={"required": "Please write the message."},
+    )

@@ -33,7 +33,7 @@ from ..domain import (
     update_micro_internship,
 )
 from ..enums import MAX_TEAM_SIZE, MICRO_INTERNSHIP_TRANSITIONS, MicroInternshipState
-from ..forms import MicroInternshipForm
+from ..forms import MessagePeopleForm, MicroInternshipForm
 from ..models import MicroInternship
 
 BACK_OFFICE = "microintern.use_back_office"
@@ -88,6 +88,7 @@ def _detail_page(request, pk: int, form=None, status: int = 200):
             "allowed_moves": form.moves,
             "chosen": form.data.get("to_state", "") if form.is_bound else "",
             "activity": activity_for(mi, *interests)[:200],
+            "message_form": MessagePeopleForm(),
             "emails": messages_about(mi, *interests)[:200],
         },
         status=status,

@@ -62,19 +62,28 @@ class Command(BaseCommand):
         self.running = False
 
     def run_job(self, path: str, job) -> None:
+        """Run one job; its run is recorded, but a record that cannot be written (the
+        database is down, say) never stops the job itself."""
         close_old_connections()
+        run = self.record(record_job_start, path)
         try:
-            run = record_job_start(path)
-            try:
-                result = job()
-            except Exception as error:
-                logger.exception("Periodic job %s failed", path)
-                record_job_end(run, error=f"{type(error).__name__}: {error}"[:1000])
-            else:
-                record_job_end(run)
-                if result:
-                    logger.info("Periodic job %s: %s", path, result)
-        except Exception:
-            logger.exception("Periodic job %s: its run could not be recorded", path)
+            result = job()
+        except Exception as error:
+            logger.exception("Periodic job %s failed", path)
+            if run is not None:
+                self.record(record_job_end, run, error=f"{type(error).__name__}: {error}"[:1000])
+        else:
+            if run is not None:
+                self.record(record_job_end, run)
+            if result:
+                logger.info("Periodic job %s: %s", path, result)
         finally:
             close_old_connections()
+
+    @staticmethod
+    def record(function, *args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except Exception:
+            logger.exception("A periodic job's run could not be recorded")
+            return None

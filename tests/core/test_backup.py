@@ -330,6 +330,20 @@ def test_a_database_with_data_is_replaced_only_when_asked(installation, archives
     assert files(installation / "media") == files(source / "media")
 
 
+@pytest.mark.slow
+def test_the_key_can_come_from_a_file(installation, tmp_path):
+    key_file = tmp_path / "backup_key"
+    key_file.write_text(KEY + "\n")
+    env = environment(installation)
+    env["MICROINTERN_BACKUP_KEY_FILE"] = str(key_file)
+    archive = tmp_path / "backup.tar.enc"
+    assert "Encrypted with the backup key" in run(env, "backup", "--output", str(archive)).stdout
+
+    done = run(environment(installation), "restore", "--replace", str(archive), ok=False)
+    assert "no backup key is set" in done.stderr
+    run(environment(installation, key=KEY), "restore", "--replace", str(archive))
+
+
 def test_a_new_key_is_a_key_and_a_bad_key_is_explained(tmp_path):
     env = environment(tmp_path / "var")
     key = run(env, "backup", "--new-key").stdout.strip()
@@ -383,6 +397,11 @@ def test_postgres_drill_back_up_drop_restore(tmp_path):
         assert postgres_facts(url) == before
         assert files(var_dir / "media") == media_before
         site_serves(env)
+
+        done = run(env, "restore", str(archive), ok=False)
+        assert "The database already holds data (5 user accounts" in done.stderr
+        run(env, "restore", "--replace", str(archive))  # over itself: the same again
+        assert postgres_facts(url) == before
 
         flip_byte(archive, archive.read_bytes().index(b"\n", 32) + 4 + 500)
         done = run(env, "restore", "--replace", str(archive), ok=False)

@@ -273,7 +273,7 @@ def _mail_digest(cursor) -> dict:
     """One sha256 over every message's id and the sha256 of its raw bytes, in id order."""
     digest, messages = hashlib.sha256(), 0
     cursor.execute(f'SELECT id, raw FROM "{_mail_table()}" ORDER BY id')  # noqa: S608
-    while rows := cursor.fetchmany(500):
+    while rows := cursor.fetchmany(50):  # each up to the size limit of one email
         for pk, raw in rows:
             digest.update(f"{pk}:{hashlib.sha256(bytes(raw)).hexdigest()}\n".encode())
             messages += 1

@@ -1,6 +1,7 @@
 """/healthz and the staff system page say whether each part works, as a monitor would ask:
 every check is made to fail the way it fails in production, and the answer must say so."""
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -153,3 +154,35 @@ def test_staff_read_the_checks_and_the_last_runs_others_cannot(client, make_user
     client.logout()
     sign_in(client, make_user("student"))
     assert client.get("/staff/system/").status_code in {302, 403}
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The shared cache on the real Redis of this machine (database 9)."""
+    redis = pytest.importorskip("redis")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/9",
+        }
+    }
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/9")
+    try:
+        before = client.config_get("maxmemory-policy")["maxmemory-policy"]
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI needs Redis on 127.0.0.1:6379")
+        pytest.skip("no Redis on 127.0.0.1:6379 (CI starts one)")
+    yield client
+    client.config_set("maxmemory-policy", before)
+
+
+def test_redis_that_never_evicts_passes_and_one_that_evicts_fails(redis_cache):
+    from microintern.core.health import shared_cache  # noqa: PLC0415
+
+    redis_cache.config_set("maxmemory-policy", "noeviction")
+    assert shared_cache().ok
+    redis_cache.config_set("maxmemory-policy", "allkeys-lru")
+    check = shared_cache()
+    assert not check.ok
+    assert check.detail.startswith("Redis maxmemory-policy is allkeys-lru: set noeviction")

@@ -53,10 +53,31 @@ def database() -> Check:
 
 
 def shared_cache() -> Check:
+    """Failing when the cache does not read back what it wrote, or when it is Redis and may
+    evict keys: rate-limit counts and used sign-in codes live there and must not vanish."""
     key, token = "microintern.health", secrets.token_hex(8)
     cache.set(key, token, 30)
-    ok = cache.get(key) == token
-    return Check("cache", ok, "writes and reads back" if ok else "did not read back what it wrote")
+    if cache.get(key) != token:
+        return Check("cache", False, "did not read back what it wrote")
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        policy = _redis_eviction_policy()
+        if policy != "noeviction":
+            return Check(
+                "cache",
+                False,
+                f"Redis maxmemory-policy is {policy}: set noeviction, or rate limits and used "
+                "codes can be dropped",
+            )
+        return Check("cache", True, "Redis, writes and reads back, never evicts")
+    return Check("cache", True, "writes and reads back")
+
+
+def _redis_eviction_policy() -> str:
+    client = cache._cache.get_client(write=False)  # Django's RedisCache keeps its client there
+    try:
+        return client.config_get("maxmemory-policy").get("maxmemory-policy", "unknown")
+    except Exception as error:  # noqa: BLE001 - managed Redis may refuse CONFIG
+        return f"unknown ({type(error).__name__}: CONFIG GET refused)"
 
 
 def task_worker() -> Check:

@@ -18,6 +18,7 @@ from microintern.programme.views import messages as programme_messages
 from microintern.programme.views import public
 from microintern.programme.views import search as programme_search
 from microintern.programme.views import staff as programme_staff
+from microintern.programme.views import team as programme_team
 from microintern.selection.urls import public_urls as selection_public_urls
 from microintern.selection.urls import staff_urls as selection_staff_urls
 
@@ -68,6 +69,7 @@ staff_patterns = (
         path("challenges/<int:pk>/state/", host_staff.change_state, name="challenge_state"),
         path("system/", core.system, name="system"),
         path("search/", programme_search.staff_search, name="search"),
+        path("micro-internships/<int:pk>/team.csv", programme_team.team_csv, name="team_csv"),
         path(
             "micro-internships/<int:pk>/email/",
             programme_messages.message_people,

@@ -190,3 +190,16 @@ def test_the_interest_search_and_system_pages_are_accessible(live_server, staff_
     expect(page.get_by_role("heading", name="System", exact=True)).to_be_visible()
     assert_no_axe_violations(axe, page)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_a_micro_internship_page_prints_without_the_menu_or_buttons(live_server, staff_page):
+    page = staff_page
+    interest = ExpressionOfInterestFactory(state=PlaceState.ACCEPTED)
+    page.goto(
+        live_server.url + reverse("staff:micro_internship", args=[interest.micro_internship_id])
+    )
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    page.emulate_media(media="print")
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    expect(page.get_by_role("button", name="See who it goes to")).to_be_hidden()
+    expect(page.get_by_role("cell", name=interest.student.student_number)).to_be_visible()

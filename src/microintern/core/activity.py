@@ -55,6 +55,7 @@ ACTIONS: dict[str, str] = {
     "micro_internship.updated": "Details changed",
     "micro_internship.team_messaged": "Emailed the team",
     "micro_internship.host_messaged": "Emailed the host",
+    "micro_internship.team_exported": "Downloaded the team list",
     "micro_internship.draft": "Back to draft",
     "micro_internship.open": "Opened for interest",
     "micro_internship.closed": "Closed for interest",

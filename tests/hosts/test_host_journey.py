@@ -90,6 +90,7 @@ def test_proposal_to_thanks(client, make_user, smtp_sink, host_questionnaire):
             "start_time": "09:30",
             "end_time": "16:30",
             "venue_address": "12 Mill Lane\nMidtown",
+            "subject_area": "Events",
             "capacity": "2",
             "interest_opens_at": opens.strftime("%Y-%m-%dT%H:%M"),
             "interest_closes_at": closes.strftime("%Y-%m-%dT%H:%M"),

@@ -24,6 +24,7 @@ def schedule_data(day, **extra):
         "start_time": "09:30",
         "end_time": "16:30",
         "venue_address": "1 High Street",
+        "subject_area": "Marketing",
         "capacity": "10",
         "interest_opens_at": now.strftime("%Y-%m-%dT%H:%M"),
         "interest_closes_at": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
@@ -41,6 +42,31 @@ def test_scheduling_a_day_in_the_past_or_over_ten_places_is_refused(staff_client
     page = staff_client.post(url, schedule_data(future, capacity="11")).content.decode()
     assert "A team has at most 10 places." in page
     assert not challenge.micro_internships.exists()
+
+
+def test_a_scheduled_day_shows_under_its_subject_and_the_challenge_can_run_again(staff_client):
+    challenge = ChallengeFactory(state=ChallengeState.ACCEPTED)
+    url = reverse("staff:schedule", args=[challenge.pk])
+    page = staff_client.post(url, schedule_data(timezone.localdate(), subject_area="")).content
+    assert "Please give a subject area: students find micro-internships by it." in page.decode()
+    first = timezone.localdate() + timedelta(days=20)
+    assert staff_client.post(url, schedule_data(first, subject_area="Events")).status_code == 302
+    challenge.refresh_from_db()
+    assert challenge.subject_area == "Events" and challenge.state == ChallengeState.SCHEDULED
+    mi = challenge.micro_internships.get()
+    from microintern.programme.domain import set_interest_window_now  # noqa: PLC0415
+
+    set_interest_window_now(mi, open_it=True)
+    listing = staff_client.get(reverse("public:home"), {"subject": "Events"}).content.decode()
+    assert mi.reference in listing or mi.title in listing
+    # Next term: the same challenge is scheduled again from its page.
+    assert (
+        reverse("staff:schedule", args=[challenge.pk])
+        in staff_client.get(reverse("hosts:challenge", args=[challenge.pk])).content.decode()
+    )
+    again = timezone.localdate() + timedelta(days=120)
+    assert staff_client.post(url, schedule_data(again)).status_code == 302
+    assert challenge.micro_internships.count() == 2
 
 
 def test_capacity_cannot_go_above_ten_or_below_the_places_taken(staff_client):

@@ -29,8 +29,9 @@ class ChallengeState(models.TextChoices):
 
     @classmethod
     def schedulable(cls) -> list["ChallengeState"]:
-        """States in which staff may schedule a micro-internship for the challenge."""
-        return [cls.ACCEPTED]
+        """States in which staff may schedule a micro-internship for the challenge: once
+        accepted, and again once scheduled (another date, or the same challenge next term)."""
+        return [cls.ACCEPTED, cls.SCHEDULED]
 
 
 CHALLENGE_TRANSITIONS: dict[str, set[str]] = {

@@ -27,16 +27,22 @@ def next_reference(year: int) -> str:
     return f"{prefix}{highest + 1:03d}"
 
 
-def schedule_micro_internship(challenge, *, actor=None, **fields) -> MicroInternship:
-    """Create a draft micro-internship for an accepted challenge and mark it scheduled.
+def schedule_micro_internship(
+    challenge, *, actor=None, subject_area: str | None = None, **fields
+) -> MicroInternship:
+    """Create a draft micro-internship for an accepted (or already scheduled) challenge.
 
     Gives it the next public reference for its year (retrying if another request took it),
-    logs `micro_internship.scheduled`, moves the challenge to "scheduled" and emails the
-    host the date with a calendar invitation.
+    logs `micro_internship.scheduled`, moves an accepted challenge to "scheduled", sets the
+    challenge's `subject_area` when given (students filter by it) and emails the host the
+    date with a calendar invitation.
     """
     for _attempt in range(5):
         try:
             with transaction.atomic():
+                if subject_area is not None and subject_area != challenge.subject_area:
+                    challenge.subject_area = subject_area
+                    challenge.save(update_fields=["subject_area"])
                 mi = MicroInternship(challenge=challenge, **fields)
                 mi.reference = next_reference(timezone.localtime(mi.starts_at).year)
                 mi.save()

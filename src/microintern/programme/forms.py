@@ -94,3 +94,17 @@ class MessagePeopleForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         error_messages={"required": "Please write the message."},
     )
+
+
+class ScheduleForm(MicroInternshipForm):
+    """Scheduling a challenge: the micro-internship's details and the challenge's subject
+    area, which students filter the list by."""
+
+    subject_area = text_field(
+        max_length=100,
+        label="Subject area",
+        help_text="What students will see it under, e.g. Marketing, Data, Events.",
+        error_messages={
+            "required": "Please give a subject area: students find micro-internships by it."
+        },
+    )

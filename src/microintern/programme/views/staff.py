@@ -17,7 +17,6 @@ from microintern.applications.queries import told_of_cancellation
 from microintern.core.domain import activity_for
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.permissions import permission_required
-from microintern.hosts.enums import ChallengeState
 from microintern.hosts.forms import DecisionForm
 from microintern.hosts.models import Challenge
 from microintern.mail.models import CalendarFeed
@@ -33,7 +32,7 @@ from ..domain import (
     update_micro_internship,
 )
 from ..enums import MAX_TEAM_SIZE, MICRO_INTERNSHIP_TRANSITIONS, MicroInternshipState
-from ..forms import MessagePeopleForm, MicroInternshipForm
+from ..forms import MessagePeopleForm, MicroInternshipForm, ScheduleForm
 from ..models import MicroInternship
 
 BACK_OFFICE = "microintern.use_back_office"
@@ -131,22 +130,24 @@ def change_state(request, pk: int):
 def schedule(request, challenge_pk: int):
     """Schedule an accepted challenge as a micro-internship (the host is emailed)."""
     challenge = get_object_or_404(Challenge.objects.select_related("organisation"), pk=challenge_pk)
-    if challenge.state != ChallengeState.ACCEPTED:
+    if not challenge.can_be_scheduled:
         messages.error(request, "Accept the challenge before scheduling it.")
         return redirect("hosts:challenge", pk=challenge.pk)
     initial = {
+        "subject_area": challenge.subject_area,
         "venue_address": challenge.premises_address or challenge.organisation.address,
         "accessibility_notes": challenge.accessibility_notes,
         "travel_notes": challenge.nearest_transport,
         "what_to_bring": challenge.what_to_bring,
         "capacity": MAX_TEAM_SIZE,
     }
-    form = MicroInternshipForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = ScheduleForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         mi = schedule_micro_internship(
             challenge,
             actor=request.user,
+            subject_area=form.cleaned_data["subject_area"],
             starts_at=form.cleaned_data["starts_at"],
             ends_at=form.cleaned_data["ends_at"],
             **fields,

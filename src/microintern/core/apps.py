@@ -7,3 +7,10 @@ class CoreConfig(AppConfig):
     name = "microintern.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self):
+        from django.core.signals import request_finished  # noqa: PLC0415
+
+        from .logging import forget_request_id  # noqa: PLC0415
+
+        request_finished.connect(forget_request_id, dispatch_uid="forget_request_id")

@@ -1,6 +1,23 @@
-"""Logging filters of the project (wired in settings.LOGGING)."""
+"""Logging filters of the project (wired in settings.LOGGING), and the request id every
+log line of a request carries (set by `core.middleware.RequestIdMiddleware`)."""
 
 import logging
+from contextvars import ContextVar
+
+request_id: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+def forget_request_id(**_signal) -> None:
+    """On `request_finished`: lines logged after the request no longer carry its id."""
+    request_id.set("-")
+
+
+class WithRequestId(logging.Filter):
+    """Give every record the id of the request it was logged in ("-" outside one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
 
 
 class ClientErrorsOnOneLine(logging.Filter):

@@ -1,7 +1,9 @@
 """Request-wide policies: staff-side sessions pass their second factor and are short;
 a strict Content Security Policy and Permissions-Policy on every page."""
 
+import re
 import time
+import uuid
 from urllib.parse import urlencode
 
 from allauth.account.authentication import get_authentication_records
@@ -12,6 +14,8 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
+
+from .logging import request_id
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -146,3 +150,27 @@ def _paths(*url_names: str) -> set[str]:
 
 def _with_next(url: str, request) -> str:
     return f"{url}?{urlencode({'next': request.get_full_path()}, safe='/')}"
+
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    """Every request gets an id: the one our own proxy sent in X-Request-ID (when there is
+    a trusted proxy and the value looks like an id), else a new one. Log lines of the
+    request carry it (`core.logging.WithRequestId`) and the response says it, so a
+    complaint ("it failed at 10:02") can be traced to its log lines."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.META.get("HTTP_X_REQUEST_ID", "")
+        trusted = settings.MICROINTERN_TRUSTED_PROXY_COUNT > 0 and REQUEST_ID.match(given)
+        value = given if trusted else uuid.uuid4().hex
+        # Kept until the response is finished (`core.logging.forget_request_id`): Django
+        # logs a 4xx or 5xx after the middleware has returned.
+        request_id.set(value)
+        response = self.get_response(request)
+        response["X-Request-ID"] = value
+        return response

@@ -65,6 +65,11 @@ staff_patterns = (
         ),
         path("places/<int:pk>/", application_staff.interest_detail, name="interest"),
         path("places/<int:pk>/decide/", application_staff.decide, name="decide_place"),
+        path(
+            "micro-internships/<int:mi_pk>/decide/",
+            application_staff.decide_many,
+            name="decide_places",
+        ),
         path("challenges/", host_staff.pipeline, name="pipeline"),
         path("challenges/<int:pk>/state/", host_staff.change_state, name="challenge_state"),
         path("system/", core.system, name="system"),

@@ -4,6 +4,7 @@ pages. axe (WCAG 2.2 A/AA) finds no violations on any of them, errors included."
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from microintern.applications.enums import PlaceState
 from microintern.hosts import links
@@ -28,7 +29,7 @@ def test_offering_a_challenge_is_accessible_including_its_errors(live_server, pa
     assert page.get_by_role("heading", level=1).inner_text() == "Offer a challenge to our students"
     assert_no_axe_violations(axe, page)
     page.get_by_role("button", name="Send my challenge").click()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert_no_axe_violations(axe, page)
     page.get_by_label("Organisation name").fill("Riverside Food Bank")
     page.get_by_label("Kind of organisation").select_option("charity")
@@ -63,13 +64,13 @@ def test_the_hosts_own_pages_are_accessible(live_server, page, axe, make_user):
     assert page.get_by_role("heading", level=1).inner_text() == mi.challenge.title
     assert_no_axe_violations(axe, page)
     page.goto(live_server.url + f"/host/micro-internships/{mi.pk}/")
-    assert page.get_by_role("heading", name="Your team").is_visible()
+    expect(page.get_by_role("heading", name="Your team")).to_be_visible()
     assert_no_axe_violations(axe, page)
     page.get_by_label("Briefing file").set_input_files(
         files=[{"name": "run.exe", "mimeType": "application/pdf", "buffer": b"MZ\x90" * 50}]
     )
     page.get_by_role("button", name="Share this file with the team").click()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert_no_axe_violations(axe, page)
     page.get_by_role("link", name="Tell us how the day went").click()
     assert page.get_by_role("heading", level=1).inner_text() == "How did the day go?"

@@ -3,6 +3,7 @@ works at phone width."""
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from microintern.accounts.models import Student, User
 from tests.browser.conftest import assert_no_axe_violations, sign_in
@@ -40,7 +41,7 @@ def test_population_import_page_is_accessible(live_server, page, axe, demo, clie
     page.goto(live_server.url + "/insights/population/")
     assert_no_axe_violations(axe, page)
     page.get_by_role("button", name="Check the file").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert_no_axe_violations(axe, page)
 
 
@@ -57,7 +58,7 @@ def test_student_choices_and_survey_work_on_a_phone(live_server, page, axe, demo
         "Prefer not to say"
     ).check()
     page.get_by_role("button", name="Save my answers").click()
-    assert page.get_by_text("Your answers are saved").is_visible()
+    expect(page.get_by_text("Your answers are saved")).to_be_visible()
     page.goto(live_server.url + "/my/research-consent/")
     assert_no_axe_violations(axe, page)
     invitation = invite(InstrumentKind.STUDENT_POST, student=student)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory, override_settings
+from playwright.sync_api import expect
 
 from microintern.accounts.models import User
 from tests.accounts.factories import TOTP_SECRET, UserFactory, with_totp
@@ -107,7 +108,7 @@ def test_staff_add_a_passkey_then_sign_in_with_password_and_passkey(
     password_step(page, live_server.url, staff)
     page.get_by_role("button", name="Use a passkey").click()
     page.wait_for_url(f"{live_server.url}/staff/**")
-    assert page.get_by_role("link", name="Dashboard").is_visible()
+    expect(page.get_by_role("link", name="Dashboard")).to_be_visible()
     page.goto(f"{live_server.url}/staff/outbox/")
     assert page.url == f"{live_server.url}/staff/outbox/"  # not sent back to a code step
     passkey.refresh_from_db()
@@ -123,4 +124,4 @@ def test_staff_add_a_passkey_then_sign_in_with_password_and_passkey(
     page.get_by_role("link", name="Use a passkey").click()
     page.get_by_role("button", name="Use a passkey").click()
     page.wait_for_url(f"{live_server.url}/staff/outbox/")
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()

@@ -4,6 +4,7 @@ A/AA) finding nothing, before and after interest closes."""
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from microintern.programme.domain import set_interest_window_now
 from microintern.selection import domain
@@ -40,7 +41,7 @@ def test_a_student_ranks_choices_with_the_keyboard_and_without_javascript(
     a, b, c = (mi.title for mi in mis)
     sign_in(page, live_server.url, student.user)
     page.goto(live_server.url + "/my/")
-    assert page.get_by_role("heading", name="Your choices in “Spring round”").is_visible()
+    expect(page.get_by_role("heading", name="Your choices in “Spring round”")).to_be_visible()
     assert order_on(page) == [
         f"First choice: {a} ({mis[0].reference})",
         f"Second choice: {b} ({mis[1].reference})",
@@ -60,7 +61,7 @@ def test_a_student_ranks_choices_with_the_keyboard_and_without_javascript(
         f"{a} ({mis[0].reference})",
         f"{c} ({mis[2].reference})",
     ]
-    assert page.get_by_role("button", name=f"Move up {a}, now your second choice").is_visible()
+    expect(page.get_by_role("button", name=f"Move up {a}, now your second choice")).to_be_visible()
     check_page(page, axe)
 
     # The same with JavaScript switched off: plain forms.

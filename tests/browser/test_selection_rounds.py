@@ -5,6 +5,7 @@ policy page — axe finds no WCAG 2.2 A/AA violations on any of them, error stat
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from microintern.applications.enums import PlaceState
 from microintern.applications.links import offer_token
@@ -32,7 +33,7 @@ def test_dry_run_override_and_publish(live_server, page, axe, make_user):
     assert_no_axe_violations(axe, page)
     page.get_by_role("link", name="Set up a new round").click()
     page.get_by_role("button", name="Set up the round").click()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert_no_axe_violations(axe, page)
     page.get_by_label("Name of the round").fill("Spring 2027")
     for mi in mis:
@@ -71,7 +72,7 @@ def test_dry_run_override_and_publish(live_server, page, axe, make_user):
     assert "Dry run done: 3 would be offered a place." in page.content()
     table = page.get_by_role("table", name="Outcome for each student, in priority order")
     assert table.get_by_text("Priority group 1: never taken part").count() == 6
-    assert page.get_by_role("heading", name="Team balance warnings").is_visible()
+    expect(page.get_by_role("heading", name="Team balance warnings")).to_be_visible()
     assert_no_axe_violations(axe, page)
 
     # An override without a reason is refused, with the error announced.
@@ -85,7 +86,7 @@ def test_dry_run_override_and_publish(live_server, page, axe, make_user):
     page.get_by_label("Student number").fill(left_out.student.student_number)
     page.get_by_label("Micro-internship").select_option(label=left_out.micro_internship.reference)
     page.get_by_role("button", name="Save the override").click()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert_no_axe_violations(axe, page)
     page.get_by_label("Reason").fill("Can only come on this date (caring responsibilities).")
     page.get_by_role("button", name="Save the override").click()
@@ -99,7 +100,7 @@ def test_dry_run_override_and_publish(live_server, page, axe, make_user):
 
     page.get_by_role("button", name="Publish this result and email everyone").click()
     assert "Publishing: offers and every other outcome are going out" in page.content()
-    assert page.get_by_role("heading", name="Published result").is_visible()
+    expect(page.get_by_role("heading", name="Published result")).to_be_visible()
     assert_no_axe_violations(axe, page)
     left_out.refresh_from_db()
     assert left_out.state == PlaceState.OFFERED
@@ -125,7 +126,7 @@ def test_dry_run_override_and_publish(live_server, page, axe, make_user):
 
     page.goto(live_server.url + f"/selection/{selection_round.pk}/")
     assert selection_round.seed in page.content()
-    assert page.get_by_role("heading", name="Check the draw").is_visible()
+    expect(page.get_by_role("heading", name="Check the draw")).to_be_visible()
     assert "After the override." in page.content()  # every dry run is listed
     assert_no_axe_violations(axe, page)
     page.get_by_role("link", name="Find your row and the cut-offs you faced").click()

@@ -6,6 +6,7 @@ import time
 import pytest
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from playwright.sync_api import expect
 
 from tests.accounts.factories import TOTP_SECRET, StudentFactory, UserFactory, with_totp
 from tests.browser.conftest import assert_no_axe_violations, sign_in
@@ -35,7 +36,7 @@ def test_the_student_and_host_sign_in_pages(live_server, page, axe):
     assert page.locator("main form").first.locator("input[type=password]").count() == 0
     page.get_by_role("button", name="Email me a sign-in code").click()
     accessible_at_both_widths(page, axe, "Email me a sign-in code")  # the empty address
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     page.get_by_label("Your email address").fill(student.email)
     page.get_by_role("button", name="Email me a sign-in code").click()
     accessible_at_both_widths(page, axe, "Type your sign-in code")
@@ -60,7 +61,7 @@ def test_the_staff_sign_in_pages(live_server, page, axe):
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     accessible_at_both_widths(page, axe, "Your second step")
-    assert page.get_by_role("button", name="Use a passkey").is_visible()
+    expect(page.get_by_role("button", name="Use a passkey")).to_be_visible()
     page.get_by_label("Code from your authenticator app").fill("000000")
     page.get_by_role("button", name="Sign in").click()
     accessible_at_both_widths(page, axe, "Your second step")  # the wrong code

@@ -42,24 +42,24 @@ def test_outbox_and_template_pages_are_accessible(live_server, staff_page, axe, 
     assert page.get_by_role("heading", level=1).inner_text() == "Outbox"
     assert_no_axe_violations(axe, page)
     page.goto(live_server.url + "/staff/outbox/?state=draft")
-    assert page.get_by_role("button", name="Send the ticked emails").is_visible()
+    expect(page.get_by_role("button", name="Send the ticked emails")).to_be_visible()
     assert_no_axe_violations(axe, page)
     page.goto(live_server.url + "/staff/outbox/?state=failed")
     page.get_by_role("link", name=failed.micro_internship.title, exact=False).first.click()
-    assert page.get_by_role("heading", name="This email was not sent").is_visible()
+    expect(page.get_by_role("heading", name="This email was not sent")).to_be_visible()
     assert_no_axe_violations(axe, page)
     page.goto(live_server.url + f"/staff/students/{failed.student.pk}/emails/")
     assert_no_axe_violations(axe, page)
     page.goto(live_server.url + "/staff/email-templates/")
     assert_no_axe_violations(axe, page)
     page.get_by_role("link", name="Place offered").click()
-    assert page.get_by_role("heading", name="Preview with made-up details").is_visible()
+    expect(page.get_by_role("heading", name="Preview with made-up details")).to_be_visible()
     assert_no_axe_violations(axe, page)
     page.get_by_label("Subject").fill("Live {{ mi.reference }}")  # previewed as you type
     expect(page.locator("section.preview")).to_contain_text("Live MI-2026-007")
     page.get_by_label("Body").fill("Hello {{ student.nickname }}")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert_no_axe_violations(axe, page)
 
 
@@ -73,7 +73,7 @@ def test_pipeline_scheduling_register_and_calendar_are_accessible(live_server, s
     page.get_by_role("link", name="Schedule a micro-internship").click()
     assert_no_axe_violations(axe, page)
     page.get_by_role("button", name="Schedule and email the host").click()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert_no_axe_violations(axe, page)
 
     mi = MicroInternshipFactory(open_now=True)

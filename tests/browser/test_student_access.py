@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from microintern.applications import links
 from microintern.applications.domain import count_words, transition_place
@@ -118,7 +119,7 @@ def test_everything_works_without_javascript(live_server, chromium, axe):
         interest.refresh_from_db()
         page.goto(f"{live_server.url}/my/offer/{links.offer_token(interest)}/")
         page.get_by_role("button", name="Accept my place").click()
-        assert page.get_by_text("You have accepted this place.").is_visible()
+        expect(page.get_by_text("You have accepted this place.")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
     finally:
         context.close()
@@ -206,7 +207,7 @@ def test_every_student_page_is_accessible_light_and_local(live_server, page, axe
     assert page.get_by_role("heading", level=1).inner_text() == "Withdraw?"
     check_page(page, axe)
     page.get_by_role("link", name="No, go back").click()
-    assert page.get_by_text("Place accepted").is_visible()
+    expect(page.get_by_text("Place accepted")).to_be_visible()
 
 
 def test_error_states_are_accessible(live_server, page, axe):
@@ -214,7 +215,7 @@ def test_error_states_are_accessible(live_server, page, axe):
     taken = StudentFactory(student_number="S9999999")
     page.goto(f"{live_server.url}/my/interest/{mi.reference}/")
     page.get_by_role("button", name="Send").click()  # everything missing
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     page.wait_for_load_state()
     assert page.evaluate("document.activeElement.className") == "error-summary"
     assert page.locator(".error-message").count() == 5

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from microintern.applications.domain import transition_place
 from microintern.applications.enums import PlaceState
@@ -60,11 +61,11 @@ def test_the_whole_student_journey(site, page, axe, smtp_sink):
     page.get_by_label("Subject area").select_option("Marketing")
     page.get_by_role("button", name="Show").click()
     assert "subject=Marketing" in page.url
-    assert page.get_by_text("1 micro-internship found.").is_visible()
+    expect(page.get_by_text("1 micro-internship found.")).to_be_visible()
     check_page(page, axe)
     page.get_by_role("link", name=mi.title).click()
     assert page.get_by_role("heading", level=1).inner_text() == mi.title
-    assert page.get_by_text("Step-free entrance").is_visible()
+    expect(page.get_by_text("Step-free entrance")).to_be_visible()
     check_page(page, axe)
     shot(page, "2-detail")
     page.get_by_role("link", name="Say you're interested").click()
@@ -119,11 +120,11 @@ def test_the_whole_student_journey(site, page, axe, smtp_sink):
     offer = last_to(smtp_sink, EMAIL, 2)
     assert "A place for you" in offer.subject
     page.goto(link_in(offer, "/my/offer/"))
-    assert page.get_by_text("You have not had a placement before.").is_visible()
+    expect(page.get_by_text("You have not had a placement before.")).to_be_visible()
     check_page(page, axe)
     shot(page, "5-offer")
     page.get_by_role("button", name="Accept my place").click()
-    assert page.get_by_text("You have accepted your place").is_visible()
+    expect(page.get_by_text("You have accepted your place")).to_be_visible()
     check_page(page, axe)
     shot(page, "6-accepted")
 
@@ -157,8 +158,8 @@ def test_the_whole_student_journey(site, page, axe, smtp_sink):
     page.get_by_label(re.compile("code", re.I)).fill(code)
     page.get_by_role("button", name=re.compile("sign in|confirm", re.I)).click()
     assert page.get_by_role("heading", level=1).inner_text() == "My micro-internships"
-    assert page.get_by_text("Place accepted").is_visible()
-    assert page.get_by_role("heading", name="Joining instructions").is_visible()
+    expect(page.get_by_text("Place accepted")).to_be_visible()
+    expect(page.get_by_role("heading", name="Joining instructions")).to_be_visible()
     check_page(page, axe)
     shot(page, "7-my-micro-internships")
 
@@ -179,13 +180,15 @@ def test_the_whole_student_journey(site, page, axe, smtp_sink):
     page.get_by_label("4 – Useful").check()
     shot(page, "8-feedback")
     page.get_by_role("button", name="Send feedback").click()
-    assert page.get_by_text("Thank you for your feedback.").is_visible()
+    expect(page.get_by_text("Thank you for your feedback.")).to_be_visible()
     assert DayFeedback.objects.get(interest=interest).rating == 4
     response = page.request.get(link_in(thanks, "/my/certificate/"))
     assert response.headers["content-type"] == "application/pdf"
     assert response.body().startswith(b"%PDF")
     page.goto(site + "/my/")
-    assert page.get_by_role("link", name=re.compile("certificate of participation")).is_visible()
+    expect(
+        page.get_by_role("link", name=re.compile("certificate of participation"))
+    ).to_be_visible()
     check_page(page, axe)
 
 
@@ -219,7 +222,7 @@ def test_an_offer_made_by_hand_on_the_staff_page_reaches_the_student(
     offer = last_to(smtp_sink, "k.mensah@example.ac.uk", 2)
     page.goto(link_in(offer, "/my/offer/"))
     page.get_by_role("button", name="Accept my place").click()
-    assert page.get_by_text("You have accepted your place").is_visible()
+    expect(page.get_by_text("You have accepted your place")).to_be_visible()
     check_page(page, axe)
     interest = ExpressionOfInterest.objects.get(student__email="k.mensah@example.ac.uk")
     assert interest.state == PlaceState.ACCEPTED

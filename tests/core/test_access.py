@@ -131,6 +131,7 @@ EXPECTED = {
     "staff:search": STAFF_ONLY,
     "staff:message_people": POST_ONLY,
     "staff:team_csv": STAFF_ONLY,
+    "staff:decide_places": POST_ONLY,
     # The world has one micro-internship: too narrow to publish, so those allowed in are
     # told why (409) instead of getting figures; everyone else is refused as before.
     "insights:export": {
@@ -328,6 +329,7 @@ def world(make_user):
         "staff:interest": {"pk": interest.pk},
         "staff:message_people": {"pk": mi.pk},
         "staff:team_csv": {"pk": mi.pk},
+        "staff:decide_places": {"mi_pk": mi.pk},
         "staff:challenge_state": {"pk": challenge.pk},
         "staff:outbox_message": {"pk": outbound_message_for(interest).pk},
         "staff:outbox_retry": {"pk": 1},

@@ -23,8 +23,8 @@ def test_confirmed_and_unconfirmed_interests_look_different(staff_client):
     state_of = {}
     for row in soup.select("tbody tr"):
         cells = [" ".join(td.get_text(" ").split()) for td in row.find_all("td")]
-        if len(cells) == 6:
-            state_of[cells[0].split(" ")[0] + " " + cells[0].split(" ")[1]] = cells[4]
+        if len(cells) == 7:  # tick, student, programme, received, source, state, decision
+            state_of[cells[1].split(" ")[0] + " " + cells[1].split(" ")[1]] = cells[5]
     assert state_of["Leah Osei"] == "Received Confirmed"
     assert state_of["Tom Reid"] == (
         "Received Not confirmed Does not count in selection until the student confirms it "

@@ -471,7 +471,10 @@ def transition_places(moves: list[tuple[ExpressionOfInterest, PlaceState, str]],
         locked = places[interest.pk]
         mi = locked.micro_internship = mis[locked.micro_internship_id]
         from_state, to_state = PlaceState(locked.state), PlaceState(to_state)
-        _move_place(locked, to_state, reason=reason, now=now, seats_taken=taken[mi.pk])
+        try:
+            _move_place(locked, to_state, reason=reason, now=now, seats_taken=taken[mi.pk])
+        except TransitionNotAllowed as refusal:  # say whose move it was
+            raise type(refusal).because(f"{locked.student.full_name}: {refusal}") from refusal
         taken[mi.pk] += (to_state in holding) - (from_state in holding)
         entries.append(
             activity_entry(

@@ -12,7 +12,7 @@ from microintern.core.forms import REASON_LENGTH
 from microintern.core.permissions import permission_required
 from microintern.mail.outbox import messages_about
 
-from ..domain import transition_place
+from ..domain import transition_place, transition_places
 from ..enums import PLACE_TRANSITIONS, PlaceState
 from ..forms import PlaceDecisionForm
 from ..models import ExpressionOfInterest
@@ -74,3 +74,36 @@ def interest_detail(request, pk: int):
             "emails": messages_about(interest).order_by("-created_at")[:50],
         },
     )
+
+
+@require_POST
+@permission_required("microintern.use_back_office")
+def decide_many(request, mi_pk: int):
+    """The same decision for every ticked place of one micro-internship, all or none."""
+    interests = list(
+        ExpressionOfInterest.objects.filter(
+            micro_internship_id=mi_pk, pk__in=request.POST.getlist("place")
+        ).select_related("student")
+    )
+    form = PlaceDecisionForm(request.POST)
+    page = reverse("staff:micro_internship", args=[mi_pk])
+    if not interests:
+        messages.error(request, "Please tick the students the decision is for.")
+        return redirect(f"{page}#bulk-decide")
+    try:
+        if "reason" in form.errors:
+            raise TransitionNotAllowed.because(form.first_error())
+        if not form.is_valid() or form.cleaned_data["to_state"] not in PlaceState.values:
+            raise TransitionNotAllowed.because(
+                "Please choose a decision (for example “Offered a place”) before saving."
+            )
+        to_state = PlaceState(form.cleaned_data["to_state"])
+        transition_places(
+            [(i, to_state, form.cleaned_data["reason"]) for i in interests], actor=request.user
+        )
+    except TransitionNotAllowed as error:
+        messages.error(request, f"Nothing was changed. {error}")
+        return redirect(f"{page}#bulk-decide")
+    places = f"{len(interests)} place{'s' if len(interests) != 1 else ''}"
+    messages.success(request, f"{places} now “{to_state.label}”; each student is emailed.")
+    return redirect(page)

@@ -88,6 +88,11 @@ def _detail_page(request, pk: int, form=None, status: int = 200):
             "chosen": form.data.get("to_state", "") if form.is_bound else "",
             "activity": activity_for(mi, *interests)[:200],
             "message_form": MessagePeopleForm(),
+            "bulk_moves": [
+                state
+                for state in PlaceState
+                if any(state in interest.allowed_moves for interest in interests)
+            ],
             "emails": messages_about(mi, *interests)[:200],
         },
         status=status,

@@ -36,6 +36,23 @@ def test_dashboard_and_impact_pages_are_accessible(live_server, page, axe, demo,
     assert_no_axe_violations(axe, page)
 
 
+SMALLEST_CHART_TEXT = """() => Math.min(...[...document.querySelectorAll("svg.chart text")].map(
+    (t) => t.getBoundingClientRect().height))"""
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_chart_text_reads_at_12_px_or_more(live_server, page, axe, demo, width):
+    """Text drawn 13 units high reads at 12 px or more at any width: the figure scrolls on a
+    phone rather than shrinking the chart."""
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, live_server.url, User.objects.get(email="researcher@example.ac.uk"))
+    page.goto(live_server.url + "/insights/")
+    # A text's box is its font's ascent + descent, about 1.15 times its size.
+    assert page.evaluate(SMALLEST_CHART_TEXT) >= 12 * 1.1
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert_no_axe_violations(axe, page)
+
+
 def test_population_import_page_is_accessible(live_server, page, axe, demo, client):
     sign_in(page, live_server.url, User.objects.get(email="staff@example.ac.uk"))
     page.goto(live_server.url + "/insights/population/")

@@ -11,6 +11,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 WIDTH, LABEL, ROW, TOP, RIGHT = 640, 210, 30, 30, 60
+# Text is 13 units in a 640-unit-wide drawing: the page never draws a chart narrower than
+# 600 px (site.css), so it reads at 12 px or more; a narrow screen scrolls the figure.
 
 
 def _describe(value, low, high, kind) -> str:
@@ -19,6 +21,11 @@ def _describe(value, low, high, kind) -> str:
     if kind == "proportion":
         return f"{100 * value:.1f}% (95% interval {100 * low:.1f}% to {100 * high:.1f}%)"
     return f"{value:.2f} (95% interval {low:.2f} to {high:.2f})"
+
+
+def _percent(value: float) -> str:
+    """A tick's percentage as read: 2.5, not a rounded 2; 5, not 5.0."""
+    return f"{100 * value:.1f}".removesuffix(".0")
 
 
 def bar_chart(chart: dict, chart_id: str) -> str:
@@ -69,9 +76,9 @@ def bar_chart(chart: dict, chart_id: str) -> str:
     ticks = (0, 0.5, 1) if kind == "ratio" else (0, 0.5, 1.0)
     for fraction in ticks:
         value = scale_max * fraction
-        label = f"{100 * value:.0f}%" if kind == "proportion" else f"{value:.1f}"
+        label = f"{_percent(value)}%" if kind == "proportion" else f"{value:.1f}"
         parts.append(
-            f'<text x="{x(value):.1f}" y="{bottom + 18}" font-size="12" text-anchor="middle" '
+            f'<text x="{x(value):.1f}" y="{bottom + 18}" font-size="13" text-anchor="middle" '
             f'fill="#1f1f1f">{label}</text>'
         )
     if kind == "ratio":

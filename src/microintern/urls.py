@@ -2,6 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from microintern.accounts import views as accounts_views
 from microintern.applications.views import staff as application_staff
 from microintern.applications.views import student
 from microintern.core import views as core
@@ -73,6 +74,8 @@ staff_patterns = (
         path("challenges/", host_staff.pipeline, name="pipeline"),
         path("challenges/<int:pk>/state/", host_staff.change_state, name="challenge_state"),
         path("system/", core.system, name="system"),
+        path("people/", accounts_views.people, name="people"),
+        path("people/<int:pk>/role/", accounts_views.set_role, name="set_role"),
         path("search/", programme_search.staff_search, name="search"),
         path("micro-internships/<int:pk>/team.csv", programme_team.team_csv, name="team_csv"),
         path(

@@ -203,3 +203,12 @@ def test_a_micro_internship_page_prints_without_the_menu_or_buttons(live_server,
     expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
     expect(page.get_by_role("button", name="See who it goes to")).to_be_hidden()
     expect(page.get_by_role("cell", name=interest.student.student_number)).to_be_visible()
+
+
+def test_the_people_page_is_accessible_to_an_administrator(live_server, page, axe, make_user):
+    sign_in(page, live_server.url, make_user("administrator"))
+    make_user("staff")
+    page.goto(live_server.url + "/staff/")
+    page.get_by_role("link", name="People").click()
+    expect(page.get_by_role("heading", name="People and roles")).to_be_visible()
+    assert_no_axe_violations(axe, page)

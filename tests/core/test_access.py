@@ -132,6 +132,8 @@ EXPECTED = {
     "staff:message_people": POST_ONLY,
     "staff:team_csv": STAFF_ONLY,
     "staff:decide_places": POST_ONLY,
+    "staff:people": {**STAFF_ONLY, "staff": DENIED},  # administrators only
+    "staff:set_role": POST_ONLY,
     # The world has one micro-internship: too narrow to publish, so those allowed in are
     # told why (409) instead of getting figures; everyone else is refused as before.
     "insights:export": {
@@ -330,6 +332,7 @@ def world(make_user):
         "staff:message_people": {"pk": mi.pk},
         "staff:team_csv": {"pk": mi.pk},
         "staff:decide_places": {"mi_pk": mi.pk},
+        "staff:set_role": {"pk": people["staff"].pk},
         "staff:challenge_state": {"pk": challenge.pk},
         "staff:outbox_message": {"pk": outbound_message_for(interest).pk},
         "staff:outbox_retry": {"pk": 1},

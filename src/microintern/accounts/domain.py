@@ -117,3 +117,48 @@ def _sign_in_user_for(student: Student) -> User | None:
     if user.role == Role.STUDENT and not Student.objects.filter(user=user).exists():
         return user
     return None
+
+
+STAFF_SIDE_ROLES = (Role.STAFF, Role.RESEARCHER, Role.ADMINISTRATOR)
+
+
+class RoleChangeRefused(Refusal):
+    """A role change the rules below do not allow; the message says why."""
+
+
+@transaction.atomic
+def change_role(user: User, role: Role, *, actor, reason: str) -> User:
+    """An administrator moves a staff-side account between staff, researcher and
+    administrator.
+
+    Rules: only between those three (students and hosts get their roles from the student
+    record and from offering a challenge); a reason is required; the last active
+    administrator cannot stop being one. Side effects: saves the role (it takes effect on
+    the person's next request: permissions are read from it each time) and logs
+    `user.role_changed` with both roles and the reason.
+    """
+    role = Role(role)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.role not in STAFF_SIDE_ROLES or role not in STAFF_SIDE_ROLES:
+        raise RoleChangeRefused(
+            "Only staff, researcher and administrator accounts can be moved between those "
+            "roles here."
+        )
+    if not reason.strip():
+        raise RoleChangeRefused("Please give a reason: it is kept in the activity log.")
+    if locked.role == role:
+        raise RoleChangeRefused(f"{locked.email} already has the role “{role.label}”.")
+    if (
+        locked.role == Role.ADMINISTRATOR
+        and not User.objects.filter(role=Role.ADMINISTRATOR, is_active=True)
+        .exclude(pk=locked.pk)
+        .exists()
+    ):
+        raise RoleChangeRefused("This is the last administrator: make someone else one first.")
+    before = locked.role
+    locked.role = role
+    locked.save(update_fields=["role"])
+    log_activity(
+        locked, "user.role_changed", actor=actor, from_role=before, to_role=role, reason=reason
+    )
+    return locked

@@ -56,6 +56,7 @@ ACTIONS: dict[str, str] = {
     "micro_internship.team_messaged": "Emailed the team",
     "micro_internship.host_messaged": "Emailed the host",
     "micro_internship.team_exported": "Downloaded the team list",
+    "user.role_changed": "Role changed",
     "micro_internship.draft": "Back to draft",
     "micro_internship.open": "Opened for interest",
     "micro_internship.closed": "Closed for interest",

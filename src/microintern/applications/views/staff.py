@@ -20,24 +20,25 @@ from ..models import ExpressionOfInterest
 KEPT_DECISION = "programme.kept_decision"  # read back by the micro-internship page
 
 
+def _decision(form: PlaceDecisionForm) -> tuple[PlaceState, str]:
+    """The decision and reason staff chose, or `TransitionNotAllowed` saying what is missing."""
+    if "reason" in form.errors:
+        raise TransitionNotAllowed.because(form.first_error())
+    if not form.is_valid() or form.cleaned_data["to_state"] not in PlaceState.values:
+        raise TransitionNotAllowed.because(
+            "Please choose a decision (for example “Offered a place”) before saving."
+        )
+    return PlaceState(form.cleaned_data["to_state"]), form.cleaned_data["reason"]
+
+
 @require_POST
 @permission_required("microintern.use_back_office")
 def decide(request, pk: int):
     interest = get_object_or_404(ExpressionOfInterest.objects.select_related("student"), pk=pk)
     form = PlaceDecisionForm(request.POST)
     try:
-        if "reason" in form.errors:
-            raise TransitionNotAllowed.because(form.first_error())
-        if not form.is_valid() or form.cleaned_data["to_state"] not in PlaceState.values:
-            raise TransitionNotAllowed.because(
-                "Please choose a decision (for example “Offered a place”) before saving."
-            )
-        transition_place(
-            interest,
-            PlaceState(form.cleaned_data["to_state"]),
-            actor=request.user,
-            reason=form.cleaned_data["reason"],
-        )
+        to_state, reason = _decision(form)
+        transition_place(interest, to_state, actor=request.user, reason=reason)
     except TransitionNotAllowed as error:
         messages.error(request, f"{interest.student.full_name}: {error}")
         # The micro-internship page shows the error in this row, with the reason kept.
@@ -91,16 +92,8 @@ def decide_many(request, mi_pk: int):
         messages.error(request, "Please tick the students the decision is for.")
         return redirect(f"{page}#bulk-decide")
     try:
-        if "reason" in form.errors:
-            raise TransitionNotAllowed.because(form.first_error())
-        if not form.is_valid() or form.cleaned_data["to_state"] not in PlaceState.values:
-            raise TransitionNotAllowed.because(
-                "Please choose a decision (for example “Offered a place”) before saving."
-            )
-        to_state = PlaceState(form.cleaned_data["to_state"])
-        transition_places(
-            [(i, to_state, form.cleaned_data["reason"]) for i in interests], actor=request.user
-        )
+        to_state, reason = _decision(form)
+        transition_places([(i, to_state, reason) for i in interests], actor=request.user)
     except TransitionNotAllowed as error:
         messages.error(request, f"Nothing was changed. {error}")
         return redirect(f"{page}#bulk-decide")

@@ -159,9 +159,7 @@ def test_the_register_page_before_the_day_says_when_it_opens_and_has_no_form(cli
     assert nothing_sent()
 
 
-def test_the_micro_internship_page_before_the_day_offers_no_completion_or_marks(
-    client, make_user
-):
+def test_the_micro_internship_page_before_the_day_offers_no_completion_or_marks(client, make_user):
     mi, team = day_with_team(WINTER_DAY)
     page_url = reverse("staff:micro_internship", args=[mi.pk])
     with time_machine.travel(NIGHT_BEFORE["winter"], tick=False):
@@ -249,7 +247,9 @@ def test_after_the_day_a_first_mark_needs_no_reason_but_a_correction_does(client
     assert response.status_code == 302
     marked.refresh_from_db()
     assert marked.state == PlaceState.ATTENDED
-    assert marked.outcome_reason == "Arrived late. She signed in at 10:15; marked absent by mistake."
+    assert (
+        marked.outcome_reason == "Arrived late. She signed in at 10:15; marked absent by mistake."
+    )
     entry = ActivityLog.objects.get(action="place.attended", object_id=str(marked.pk))
     assert entry.data["reason"].endswith("marked absent by mistake.")
     assert entry.data["from_state"] == PlaceState.NO_SHOW

@@ -228,7 +228,7 @@ def test_after_the_day_a_first_mark_needs_no_reason_but_a_correction_does(client
         sign_in(client, make_user("staff"))
         url = reverse("staff:register", args=[mi.pk])
         page = client.get(url).content.decode()
-        assert "Reason for any correction" in page
+        assert "Reason for any correction" in page and "shown to the student" in page
         response = client.post(url, {f"place-{first.pk}": "present", f"place-{marked.pk}": "late"})
         assert response.status_code == 400
         page = response.content.decode()
@@ -256,5 +256,8 @@ def test_after_the_day_a_first_mark_needs_no_reason_but_a_correction_does(client
     with time_machine.travel(DAY_AFTER, tick=False):
         staff_page = client.get(reverse("staff:micro_internship", args=[mi.pk])).content.decode()
         page = client.get(url).content.decode()
+        client.force_login(marked.student.user)
+        their_page = client.get(reverse("applications:my_interests")).content.decode()
     assert "marked absent by mistake." in staff_page  # the log on the staff page shows why
+    assert "She signed in at 10:15; marked absent by mistake." in their_page  # as the label says
     assert f'name="place-{marked.pk}" value="late" checked' in page  # read back as late

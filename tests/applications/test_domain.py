@@ -11,7 +11,7 @@ from microintern.applications.enums import PLACE_TRANSITIONS, PlaceState
 from microintern.core.errors import CapacityFull, TransitionNotAllowed
 from microintern.core.models import ActivityLog
 from tests.applications.factories import ExpressionOfInterestFactory
-from tests.programme.factories import MicroInternshipFactory
+from tests.programme.factories import MicroInternshipFactory, on_the_day
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -93,8 +93,10 @@ def test_every_disallowed_move_is_refused():
 
 def test_no_show_gets_a_kind_message_not_a_ban():
     interest = ExpressionOfInterestFactory()
-    for state in (PlaceState.OFFERED, PlaceState.ACCEPTED, PlaceState.NO_SHOW):
+    for state in (PlaceState.OFFERED, PlaceState.ACCEPTED):
         transition_place(interest, state)
+    with on_the_day(interest.micro_internship):
+        transition_place(interest, PlaceState.NO_SHOW)
     assert "is everything all right?" in mail.outbox[-1].subject
     assert "there is no penalty" in mail.outbox[-1].body
 

@@ -13,6 +13,7 @@ from microintern.programme.enums import MicroInternshipState
 from tests.accounts.factories import StudentFactory
 from tests.applications.factories import ExpressionOfInterestFactory
 from tests.applications.helpers import last_email_to, link_in
+from tests.programme.factories import on_the_day
 
 pytestmark = pytest.mark.django_db
 
@@ -214,7 +215,7 @@ def test_no_show_is_never_penalised(open_mi, django_capture_on_commit_callbacks)
     from microintern.applications.domain import record_interest, transition_place
 
     interest = ExpressionOfInterestFactory(state=PlaceState.ACCEPTED)
-    with django_capture_on_commit_callbacks(execute=True):
+    with on_the_day(interest.micro_internship), django_capture_on_commit_callbacks(execute=True):
         transition_place(interest, PlaceState.NO_SHOW)
     email = last_email_to(interest.student.email)
     assert "no penalty" in email.body

@@ -18,7 +18,7 @@ from microintern.surveys.models import DayFeedback
 from tests.accounts.factories import StudentFactory
 from tests.applications.factories import ExpressionOfInterestFactory
 from tests.applications.helpers import emails_to, last_email_to, link_in
-from tests.programme.factories import MicroInternshipFactory
+from tests.programme.factories import MicroInternshipFactory, on_the_day
 
 pytestmark = pytest.mark.django_db
 
@@ -193,9 +193,10 @@ def test_reminders_are_a_periodic_job():
 @pytest.fixture
 def attended(committed):
     interest = accepted_for(timedelta(days=1))
-    with committed():
-        transition_place(interest, PlaceState.ATTENDED)
-    return interest
+    with on_the_day(interest.micro_internship, hours=7):  # the test runs on the day too
+        with committed():
+            transition_place(interest, PlaceState.ATTENDED)
+        yield interest
 
 
 def test_thank_you_email_links_to_feedback_that_is_stored(client, attended):
@@ -226,7 +227,7 @@ def test_certificate_only_for_students_marked_attended(client, attended, offered
 def test_no_show_gets_a_kind_email_and_nothing_else_changes(committed):
     interest = accepted_for(timedelta(days=1))
     mail.outbox.clear()
-    with committed():
+    with on_the_day(interest.micro_internship, hours=7), committed():
         transition_place(interest, PlaceState.NO_SHOW)
     (email,) = emails_to(interest.student.email)
     assert "is everything all right" in email.subject and "no penalty" in email.body

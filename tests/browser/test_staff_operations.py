@@ -13,7 +13,7 @@ from tests import smtp_sink as sink
 from tests.applications.factories import ExpressionOfInterestFactory
 from tests.browser.conftest import assert_no_axe_violations, sign_in
 from tests.hosts.factories import ChallengeFactory
-from tests.programme.factories import MicroInternshipFactory
+from tests.programme.factories import MicroInternshipFactory, on_the_day
 
 smtp_sink = sink.smtp_sink  # the fixture
 
@@ -63,7 +63,9 @@ def test_outbox_and_template_pages_are_accessible(live_server, staff_page, axe, 
     assert_no_axe_violations(axe, page)
 
 
-def test_pipeline_scheduling_register_and_calendar_are_accessible(live_server, staff_page, axe):
+def test_pipeline_scheduling_register_and_calendar_are_accessible(
+    live_server, staff_page, axe, make_user
+):
     page = staff_page
     challenge = ChallengeFactory(state=ChallengeState.ACCEPTED)
     page.goto(live_server.url + "/staff/challenges/")
@@ -86,18 +88,25 @@ def test_pipeline_scheduling_register_and_calendar_are_accessible(live_server, s
     page.get_by_role("link", name="Change details, capacity or facilitator").click()
     assert_no_axe_violations(axe, page)
     page.set_viewport_size({"width": 360, "height": 740})
-    page.goto(live_server.url + f"/staff/micro-internships/{mi.pk}/register/")
+    register = live_server.url + f"/staff/micro-internships/{mi.pk}/register/"
+    page.goto(register)  # before the day: it says when it opens
+    assert page.get_by_text("The register opens on", exact=False).is_visible()
     assert_no_axe_violations(axe, page)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    page.get_by_role("group", name=team[0].student.display_name, exact=False).get_by_label(
-        "Present"
-    ).check()
-    page.get_by_role("group", name=team[1].student.display_name, exact=False).get_by_label(
-        "Late"
-    ).check()
-    page.get_by_role("button", name="Save the register").click()
-    assert "Register saved: 2 changes." in page.content()
+    with on_the_day(mi):
+        sign_in(page, live_server.url, make_user("staff"))  # the clock moved on a month
+        page.goto(register)
+        assert_no_axe_violations(axe, page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.get_by_role("group", name=team[0].student.display_name, exact=False).get_by_label(
+            "Present"
+        ).check()
+        page.get_by_role("group", name=team[1].student.display_name, exact=False).get_by_label(
+            "Late"
+        ).check()
+        page.get_by_role("button", name="Save the register").click()
+        assert "Register saved: 2 changes." in page.content()
     assert {i.state for i in mi.interests.all()} == {PlaceState.ATTENDED}
+    sign_in(page, live_server.url, make_user("staff"))  # back to today
     page.set_viewport_size({"width": 1024, "height": 800})
     page.goto(live_server.url + "/staff/calendar/")
     page.get_by_role("button", name="Make my private feed address").click()

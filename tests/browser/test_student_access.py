@@ -174,6 +174,8 @@ def student_pages(live_server):
         ("offer past its reply-by time", f"{base}/my/offer/{links.offer_token(late)}/"),
         ("feedback", f"{base}/my/feedback/{links.after_the_day_token(attended)}/"),
         ("no certificate", f"{base}/my/certificate/{links.after_the_day_token(offered)}/"),
+        # Marked attended (factory) before its day, a month ahead: not issued yet.
+        ("certificate not yet", f"{base}/my/certificate/{links.after_the_day_token(attended)}/"),
     ]
 
 

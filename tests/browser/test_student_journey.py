@@ -27,6 +27,7 @@ from tests.browser.student_pages import (
     open_micro_internship,
     sign_in,
 )
+from tests.programme.factories import on_the_day
 
 smtp_sink = sink.smtp_sink  # the fixture
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -163,33 +164,45 @@ def test_the_whole_student_journey(site, page, axe, smtp_sink):
     check_page(page, axe)
     shot(page, "7-my-micro-internships")
 
-    # After the day: thank-you email → feedback (with its error state) → certificate.
-    transition_place(interest, PlaceState.ATTENDED)
-    thanks = last_to(smtp_sink, EMAIL, 6)
-    page.goto(link_in(thanks, "/my/feedback/"))
-    check_page(page, axe)
-    page.get_by_label("Anything you would like to tell us?").fill("The owner really listened.")
-    page.get_by_role("button", name="Send feedback").click()
-    assert "Please choose how useful the day was." in page.get_by_role("alert").inner_text()
-    page.get_by_role("link", name="Please choose how useful the day was.").click()
-    assert page.evaluate("document.activeElement.id") == "id_rating_0"
-    assert (
-        page.get_by_label("Anything you would like").input_value() == "The owner really listened."
-    )
-    check_page(page, axe)
-    page.get_by_label("4 – Useful").check()
-    shot(page, "8-feedback")
-    page.get_by_role("button", name="Send feedback").click()
-    expect(page.get_by_text("Thank you for your feedback.")).to_be_visible()
-    assert DayFeedback.objects.get(interest=interest).rating == 4
-    response = page.request.get(link_in(thanks, "/my/certificate/"))
-    assert response.headers["content-type"] == "application/pdf"
-    assert response.body().startswith(b"%PDF")
-    page.goto(site + "/my/")
-    expect(
-        page.get_by_role("link", name=re.compile("certificate of participation"))
-    ).to_be_visible()
-    check_page(page, axe)
+    # On the evening of the day (the register opens on the day itself): thank-you email →
+    # feedback (with its error state) → certificate.
+    with on_the_day(mi, hours=8):
+        transition_place(interest, PlaceState.ATTENDED)
+        thanks = last_to(smtp_sink, EMAIL, 6)
+        page.goto(link_in(thanks, "/my/feedback/"))
+        check_page(page, axe)
+        page.get_by_label("Anything you would like to tell us?").fill("The owner really listened.")
+        page.get_by_role("button", name="Send feedback").click()
+        assert "Please choose how useful the day was." in page.get_by_role("alert").inner_text()
+        page.get_by_role("link", name="Please choose how useful the day was.").click()
+        assert page.evaluate("document.activeElement.id") == "id_rating_0"
+        assert (
+            page.get_by_label("Anything you would like").input_value()
+            == "The owner really listened."
+        )
+        check_page(page, axe)
+        page.get_by_label("4 – Useful").check()
+        shot(page, "8-feedback")
+        page.get_by_role("button", name="Send feedback").click()
+        expect(page.get_by_text("Thank you for your feedback.")).to_be_visible()
+        assert DayFeedback.objects.get(interest=interest).rating == 4
+        response = page.request.get(link_in(thanks, "/my/certificate/"))
+        assert response.headers["content-type"] == "application/pdf"
+        assert response.body().startswith(b"%PDF")
+        # A month after signing in, the session has ended: signed in again, the student
+        # finds the certificate on their page.
+        page.goto(site + "/accounts/login/code/")
+        page.get_by_label(re.compile("Email", re.I)).fill(EMAIL)
+        sent = len(smtp_sink.to(EMAIL))
+        page.get_by_role("button", name=re.compile("code", re.I)).click()
+        code_email = last_to(smtp_sink, EMAIL, sent + 1)
+        code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})\r?$", code_email.body, re.M).group(1)
+        page.get_by_label(re.compile("code", re.I)).fill(code)
+        page.get_by_role("button", name=re.compile("sign in|confirm", re.I)).click()
+        assert page.get_by_role("heading", level=1).inner_text() == "My micro-internships"
+        certificate = page.get_by_role("link", name=re.compile("certificate of participation"))
+        expect(certificate).to_be_visible()
+        check_page(page, axe)
 
 
 def test_an_offer_made_by_hand_on_the_staff_page_reaches_the_student(

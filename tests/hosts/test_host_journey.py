@@ -18,7 +18,7 @@ from microintern.programme.enums import MicroInternshipState
 from tests import smtp_sink as sink
 from tests.accounts.factories import sign_in
 from tests.applications.factories import ExpressionOfInterestFactory
-from tests.programme.factories import MicroInternshipFactory
+from tests.programme.factories import MicroInternshipFactory, on_the_day
 
 smtp_sink = sink.smtp_sink  # the fixture
 
@@ -147,38 +147,43 @@ def test_proposal_to_thanks(client, make_user, smtp_sink, host_questionnaire):
     assert b"".join(download.streaming_content).startswith(b"%PDF")
 
     # 6. On the day: the register marks one present and one absent.
-    response = client.post(
-        reverse("staff:register", args=[mi.pk]),
-        {f"place-{interests[0].pk}": "present", f"place-{interests[1].pk}": "absent"},
-    )
-    assert response.status_code == 302
-    states = [i.state for i in mi.interests.order_by("id")]
-    assert states == [PlaceState.ATTENDED, PlaceState.NO_SHOW, PlaceState.NOT_SELECTED]
-    assert "Thank you for taking part" in smtp_sink.to(interests[0].student.email)[-1].subject
-    missed = smtp_sink.to(interests[1].student.email)[-1]
-    assert "is everything all right?" in missed.subject and "no penalty" in missed.body
+    with on_the_day(mi, hours=7):
+        sign_in(client, staff)  # the clock moved on: new sessions for staff and the host
+        host.force_login(contact.user)
+        response = client.post(
+            reverse("staff:register", args=[mi.pk]),
+            {f"place-{interests[0].pk}": "present", f"place-{interests[1].pk}": "absent"},
+        )
+        assert response.status_code == 302
+        states = [i.state for i in mi.interests.order_by("id")]
+        assert states == [PlaceState.ATTENDED, PlaceState.NO_SHOW, PlaceState.NOT_SELECTED]
+        assert "Thank you for taking part" in smtp_sink.to(interests[0].student.email)[-1].subject
+        missed = smtp_sink.to(interests[1].student.email)[-1]
+        assert "is everything all right?" in missed.subject and "no penalty" in missed.body
 
-    # 7. Completing the day invites the host to the host questionnaire, once.
-    client.post(reverse("staff:micro_internship_state", args=[mi.pk]), {"to_state": "closed"})
-    client.post(
-        reverse("staff:micro_internship_state", args=[mi.pk]),
-        {"to_state": "selection_published"},
-    )
-    client.post(reverse("staff:micro_internship_state", args=[mi.pk]), {"to_state": "completed"})
-    invitation = smtp_sink.to(contact.email)[-1]
-    assert invitation.subject == "Your micro-internship as a host: a few questions"
-    assert "/surveys/" in invitation.body
-    feedback = host.get(reverse("hosts:feedback", args=[mi.pk])).content.decode()
-    assert "Answer the short questionnaire" in feedback
+        # 7. Completing the day invites the host to the host questionnaire, once.
+        client.post(reverse("staff:micro_internship_state", args=[mi.pk]), {"to_state": "closed"})
+        client.post(
+            reverse("staff:micro_internship_state", args=[mi.pk]),
+            {"to_state": "selection_published"},
+        )
+        client.post(
+            reverse("staff:micro_internship_state", args=[mi.pk]), {"to_state": "completed"}
+        )
+        invitation = smtp_sink.to(contact.email)[-1]
+        assert invitation.subject == "Your micro-internship as a host: a few questions"
+        assert "/surveys/" in invitation.body
+        feedback = host.get(reverse("hosts:feedback", args=[mi.pk])).content.decode()
+        assert "Answer the short questionnaire" in feedback
 
-    # Staff see everything the host was sent.
-    history = client.get(reverse("staff:contact_messages", args=[contact.pk])).content.decode()
-    for subject in ("We have your challenge", "can go ahead", "Date agreed", "a few questions"):
-        assert subject in history.replace("&quot;", '"')
+        # Staff see everything the host was sent.
+        history = client.get(reverse("staff:contact_messages", args=[contact.pk])).content.decode()
+        for subject in ("We have your challenge", "can go ahead", "Date agreed", "a few questions"):
+            assert subject in history.replace("&quot;", '"')
 
-    # Every email is a sent row in the outbox; nothing failed or waits.
-    assert set(OutboundMessage.objects.values_list("state", flat=True)) == {"sent"}
-    assert OutboundMessage.objects.count() == len(smtp_sink.received)
+        # Every email is a sent row in the outbox; nothing failed or waits.
+        assert set(OutboundMessage.objects.values_list("state", flat=True)) == {"sent"}
+        assert OutboundMessage.objects.count() == len(smtp_sink.received)
 
 
 def test_cancelling_tells_every_student_still_in_the_running_and_the_host(
@@ -252,7 +257,8 @@ def test_without_a_host_questionnaire_the_host_is_invited_to_the_feedback_page(s
 
     Instrument.objects.filter(kind="host").delete()
     mi = MicroInternshipFactory(state=MicroInternshipState.SELECTION_PUBLISHED)
-    transition_micro_internship(mi, MicroInternshipState.COMPLETED)
+    with on_the_day(mi, hours=7):
+        transition_micro_internship(mi, MicroInternshipState.COMPLETED)
     [invitation] = smtp_sink.to(mi.challenge.contact.email)
     assert invitation.subject.startswith("How did the day go?")
     assert reverse("hosts:feedback", args=[mi.pk]) in invitation.body

@@ -3,6 +3,7 @@
 from datetime import datetime, time, timedelta
 
 import factory
+import time_machine
 from django.utils import timezone
 
 from microintern.programme.enums import MicroInternshipState
@@ -15,6 +16,13 @@ def local_day_at(days_from_today: int, at: time = time(9, 30)):
     day, so a micro-internship's day never wraps past midnight whatever the clock says."""
     day = timezone.localdate() + timedelta(days=days_from_today)
     return timezone.make_aware(datetime.combine(day, at))
+
+
+def on_the_day(mi, hours: float = 1):
+    """Move the clock (stopped) to `hours` after `mi` starts: its day, when the register,
+    completion and certificates open. A staff client signs in again inside (staff sessions
+    end after 30 idle minutes)."""
+    return time_machine.travel(mi.starts_at + timedelta(hours=hours), tick=False)
 
 
 class MicroInternshipFactory(factory.django.DjangoModelFactory):

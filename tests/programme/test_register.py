@@ -6,7 +6,7 @@ from django.core import mail
 from microintern.applications.domain import record_attendance, transition_place
 from microintern.applications.enums import PlaceState
 from tests.applications.factories import ExpressionOfInterestFactory
-from tests.programme.factories import MicroInternshipFactory
+from tests.programme.factories import MicroInternshipFactory, on_the_day
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,9 +26,10 @@ def test_marks_send_thanks_or_a_kind_note_and_can_be_corrected(make_user):
     ]
     staff = make_user("staff")
     sent = len(mail.outbox)
-    changed, problems = record_attendance(
-        mi, {late.pk: "late", absent.pk: "absent", waiting.pk: "present"}, actor=staff
-    )
+    with on_the_day(mi):  # the register opens on the day itself
+        changed, problems = record_attendance(
+            mi, {late.pk: "late", absent.pk: "absent", waiting.pk: "present"}, actor=staff
+        )
     assert (changed, problems) == (2, [])  # the student without a place is not on the register
     late.refresh_from_db()
     absent.refresh_from_db()
@@ -39,12 +40,15 @@ def test_marks_send_thanks_or_a_kind_note_and_can_be_corrected(make_user):
     subjects = sorted(m.subject for m in mail.outbox[sent:])
     assert subjects[0].startswith("Thank you for taking part")
     assert subjects[1].startswith("We missed you")
-    # They did come after all: correcting the mark sends the thank-you.
-    assert record_attendance(mi, {absent.pk: "present"}, actor=staff) == (1, [])
+    # They did come after all: correcting the mark on the day sends the thank-you (after
+    # the day a correction needs a reason: see test_day_rules).
+    with on_the_day(mi, hours=3):
+        assert record_attendance(mi, {absent.pk: "present"}, actor=staff) == (1, [])
     absent.refresh_from_db()
     assert absent.state == PlaceState.ATTENDED
     assert mail.outbox[-1].subject.startswith("Thank you for taking part")
     # Saving the same register again changes and sends nothing.
     count = len(mail.outbox)
-    assert record_attendance(mi, {late.pk: "late", absent.pk: "present"}) == (0, [])
+    with on_the_day(mi, hours=4):
+        assert record_attendance(mi, {late.pk: "late", absent.pk: "present"}) == (0, [])
     assert len(mail.outbox) == count

@@ -7,8 +7,9 @@ from django.urls import reverse
 
 from microintern.applications.enums import PlaceState
 from microintern.programme.enums import MicroInternshipState
+from tests.accounts.factories import sign_in
 from tests.applications.factories import ExpressionOfInterestFactory
-from tests.programme.factories import MicroInternshipFactory
+from tests.programme.factories import MicroInternshipFactory, on_the_day
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ def text_of(page: str, selector: str) -> list[str]:
     return [" ".join(el.get_text(" ").split()) for el in soup.select(selector)]
 
 
-def test_the_register_names_each_student_once(staff_client):
+def test_the_register_names_each_student_once(client, make_user):
     mi = MicroInternshipFactory()
     ExpressionOfInterestFactory(
         micro_internship=mi, state=PlaceState.ACCEPTED, student__full_name="Leah Osei"
@@ -29,7 +30,9 @@ def test_the_register_names_each_student_once(staff_client):
         student__full_name="Kwabena Mensah",
         student__preferred_name="Kofi",
     )
-    page = staff_client.get(reverse("staff:register", args=[mi.pk])).content.decode()
+    with on_the_day(mi):
+        sign_in(client, make_user("staff"))
+        page = client.get(reverse("staff:register", args=[mi.pk])).content.decode()
     assert sorted(text_of(page, "legend")) == ["Kofi Kwabena Mensah", "Leah Osei"]
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from microintern.core.errors import Refusal
+from microintern.programme.domain import check_the_day_has_come
 
 from .enums import PlaceState
 
@@ -19,11 +20,16 @@ class NotAttended(Refusal):
         super().__init__(message or "Certificates are only for students marked as having attended.")
 
 
-def certificate_pdf(interest) -> bytes:
-    """An A4 landscape certificate naming the student, the host, the challenge and the day."""
+def certificate_pdf(interest, now=None) -> bytes:
+    """An A4 landscape certificate naming the student, the host, the challenge and the day.
+
+    Refuses NotAttended unless the student is marked as attended, and
+    `programme.domain.NotYetTheDay` before the day (so a mark made early by mistake issues
+    nothing)."""
     if interest.state != PlaceState.ATTENDED:
         raise NotAttended
     mi = interest.micro_internship
+    check_the_day_has_come(mi, "certificate", now)
     from fpdf import FPDF  # noqa: PLC0415 - heavy (fpdf2, Pillow, NumPy), loaded only when a certificate is built
 
     pdf = FPDF(orientation="landscape", format="A4")

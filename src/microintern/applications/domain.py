@@ -18,6 +18,7 @@ from microintern.accounts.domain import (
 from microintern.core.domain import activity_entry, activity_for, log_activities, log_activity
 from microintern.core.errors import CapacityFull, Refusal, TransitionNotAllowed
 from microintern.core.locking import lock_row, lock_rows
+from microintern.programme.domain import after_the_day, check_the_day_has_come
 from microintern.programme.enums import MicroInternshipState
 from microintern.programme.models import MicroInternship
 
@@ -350,11 +351,13 @@ def transition_place(
     Rules: only moves in PLACE_TRANSITIONS; an offer needs a free seat (checked under a row
     lock on the micro-internship, so concurrent clicks can never overbook); an offer past its
     reply-by time cannot be accepted; nothing is offered or accepted on a cancelled
-    micro-internship. Side effects: saves, logs `place.<state>` with the reason, queues the
-    matching email after commit (unless `email` is False), and tells the apps above through
-    `hooks.place_changed` (selection: waiting-list promotion when a place comes free). Locks
-    the micro-internship, then the place (`core.locking`: a long wait raises `Busy`). A
-    refusal changes and logs nothing.
+    micro-internship; attended and no-show (with their emails) wait for the day itself
+    (`programme.domain.check_the_day_has_come`), and changing one into the other after the
+    day is a correction that needs a `reason` (logged). Side effects: saves, logs
+    `place.<state>` with the reason, queues the matching email after commit (unless `email`
+    is False), and tells the apps above through `hooks.place_changed` (selection:
+    waiting-list promotion when a place comes free). Locks the micro-internship, then the
+    place (`core.locking`: a long wait raises `Busy`). A refusal changes and logs nothing.
     """
     now = now or timezone.now()
     to_state = PlaceState(to_state)
@@ -383,6 +386,10 @@ def transition_place(
     return locked
 
 
+ATTENDANCE_STATES = (PlaceState.ATTENDED, PlaceState.NO_SHOW)
+CORRECTION_NEEDS_A_REASON = (
+    "The day is over, so changing a mark is a correction: please say why (it is kept in the log)."
+)
 PLACE_MOVE_FIELDS = ["state", "state_changed_at", "offer_expires_at", "outcome_reason"]
 
 
@@ -410,6 +417,10 @@ def _move_place(locked, to_state: PlaceState, *, reason: str, now, seats_taken: 
             "This offer can no longer be accepted: the reply-by time "
             f"({timezone.localtime(locked.offer_expires_at):%A %-d %B at %H:%M}) has passed."
         )
+    if to_state in ATTENDANCE_STATES:
+        check_the_day_has_come(mi, "register", now)
+        if from_state in ATTENDANCE_STATES and after_the_day(mi, now) and not reason.strip():
+            raise TransitionNotAllowed.because(CORRECTION_NEEDS_A_REASON)
     if to_state == PlaceState.OFFERED:
         if seats_taken >= mi.capacity:
             raise CapacityFull.because(
@@ -501,16 +512,31 @@ ATTENDANCE_MARKS = {"present": "attended", "late": "attended", "absent": "no_sho
 LATE_REASON = "Arrived late."
 
 
-def record_attendance(mi: MicroInternship, marks: dict[int, str], *, actor=None):
+def record_attendance(
+    mi: MicroInternship,
+    marks: dict[int, str],
+    *,
+    actor=None,
+    reason: str = "",
+    now: datetime | None = None,
+):
     """Apply the day's register: `marks` maps an expression of interest's id to "present",
     "late" or "absent".
 
-    Rules: only students with an accepted place (or already marked) are on the register;
-    present and late become attended (late is recorded as the reason), absent becomes
-    no-show, each through `transition_place` (which logs and sends the thank-you or the
-    kind no-show email). Unchanged marks do nothing. Returns (changed, problems).
+    Rules: the register opens on the day itself (UK date of `starts_at`); before it,
+    `NotYetTheDay` names the day and nothing is saved or emailed. Only students with an
+    accepted place (or already marked) are on the register; present and late become
+    attended (late is recorded as the reason), absent becomes no-show, each through
+    `transition_place` (which logs and sends the thank-you or the kind no-show email).
+    After the day, changing a mark already recorded is a correction: it needs `reason`
+    (logged with the move, after "Arrived late." for a late mark); without one
+    TransitionNotAllowed is raised before anything changes. Unchanged marks do nothing.
+    Returns (changed, problems).
     """
-    changed, problems = 0, []
+    now = now or timezone.now()
+    check_the_day_has_come(mi, "register", now)
+    reason = reason.strip()
+    changed, problems, moves = 0, [], []
     on_register = mi.interests.filter(
         pk__in=list(marks), state__in=PlaceState.on_the_register()
     ).select_related("student")
@@ -519,13 +545,16 @@ def record_attendance(mi: MicroInternship, marks: dict[int, str], *, actor=None)
         to_state = ATTENDANCE_MARKS.get(mark)
         if to_state is None or to_state == interest.state:
             continue
+        moves.append((interest, mark, PlaceState(to_state)))
+    corrections = [i for i, _, _ in moves if i.state in ATTENDANCE_STATES]
+    if corrections and after_the_day(mi, now) and not reason:
+        raise TransitionNotAllowed.because(CORRECTION_NEEDS_A_REASON)
+    for interest, mark, to_state in moves:
+        why = reason if interest in corrections else ""
+        if mark == "late":
+            why = f"{LATE_REASON} {why}".strip()
         try:
-            transition_place(
-                interest,
-                PlaceState(to_state),
-                actor=actor,
-                reason=LATE_REASON if mark == "late" else "",
-            )
+            transition_place(interest, to_state, actor=actor, reason=why, now=now)
             changed += 1
         except TransitionNotAllowed as error:
             problems.append(f"{interest.student.full_name}: {error}")

@@ -1,6 +1,6 @@
 """Scheduling micro-internships and moving them through their lifecycle."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -57,17 +57,64 @@ def schedule_micro_internship(
     raise RuntimeError("Could not allocate a reference code after 5 attempts.")
 
 
+class NotYetTheDay(TransitionNotAllowed):
+    """Something that belongs to the day itself (the register, completion, the thank-you,
+    no-show and certificate emails) asked for before the day; the message names the day."""
+
+
+# What waits for the day, in the words staff read (`{day}`: "Wednesday 13 January 2027").
+ON_THE_DAY = {
+    "register": "The register opens on {day}, the day itself.",
+    "completion": "This micro-internship can be marked completed from {day}, the day itself.",
+    "certificate": "Certificates are issued from {day}, the day itself.",
+}
+
+
+def the_day(mi: MicroInternship) -> date:
+    """The micro-internship's day: the UK date (`TIME_ZONE`, Europe/London) of its start."""
+    return timezone.localdate(mi.starts_at, timezone.get_default_timezone())
+
+
+def day_in_words(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def not_yet_the_day(mi: MicroInternship, what: str, now: datetime | None = None) -> str:
+    """The sentence for `what` (a key of ON_THE_DAY) while `now` is before the day; "" from
+    the day itself (UK midnight) onward. Pages show it in place of an action not yet open."""
+    today = timezone.localdate(now or timezone.now(), timezone.get_default_timezone())
+    day = the_day(mi)
+    return ON_THE_DAY[what].format(day=day_in_words(day)) if today < day else ""
+
+
+def check_the_day_has_come(mi: MicroInternship, what: str, now: datetime | None = None) -> None:
+    """The one check for everything tied to the date (register, attended and no-show marks
+    with their emails, completion, certificates), used by every path that does them: raise
+    `NotYetTheDay` before the day, naming it; change nothing."""
+    if message := not_yet_the_day(mi, what, now):
+        raise NotYetTheDay.because(message)
+
+
+def after_the_day(mi: MicroInternship, now: datetime | None = None) -> bool:
+    """Whether the UK date of `now` is later than the day: a mark changed now is a
+    correction."""
+    return timezone.localdate(now or timezone.now(), timezone.get_default_timezone()) > the_day(mi)
+
+
 def check_micro_internship_move(
-    mi: MicroInternship, to_state: MicroInternshipState, reason: str = ""
+    mi: MicroInternship, to_state: MicroInternshipState, reason: str = "", now=None
 ) -> None:
     """Raise `TransitionNotAllowed` (saying why) if `mi` may not move to `to_state` with
-    this reason; change nothing. A view may ask before it asks staff to confirm."""
+    this reason; change nothing. A view may ask before it asks staff to confirm. Completion
+    waits for the day (`check_the_day_has_come`)."""
     from_state = MicroInternshipState(mi.state)
     to_state = MicroInternshipState(to_state)
     if to_state not in MICRO_INTERNSHIP_TRANSITIONS[from_state]:
         raise TransitionNotAllowed("micro-internship", from_state.label, to_state.label)
     if to_state == MicroInternshipState.CANCELLED and not reason.strip():
         raise TransitionNotAllowed.because("Cancelling needs a reason that we can tell people.")
+    if to_state == MicroInternshipState.COMPLETED:
+        check_the_day_has_come(mi, "completion", now)
 
 
 @transaction.atomic
@@ -77,7 +124,8 @@ def transition_micro_internship(
     """Move a micro-internship along draft → open → closed → selection published →
     completed → evaluated, or to cancelled (which needs a reason).
 
-    Refuses a move the lifecycle does not allow, naming both states; saves and logs
+    Refuses a move the lifecycle does not allow, naming both states, and completion before
+    the day (UK date of `starts_at`), naming the day; saves and logs
     `micro_internship.<state>`; tells the apps above (`hooks.micro_internship_changed`:
     applications emails every student still in the running of a cancellation). A
     cancellation emails the host, with the reason; completion invites the host's feedback.

@@ -18,6 +18,7 @@ from microintern.core.domain import log_activity
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.permissions import permission_required
 from microintern.programme import queries
+from microintern.programme.domain import NotYetTheDay
 from microintern.programme.enums import MicroInternshipState
 from microintern.surveys.domain import FeedbackNotOpen, day_feedback_for, record_day_feedback
 
@@ -367,6 +368,13 @@ def _certificate_response(request, interest):
     except NotAttended:
         return render(
             request, "applications/student/no_certificate.html", {"interest": interest}, status=404
+        )
+    except NotYetTheDay as not_yet:
+        return render(
+            request,
+            "applications/student/no_certificate.html",
+            {"interest": interest, "not_yet": str(not_yet)},
+            status=404,
         )
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"certificate-{interest.micro_internship.reference}.pdf"

@@ -11,11 +11,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from microintern.accounts.queries import student_record_imported
-from microintern.applications.domain import LATE_REASON, record_attendance
+from microintern.applications.domain import ATTENDANCE_STATES, LATE_REASON, record_attendance
 from microintern.applications.enums import PLACE_TRANSITIONS, PlaceState
 from microintern.applications.queries import told_of_cancellation
 from microintern.core.domain import activity_for
 from microintern.core.errors import TransitionNotAllowed
+from microintern.core.forms import REASON_LENGTH
 from microintern.core.permissions import permission_required
 from microintern.hosts.forms import DecisionForm
 from microintern.hosts.models import Challenge
@@ -25,7 +26,9 @@ from microintern.mail.outbox import messages_about
 from .. import queries
 from ..calendar import calendar_for
 from ..domain import (
+    after_the_day,
     check_micro_internship_move,
+    not_yet_the_day,
     schedule_micro_internship,
     set_interest_window_now,
     transition_micro_internship,
@@ -70,11 +73,23 @@ def _detail_page(request, pk: int, form=None, status: int = 200):
     kept = request.session.pop(KEPT_DECISION, None) or {}
     interests = list(mi.interests.select_related("student").order_by("received_at"))
     record_imported = student_record_imported()
+    register_waits = not_yet_the_day(mi, "register")
+    completion_waits = (
+        not_yet_the_day(mi, "completion")
+        if MicroInternshipState.COMPLETED in MICRO_INTERNSHIP_TRANSITIONS[mi.state]
+        else ""
+    )
     for interest in interests:
         interest.off_the_record = record_imported and interest.student.record_imported_at is None
         interest.allowed_moves = [
-            state for state in PlaceState if state in PLACE_TRANSITIONS[interest.state]
+            state
+            for state in PlaceState
+            if state in PLACE_TRANSITIONS[interest.state]
+            and not (register_waits and state in ATTENDANCE_STATES)
         ]
+        interest.register_waits = register_waits and any(
+            state in ATTENDANCE_STATES for state in PLACE_TRANSITIONS[interest.state]
+        )
         if kept.get("pk") == interest.pk:
             interest.kept_reason, interest.kept_error = kept["reason"], kept["error"]
     return render(
@@ -84,8 +99,17 @@ def _detail_page(request, pk: int, form=None, status: int = 200):
             "mi": mi,
             "interests": interests,
             "form": form,
-            "allowed_moves": form.moves,
+            # "Completed" is not offered before the day: the page says when instead (and
+            # the domain refuses it, naming the day, if it is posted all the same).
+            "allowed_moves": [
+                s
+                for s in form.moves
+                if not (completion_waits and s == MicroInternshipState.COMPLETED)
+            ],
             "chosen": form.data.get("to_state", "") if form.is_bound else "",
+            "completion_waits": completion_waits,
+            "register_waits": any(interest.register_waits for interest in interests)
+            and register_waits,
             "activity": activity_for(mi, *interests)[:200],
             "message_form": MessagePeopleForm(),
             "bulk_moves": [
@@ -201,30 +225,57 @@ ATTENDANCE_CHOICES = [("present", "Present"), ("late", "Late"), ("absent", "Abse
 def register(request, pk: int):
     """The attendance register, made for a phone: present / late / absent per student.
     Saving marks attended or no-show through the place lifecycle (which sends the thank-you
-    or the kind "we missed you" email)."""
+    or the kind "we missed you" email). Before the day the page says when it opens and
+    offers no form; after the day a changed mark needs a reason (a correction)."""
     mi = get_object_or_404(MicroInternship.objects.select_related("challenge"), pk=pk)
     team = list(
         mi.interests.filter(state__in=PlaceState.on_the_register()).select_related("student")
     )
+    not_yet = not_yet_the_day(mi, "register")
+    correcting = after_the_day(mi)
+    status, reason, error_text = 200, "", ""
     if request.method == "POST":
         marks = {i.pk: request.POST.get(f"place-{i.pk}", "") for i in team}
-        changed, problems = record_attendance(mi, marks, actor=request.user)
-        for problem in problems:
-            messages.error(request, problem)
-        messages.success(request, f"Register saved: {changed} change{'s' if changed != 1 else ''}.")
-        return redirect("staff:register", pk=pk)
+        reason = request.POST.get("reason", "")[:REASON_LENGTH]
+        try:
+            changed, problems = record_attendance(mi, marks, actor=request.user, reason=reason)
+        except TransitionNotAllowed as error:  # nothing was saved: show what was chosen
+            error_text, status = str(error), 400
+            for interest in team:
+                interest.mark = marks[interest.pk]
+        else:
+            for problem in problems:
+                messages.error(request, problem)
+            messages.success(
+                request, f"Register saved: {changed} change{'s' if changed != 1 else ''}."
+            )
+            return redirect("staff:register", pk=pk)
     for interest in team:
         interest.known_as = _known_as(interest.student)
-        interest.mark = {PlaceState.ATTENDED: "present", PlaceState.NO_SHOW: "absent"}.get(
-            interest.state, ""
-        )
-        if interest.mark == "present" and interest.outcome_reason == LATE_REASON:
-            interest.mark = "late"
+        if status == 200:
+            interest.mark = _mark(interest)
     return render(
         request,
         "programme/staff/register.html",
-        {"mi": mi, "team": team, "choices": ATTENDANCE_CHOICES},
+        {
+            "mi": mi,
+            "team": team,
+            "choices": ATTENDANCE_CHOICES,
+            "not_yet": not_yet,
+            "correcting": correcting,
+            "reason": reason,
+            "error": error_text,
+        },
+        status=status,
     )
+
+
+def _mark(interest) -> str:
+    """The register's mark for a place as recorded: present, late, absent or none yet."""
+    mark = {PlaceState.ATTENDED: "present", PlaceState.NO_SHOW: "absent"}.get(interest.state, "")
+    if mark == "present" and interest.outcome_reason.startswith(LATE_REASON):
+        return "late"
+    return mark
 
 
 def _known_as(student) -> str:

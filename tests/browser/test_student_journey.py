@@ -199,7 +199,7 @@ def test_the_whole_student_journey(site, page, axe, smtp_sink):
         code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})\r?$", code_email.body, re.M).group(1)
         page.get_by_label(re.compile("code", re.I)).fill(code)
         page.get_by_role("button", name=re.compile("sign in|confirm", re.I)).click()
-        assert page.get_by_role("heading", level=1).inner_text() == "My micro-internships"
+        expect(page.get_by_role("heading", level=1)).to_have_text("My micro-internships")
         certificate = page.get_by_role("link", name=re.compile("certificate of participation"))
         expect(certificate).to_be_visible()
         check_page(page, axe)

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 
 from microintern.core.domain import log_activity
 from microintern.core.errors import Refusal
+from microintern.core.locking import lock_row
 
 from .enums import Role
 from .models import Student, User
@@ -138,7 +139,7 @@ def change_role(user: User, role: Role, *, actor, reason: str) -> User:
     `user.role_changed` with both roles and the reason.
     """
     role = Role(role)
-    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked = lock_row(User, user.pk)
     if locked.role not in STAFF_SIDE_ROLES or role not in STAFF_SIDE_ROLES:
         raise RoleChangeRefused(
             "Only staff, researcher and administrator accounts can be moved between those "

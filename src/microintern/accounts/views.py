@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from microintern.core.domain import activity_for
+from microintern.core.forms import StateChangeForm
 from microintern.core.permissions import permission_required
 
 from .domain import STAFF_SIDE_ROLES, RoleChangeRefused, change_role
@@ -46,10 +47,14 @@ def people(request):
 def set_role(request, pk: int):
     user = get_object_or_404(User, pk=pk)
     wanted = request.POST.get("role", "")
+    form = StateChangeForm(request.POST)
     try:
+        if "reason" in form.errors:
+            raise RoleChangeRefused(form.first_error())
         if wanted not in Role.values:
             raise RoleChangeRefused("Please choose a role.")
-        change_role(user, Role(wanted), actor=request.user, reason=request.POST.get("reason", ""))
+        form.is_valid()
+        change_role(user, Role(wanted), actor=request.user, reason=form.cleaned_data["reason"])
     except RoleChangeRefused as error:
         messages.error(request, f"{user.email}: {error} Nothing was changed.")
     else:

@@ -16,7 +16,7 @@ from microintern.applications.enums import PLACE_TRANSITIONS, PlaceState
 from microintern.applications.queries import told_of_cancellation
 from microintern.core.domain import activity_for
 from microintern.core.errors import TransitionNotAllowed
-from microintern.core.forms import REASON_LENGTH
+from microintern.core.forms import REASON_LENGTH, StateChangeForm
 from microintern.core.permissions import permission_required
 from microintern.hosts.forms import DecisionForm
 from microintern.hosts.models import Challenge
@@ -236,9 +236,14 @@ def register(request, pk: int):
     status, reason, error_text = 200, "", ""
     if request.method == "POST":
         marks = {i.pk: request.POST.get(f"place-{i.pk}", "") for i in team}
-        reason = request.POST.get("reason", "")[:REASON_LENGTH]
+        reason_form = StateChangeForm(request.POST)
+        reason = reason_form.data.get("reason", "")[:REASON_LENGTH]
         try:
-            changed, problems = record_attendance(mi, marks, actor=request.user, reason=reason)
+            if "reason" in reason_form.errors:  # too long: refused with the count, kept
+                raise TransitionNotAllowed.because(reason_form.first_error())
+            changed, problems = record_attendance(
+                mi, marks, actor=request.user, reason=reason_form.cleaned_data["reason"]
+            )
         except TransitionNotAllowed as error:  # nothing was saved: show what was chosen
             error_text, status = str(error), 400
             for interest in team:

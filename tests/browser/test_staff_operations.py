@@ -90,21 +90,21 @@ def test_pipeline_scheduling_register_and_calendar_are_accessible(
     page.set_viewport_size({"width": 360, "height": 740})
     register = live_server.url + f"/staff/micro-internships/{mi.pk}/register/"
     page.goto(register)  # before the day: it says when it opens
-    assert page.get_by_text("The register opens on", exact=False).is_visible()
+    expect(page.get_by_text("The register opens on", exact=False)).to_be_visible()
     assert_no_axe_violations(axe, page)
     with on_the_day(mi):
         sign_in(page, live_server.url, make_user("staff"))  # the clock moved on a month
         page.goto(register)
         assert_no_axe_violations(axe, page)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
-        page.get_by_role("group", name=team[0].student.display_name, exact=False).get_by_label(
+        page.get_by_role("group", name=team[0].student.full_name, exact=True).get_by_label(
             "Present"
         ).check()
-        page.get_by_role("group", name=team[1].student.display_name, exact=False).get_by_label(
+        page.get_by_role("group", name=team[1].student.full_name, exact=True).get_by_label(
             "Late"
         ).check()
         page.get_by_role("button", name="Save the register").click()
-        assert "Register saved: 2 changes." in page.content()
+        expect(page.get_by_text("Register saved: 2 changes.")).to_be_visible()
     assert {i.state for i in mi.interests.all()} == {PlaceState.ATTENDED}
     sign_in(page, live_server.url, make_user("staff"))  # back to today
     page.set_viewport_size({"width": 1024, "height": 800})
@@ -183,13 +183,13 @@ def test_the_interest_search_and_system_pages_are_accessible(live_server, staff_
     page.goto(
         live_server.url + reverse("staff:micro_internship", args=[interest.micro_internship_id])
     )
-    page.get_by_role("link", name=interest.student.full_name).click()
+    page.get_by_role("link", name=interest.student.full_name, exact=True).click()
     expect(page.get_by_role("heading", name="Adjustments asked for")).to_be_visible()
     assert_no_axe_violations(axe, page)
     page.get_by_role("link", name="Search").click()
     page.get_by_label("Student, host or micro-internship").fill(interest.student.full_name)
     page.get_by_role("button", name="Search").click()
-    expect(page.get_by_role("link", name=interest.student.full_name)).to_be_visible()
+    expect(page.get_by_role("link", name=interest.student.full_name, exact=True)).to_be_visible()
     assert_no_axe_violations(axe, page)
     page.get_by_label("Student, host or micro-internship").fill("a")
     page.get_by_role("button", name="Search").click()

@@ -80,19 +80,20 @@ def test_dashboard_rounds_for_researchers_and_shows_reference_intervals(
     response = client.get("/insights/?year=2026/27")
     funnel = next(t for t in response.context["tables"] if t.key == "funnel")
     rows = {row[0]: row for row in funnel.rows}
-    # 30, 12, 6, 5, 4, 0 → 30, 10, 5, 5, 5, 0 under HESA rounding
-    assert rows["Q1"][1:7] == ["30", "10", "5", "5", "5", "0"]
-    # Q5's 8 attendees would print as 10. With Q1's 5 and the total's 10 (12 exactly), a
-    # reader could then tell that Q1 + Q5 is at least 3 + 8 = 11: the total is 11 or 12 and
-    # Q1 is 3 or 4. The larger count of that line is hidden instead.
-    assert rows["Q5"][1:7] == ["30", "20", "10", "10", "..", "5"]
-    assert rows["Q5"][7] == ".."
+    # 30, 12, 6, 5, 4, 0 → 30, 10, 5, 5, 5, 0 under HESA rounding; and Q5's 8 attendees
+    # would print as 10. With the total's 10 (12 exactly), a reader could then tell that
+    # Q1 + Q5 is at least 3 + 8 = 11: the total is 11 or 12 and Q1 is 3 or 4. The smaller
+    # count of that line is hidden (Q1's), and between its printed stages (5 accepted, 0 with
+    # feedback) it could be anything from 0 to 7.
+    assert rows["Q1"][1:7] == ["30", "10", "5", "5", "..", "0"]
+    assert rows["Q1"][7] == ".."
+    assert rows["Q5"][1:7] == ["30", "20", "10", "10", "10", "5"]
     assert [rows[g][1] for g in ("Q2", "Q3", "Q4", "Unknown")] == ["0"] * 4  # every group shown
-    # Reach is computed from the published counts (5 of 30), never from the exact 4 of 30,
+    # Reach is computed from the published counts (10 of 30), never from the exact 8 of 30,
     # so it says nothing the rounded counts do not.
-    low, high = wilson(5, 30)
-    assert rows["Q1"][7] == "16.7%"
-    assert rows["Q1"][8] == f"{100 * low:.1f}%–{100 * high:.1f}%"
+    low, high = wilson(10, 30)
+    assert rows["Q5"][7] == "33.3%"
+    assert rows["Q5"][8] == f"{100 * low:.1f}%–{100 * high:.1f}%"
     low, high = wilson(10, 60)
     assert rows["All students"][1] == "60" and rows["All students"][5] == "10"
     assert rows["All students"][7] == "16.7%"
@@ -151,14 +152,14 @@ def test_csv_and_xlsx_exports_carry_the_displayed_figures(funnel_world, client, 
     assert response["Content-Disposition"].startswith('attachment; filename="microintern-funnel')
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[1] == ["Counts rounded to the nearest 5; small populations suppressed (HESA rules)"]
-    assert next(r for r in rows if r[:1] == ["Q1"])[:7] == ["Q1", "30", "10", "5", "5", "5", "0"]
+    assert next(r for r in rows if r[:1] == ["Q1"])[:7] == ["Q1", "30", "10", "5", "5", "..", "0"]
     response = client.get("/insights/export/all.xlsx?year=2026/27")
     workbook = load_workbook(io.BytesIO(response.content))
     assert {"funnel", "representation", "conversion", "gaps", "stratified", "disclosure"} <= set(
         workbook.sheetnames
     )
     values = list(workbook["funnel"].iter_rows(values_only=True))
-    assert next(v for v in values if v[0] == "Q1")[:7] == ("Q1", 30, 10, 5, 5, 5, 0)
+    assert next(v for v in values if v[0] == "Q1")[:7] == ("Q1", 30, 10, 5, 5, "..", 0)
     assert client.get("/insights/export/nothing.csv").status_code == 404
 
 

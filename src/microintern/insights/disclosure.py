@@ -280,8 +280,8 @@ def guard_line(cells: Sequence[int | None], total: int | None | Interval) -> set
     pins them (and the total) down exactly: four cells printed 0 with a total printed 10
     must each be 2. The line is safe when the sums of its cells' intervals reach past both
     ends of the total's interval: then the line narrows no cell and not the total.
-    ``total`` is the printed total, or the interval a reader can already place it in (a
-    hidden margin, see :func:`implied_intervals`). This returns the cells to hide (largest
+    ``total`` is the printed total, or the interval a reader can already place it in. This
+    returns the cells to hide (largest
     first) until the line is safe. It looks only at printed figures, so that a cell is
     hidden reveals nothing the figures do not.
     """
@@ -302,47 +302,6 @@ def guard_line(cells: Sequence[int | None], total: int | None | Interval) -> set
         hidden.add(max(shown, key=lambda i: (cells[i], -i)))
         low, high = sums()
     return hidden
-
-
-def implied_intervals(cells: Sequence[int | None], total: int | None) -> list[Interval]:
-    """What a reader knows of each cell of a printed line: its rounding interval, or, for a
-    hidden cell, the room the total leaves once the other cells take their intervals."""
-    intervals = [rounding_interval(c) for c in cells]
-    total_low, total_high = rounding_interval(total)
-    result = []
-    for i, cell in enumerate(cells):
-        if cell is not None:
-            result.append(intervals[i])
-            continue
-        others_low = sum(low for j, (low, _) in enumerate(intervals) if j != i)
-        others_high = sum(high for j, (_, high) in enumerate(intervals) if j != i)
-        result.append((max(0, total_low - others_high), total_high - others_low))
-    return result
-
-
-def guard_table(
-    cells: list[list[int | None]],
-    row_margins: Sequence[Interval],
-    column_margins: Sequence[Interval],
-) -> list[list[int | None]]:
-    """A two-way table of printed counts whose rows and columns add up to margins printed
-    elsewhere (the one-characteristic views; given as the intervals a reader knows them to,
-    see :func:`implied_intervals`), with :func:`guard_line` applied to every row and column
-    until none changes. Returns the table with hidden cells as ``None``."""
-    table = [list(row) for row in cells]
-    changed = True
-    while changed:
-        changed = False
-        for i, row in enumerate(table):
-            for j in guard_line(row, row_margins[i]):
-                table[i][j] = None
-                changed = True
-        for j, margin in enumerate(column_margins):
-            column = [row[j] for row in table]
-            for i in guard_line(column, margin):
-                table[i][j] = None
-                changed = True
-    return table
 
 
 MIN_MICRO_INTERNSHIPS_IN_VIEW = 3

@@ -29,11 +29,11 @@ from .disclosure import (
     OutputMode,
     derived_figure_allowed,
     guard_line,
-    guard_table,
-    implied_intervals,
     published_counts,
+    rounding_interval,
 )
 from .hesa import FRAMES
+from .inference import CountFacts, guard_counts
 from .models import EqualityMonitoring
 from .queries import CHARACTERISTICS, STAGE_KEYS, STAGES, Characteristic
 
@@ -110,9 +110,17 @@ def _exact_totals(rows: list[dict]) -> list[int]:
 
 
 def one_way(rows: list[dict], characteristic: Characteristic, mode, position: str = "g0"):
-    """The printed counts of a one-characteristic funnel: every group, HESA-rounded, with
-    :func:`disclosure.guard_line` applied to each stage; and the printed totals (rounded
-    from their exact value). ``position`` names the row key holding the group."""
+    """The printed counts of a one-characteristic funnel: every group, HESA-rounded, guarded
+    by :func:`inference.guard_counts` against the printed totals (rounded from their exact
+    value), every stage's sum and the stages' narrowing; and the printed totals.
+    ``position`` names the row key holding the group."""
+    counts, totals, _ = _one_way_known(rows, characteristic, mode, position)
+    return counts, totals
+
+
+def _one_way_known(rows: list[dict], characteristic: Characteristic, mode, position: str):
+    """:func:`one_way` with the exact interval a reader knows each printed count to, by
+    (group, stage index) and ("total", stage index)."""
     exact = _exact_by_group(rows, position)
     empty = [0] * len(STAGE_KEYS)
     groups = characteristic.every_group(exact)
@@ -120,42 +128,83 @@ def one_way(rows: list[dict], characteristic: Characteristic, mode, position: st
         g: list(published_counts(exact.get(g, empty), mode)) for g in groups
     }
     totals = published_counts(_exact_totals(rows), mode)
-    if not mode.restricted:
-        for k in range(len(STAGE_KEYS)):
-            for index in guard_line([counts[g][k] for g in groups], totals[k]):
-                counts[groups[index]][k] = None
-    return counts, totals
+    if mode.restricted:
+        return counts, totals, {}
+    facts = _funnel_facts(groups)
+    printed = {(g, k): counts[g][k] for g in groups for k in _STAGES}
+    guarded, known = guard_counts(printed, _total_intervals(totals), facts, known=True)
+    for (g, k), value in guarded.items():
+        counts[g][k] = value
+    return counts, totals, known
+
+
+_STAGES = range(len(STAGE_KEYS))
+
+
+def _total_intervals(totals: Counts) -> dict:
+    return {("total", k): rounding_interval(totals[k]) for k in _STAGES}
+
+
+def _funnel_facts(groups, facts: CountFacts | None = None, name=lambda g: g) -> CountFacts:
+    """A one-characteristic funnel: the groups add up to the total at every stage, and a
+    later stage never holds more people than the stage before (totals included)."""
+    facts = facts or CountFacts()
+    for k in _STAGES:
+        facts.add_sum([(name(g), k) for g in groups], ("total", k))
+        if k:
+            facts.add_order(("total", k), ("total", k - 1))
+    _add_narrowing(facts, [name(g) for g in groups])
+    return facts
+
+
+def _add_narrowing(facts: CountFacts, groups) -> None:
+    for g in groups:
+        for k in range(1, len(STAGE_KEYS)):
+            facts.add_order((g, k), (g, k - 1))
 
 
 def two_way(rows: list[dict], first: Characteristic, second: Characteristic, mode):
-    """The printed counts of a two-characteristic funnel: every pair of groups, with
-    :func:`disclosure.guard_table` applied at each stage against both one-characteristic
-    views (its margins). Always computed in the same orientation (by characteristic key),
-    so the table reads the same whichever characteristic is chosen first."""
+    """The printed counts of a two-characteristic funnel: every pair of groups, guarded by
+    :func:`inference.guard_counts` so that, with both one-characteristic views (its margins,
+    hidden counts included) and the stages' narrowing, no count is pinned and no margin is
+    known better than from its own view. Always computed in the same orientation (by
+    characteristic key), so the table reads the same whichever characteristic is chosen
+    first."""
     if second.key < first.key:
         swapped = [{**r, "g0": r["g1"], "g1": r["g0"]} for r in rows]
         flipped = two_way(swapped, second, first, mode)
         return {(g0, g1): counts for (g1, g0), counts in flipped.items()}
-    row_margins, totals = one_way(rows, first, mode, "g0")
-    column_margins, _ = one_way(rows, second, mode, "g1")
+    row_margins, totals, row_known = _one_way_known(rows, first, mode, "g0")
+    column_margins, _, column_known = _one_way_known(rows, second, mode, "g1")
     exact = {(r["g0"], r["g1"]): [r[k] for k in STAGE_KEYS] for r in rows}
     empty = [0] * len(STAGE_KEYS)
     g0s, g1s = list(row_margins), list(column_margins)
-    counts = {
-        (g0, g1): list(published_counts(exact.get((g0, g1), empty), mode))
-        for g0 in g0s
-        for g1 in g1s
-    }
-    if not mode.restricted:
-        for k in range(len(STAGE_KEYS)):
-            guarded = guard_table(
-                [[counts[(g0, g1)][k] for g1 in g1s] for g0 in g0s],
-                implied_intervals([row_margins[g0][k] for g0 in g0s], totals[k]),
-                implied_intervals([column_margins[g1][k] for g1 in g1s], totals[k]),
-            )
-            for i, g0 in enumerate(g0s):
-                for j, g1 in enumerate(g1s):
-                    counts[(g0, g1)][k] = guarded[i][j]
+    pairs = [(g0, g1) for g0 in g0s for g1 in g1s]
+    counts = {pair: list(published_counts(exact.get(pair, empty), mode)) for pair in pairs}
+    if mode.restricted:
+        return counts
+    facts = _funnel_facts(g0s, name=lambda g: ("row", g))
+    facts = _funnel_facts(g1s, facts, name=lambda g: ("column", g))
+    for k in _STAGES:
+        for g0 in g0s:
+            facts.add_sum([((g0, g1), k) for g1 in g1s], (("row", g0), k))
+        for g1 in g1s:
+            facts.add_sum([((g0, g1), k) for g0 in g0s], (("column", g1), k))
+    _add_narrowing(facts, pairs)
+    fixed = _total_intervals(totals)
+    reference = dict(fixed)
+    for side, margins, known in (
+        ("row", row_margins, row_known),
+        ("column", column_margins, column_known),
+    ):
+        for g, printed_counts in margins.items():
+            for k in _STAGES:
+                fixed[((side, g), k)] = rounding_interval(printed_counts[k])
+                reference[((side, g), k)] = known[(g, k)]
+    printed = {(pair, k): counts[pair][k] for pair in pairs for k in _STAGES}
+    guarded, _ = guard_counts(printed, fixed, facts, reference)
+    for (pair, k), value in guarded.items():
+        counts[pair][k] = value
     return counts
 
 

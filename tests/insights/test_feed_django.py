@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import time_machine
 from django.conf import settings as django_settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -21,7 +22,7 @@ from openpyxl import Workbook
 
 from microintern.accounts.models import Student
 from microintern.core.models import ActivityLog
-from microintern.insights import domain, feed
+from microintern.insights import codings, domain, feed
 from microintern.insights.enums import FeedOutcome, FeedSource
 from microintern.insights.models import FeedDelivery, PopulationImport, PopulationRecord
 from microintern.insights.tasks import FeedPassFailed, run_student_record_feed
@@ -529,3 +530,32 @@ def test_the_command_says_what_is_missing(drop_dir, settings):
         call_command("import_student_record")
     with pytest.raises(CommandError, match="STUDENT_FEED_URL is not set"):
         call_command("import_student_record", "--from-url")
+
+
+def test_a_feed_import_records_the_mapping_version_it_was_read_with(drop_dir):
+    drop(drop_dir, "first.csv", csv_bytes(ROWS[0]))
+    (first,) = feed.run_feed_pass().deliveries
+    tables = codings.default_tables()
+    tables["readings"]["level"]["UGRD"] = "undergraduate"
+    domain.save_coding_mapping(**tables, note="SITS renamed UG")
+    drop(drop_dir, "second.csv", csv_bytes("S7,gus@example.ac.uk,Gus Ng,,,UGRD,FT,H,XF"))
+
+    (second,) = feed.run_feed_pass().deliveries
+
+    assert second.outcome == FeedOutcome.APPLIED
+    assert Student.objects.get(student_number="S7").level == "undergraduate"
+    assert second.population_import.mapping.version == 2
+    first.population_import.refresh_from_db()
+    assert first.population_import.mapping.version == 1
+    assert "Codes read with mapping version 2" in emails()[-1].body
+
+
+def test_the_upload_page_refuses_a_broken_file_the_same_way(staff_client):
+    broken = SimpleUploadedFile(
+        "students.csv", csv_bytes(ROWS[0], "S2,ben@example.ac.uk,Ben Ode,BA Hist", ROWS[2])
+    )
+    page = staff_client.post(
+        reverse("insights:population_upload"), {"academic_year": "2026/27", "extract": broken}
+    )
+    assert "Line 3 has 4 values where the first row names 9 columns" in page.content.decode()
+    assert not PopulationImport.objects.exists()

@@ -1,36 +1,11 @@
 """The code mapping in the admin: administrators read every version and save new ones."""
 
-from django import forms
 from django.contrib import admin
 
 from microintern.accounts.enums import Role
 
-from . import codings, domain
+from . import domain
 from .models import CodingMapping, FeedDelivery
-
-
-class CodingMappingForm(forms.ModelForm):
-    """A new version of the code mapping, as JSON tables (the admin shows the newest)."""
-
-    class Meta:
-        model = CodingMapping
-        fields = ["readings", "refused", "note"]
-        help_texts = {
-            "readings": 'What each code means: {"level": {"UG": "undergraduate", ...}, '
-            '"mode": {...}, "fee_status": {...}, "domicile": {"UK": "XK", ...}}. Values: '
-            "level foundation, undergraduate, pgt, pgr; mode full_time, part_time; fee_status "
-            "home, international; domicile a two-letter HESA or ISO code.",
-            "refused": 'Codes refused with the reason given: {"level": {"PG": "could be '
-            'taught or research: write PGT or PGR"}}.',
-        }
-
-    def clean(self):
-        data = super().clean()
-        if "readings" in data:
-            problems = codings.check_tables(data["readings"], data.get("refused") or {})
-            if problems:
-                raise forms.ValidationError(problems)
-        return data
 
 
 def _is_administrator(request) -> bool:
@@ -42,7 +17,7 @@ class CodingMappingAdmin(admin.ModelAdmin):
     """Saved versions are read-only: "Add" opens the newest version's tables, and saving
     makes them the next version (``domain.save_coding_mapping``)."""
 
-    form = CodingMappingForm
+    fields = ["readings", "refused", "note"]
     list_display = ["version", "note", "created_by", "created_at"]
     readonly_fields = ["version", "created_by", "created_at"]
 

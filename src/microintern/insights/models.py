@@ -16,13 +16,14 @@
   download that failed), its SHA-256 and what became of it.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from microintern.accounts.enums import FeeStatus, StudyLevel, StudyMode
 from microintern.accounts.models import WideningParticipation, quintile_range_constraints
 
-from . import hesa
+from . import codings, hesa
 from .enums import FeedOutcome, FeedSource
 
 
@@ -232,8 +233,18 @@ class CodingMapping(models.Model):
     """
 
     version = models.PositiveIntegerField(unique=True)
-    readings = models.JSONField()
-    refused = models.JSONField(default=dict, blank=True)
+    readings = models.JSONField(
+        help_text='What each code means: {"level": {"UG": "undergraduate", ...}, "mode": '
+        '{...}, "fee_status": {...}, "domicile": {"UK": "XK", ...}}. Values: level '
+        "foundation, undergraduate, pgt, pgr; mode full_time, part_time; fee_status home, "
+        "international; domicile a two-letter HESA or ISO code."
+    )
+    refused = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Codes refused, with the reason: {"level": {"PG": "could be taught or '
+        'research: write PGT or PGR"}}.',
+    )
     note = models.CharField(max_length=300, blank=True, help_text="Why it changed.")
     created_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -248,6 +259,12 @@ class CodingMapping(models.Model):
 
     def __str__(self) -> str:
         return f"Code mapping version {self.version}"
+
+    def clean(self):
+        """The admin's form checks the tables with ``codings.check_tables``."""
+        problems = codings.check_tables(self.readings, self.refused or {})
+        if problems:
+            raise ValidationError(problems)
 
 
 class FeedDelivery(models.Model):

@@ -120,7 +120,7 @@ def test_a_dropped_file_is_imported_with_the_pages_report_moved_and_summarised(d
     record = PopulationRecord.objects.get(student=ben)
     assert (record.academic_year, record.domicile) == ("2026/27", "FR")
     assert listing(drop_dir) == {
-        "processed": ["20261103T060000-students.csv"],
+        "processed": ["20261103T060000Z-students.csv"],
         "failed": [],
         "waiting": [],
     }
@@ -224,7 +224,7 @@ def test_a_broken_file_changes_nothing_and_says_which_line_and_why(drop_dir, cas
     known.refresh_from_db()
     assert known.school != "Computing" and known.record_imported_at is None
     assert not PopulationRecord.objects.exists() and not PopulationImport.objects.exists()
-    assert listing(drop_dir)["failed"] == [f"20261103T060000-{name}"]
+    assert listing(drop_dir)["failed"] == [f"20261103T060000Z-{name}"]
     assert listing(drop_dir)["waiting"] == []
     assert ActivityLog.objects.filter(action="population.feed_failed").count() == 1
     (email,) = emails()
@@ -247,9 +247,12 @@ def test_the_same_file_is_imported_once_whatever_it_is_called(drop_dir):
     assert ActivityLog.objects.filter(action="population.applied").count() == 1
     assert len(emails()) == 1
     assert listing(drop_dir)["processed"] == [
-        "20261103T060000-monday.csv",
-        "20261103T060000-tuesday.csv",
+        "20261103T060000Z-monday.csv",
+        "20261103T060000Z-tuesday.csv",
     ]
+    drop(drop_dir, "monday.csv", content)
+    (third,) = feed.run_feed_pass().deliveries
+    assert third.moved_to == "processed/20261103T060000Z-2-monday.csv"  # nothing overwritten
 
 
 def test_the_database_refuses_a_second_import_of_one_file(drop_dir):
@@ -304,6 +307,17 @@ def test_a_missing_drop_directory_fails_the_job_visibly(drop_dir, settings):
     }
     with pytest.raises(FeedPassFailed, match="does not exist"):
         run_student_record_feed()
+
+
+def test_the_record_of_deliveries_goes_after_a_year_with_the_extracts(drop_dir, clock):
+    drop(drop_dir, "students.csv", csv_bytes(*ROWS))
+    feed.run_feed_pass()
+    clock.shift(timedelta(days=364))
+    domain.apply_retention()
+    assert FeedDelivery.objects.count() == 1
+    clock.shift(timedelta(days=2))
+    assert domain.apply_retention()["feed_deliveries"] == 1
+    assert not FeedDelivery.objects.exists()
 
 
 def test_the_job_is_registered_with_the_periodic_runner():

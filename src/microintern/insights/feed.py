@@ -32,6 +32,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import UTC
 from email.message import Message
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -249,26 +250,31 @@ def pass_drop_directory(directory: Path) -> list[FeedDelivery]:
             candidates.append((modified, path.name, path))
     deliveries = []
     for _modified, _name, path in sorted(candidates):
-        deliveries.append(_receive_dropped(directory, path))
+        delivery = _receive_dropped(directory, path)
+        if delivery is not None:
+            deliveries.append(delivery)
     return deliveries
 
 
-def _receive_dropped(directory: Path, path: Path) -> FeedDelivery:
+def _receive_dropped(directory: Path, path: Path) -> FeedDelivery | None:
     max_bytes = feed_setting("MAX_BYTES")
     facts = {"source": FeedSource.DROP, "name": path.name}
-    if path.stat().st_size > max_bytes:
-        content = b""
+    try:
+        size = path.stat().st_size
+        content = path.read_bytes() if size <= max_bytes else b""
+        sha256 = _hash_file(path) if size > max_bytes else ""
+    except FileNotFoundError:  # another pass took it first
+        return None
+    if size > max_bytes:
         delivery = _record_failure(
-            {**facts, "sha256": _hash_file(path), "size": path.stat().st_size},
+            {**facts, "sha256": sha256, "size": size},
             f"The file is larger than {max_bytes // (1024 * 1024)} MB. Nothing was imported.",
             timezone.now(),
         )
     else:
-        content = path.read_bytes()
         delivery = receive_file(source=FeedSource.DROP, name=path.name, content=content)
     to = PROCESSED if delivery.outcome != FeedOutcome.FAILED else FAILED
-    stamp = timezone.localtime(delivery.received_at).strftime("%Y%m%dT%H%M%S")
-    target = directory / to / f"{stamp}-{path.name}"
+    target = _free_name(directory / to, delivery.received_at, path.name)
     try:
         os.replace(path, target)
     except OSError:
@@ -277,6 +283,17 @@ def _receive_dropped(directory: Path, path: Path) -> FeedDelivery:
     delivery.moved_to = f"{to}/{target.name}"
     delivery.save(update_fields=["moved_to"])
     return delivery
+
+
+def _free_name(folder: Path, received_at, name: str) -> Path:
+    """``<UTC time>Z-<name>`` in `folder`, numbered when taken (a file is never overwritten;
+    UTC, so the hour repeated when the clocks go back cannot collide)."""
+    stamp = received_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target, n = folder / f"{stamp}-{name}", 1
+    while target.exists():
+        n += 1
+        target = folder / f"{stamp}-{n}-{name}"
+    return target
 
 
 def _hash_file(path: Path) -> str:

@@ -514,7 +514,8 @@ def test_a_download_larger_than_allowed_is_refused(server, settings):
     settings.MICROINTERN_STUDENT_FEED = {**settings.MICROINTERN_STUDENT_FEED, "MAX_BYTES": 100}
     server.replies = [(200, CSV_REPLY, csv_bytes(*ROWS))]
     (delivery,) = feed.run_feed_pass().deliveries
-    assert delivery.outcome == FeedOutcome.UNREACHABLE and "larger than" in delivery.reason
+    assert delivery.outcome == FeedOutcome.UNREACHABLE
+    assert delivery.reason == "The file is larger than 100 bytes; not downloaded."
 
 
 # ---------------------------------------------------------------------------------------
@@ -573,3 +574,40 @@ def test_the_upload_page_refuses_a_broken_file_the_same_way(staff_client):
     )
     assert "Line 3 has 4 values where the first row names 9 columns" in page.content.decode()
     assert not PopulationImport.objects.exists()
+
+
+def test_a_configured_academic_year_is_used_and_a_wrong_one_stops_the_pass(drop_dir, settings):
+    settings.MICROINTERN_STUDENT_FEED = {
+        **settings.MICROINTERN_STUDENT_FEED,
+        "ACADEMIC_YEAR": "2025/26",
+    }
+    drop(drop_dir, "students.csv", csv_bytes(*ROWS))
+    feed.run_feed_pass()
+    assert set(PopulationRecord.objects.values_list("academic_year", flat=True)) == {"2025/26"}
+
+    settings.MICROINTERN_STUDENT_FEED = {
+        **settings.MICROINTERN_STUDENT_FEED,
+        "ACADEMIC_YEAR": "2025/27",
+    }
+    drop(drop_dir, "next.csv", csv_bytes(ROWS[0]))
+    with pytest.raises(FeedPassFailed, match="STUDENT_FEED_ACADEMIC_YEAR: '2025/27' is not"):
+        run_student_record_feed()
+    assert listing(drop_dir)["waiting"] == ["next.csv"]  # left for when it is fixed
+
+
+def test_a_file_with_a_header_and_no_rows_is_refused(drop_dir):
+    drop(drop_dir, "students.csv", csv_bytes())
+    (delivery,) = feed.run_feed_pass().deliveries
+    assert delivery.outcome == FeedOutcome.FAILED
+    assert delivery.reason == "The file has a header but no rows. Nothing was imported."
+
+
+def test_a_dropped_file_larger_than_allowed_is_not_read(drop_dir, settings):
+    settings.MICROINTERN_STUDENT_FEED = {**settings.MICROINTERN_STUDENT_FEED, "MAX_BYTES": 100}
+    drop(drop_dir, "students.csv", csv_bytes(*ROWS))
+    (delivery,) = feed.run_feed_pass().deliveries
+    assert delivery.outcome == FeedOutcome.FAILED
+    assert delivery.reason == "The file is larger than 100 bytes. Nothing was imported."
+    assert len(delivery.sha256) == 64 and delivery.size > 100
+    assert listing(drop_dir)["failed"] == ["20261103T060000Z-students.csv"]
+    assert not Student.objects.exists()

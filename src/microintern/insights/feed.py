@@ -268,7 +268,7 @@ def _receive_dropped(directory: Path, path: Path) -> FeedDelivery | None:
     if size > max_bytes:
         delivery = _record_failure(
             {**facts, "sha256": sha256, "size": size},
-            f"The file is larger than {max_bytes // (1024 * 1024)} MB. Nothing was imported.",
+            f"The file is larger than {_size(max_bytes)}. Nothing was imported.",
             timezone.now(),
         )
     else:
@@ -294,6 +294,11 @@ def _free_name(folder: Path, received_at, name: str) -> Path:
         n += 1
         target = folder / f"{stamp}-{n}-{name}"
     return target
+
+
+def _size(count: int) -> str:
+    megabytes = count / (1024 * 1024)
+    return f"{megabytes:g} MB" if megabytes >= 1 else f"{count:,} bytes"
 
 
 def _hash_file(path: Path) -> str:
@@ -392,7 +397,7 @@ def fetch(url: str) -> tuple[str, bytes]:
                 size += len(chunk)
                 if size > max_bytes:
                     raise FeedUnavailable(
-                        f"The file is larger than {max_bytes // (1024 * 1024)} MB; not downloaded."
+                        f"The file is larger than {_size(max_bytes)}; not downloaded."
                     )
                 chunks.append(chunk)
             name = _response_name(url, response)

@@ -292,6 +292,7 @@ def test_a_refused_row_is_left_out_as_the_page_leaves_it_out(drop_dir):
     domain.apply_population_import(by_hand)
     page_numbers = set(Student.objects.values_list("student_number", flat=True))
     Student.objects.all().delete()
+    PopulationImport.objects.all().delete()  # else the feed skips it as imported already
 
     drop(drop_dir, "students.csv", content)
     feed.run_feed_pass()
@@ -611,3 +612,18 @@ def test_a_dropped_file_larger_than_allowed_is_not_read(drop_dir, settings):
     assert len(delivery.sha256) == 64 and delivery.size > 100
     assert listing(drop_dir)["failed"] == ["20261103T060000Z-students.csv"]
     assert not Student.objects.exists()
+
+
+def test_a_file_already_imported_on_the_page_is_not_imported_again(drop_dir):
+    content = csv_bytes(*ROWS)
+    by_hand = domain.stage_population_import(
+        name="upload.csv", content=content, academic_year="2026/27"
+    )
+    domain.apply_population_import(by_hand)
+    drop(drop_dir, "students.csv", content)
+
+    (delivery,) = feed.run_feed_pass().deliveries
+
+    assert delivery.outcome == FeedOutcome.DUPLICATE
+    assert delivery.reason.startswith("The same file (upload.csv) was uploaded and imported on")
+    assert PopulationImport.objects.count() == 1 and emails() == []

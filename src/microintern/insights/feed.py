@@ -16,7 +16,8 @@ a confirmation on the page would apply it, in ONE transaction:
   than the header, an unclosed quote, an unknown or missing column, no row that could be
   imported) changes nothing, and says which line and why;
 * a file whose SHA-256 matches one already imported is never imported again (a UNIQUE
-  constraint among the imported deliveries, so two passes at once cannot both import it).
+  constraint among the imported deliveries, so two passes at once cannot both import it;
+  a file uploaded and confirmed on the page counts as imported too).
 
 A dropped file is then moved to ``processed/`` or ``failed/`` under the drop directory (its
 name prefixed with the time it was received). Staff get a summary email through the outbox
@@ -156,6 +157,9 @@ def receive_file(*, source: FeedSource, name: str, content: bytes) -> FeedDelive
     earlier = _imported_before(sha256)
     if earlier is not None:
         return _record_duplicate(facts, earlier, now)
+    by_hand = PopulationImport.objects.filter(sha256=sha256, applied_at__isnull=False).first()
+    if by_hand is not None:
+        return _record_duplicate(facts, by_hand, now)
     year = feed_setting("ACADEMIC_YEAR") or str(AcademicYear.containing(now))
     try:
         with transaction.atomic():
@@ -195,14 +199,21 @@ def _nothing_importable(staged: PopulationImport) -> str:
     )
 
 
-def _record_duplicate(facts: dict, earlier: FeedDelivery, now) -> FeedDelivery:
-    when = timezone.localtime(earlier.received_at).strftime("%d %b %Y %H:%M")
+def _record_duplicate(facts: dict, earlier: FeedDelivery | PopulationImport, now) -> FeedDelivery:
+    if isinstance(earlier, PopulationImport):
+        when = timezone.localtime(earlier.applied_at).strftime("%d %b %Y %H:%M")
+        reason = f"The same file ({earlier.file_name}) was uploaded and imported on {when}"
+        staged = earlier
+    else:
+        when = timezone.localtime(earlier.received_at).strftime("%d %b %Y %H:%M")
+        reason = f"The same file ({earlier.name}) was imported on {when}"
+        staged = earlier.population_import
     return FeedDelivery.objects.create(
         **facts,
         received_at=now,
         outcome=FeedOutcome.DUPLICATE,
-        reason=f"The same file ({earlier.name}) was imported on {when}; skipped.",
-        population_import=earlier.population_import,
+        reason=f"{reason}; skipped.",
+        population_import=staged,
     )
 
 

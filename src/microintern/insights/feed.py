@@ -128,17 +128,17 @@ def run_feed_pass(*, drop: bool = True, url: bool = True) -> PassResult:
     return result
 
 
-# ---------------------------------------------------------------------------------------
-# One file
-# ---------------------------------------------------------------------------------------
-
-
 def _check_year() -> None:
     if feed_setting("ACADEMIC_YEAR"):
         try:
             AcademicYear.parse(feed_setting("ACADEMIC_YEAR"))
         except ValueError as error:
             raise FeedMisconfigured(f"STUDENT_FEED_ACADEMIC_YEAR: {error}.") from error
+
+
+# ---------------------------------------------------------------------------------------
+# One file
+# ---------------------------------------------------------------------------------------
 
 
 def receive_file(*, source: FeedSource, name: str, content: bytes) -> FeedDelivery:
@@ -180,7 +180,12 @@ def receive_file(*, source: FeedSource, name: str, content: bytes) -> FeedDelive
         if earlier is not None:  # another pass imported the same file a moment ago
             return _record_duplicate(facts, earlier, now)
         logger.exception("Student-record feed: %s could not be written", name)
-        return _record_failure(facts, f"The rows could not be written ({error}).", now)
+        return _record_failure(
+            facts,
+            f"The rows could not be written ({type(error).__name__}: the records changed "
+            "in another way at the same moment). Nothing was imported; send the file again.",
+            now,
+        )
     logger.info("Student-record feed: %s imported (%s rows)", name, staged.valid_count)
     return delivery
 

@@ -23,6 +23,7 @@ from openpyxl import Workbook
 from microintern.accounts.models import Student
 from microintern.core.models import ActivityLog
 from microintern.insights import codings, domain, feed
+from microintern.insights.checks import student_feed_is_usable
 from microintern.insights.enums import FeedOutcome, FeedSource
 from microintern.insights.models import FeedDelivery, PopulationImport, PopulationRecord
 from microintern.insights.tasks import FeedPassFailed, run_student_record_feed
@@ -627,3 +628,29 @@ def test_a_file_already_imported_on_the_page_is_not_imported_again(drop_dir):
     assert delivery.outcome == FeedOutcome.DUPLICATE
     assert delivery.reason.startswith("The same file (upload.csv) was uploaded and imported on")
     assert PopulationImport.objects.count() == 1 and emails() == []
+
+
+def test_check_deploy_refuses_a_plain_http_address_in_production(settings, tmp_path):
+    settings.PRODUCTION = True
+    settings.MICROINTERN_STUDENT_FEED = {
+        **django_settings.MICROINTERN_STUDENT_FEED,
+        "URL": "http://records.example.ac.uk/students.csv",
+        "DROP_DIR": str(tmp_path / "not-mounted"),
+        "ALLOW_HTTP": False,
+    }
+    found = {problem.id: problem.msg for problem in student_feed_is_usable(None)}
+    assert "plain http://, which production refuses" in found["insights.E001"]
+    assert "not-mounted is not a directory" in found["insights.W001"]
+
+    settings.MICROINTERN_STUDENT_FEED = {
+        **settings.MICROINTERN_STUDENT_FEED,
+        "ALLOW_HTTP": True,
+        "DROP_DIR": str(tmp_path),
+    }
+    assert student_feed_is_usable(None) == []
+    settings.PRODUCTION = False
+    settings.MICROINTERN_STUDENT_FEED = {
+        **settings.MICROINTERN_STUDENT_FEED,
+        "ALLOW_HTTP": False,
+    }
+    assert student_feed_is_usable(None) == []  # plain http is fine outside production

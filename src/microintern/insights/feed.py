@@ -53,6 +53,7 @@ from microintern.mail.outbox import queue_email
 from microintern.mail.templating import common_context
 
 from .academic_year import AcademicYear
+from .checks import url_refusal
 from .domain import apply_population_import, stage_population_import
 from .enums import FeedOutcome, FeedSource
 from .models import FeedDelivery, PopulationImport
@@ -328,23 +329,6 @@ def _hash_file(path: Path) -> str:
 # ---------------------------------------------------------------------------------------
 # The download
 # ---------------------------------------------------------------------------------------
-
-
-def url_refusal(url: str) -> str:
-    """Why the feed will not download from `url` ("" when it will): only https://, or
-    http:// outside production or when ``ALLOW_HTTP`` says so explicitly."""
-    scheme = urlsplit(url).scheme.lower()
-    if scheme == "https":
-        return ""
-    if scheme == "http":
-        if settings.PRODUCTION and not feed_setting("ALLOW_HTTP"):
-            return (
-                "The feed address uses plain http://, which production refuses (the file "
-                "holds personal data and the token would travel in clear): use https://, "
-                "or set STUDENT_FEED_ALLOW_HTTP=1 for an address on a private network."
-            )
-        return ""
-    return f"The feed address must start with https:// (it starts with “{scheme}:”)."
 
 
 def pull_from_url(url: str) -> FeedDelivery:

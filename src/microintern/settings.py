@@ -409,6 +409,32 @@ MICROINTERN_PERIODIC_JOBS = {
     "microintern.mail.inbound.tasks.poll_mailboxes": int(
         os.environ.get("INBOUND_POLL_SECONDS", "60")
     ),
+    "microintern.insights.tasks.run_student_record_feed": int(
+        os.environ.get("STUDENT_FEED_SECONDS", "3600")
+    ),
+}
+
+# The student-record feed (docs/deployment.md, "Student-record feed"): the population import
+# run unattended from a directory files are dropped into and/or an HTTPS address. Neither
+# set: the job does nothing. Plain http:// is refused in production unless ALLOW_HTTP.
+MICROINTERN_STUDENT_FEED = {
+    "DROP_DIR": os.environ.get("STUDENT_FEED_DROP_DIR", ""),
+    "URL": os.environ.get("STUDENT_FEED_URL", ""),
+    "TOKEN": os.environ.get("STUDENT_FEED_TOKEN", ""),
+    "ALLOW_HTTP": os.environ.get("STUDENT_FEED_ALLOW_HTTP", "0") == "1",
+    "TIMEOUT_SECONDS": float(os.environ.get("STUDENT_FEED_TIMEOUT_SECONDS", "30")),
+    "MAX_BYTES": int(os.environ.get("STUDENT_FEED_MAX_BYTES", str(50 * 1024 * 1024))),
+    # A dropped file is read once it has not changed for this long (still being copied).
+    "SETTLE_SECONDS": int(os.environ.get("STUDENT_FEED_SETTLE_SECONDS", "60")),
+    # Empty: the academic year containing the day of the import.
+    "ACADEMIC_YEAR": os.environ.get("STUDENT_FEED_ACADEMIC_YEAR", ""),
+    # Who gets the summary emails; empty: every active staff member and administrator.
+    "NOTIFY": [
+        a.strip() for a in os.environ.get("STUDENT_FEED_NOTIFY", "").split(",") if a.strip()
+    ],
+    "REASONS_IN_EMAIL": 10,
+    # Staff hear of a failing download after this many failures in a row.
+    "FAILURES_BEFORE_TELLING": int(os.environ.get("STUDENT_FEED_FAILURES_BEFORE_TELLING", "3")),
 }
 
 # Health checks for /healthz and the staff system page (`core.health`): each app its part.

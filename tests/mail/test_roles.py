@@ -40,7 +40,7 @@ def test_every_template_file_has_a_role_and_every_role_both_files():
 
 
 def test_every_role_says_who_receives_it_what_it_is_for_and_what_it_may_use():
-    assert len(EmailRole) == 36
+    assert len(EmailRole) == 37
     assert set(EMAIL_AUDIENCE) == set(EmailRole) == set(ROLE_PLACEHOLDERS)
     for role in EmailRole:
         assert isinstance(role.audience, Audience)

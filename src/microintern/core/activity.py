@@ -106,6 +106,8 @@ ACTIONS: dict[str, str] = {
     # Insights: population, equality data, research
     "population.staged": "Student record file checked",
     "population.applied": "Student record imported",
+    "population.feed_failed": "Student record file from the feed not imported (broken)",
+    "insights.mapping_saved": "Code mapping for student records saved as a new version",
     "equality.answered": "Equality questions answered",
     "equality.deleted": "Equality answers deleted",
     "research_consent.given": "Consented to research",

@@ -6,11 +6,21 @@ Universities export from SITS, Banner, Tribal or their own warehouse: one writes
 the "UK" everyone types. Each reading below is a value of ours (`accounts.enums`); `read`
 returns it, or a message that names what was written and what is expected. "PG" alone is
 refused rather than guessed: taught and research postgraduates are counted apart.
+
+The tables below are the default :class:`Mapping`. An administrator may replace them with a
+new version (``insights.models.CodingMapping``, edited in the admin); every import reads with
+one :class:`Mapping` and records which version it was. Our own values and their labels
+("undergraduate", "Part-time") are always read, whatever the mapping says.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from microintern.accounts.enums import FeeStatus, StudyLevel, StudyMode
+
+CODED = {"level": StudyLevel, "mode": StudyMode, "fee_status": FeeStatus}
+"""The coded columns and the values each may be read as."""
 
 READINGS: dict[str, dict[str, str]] = {
     "level": {
@@ -75,29 +85,117 @@ UK_NAMES = {
 }
 
 
+DOMICILE_CODE_LENGTH = 2
+
+
 def _key(text: str) -> str:
     return " ".join(text.replace("-", " ").replace("_", " ").lower().split())
 
 
-def read(column: str, text: str) -> tuple[str | None, str]:
+@dataclass(frozen=True)
+class Mapping:
+    """How codes are read: ``readings`` {column: {written: our value}} for level, mode,
+    fee_status and domicile (a name or code → HESA/ISO code), ``refused`` {column:
+    {written: why}}. Keys are compared as :func:`_key` writes them (case, spaces, hyphens
+    and underscores do not matter). ``version`` is the stored version it came from."""
+
+    readings: dict[str, dict[str, str]]
+    refused: dict[str, dict[str, str]] = field(default_factory=dict)
+    version: int | None = None
+
+    def __post_init__(self):
+        for name in ("readings", "refused"):
+            table = {
+                column: {_key(str(written)): value for written, value in codes.items()}
+                for column, codes in getattr(self, name).items()
+            }
+            object.__setattr__(self, name, table)
+
+    def expected(self, column: str) -> str:
+        """What to write instead: the default wording, or the codes this mapping knows."""
+        if self.readings.get(column) == DEFAULT.readings.get(column):
+            return EXPECTED[column]
+        known = ", ".join(sorted(written.upper() for written in self.readings.get(column, {})))
+        if column == "domicile":
+            return f"{known} or a two-letter ISO country code"
+        return f"{known}; the words in full also do" if known else "the words in full"
+
+
+def default_tables() -> dict[str, dict[str, dict[str, str]]]:
+    """The default mapping as plain JSON: {"readings": ..., "refused": ...}."""
+    readings = {column: {k: str(v) for k, v in codes.items()} for column, codes in READINGS.items()}
+    refused = {column: dict(codes) for column, codes in REFUSED.items()}
+    return {"readings": readings | {"domicile": dict(UK_NAMES)}, "refused": refused}
+
+
+def check_tables(readings: object, refused: object) -> list[str]:
+    """Why these tables cannot be a mapping (empty list: they can), one sentence each."""
+    problems = []
+    for name, table in (("readings", readings), ("refused", refused)):
+        if not isinstance(table, dict) or not all(isinstance(c, dict) for c in table.values()):
+            problems.append(f"“{name}” must be {{column: {{code: value}}}}.")
+    if problems:
+        return problems
+    columns = (*CODED, "domicile")
+    for column, codes in readings.items():
+        if column not in columns:
+            problems.append(f"readings: “{column}” is not one of {', '.join(columns)}.")
+            continue
+        for written, value in codes.items():
+            if not isinstance(value, str) or not _key(str(written)):
+                problems.append(f"readings: {column}: “{written}” needs a code and a value.")
+            elif column == "domicile":
+                if not (len(value) == DOMICILE_CODE_LENGTH and value.isalpha() and value.isupper()):
+                    problems.append(
+                        f"readings: domicile: “{written}” must read as a two-letter code such "
+                        f"as XF or FR, not “{value}”."
+                    )
+            elif value not in CODED[column].values:
+                allowed = ", ".join(CODED[column].values)
+                problems.append(
+                    f"readings: {column}: “{written}” must read as one of {allowed}, not “{value}”."
+                )
+    for column, codes in refused.items():
+        if column not in CODED:
+            problems.append(f"refused: “{column}” is not one of {', '.join(CODED)}.")
+            continue
+        for written, why in codes.items():
+            if not isinstance(why, str) or not why.strip():
+                problems.append(f"refused: {column}: “{written}” needs a reason.")
+            elif _key(str(written)) in {_key(str(k)) for k in readings.get(column, {})}:
+                problems.append(f"{column}: “{written}” cannot be both read and refused.")
+    return problems
+
+
+def read(column: str, text: str, mapping: Mapping | None = None) -> tuple[str | None, str]:
     """(our value, "") for what the extract wrote in `column`, or (None, why not)."""
+    mapping = mapping or DEFAULT
     key = _key(text)
-    if key in REFUSED.get(column, {}):
-        return None, f"“{text}” {REFUSED[column][key]}."
-    for value in READINGS[column].values():
+    refused = mapping.refused.get(column, {})
+    if key in refused:
+        return None, f"“{text}” {refused[key]}."
+    for value in CODED[column]:
         if key in (_key(value), _key(value.label)):
             return value, ""
-    if key in READINGS[column]:
-        return READINGS[column][key], ""
-    return None, f"“{text}” is not a {column.replace('_', ' ')} we know: use {EXPECTED[column]}."
+    readings = mapping.readings.get(column, {})
+    if key in readings:
+        return CODED[column](readings[key]), ""
+    what = column.replace("_", " ")
+    return None, f"“{text}” is not a {what} we know: use {mapping.expected(column)}."
 
 
-def read_domicile(text: str) -> tuple[str | None, str]:
+def read_domicile(text: str, mapping: Mapping | None = None) -> tuple[str | None, str]:
     """(HESA or ISO code, "") for the domicile written, the UK's names and codes as HESA's
     UK codes; or (None, why not)."""
+    mapping = mapping or DEFAULT
     key = _key(text)
-    if key in UK_NAMES:
-        return UK_NAMES[key], ""
-    if len(key) == 2 and key.isalpha() and key.isascii():
+    names = mapping.readings.get("domicile", {})
+    if key in names:
+        return names[key], ""
+    if len(key) == DOMICILE_CODE_LENGTH and key.isalpha() and key.isascii():
         return key.upper(), ""
-    return None, f"“{text}” is not a domicile we know: use {EXPECTED['domicile']}."
+    return None, f"“{text}” is not a domicile we know: use {mapping.expected('domicile')}."
+
+
+DEFAULT = Mapping(**default_tables())
+"""Today's codings: version 1 of the stored mapping."""

@@ -8,7 +8,7 @@ from datetime import timedelta
 from functools import reduce
 from operator import or_
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -19,11 +19,13 @@ from microintern.core.locking import lock_row
 from microintern.core.models import ActivityLog
 from microintern.surveys.models import Invitation, Response
 
-from . import hesa
+from . import codings, hesa
 from .academic_year import AcademicYear
 from .consent import CONSENT_WORDING_VERSION
 from .models import (
+    CodingMapping,
     EqualityMonitoring,
+    FeedDelivery,
     PopulationImport,
     PopulationRecord,
     ResearchConsent,
@@ -41,17 +43,81 @@ class ImportAlreadyApplied(Refusal, ValueError):
     """
 
 
+class MappingRefused(Refusal):
+    """The code mapping typed cannot be saved; the message lists why."""
+
+
+def current_coding_mapping() -> CodingMapping:
+    """The newest version of the code mapping; version 1 (today's codings,
+    ``codings.DEFAULT``) is stored the first time one is asked for."""
+    latest = CodingMapping.objects.order_by("-version").first()
+    if latest is not None:
+        return latest
+    tables = codings.default_tables()
+    mapping, _ = CodingMapping.objects.get_or_create(
+        version=1,
+        defaults={**tables, "note": "The default codings."},
+    )
+    return mapping
+
+
+def mapping_for_reading(stored: CodingMapping) -> codings.Mapping:
+    return codings.Mapping(stored.readings, stored.refused, version=stored.version)
+
+
+@transaction.atomic
+def save_coding_mapping(*, readings: dict, refused: dict, note: str = "", actor=None):
+    """Save a changed code mapping as the next version; earlier versions stay as they were
+    (imports point at the version they were read with).
+
+    Rules: the tables must pass ``codings.check_tables`` (else :class:`MappingRefused` with
+    every reason, nothing saved). Side effects: one CodingMapping row, version = newest + 1;
+    ``insights.mapping_saved`` logged with the version. Two saved at once: one gets the
+    next version, the other is refused (try again).
+    """
+    problems = codings.check_tables(readings, refused)
+    if problems:
+        raise MappingRefused(" ".join(problems))
+    version = current_coding_mapping().version + 1
+    try:
+        with transaction.atomic():
+            mapping = CodingMapping.objects.create(
+                version=version,
+                readings=readings,
+                refused=refused,
+                note=note[:300],
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+    except IntegrityError as error:
+        raise MappingRefused(
+            "Someone else saved a new version at the same moment; open the newest and "
+            "make your change again."
+        ) from error
+    log_activity(mapping, "insights.mapping_saved", actor=actor, version=version)
+    return mapping
+
+
 def stage_population_import(
-    *, name: str, content: bytes, academic_year: str, actor=None
+    *,
+    name: str,
+    content: bytes,
+    academic_year: str,
+    actor=None,
+    mapping: CodingMapping | None = None,
+    strict: bool = False,
 ) -> PopulationImport:
     """Read and validate an extract, store the cleaned rows and the report; write nothing else.
 
     Raises ``population.ExtractError`` when the file as a whole is unreadable and
-    ``ValueError`` for a malformed academic year. The student records change only when the
-    returned import is confirmed with :func:`apply_population_import`.
+    ``ValueError`` for a malformed academic year. Codes are read with ``mapping`` (a
+    CodingMapping; default the newest version), and the import records which. ``strict``
+    (the feed) refuses unknown and missing columns (``population.read_extract``). The student
+    records change only when the returned import is confirmed with
+    :func:`apply_population_import`.
     """
     year = str(AcademicYear.parse(academic_year))
-    unknown, rows = read_extract(name, content)
+    mapping = mapping or current_coding_mapping()
+    unknown, rows = read_extract(name, content, strict=strict)
     numbers = [row.get("student_number", "") for _, row in rows]
     emails = [row.get("email", "").lower() for _, row in rows if row.get("email")]
     known = set()
@@ -68,7 +134,7 @@ def stage_population_import(
                 "email", "student_number"
             )
         )
-    validation = validate_rows(rows, known, owners)
+    validation = validate_rows(rows, known, owners, mapping_for_reading(mapping))
     problems = [
         {"line": 1, "field": column, "problem": "Unknown column, ignored.", "severity": "warning"}
         for column in unknown
@@ -83,8 +149,15 @@ def stage_population_import(
         row_count=validation.row_count,
         valid_count=len(validation.rows),
         uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        mapping=mapping,
     )
-    log_activity(staged, "population.staged", actor=actor, rows=validation.row_count)
+    log_activity(
+        staged,
+        "population.staged",
+        actor=actor,
+        rows=validation.row_count,
+        mapping_version=mapping.version,
+    )
     return staged
 
 
@@ -286,7 +359,8 @@ def apply_retention(now=None) -> dict:
     """Delete what the retention schedule says has been kept long enough.
 
     * population records of academic years more than 6 years before the current one;
-    * uploaded extracts (and their reports) older than a year;
+    * uploaded extracts (and their reports) older than a year, and the student-record
+      feed's record of the files it received (names and hashes) as old;
     * equality answers of students whose latest population record is more than one
       academic year old (they have left; answers are for monitoring current cohorts);
     * survey invitations and responses of academic years more than 6 years ago;
@@ -304,6 +378,9 @@ def apply_retention(now=None) -> dict:
     ).delete()[0]
     deleted["imports"] = PopulationImport.objects.filter(
         uploaded_at__lt=now - timedelta(days=RETENTION["import_days"])
+    ).delete()[0]
+    deleted["feed_deliveries"] = FeedDelivery.objects.filter(
+        received_at__lt=now - timedelta(days=RETENTION["import_days"])
     ).delete()[0]
     last_current = str(AcademicYear(current.start_year - RETENTION["equality_after_last_year"]))
     leavers = (

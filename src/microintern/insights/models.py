@@ -10,15 +10,21 @@
   only in aggregate, never by selection or applications (a test checks the imports).
 * :class:`ResearchConsent` – separate, optional, withdrawable consent to research use.
 * :class:`Study` – a research study, with its own pseudonyms in exports.
+* :class:`CodingMapping` – a version of how the extract's codes (UG, FT, H, UK …) are read;
+  never changed once saved (a change is a new version), so each import keeps its own.
+* :class:`FeedDelivery` – one file the unattended student-record feed received (or a
+  download that failed), its SHA-256 and what became of it.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from microintern.accounts.enums import FeeStatus, StudyLevel, StudyMode
 from microintern.accounts.models import WideningParticipation, quintile_range_constraints
 
-from . import hesa
+from . import codings, hesa
+from .enums import FeedOutcome, FeedSource
 
 
 def _frame_choices(frame: hesa.CodingFrame) -> list[tuple[str, str]]:
@@ -86,6 +92,15 @@ class PopulationImport(models.Model):
     applied_at = models.DateTimeField(null=True, blank=True)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
+    mapping = models.ForeignKey(
+        "CodingMapping",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="imports",
+        help_text="The version of the code mapping the rows were read with (empty: before "
+        "mappings were versioned).",
+    )
 
     class Meta:
         ordering = ["-uploaded_at"]
@@ -206,3 +221,89 @@ class Study(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CodingMapping(models.Model):
+    """One version of how the extract's codes are read (``insights.codings.Mapping``).
+
+    ``readings`` is {column: {code written: our value}} for level, mode, fee_status and
+    domicile; ``refused`` is {column: {code written: why}}. Saved once and never changed:
+    ``insights.domain.save_coding_mapping`` writes the next version, so an import's
+    ``mapping`` still says how its rows were read. Version 1 is the default codings.
+    """
+
+    version = models.PositiveIntegerField(unique=True)
+    readings = models.JSONField(
+        help_text='What each code means: {"level": {"UG": "undergraduate", ...}, "mode": '
+        '{...}, "fee_status": {...}, "domicile": {"UK": "XK", ...}}. Values: level '
+        "foundation, undergraduate, pgt, pgr; mode full_time, part_time; fee_status home, "
+        "international; domicile a two-letter HESA or ISO code."
+    )
+    refused = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Codes refused, with the reason: {"level": {"PG": "could be taught or '
+        'research: write PGT or PGR"}}.',
+    )
+    note = models.CharField(max_length=300, blank=True, help_text="Why it changed.")
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.CheckConstraint(condition=Q(version__gte=1), name="coding_mapping_version_1_up")
+        ]
+
+    def __str__(self) -> str:
+        return f"Code mapping version {self.version}"
+
+    def clean(self):
+        """The admin's form checks the tables with ``codings.check_tables``."""
+        problems = codings.check_tables(self.readings, self.refused or {})
+        if problems:
+            raise ValidationError(problems)
+
+
+class FeedDelivery(models.Model):
+    """One file the student-record feed found (drop directory) or downloaded (URL), or one
+    download that failed. ``sha256`` is the file's content hash: a file already imported is
+    never imported again (a UNIQUE constraint among the imported ones)."""
+
+    source = models.CharField(max_length=10, choices=FeedSource.choices)
+    name = models.CharField(max_length=255, help_text="The file's name, or the URL's path.")
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    received_at = models.DateTimeField()
+    outcome = models.CharField(max_length=20, choices=FeedOutcome.choices)
+    reason = models.TextField(blank=True, help_text="Why it was not imported.")
+    population_import = models.ForeignKey(
+        PopulationImport,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+        help_text="The import and its per-row report (imported deliveries).",
+    )
+    moved_to = models.CharField(max_length=500, blank=True, help_text="Where the file went.")
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name_plural = "feed deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sha256"],
+                condition=Q(outcome=FeedOutcome.APPLIED),
+                name="feed_file_imported_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome=FeedOutcome.UNREACHABLE) | ~Q(sha256=""),
+                name="feed_file_has_its_hash",
+            ),
+        ]
+        indexes = [models.Index(fields=["sha256"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.outcome})"

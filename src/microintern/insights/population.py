@@ -3,7 +3,9 @@
 :func:`read_extract` turns the file into ``(line, {column: text})`` pairs (line 1 is the
 header, so the first student is line 2, as a spreadsheet shows it). :func:`validate_rows`
 cleans each row and reports every problem as ``{line, field, problem, severity}``. Rows with
-an error are left out of the import; warnings are shown but the row is imported.
+an error are left out of the import; warnings are shown but the row is imported. A damaged
+file (a CSV row with more or fewer values than the header, an unclosed quote, a workbook that
+cannot be opened) is refused whole with :class:`ExtractError`, naming the line.
 
 Columns (header names are matched case-insensitively; spaces and hyphens count as ``_``):
 student_number (required), email and full_name (required for a student not yet known),
@@ -58,8 +60,19 @@ def _normalise_header(name: object) -> str:
     return re.sub(r"[\s\-]+", "_", str(name or "").strip().lower())
 
 
-def read_extract(name: str, content: bytes) -> tuple[list[str], list[tuple[int, dict]]]:
-    """Return (unknown columns, [(line, row)]) from a .csv or .xlsx file's bytes."""
+FEED_COLUMNS = ("student_number", "email", "full_name")
+"""The columns a file from the unattended feed must have (a new student needs them)."""
+
+
+def read_extract(
+    name: str, content: bytes, *, strict: bool = False
+) -> tuple[list[str], list[tuple[int, dict]]]:
+    """Return (unknown columns, [(line, row)]) from a .csv or .xlsx file's bytes.
+
+    ``strict`` (the unattended feed, where nobody reads a warning before the rows are
+    written): an unknown column, usually one renamed at the source, and a missing
+    :data:`FEED_COLUMNS` column refuse the whole file instead of being warned about.
+    """
     if name.lower().endswith(".xlsx"):
         rows = _xlsx_rows(content)
     elif name.lower().endswith(".csv"):
@@ -67,7 +80,7 @@ def read_extract(name: str, content: bytes) -> tuple[list[str], list[tuple[int, 
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError as error:
             raise ExtractError("The CSV file is not UTF-8 text; save it as “CSV UTF-8”.") from error
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = _csv_rows(text)
     else:
         raise ExtractError("Upload a .csv or .xlsx file.")
     if not rows:
@@ -78,6 +91,17 @@ def read_extract(name: str, content: bytes) -> tuple[list[str], list[tuple[int, 
     if len(rows) - 1 > MAX_ROWS:
         raise ExtractError(f"The file has more than {MAX_ROWS:,} rows.")
     unknown = [h for h in header if h and h not in COLUMNS]
+    if strict and unknown:
+        raise ExtractError(
+            f"The first row names columns this import does not know: {', '.join(unknown)}. "
+            f"The columns are {', '.join(COLUMNS)}. Nothing was imported."
+        )
+    missing = [c for c in FEED_COLUMNS if c not in header]
+    if strict and missing:
+        raise ExtractError(
+            f"The first row lacks the column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}. Nothing was imported."
+        )
     result = []
     for line, values in enumerate(rows[1:], start=2):
         if not any(str(v or "").strip() for v in values):
@@ -89,6 +113,29 @@ def read_extract(name: str, content: bytes) -> tuple[list[str], list[tuple[int, 
         }
         result.append((line, row))
     return unknown, result
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    """The CSV's rows; a damaged file (an unclosed quote, a row with more or fewer
+    values than the header names) is refused whole, naming the line, because its values
+    may have slid into the wrong columns or the file was cut short."""
+    reader = csv.reader(io.StringIO(text), strict=True)
+    rows = []
+    try:
+        for values in reader:
+            if rows and values and len(values) != len(rows[0]):
+                raise ExtractError(
+                    f"Line {reader.line_num} has {len(values)} values where the first row "
+                    f"names {len(rows[0])} columns: the file may be cut short, or a value "
+                    "holds a comma without quotes. Nothing was imported."
+                )
+            rows.append(values)
+    except csv.Error as error:
+        raise ExtractError(
+            f"Line {reader.line_num} cannot be read ({error}): the file may be damaged or "
+            "cut short. Nothing was imported."
+        ) from error
+    return rows
 
 
 def _xlsx_rows(content: bytes) -> list[list]:
@@ -139,12 +186,13 @@ def validate_rows(
     rows: Iterable[tuple[int, dict]],
     known_numbers: set[str],
     email_owners: dict[str, str],
+    mapping: codings.Mapping | None = None,
 ) -> Validation:
     """Clean and check every row; see the module docstring for the rules.
 
     ``known_numbers`` are student numbers already in the database; ``email_owners`` maps
     lower-cased emails already in use to their student number (an email may not move to a
-    different student).
+    different student). ``mapping`` says how codes are read (default: today's codings).
     """
     result = Validation()
     seen: dict[str, int] = {}
@@ -194,14 +242,14 @@ def validate_rows(
             clean[column] = value
         for column in ("level", "mode", "fee_status"):
             value = row.get(column, "")
-            chosen, why_not = codings.read(column, value) if value else ("", "")
+            chosen, why_not = codings.read(column, value, mapping) if value else ("", "")
             if why_not:
                 result.add(line, column, why_not)
             elif value:
                 result.note_reading(column, value, chosen.label)
             clean[column] = chosen or ""
         written = row.get("domicile", "")
-        domicile, why_not = codings.read_domicile(written) if written else ("", "")
+        domicile, why_not = codings.read_domicile(written, mapping) if written else ("", "")
         if why_not:
             result.add(line, "domicile", why_not)
         elif written:

@@ -64,6 +64,7 @@ class Audience(models.TextChoices):
     HOST = "host", "host contact"
     SURVEYED = "surveyed", "student or host contact (a survey)"
     SENDER = "sender", "whoever wrote to the mailbox"
+    STAFF = "staff", "Business Clinic staff"
 
 
 class EmailRole(models.TextChoices):
@@ -149,6 +150,10 @@ class EmailRole(models.TextChoices):
     REMINDER_TWO_DAYS = "reminder_two_days", "Reminder: the day is in two days"
     SURVEY_INVITATION = "survey_invitation", "Survey invitation"
     SURVEY_REMINDER = "survey_reminder", "Survey reminder (not answered yet)"
+    STUDENT_RECORD_FEED = (
+        "student_record_feed",
+        "Student-record feed: what was imported, or why not (to staff)",
+    )
 
     @property
     def audience(self) -> Audience:
@@ -192,4 +197,5 @@ EMAIL_AUDIENCE: dict[EmailRole, Audience] = {
     EmailRole.REMINDER_TWO_DAYS: Audience.STUDENT,
     EmailRole.SURVEY_INVITATION: Audience.SURVEYED,
     EmailRole.SURVEY_REMINDER: Audience.SURVEYED,
+    EmailRole.STUDENT_RECORD_FEED: Audience.STAFF,
 }

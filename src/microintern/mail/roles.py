@@ -188,6 +188,23 @@ ROLE_PLACEHOLDERS: dict[EmailRole, dict[str, str]] = {
     EmailRole.REMINDER_TWO_DAYS: DAY_REMINDER,
     EmailRole.SURVEY_INVITATION: SURVEY,
     EmailRole.SURVEY_REMINDER: SURVEY,
+    EmailRole.STUDENT_RECORD_FEED: {
+        "outcome": "applied, failed (the file is broken) or unreachable (the download failed)",
+        "file_name": "The file's name",
+        "source": "Where it came from: File drop or Download",
+        "academic_year": "The academic year imported, e.g. 2026/27",
+        "rows_read": "How many rows the file has",
+        "rows_imported": "How many rows were imported",
+        "rows_refused": "How many rows were left out, each for a reason",
+        "created": "How many students are new",
+        "updated": "How many students were updated",
+        "mapping_version": "The version of the code mapping the file was read with",
+        "reasons": "The first reasons rows were left out, one a line (line, column, why)",
+        "more_reasons": "How many more reasons the report lists (0 if none)",
+        "reason": "Why nothing was imported (a broken file or a failed download)",
+        "failures": "How many downloads in a row have failed",
+        "report_url": "A link to the full report",
+    },
 }
 
 

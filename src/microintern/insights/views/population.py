@@ -12,8 +12,9 @@ from django.views.decorators.http import require_POST
 from microintern.core.permissions import permission_required
 
 from .. import codings, domain
+from ..enums import FeedOutcome
 from ..forms import PopulationUploadForm
-from ..models import PopulationImport, PopulationRecord
+from ..models import FeedDelivery, PopulationImport, PopulationRecord
 from ..population import COLUMNS, ExtractError
 
 IMPORT = "insights.import_population"
@@ -83,6 +84,7 @@ def upload(request):
                 form.add_error("extract", str(error))
             else:
                 return redirect("insights:population_report", pk=staged.pk)
+    mapping = domain.mapping_for_reading(domain.current_coding_mapping())
     years = (
         PopulationRecord.objects.values("academic_year")
         .order_by("-academic_year")
@@ -95,7 +97,8 @@ def upload(request):
             "form": form,
             "imports": PopulationImport.objects.all()[:10],
             "years": years,
-            "expected": [(COLUMN_LABELS[c], text) for c, text in codings.EXPECTED.items()],
+            "expected": [(COLUMN_LABELS[c], mapping.expected(c)) for c in codings.EXPECTED],
+            "mapping_version": mapping.version,
         },
     )
 
@@ -129,6 +132,23 @@ def report(request, pk: int):
             "problem_total": len(staged.problems),
             "error_lines": len({p["line"] for p in errors}),
             "valid_rows": staged.valid_count,
+            "delivery": staged.deliveries.filter(outcome=FeedOutcome.APPLIED).first(),
+        },
+    )
+
+
+FEED_ROWS = 200
+
+
+@permission_required(IMPORT)
+def feed(request):
+    """What the unattended student-record feed received lately and what became of it."""
+    return render(
+        request,
+        "insights/staff/population_feed.html",
+        {
+            "deliveries": FeedDelivery.objects.select_related("population_import")[:FEED_ROWS],
+            "shown": FEED_ROWS,
         },
     )
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
 
 SCENARIOS = [
     ("Default view (IMD quintile)", ""),
@@ -100,6 +101,7 @@ def _measure(runs: int) -> list[dict]:
 
     from microintern.accounts.models import User
     from microintern.insights.models import PopulationRecord
+    from tests.accounts.factories import sign_in
 
     year = (
         PopulationRecord.objects.order_by("-academic_year")
@@ -110,7 +112,7 @@ def _measure(runs: int) -> list[dict]:
     for label, query in SCENARIOS:
         client = Client()
         email = "admin@example.ac.uk" if "administrator" in label else "researcher@example.ac.uk"
-        client.force_login(User.objects.get(email=email))
+        sign_in(client, User.objects.get(email=email))  # password and authenticator code
         extra = "&unrounded=on" if "unrounded" in label else ""
         url = f"/insights/?year={year}&{query}{extra}"
         assert client.get(url).status_code == 200  # warm-up (imports SciPy/statsmodels)

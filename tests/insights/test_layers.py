@@ -17,7 +17,13 @@ import microintern
 
 SRC = Path(microintern.__file__).parent
 APPS = ("insights", "surveys")
-PURE_CORES = ("insights/stats.py", "insights/hesa.py", "insights/disclosure.py")
+PURE_CORES = (
+    "insights/stats.py",
+    "insights/hesa.py",
+    "insights/disclosure.py",
+    "insights/inference.py",
+    "insights/statistical_files.py",
+)
 HEAVY = ("numpy", "scipy", "statsmodels", "pandas", "openpyxl", "fpdf", "PIL")
 
 

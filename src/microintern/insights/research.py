@@ -36,6 +36,7 @@ from .academic_year import AcademicYear, term_of
 from .anonymity import WITHHELD, Hierarchy, Level, Release, anonymise, withhold
 from .consent import only_consenting
 from .models import EqualityMonitoring, PopulationRecord, Study
+from .statistical_files import spss_and_stata
 
 K = 5
 L = 2
@@ -406,10 +407,17 @@ def datapackage(export: StudyExport) -> dict:
 
 
 def package_zip(export: StudyExport) -> bytes:
-    """datapackage.json and the two CSV files in one zip."""
+    """datapackage.json and the two CSV files in one zip, and each table again as SPSS and
+    Stata files with the codebook's variable and value labels."""
+    book = codebook()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("datapackage.json", json.dumps(datapackage(export), indent=2))
-        archive.writestr("interests.csv", _csv(COLUMNS, export.release.rows))
-        archive.writestr("survey_answers.csv", _csv(SURVEY_COLUMNS, export.surveys))
+        for name, columns, rows in (
+            ("interests", COLUMNS, export.release.rows),
+            ("survey_answers", SURVEY_COLUMNS, export.surveys),
+        ):
+            archive.writestr(f"{name}.csv", _csv(columns, rows))
+            for filename, content in spss_and_stata(name, columns, rows, book).items():
+                archive.writestr(filename, content)
     return buffer.getvalue()

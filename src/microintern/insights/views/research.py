@@ -58,7 +58,7 @@ def study(request, pk: int):
 @require_GET
 @permission_required(EXPORT)
 def package(request, pk: int):
-    """The study's Frictionless Data Package (zip: datapackage.json and two CSV files)."""
+    """The study's Frictionless Data Package (zip: datapackage.json; CSV, SPSS, Stata)."""
     chosen = get_object_or_404(Study, pk=pk)
     try:
         export = research.build_export(chosen)

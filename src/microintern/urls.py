@@ -3,8 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from microintern.accounts import views as accounts_views
+from microintern.applications.views import certificates, student
 from microintern.applications.views import staff as application_staff
-from microintern.applications.views import student
 from microintern.core import views as core
 from microintern.hosts.urls import host_urls
 from microintern.hosts.views import host
@@ -28,6 +28,7 @@ public_patterns = (
         path("", public.open_list, name="home"),
         path("micro-internships/<str:reference>/", public.detail, name="detail"),
         path("micro-internships/<str:reference>/calendar.ics", public.calendar, name="calendar"),
+        path("certificates/", certificates.check_certificate, name="check_certificate"),
         *selection_public_urls,
     ],
     "public",

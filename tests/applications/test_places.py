@@ -224,6 +224,54 @@ def test_certificate_only_for_students_marked_attended(client, attended, offered
     assert client.get(f"/my/places/{attended.pk}/certificate.pdf").status_code == 200
 
 
+def _certificate_code(client, interest) -> str:
+    client.force_login(interest.student.user)
+    response = client.get(f"/my/places/{interest.pk}/certificate.pdf")
+    assert response.status_code == 200
+    interest.refresh_from_db()
+    code = interest.certificate_code
+    printed = "-".join(code[i : i + 4] for i in range(0, 12, 4))
+    assert f"with the code {printed}".encode() in response.content
+    return printed
+
+
+def test_anyone_with_the_code_can_check_the_certificate(client, attended):
+    printed = _certificate_code(client, attended)
+    assert _certificate_code(client, attended) == printed  # every copy carries the same code
+    client.logout()
+    typed = printed.lower().replace("-", " ")
+    page = client.get("/certificates/", {"code": typed}).content.decode()
+    mi = attended.micro_internship
+    assert "This certificate is genuine" in page
+    assert attended.student.full_name in page and mi.title in page and mi.reference in page
+    assert mi.challenge.organisation.name in page
+    assert timezone.localtime(mi.starts_at).strftime("%A") in page
+    assert attended.student.email not in page and attended.student.student_number not in page
+    assert '<meta name="robots" content="noindex">' in page
+
+
+def test_a_corrected_attendance_makes_the_certificate_no_longer_valid(client, attended):
+    printed = _certificate_code(client, attended)
+    attended.refresh_from_db()
+    transition_place(attended, PlaceState.NO_SHOW, reason="Marked present by mistake.")
+    page = client.get("/certificates/", {"code": printed}).content.decode()
+    assert "This certificate is no longer valid" in page
+    assert "This certificate is genuine" not in page
+
+
+def test_a_mistyped_or_unknown_code_is_told_what_is_wrong(client, attended):
+    printed = _certificate_code(client, attended)
+    short = client.get("/certificates/", {"code": printed[:-1]})
+    assert short.status_code == 400
+    assert "has 12 letters and digits (you typed 11)" in short.content.decode()
+    assert f'value="{printed[:-1]}"' in short.content.decode()  # the typed code stays
+    other = "0" * 12 if printed.replace("-", "") != "0" * 12 else "1" * 12
+    unknown = client.get("/certificates/", {"code": other})
+    assert unknown.status_code == 404
+    assert "No certificate has this code" in unknown.content.decode()
+    assert client.get("/certificates/").status_code == 200
+
+
 def test_no_show_gets_a_kind_email_and_nothing_else_changes(committed):
     interest = accepted_for(timedelta(days=1))
     mail.outbox.clear()

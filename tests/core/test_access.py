@@ -56,6 +56,7 @@ EXPECTED = {
     "applications:reply": POST_ONLY,
     "applications:move_choice": POST_ONLY,
     "public:calendar": EVERYONE,
+    "public:check_certificate": EVERYONE,
     "applications:interest_sent": EVERYONE,
     "applications:confirm_interest": EVERYONE,  # the signed link is the key
     "applications:offer": {  # signed link; a signed-in other person is refused and logged

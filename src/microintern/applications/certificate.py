@@ -3,12 +3,15 @@
 from pathlib import Path
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from microintern.core.errors import Refusal
 from microintern.programme.domain import check_the_day_has_come
 
+from .domain import certificate_code
 from .enums import PlaceState
+from .links import absolute
 
 UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
@@ -21,20 +24,23 @@ class NotAttended(Refusal):
 
 
 def certificate_pdf(interest, now=None) -> bytes:
-    """An A4 landscape certificate naming the student, the host, the challenge and the day.
+    """An A4 landscape certificate naming the student, the host, the challenge and the day,
+    with the code and address where anyone can check it.
 
     Refuses NotAttended unless the student is marked as attended, and
     `programme.domain.NotYetTheDay` before the day (so a mark made early by mistake issues
-    nothing)."""
+    nothing). The first certificate of a place gives it its code (kept from then on)."""
     if interest.state != PlaceState.ATTENDED:
         raise NotAttended
     mi = interest.micro_internship
     check_the_day_has_come(mi, "certificate", now)
+    code = spaced_code(certificate_code(interest))
     from fpdf import FPDF  # noqa: PLC0415 - heavy (fpdf2, Pillow, NumPy), loaded only when a certificate is built
 
     pdf = FPDF(orientation="landscape", format="A4")
     pdf.set_title(f"Certificate of participation – {mi.reference}")
     pdf.set_author(settings.MICROINTERN["SITE_NAME"])
+    pdf.set_subject(f"Check this certificate at {check_address()} with the code {code}")
     pdf.set_lang("en-GB")
     pdf.set_compression(False)  # small anyway; keeps the text searchable by simple tools
     family = _font(pdf)
@@ -57,8 +63,18 @@ def certificate_pdf(interest, now=None) -> bytes:
     day = timezone.localtime(mi.starts_at)
     line(f"on {day:%A} {day.day} {day:%B %Y}, working in a team of students on a real", 13, 0)
     line("question from the host and presenting recommendations at the end of the day.", 13, 14)
-    line(f"{settings.MICROINTERN['SITE_NAME']} · reference {mi.reference}", 11)
+    line(f"{settings.MICROINTERN['SITE_NAME']} · reference {mi.reference}", 11, 2)
+    line(f"Check this certificate at {check_address()} with the code {code}", 11)
     return bytes(pdf.output())
+
+
+def spaced_code(code: str) -> str:
+    """A certificate code in groups of four, as printed: 7K3M-Q9XA-2B4D."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def check_address() -> str:
+    return absolute(reverse("public:check_certificate"))
 
 
 def _font(pdf) -> str:

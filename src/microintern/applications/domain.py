@@ -2,6 +2,7 @@
 
 import math
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -562,6 +563,35 @@ def record_attendance(
 
 
 TEAM_STATES = (PlaceState.ACCEPTED, PlaceState.ATTENDED, PlaceState.NO_SHOW)
+
+
+CERTIFICATE_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+"""Crockford's base 32: no I, L, O or U, so a printed code reads back without doubt."""
+CERTIFICATE_CODE_LENGTH = 12
+"""60 random bits: guessing a code that exists is out of reach."""
+
+
+def certificate_code(interest: ExpressionOfInterest) -> str:
+    """The code printed on the student's certificate: made the first time a certificate is
+    built and kept from then on (each PDF of the same place carries the same code). Anyone
+    with the code can check the certificate on the public page."""
+    if interest.certificate_code:
+        return interest.certificate_code
+    code = "".join(
+        secrets.choice(CERTIFICATE_CODE_ALPHABET) for _ in range(CERTIFICATE_CODE_LENGTH)
+    )
+    ExpressionOfInterest.objects.filter(pk=interest.pk, certificate_code__isnull=True).update(
+        certificate_code=code
+    )
+    interest.refresh_from_db(fields=["certificate_code"])
+    return interest.certificate_code
+
+
+def normal_certificate_code(typed: str) -> str:
+    """A code as a person may type it (spaces, hyphens, lower case, O for 0, I or L for 1)
+    in the form it is stored."""
+    code = re.sub(r"[\s-]", "", typed).upper()
+    return code.translate(str.maketrans("OIL", "011"))
 
 
 def team_of(mi: MicroInternship) -> list[ExpressionOfInterest]:

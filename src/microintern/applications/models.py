@@ -43,6 +43,13 @@ class ExpressionOfInterest(models.Model):
     state_changed_at = models.DateTimeField()
     offer_expires_at = models.DateTimeField(null=True, blank=True)
     outcome_reason = models.TextField(blank=True, help_text="Plain-English reason shown to them.")
+    certificate_code = models.CharField(
+        max_length=12,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Printed on the certificate; anyone with it can check the certificate.",
+    )
 
     class Meta:
         verbose_name = "expression of interest"

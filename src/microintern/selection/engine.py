@@ -826,11 +826,18 @@ def _rejected(holders: list[int], s: int, tier: list[int], rt: int | None, seats
     The best ``seats`` reserved-tier applicants take the reserved places; the worst of the
     rest (by priority position, larger is worse) is rejected.
     """
-    applicants = sorted([*holders, s])
     if rt is None or not seats:
-        return applicants[-1]
-    reserved = [a for a in applicants if tier[a] == rt][:seats]
-    return max(a for a in applicants if a not in reserved)
+        return max(max(holders), s)
+    applicants = sorted([*holders, s])
+    in_tier = [tier[a] == rt for a in applicants]
+    later = in_tier.count(True)  # reserved-tier applicants from here to the worst
+    for a, reserved_tier in zip(reversed(applicants), reversed(in_tier), strict=True):
+        if reserved_tier:
+            later -= 1  # now: those better than `a`; `a` holds a reserved place if < seats
+            if later < seats:
+                continue
+        return a
+    raise AssertionError("a full team plus a newcomer has someone to reject")
 
 
 # ---------------------------------------------------------------------- plain English

@@ -522,7 +522,7 @@ def _allocate(
     waiting = array("i" if n < 2**31 else "q", chain.from_iterable(waitlists))
     waiting_start = array("q", accumulate(map(len, waitlists), initial=0))
     del holders, waitlists
-    explanations = _Explanations(
+    state = _Compact(
         studs,
         ids,
         offer,
@@ -537,6 +537,7 @@ def _allocate(
         waiting,
         waiting_start,
     )
+    explanations = _Explanations(state)
     return Allocation(assignment, outcomes, explanations, ids, hashlib.sha256(key).hexdigest())
 
 
@@ -579,6 +580,25 @@ def _team_warnings(j: Hashable, programmes: list[str], cap: int) -> tuple[TeamWa
     return tuple(TeamWarning(j, prog, cnt, cap) for prog, cnt in counts.items() if cnt > cap)
 
 
+@dataclass(slots=True, frozen=True)
+class _Compact:
+    """What a round keeps to explain itself, students by priority position r."""
+
+    studs: list[Student]  # as given (frozen records: their choices)
+    ids: list[Hashable]  # the priority order
+    offer: list[int]  # the micro-internship number offered, -1 for none
+    names: list[Hashable | None]  # micro-internship number -> id; -1 -> None
+    tier: list[int]
+    tier_first: dict[int, int]  # the first priority position of each tier
+    tier_size: dict[int, int]
+    lots: bytes  # the lottery digests, 32 bytes each, in the order given
+    position_of: array  # priority position -> index in the order given
+    number: dict[Hashable, int]  # micro-internship id -> number
+    outcomes: list[MicroInternshipOutcome]  # by number
+    waiting: array  # every waiting list's priority positions, one after another
+    waiting_start: array  # where each micro-internship's waiting list starts in `waiting`
+
+
 class _Explanations(Mapping):
     """Every student's :class:`Explanation` by id, each built when first asked for and then
     kept: a round of a million students need not hold millions of records that only the
@@ -590,28 +610,9 @@ class _Explanations(Mapping):
     waiting-list places from the micro-internships' outcomes, so the two always agree.
     """
 
-    def __init__(
-        self,
-        studs,
-        ids,
-        offer,
-        names,
-        tier,
-        tier_first,
-        tier_size,
-        lots,
-        position_of,
-        number,
-        outcomes,
-        waiting,
-        waiting_start,
-    ):
-        self._studs, self._ids, self._offer, self._names = studs, ids, offer, names
+    def __init__(self, state: _Compact):
+        self._s = state
         self._row: dict[Hashable, int] | None = None  # id -> priority position, when needed
-        self._tier, self._tier_first, self._tier_size = tier, tier_first, tier_size
-        self._lots, self._position_of = lots, position_of
-        self._number, self._outcomes = number, outcomes
-        self._waiting, self._waiting_start = waiting, waiting_start
         self._built: dict[Hashable, Explanation] = {}
 
     def __getitem__(self, sid: Hashable) -> Explanation:
@@ -630,28 +631,29 @@ class _Explanations(Mapping):
         return built
 
     def __iter__(self):
-        return iter(self._ids)
+        return iter(self._s.ids)
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._s.ids)
 
     def __repr__(self) -> str:
         return f"<{len(self)} explanations>"
 
     def _build(self, sid: Hashable) -> Explanation:
+        s = self._s
         row = self._row
         if row is None:
-            row = self._row = dict(zip(self._ids, range(len(self._ids)), strict=True))
+            row = self._row = dict(zip(s.ids, range(len(s.ids)), strict=True))
         r = row[sid]
-        i = self._position_of[r]
-        p, t = self._studs[i].choices, self._tier[r]
-        offered = self._names[self._offer[r]]
+        i = s.position_of[r]
+        p, t = s.studs[i].choices, s.tier[r]
+        offered = s.names[s.offer[r]]
         g = p.index(offered) if offered is not None else len(p)  # choices above the offer
         out = []
         for c in range(g):
             j = p[c]
-            k = self._number[j]
-            mi = self._outcomes[k]
+            k = s.number[j]
+            mi = s.outcomes[k]
             # What this student competed for: the whole team if they are in j's reserved
             # tier (or j keeps no places), else its open places.
             rt, cut, taken = None, mi.cutoff, 0
@@ -665,21 +667,21 @@ class _Explanations(Mapping):
                 reason = HIGHER_GROUP
             else:
                 reason = LOTTERY
-            start = self._waiting_start[k]
-            end = self._waiting_start[k + 1]
-            position = bisect_left(self._waiting, r, start, end) - start + 1
+            start = s.waiting_start[k]
+            end = s.waiting_start[k + 1]
+            position = bisect_left(s.waiting, r, start, end) - start + 1
             out.append(Missed(j, c + 1, reason, cut, rt, taken, position))
         return Explanation(
             sid,
             t,
             r + 1,
-            len(self._ids),
-            r - self._tier_first[t] + 1,
-            self._tier_size[t],
+            len(s.ids),
+            r - s.tier_first[t] + 1,
+            s.tier_size[t],
             offered,
             g + 1 if offered is not None else None,
             tuple(out),
-            self._lots[i * _DIGEST : (i + 1) * _DIGEST],
+            s.lots[i * _DIGEST : (i + 1) * _DIGEST],
         )
 
 

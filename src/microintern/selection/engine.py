@@ -79,7 +79,7 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from itertools import accumulate, chain, compress, count, islice
+from itertools import chain, compress, count, islice
 from operator import attrgetter, eq
 
 __all__ = [
@@ -517,10 +517,6 @@ def _allocate(
             cut_open,
             warnings,
         )
-    # Every waiting list's priority positions in one array, for the explanations to find a
-    # student's place on each by bisection (4 bytes an entry).
-    waiting = array("i" if n < 2**31 else "q", chain.from_iterable(waitlists))
-    waiting_start = array("q", accumulate(map(len, waitlists), initial=0))
     del holders, waitlists
     state = _Compact(
         studs,
@@ -534,8 +530,6 @@ def _allocate(
         position_of,
         number,
         list(outcomes.values()),
-        waiting,
-        waiting_start,
     )
     explanations = _Explanations(state)
     return Allocation(assignment, outcomes, explanations, ids, hashlib.sha256(key).hexdigest())
@@ -595,40 +589,39 @@ class _Compact:
     position_of: array  # priority position -> index in the order given
     number: dict[Hashable, int]  # micro-internship id -> number
     outcomes: list[MicroInternshipOutcome]  # by number
-    waiting: array  # every waiting list's priority positions, one after another
-    waiting_start: array  # where each micro-internship's waiting list starts in `waiting`
 
 
 class _Explanations(Mapping):
-    """Every student's :class:`Explanation` by id, each built when first asked for and then
-    kept: a round of a million students need not hold millions of records that only the
-    students' own pages read. It is a read-only mapping equal to the dict of them all.
+    """Every student's :class:`Explanation` by id, built when the first one is asked for
+    and then kept: ``allocate`` does not spend the time or the memory on records nobody
+    reads, and whoever reads one (the app reads them all) gets them all in one pass.
+    It is a read-only mapping equal to the dict of them all.
 
-    What it keeps per student is what the round computed anyway: their place in the
-    priority order and the micro-internship they were offered. The rest is read when an
-    explanation is built: their choices from their (frozen) record, the cut-offs and
-    waiting-list places from the micro-internships' outcomes, so the two always agree.
+    What the round keeps for them is what it computed anyway: each student's place in the
+    priority order and the micro-internship they were offered. The rest is read when the
+    explanations are built: choices from the students' (frozen) records, cut-offs and
+    reserves from the micro-internships' outcomes, so the two always agree; waiting-list
+    places are counted in the same pass, in priority order, as the waiting lists were made.
     """
 
     def __init__(self, state: _Compact):
         self._s = state
-        self._row: dict[Hashable, int] | None = None  # id -> priority position, when needed
-        self._built: dict[Hashable, Explanation] = {}
+        self._built: dict[Hashable, Explanation] | None = None
 
     def __getitem__(self, sid: Hashable) -> Explanation:
-        built = self._built.get(sid)
+        built = self._built
         if built is None:
             # As in `allocate`: the records are acyclic, and cyclic garbage collection
-            # passes over the whole heap while a million of them are being kept would double
-            # the time it takes to read them all.
+            # passes over the whole heap while a million of them are made would double the
+            # time it takes.
             gc_was_enabled = gc.isenabled()
             gc.disable()
             try:
-                built = self._built[sid] = self._build(sid)
+                built = self._built = self._build_all()
             finally:
                 if gc_was_enabled:
                     gc.enable()
-        return built
+        return built[sid]
 
     def __iter__(self):
         return iter(self._s.ids)
@@ -639,50 +632,55 @@ class _Explanations(Mapping):
     def __repr__(self) -> str:
         return f"<{len(self)} explanations>"
 
-    def _build(self, sid: Hashable) -> Explanation:
+    def _build_all(self) -> dict[Hashable, Explanation]:
         s = self._s
-        row = self._row
-        if row is None:
-            row = self._row = dict(zip(s.ids, range(len(s.ids)), strict=True))
-        r = row[sid]
-        i = s.position_of[r]
-        p, t = s.studs[i].choices, s.tier[r]
-        offered = s.names[s.offer[r]]
-        g = p.index(offered) if offered is not None else len(p)  # choices above the offer
-        out = []
-        for c in range(g):
-            j = p[c]
-            k = s.number[j]
-            mi = s.outcomes[k]
-            # What this student competed for: the whole team if they are in j's reserved
-            # tier (or j keeps no places), else its open places.
-            rt, cut, taken = None, mi.cutoff, 0
-            if mi.reserve is not None and mi.reserve.seats > 0 and mi.reserve.tier != t:
-                cut = mi.open_cutoff
-                if mi.reserved_filled:
-                    rt, taken = mi.reserve.tier, mi.reserved_filled
-            if cut is None:
-                reason = RESERVED
-            elif cut.tier < t:
-                reason = HIGHER_GROUP
-            else:
-                reason = LOTTERY
-            start = s.waiting_start[k]
-            end = s.waiting_start[k + 1]
-            position = bisect_left(s.waiting, r, start, end) - start + 1
-            out.append(Missed(j, c + 1, reason, cut, rt, taken, position))
-        return Explanation(
-            sid,
-            t,
-            r + 1,
-            len(s.ids),
-            r - s.tier_first[t] + 1,
-            s.tier_size[t],
-            offered,
-            g + 1 if offered is not None else None,
-            tuple(out),
-            s.lots[i * _DIGEST : (i + 1) * _DIGEST],
-        )
+        # For a student who missed micro-internship k, what they competed for depends only
+        # on whether they are in k's reserved tier: the whole team if so (or if k keeps no
+        # places), else its open places.
+        competed = []
+        for mi in s.outcomes:
+            rt = mi.reserve.tier if mi.reserve is not None and mi.reserve.seats > 0 else None
+            whole = (mi.cutoff, None, 0)
+            taken = mi.reserved_filled
+            open_ = (mi.open_cutoff, rt, taken) if taken else (mi.open_cutoff, None, 0)
+            competed.append((rt, whole, open_))
+        waiting = [0] * len(s.outcomes)  # students so far on each waiting list
+        number, names, studs, lots = s.number, s.names, s.studs, s.lots
+        tier_first, tier_size, n = s.tier_first, s.tier_size, len(s.ids)
+        records = []
+        for r, sid, i, offer, t in zip(count(), s.ids, s.position_of, s.offer, s.tier):
+            p = studs[i].choices
+            offered = names[offer]
+            g = p.index(offered) if offered is not None else len(p)  # choices above the offer
+            missed = []
+            for c in range(g):
+                j = p[c]
+                k = number[j]
+                rt, whole, open_ = competed[k]
+                cut, rt, taken = whole if rt is None or rt == t else open_
+                if cut is None:
+                    reason = RESERVED
+                elif cut.tier < t:
+                    reason = HIGHER_GROUP
+                else:
+                    reason = LOTTERY
+                waiting[k] += 1
+                missed.append(Missed(j, c + 1, reason, cut, rt, taken, waiting[k]))
+            records.append(
+                Explanation(
+                    sid,
+                    t,
+                    r + 1,
+                    n,
+                    r - tier_first[t] + 1,
+                    tier_size[t],
+                    offered,
+                    g + 1 if offered is not None else None,
+                    tuple(missed),
+                    lots[i * _DIGEST : (i + 1) * _DIGEST],
+                )
+            )
+        return dict(zip(s.ids, records, strict=True))
 
 
 class _Seats:

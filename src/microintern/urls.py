@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from microintern.accounts import views as accounts_views
+from microintern.api.endpoints import api
+from microintern.api.urls import staff_urls as api_staff_urls
 from microintern.applications.views import staff as application_staff
 from microintern.applications.views import student
 from microintern.core import views as core
@@ -83,6 +85,7 @@ staff_patterns = (
             programme_messages.message_people,
             name="message_people",
         ),
+        *api_staff_urls,
         *mail_staff_urls,
         *inbound_staff_urls,
         *programme_staff_urls,
@@ -105,6 +108,7 @@ urlpatterns = [
     path("", include("microintern.surveys.urls")),
     path("home/", core.home_for_role, name="home_for_role"),
     path("healthz", core.healthz, name="healthz"),
+    path("api/v1/", api.urls),
     *programme_feed_urls,
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

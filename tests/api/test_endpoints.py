@@ -191,6 +191,7 @@ def test_an_unknown_reference_is_a_404_naming_it(client):
         ("offset=-1", "offset"),
         ("state=sleeping", "state"),
         ("day_from=2026-02-30", "day_from"),
+        ("day_to=0", "day_to: Value error, must be a date written YYYY-MM-DD"),
         ("day_from=2027-01-02&day_to=2027-01-01", "day_from is after day_to"),
     ],
 )

@@ -7,13 +7,15 @@ parameters; what it shows comes from `queries`. Every refusal is JSON
 Retry-After).
 """
 
+import re
 from datetime import date
+from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import NinjaAPI, Path, Query, Schema
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from microintern.applications.enums import PlaceState
 from microintern.programme.enums import MicroInternshipState
@@ -23,6 +25,18 @@ from .enums import Scope
 from .schemas import AttendancePage, Error, MicroInternshipOut, MicroInternshipPage, PlacePage
 
 REFERENCE = r"^MI-\d{4}-\d{3,6}$"
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value):
+    """Only a date written YYYY-MM-DD (pydantic on its own also takes 0 or 1700000000 as
+    seconds since 1970, which nobody means in a query string)."""
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+UkDate = Annotated[date, BeforeValidator(_iso_date)]
 REFUSALS = {401: Error, 403: Error, 404: Error, 422: Error, 429: Error}
 
 
@@ -102,8 +116,8 @@ class Paging(Schema):
 
 class MicroInternshipFilters(Paging):
     state: MicroInternshipState | None = Field(None, description="Only this state")
-    day_from: date | None = Field(None, description="Only on or after this UK date")
-    day_to: date | None = Field(None, description="Only on or before this UK date")
+    day_from: UkDate | None = Field(None, description="Only on or after this UK date")
+    day_to: UkDate | None = Field(None, description="Only on or before this UK date")
 
 
 class PlaceFilters(Paging):

@@ -16,7 +16,6 @@ from tests.api.factories import make_token
 from tests.applications.factories import ExpressionOfInterestFactory
 from tests.programme.factories import MicroInternshipFactory
 
-
 # The schema as the API serves it at /api/v1/openapi.json (a test there checks that URL);
 # loaded when the tests are collected, with the WSGI application to call.
 schema = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api/v1/"))

@@ -3,7 +3,9 @@ sent by the task (the in-process backend) to a real HTTP server on 127.0.0.1, si
 and timeouts retried after their back-off, each attempt logged."""
 
 import json
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -238,3 +240,22 @@ def test_a_subscription_needs_events_and_a_web_address():
         webhooks.create_subscription(
             name="x", url="ftp://a.example", events=["place.offered"], actor=None
         )
+
+
+def test_the_verification_example_in_the_docs_verifies_a_real_delivery(
+    receiver, fast, django_capture_on_commit_callbacks
+):
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    example = re.search(r"```python\n(.*?)```", docs, re.S)[1]
+    namespace: dict = {}
+    exec(example, namespace)  # noqa: S102 - our own documentation's example
+    subscription = subscribe(receiver, WebhookEvent.MICRO_INTERNSHIP_CANCELLED)
+    with django_capture_on_commit_callbacks(execute=True):
+        transition_micro_internship(
+            MicroInternshipFactory(open_now=True), MicroInternshipState.CANCELLED, reason="x"
+        )
+    [request] = receiver.received
+    with time_machine.travel(timezone.now(), tick=False):
+        namespace["verify"](subscription.secret, request["headers"], request["body"])
+        with pytest.raises(ValueError, match="bad signature"):
+            namespace["verify"](subscription.secret, request["headers"], request["body"][:-1])

@@ -63,7 +63,9 @@ def _load(count: int):
     call_command("createcachetable", verbosity=0)
     mis = [MicroInternshipFactory(open_now=True) for _ in range(count)]
     for mi in mis:
-        places = ExpressionOfInterestFactory.create_batch(8, micro_internship=mi)
+        places = ExpressionOfInterestFactory.create_batch(
+            8, micro_internship=mi, student__with_user=False
+        )
         ExpressionOfInterest.objects.filter(pk__in=[p.pk for p in places[:3]]).update(
             state=PlaceState.ACCEPTED
         )

@@ -192,6 +192,7 @@ def test_an_unknown_reference_is_a_404_naming_it(client):
         ("state=sleeping", "state"),
         ("day_from=2026-02-30", "day_from"),
         ("day_to=0", "day_to: Value error, must be a date written YYYY-MM-DD"),
+        ("sate=open", "unknown query parameter “sate” (this endpoint takes limit, offset, state"),
         ("day_from=2027-01-02&day_to=2027-01-01", "day_from is after day_to"),
     ],
 )
@@ -201,6 +202,13 @@ def test_bad_query_parameters_name_the_parameter(client, query, names):
     body = response.json()
     assert body["code"] == "bad_input"
     assert names in body["detail"]
+
+
+def test_the_detail_takes_no_query_parameters(client):
+    mi = MicroInternshipFactory()
+    response = get(client, f"/api/v1/micro-internships/{mi.reference}?limit=1", make_token())
+    assert response.status_code == 422
+    assert "unknown query parameter “limit” (it takes none)" in response.json()["detail"]
 
 
 def test_a_malformed_reference_is_bad_input(client):

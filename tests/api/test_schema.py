@@ -7,6 +7,7 @@ import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from microintern.api.endpoints import api
 from microintern.api.enums import Scope
@@ -35,4 +36,17 @@ def world(db, settings):
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_to_its_schema(case, world):
-    case.call_and_validate(headers={"Authorization": f"Bearer {world.secret}"})
+    headers = {"Authorization": f"Bearer {world.secret}"}
+    response = case.call(headers=headers)
+    # Generated invalid input is still sent (no 5xx, answers as documented), but the check
+    # that it was refused is left out: the token header above replaces a mutated one, and
+    # a mutated query (an extra parameter with no value) can vanish when it is encoded, so
+    # that check fails on requests that were valid as sent. test_endpoints asserts each
+    # refusal of bad input and its message instead.
+    excluded = [negative_data_rejection]
+    # One rule the schema cannot state: day_from after day_to is refused (422, saying so)
+    # although each date alone is valid.
+    query = case.query or {}
+    if str(query.get("day_from", "")) > str(query.get("day_to", "~")):
+        excluded.append(positive_data_acceptance)
+    case.validate_response(response, headers=headers, excluded_checks=excluded)

@@ -124,6 +124,15 @@ class PlaceFilters(Paging):
     state: PlaceState | None = Field(None, description="Only places in this state")
 
 
+def _known_parameters_only(request, filters: Paging | None) -> None:
+    """A misspelt filter (`?sate=open`) would silently show everything: refuse it."""
+    known = list(type(filters).model_fields) if filters is not None else []
+    unknown = sorted(set(request.GET) - set(known))
+    if unknown:
+        takes = f"this endpoint takes {', '.join(known)}" if known else "it takes none"
+        raise BadInput(f"Bad input — unknown query parameter “{unknown[0][:40]}” ({takes}).")
+
+
 def _page(rows, paging: Paging, item) -> dict:
     window = rows[paging.offset : paging.offset + paging.limit]
     return {
@@ -151,6 +160,7 @@ def _micro_internship(reference: str):
 def list_micro_internships(request, filters: Query[MicroInternshipFilters]):
     """Every micro-internship, in date order. Scope `micro_internships:read`."""
     tokens.require_scope(request.auth, Scope.MICRO_INTERNSHIPS_READ)
+    _known_parameters_only(request, filters)
     if filters.day_from and filters.day_to and filters.day_from > filters.day_to:
         raise BadInput("Bad input — day_from is after day_to, so nothing could match.")
     rows = queries.micro_internships(
@@ -171,6 +181,7 @@ def get_micro_internship(
 ):
     """One micro-internship by its public reference. Scope `micro_internships:read`."""
     tokens.require_scope(request.auth, Scope.MICRO_INTERNSHIPS_READ)
+    _known_parameters_only(request, None)
     return queries.micro_internship_data(_micro_internship(reference))
 
 
@@ -189,6 +200,7 @@ def list_places(
     """Each student's place and its state; students by pseudonymous id, and by student
     number only with `students:student_number`. Scope `places:read`."""
     tokens.require_scope(request.auth, Scope.PLACES_READ)
+    _known_parameters_only(request, filters)
     mi = _micro_internship(reference)
     numbers = Scope.STUDENT_NUMBERS.value in request.auth.scopes
     rows = queries.places(mi, [filters.state] if filters.state else None)
@@ -212,6 +224,7 @@ def list_attendance(
     """The day's register: accepted places, and whether each student attended (null until
     marked). Scope `attendance:read`."""
     tokens.require_scope(request.auth, Scope.ATTENDANCE_READ)
+    _known_parameters_only(request, paging)
     mi = _micro_internship(reference)
     numbers = Scope.STUDENT_NUMBERS.value in request.auth.scopes
     rows = queries.places(mi, PlaceState.on_the_register())

@@ -5,7 +5,9 @@ with a token holding every scope, against micro-internships that exist."""
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
@@ -24,7 +26,19 @@ schema.app = get_wsgi_application()
 
 
 @pytest.fixture
-def world(db, settings):
+def keep_the_test_connection():
+    """The WSGI handler closes the database connection after each request (the test's own
+    connection, inside its transaction, on PostgreSQL); Django's test client stops that
+    the same way for its requests."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(db, settings, keep_the_test_connection):
     settings.MICROINTERN_API = {**settings.MICROINTERN_API, "RATE_LIMIT": 100_000}
     mi = MicroInternshipFactory(reference="MI-2026-007", open_now=True)
     for _ in range(3):

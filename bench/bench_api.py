@@ -37,14 +37,12 @@ def _prepare(args) -> str:
     os.environ["DJANGO_SETTINGS_MODULE"] = "microintern.settings"
     os.environ["API_RATE_LIMIT"] = "1000000"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("DEBUG", "0")  # as production runs: no query log kept in memory
     url = os.environ["DATABASE_URL"]
     if url.startswith("postgres"):
-        import psycopg
+        from _database import fresh_postgres_database
 
-        base, name = url.rsplit("/", 1)
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            connection.execute(f'CREATE DATABASE "{name}"')
+        fresh_postgres_database(url)
     return url
 
 

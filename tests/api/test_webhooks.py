@@ -75,36 +75,29 @@ def test_a_cancellation_is_delivered_signed(receiver, fast, django_capture_on_co
     assert (attempt.number, attempt.status_code, attempt.error) == (1, 200, "")
 
 
-def test_nothing_is_sent_for_a_change_rolled_back(receiver, fast):
-    subscribe(receiver, WebhookEvent.MICRO_INTERNSHIP_SCHEDULED)
-    challenge = ChallengeFactory(state="accepted")
+def schedule():
     starts = local_day_at(40)
-    # The test's transaction is never committed: on_commit never fires.
-    schedule_micro_internship(
-        challenge,
+    return schedule_micro_internship(
+        ChallengeFactory(state="accepted"),
         starts_at=starts,
         ends_at=starts + timedelta(hours=6),
         venue_address="1 High Street",
         interest_opens_at=starts - timedelta(days=30),
         interest_closes_at=starts - timedelta(days=10),
     )
+
+
+def test_nothing_is_sent_for_a_change_rolled_back(receiver, fast):
+    subscribe(receiver, WebhookEvent.MICRO_INTERNSHIP_SCHEDULED)
+    schedule()  # the test's transaction is never committed: on_commit never fires
     assert receiver.received == []
     assert WebhookDelivery.objects.get().state == DeliveryState.PENDING
 
 
 def test_scheduling_is_delivered(receiver, fast, django_capture_on_commit_callbacks):
     subscribe(receiver, WebhookEvent.MICRO_INTERNSHIP_SCHEDULED)
-    challenge = ChallengeFactory(state="accepted")
-    starts = local_day_at(40)
     with django_capture_on_commit_callbacks(execute=True):
-        mi = schedule_micro_internship(
-            challenge,
-            starts_at=starts,
-            ends_at=starts + timedelta(hours=6),
-            venue_address="1 High Street",
-            interest_opens_at=starts - timedelta(days=30),
-            interest_closes_at=starts - timedelta(days=10),
-        )
+        mi = schedule()
     [request] = receiver.received
     assert payload(request)["data"]["reference"] == mi.reference
     assert payload(request)["data"]["places_taken"] == 0

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from microintern.api import signing, webhooks
 from microintern.api.enums import DeliveryState, WebhookEvent
 from microintern.api.models import WebhookAttempt, WebhookDelivery
-from microintern.applications.domain import transition_place
+from microintern.applications.domain import transition_place, transition_places
 from microintern.applications.enums import PlaceState
 from microintern.programme.domain import schedule_micro_internship, transition_micro_internship
 from microintern.programme.enums import MicroInternshipState
@@ -252,3 +254,25 @@ def test_the_verification_example_in_the_docs_verifies_a_real_delivery(
         namespace["verify"](subscription.secret, request["headers"], request["body"])
         with pytest.raises(ValueError, match="bad signature"):
             namespace["verify"](subscription.secret, request["headers"], request["body"][:-1])
+
+
+def test_subscriptions_are_read_once_per_block_and_forgotten_on_rollback(receiver, fast):
+    mi = MicroInternshipFactory(open_now=True)
+    places = [ExpressionOfInterestFactory(micro_internship=mi) for _ in range(3)]
+    with transaction.atomic():
+        subscription = subscribe(receiver, WebhookEvent.PLACE_WAITLISTED)
+        with CaptureQueriesContext(connection) as queries:
+            transition_places([(place, PlaceState.WAITLISTED, "") for place in places])
+    reads = [q for q in queries if 'FROM "api_webhooksubscription"' in q["sql"]]
+    assert len(reads) == 1
+    assert WebhookDelivery.objects.count() == 3
+    try:
+        with transaction.atomic():
+            webhooks.disable_subscription(subscription, actor=None)
+            webhooks.emit(WebhookEvent.PLACE_WAITLISTED, {})  # memo made while switched off
+            raise RuntimeError("undo")
+    except RuntimeError:
+        pass
+    with transaction.atomic():
+        webhooks.emit(WebhookEvent.PLACE_WAITLISTED, {})
+    assert WebhookDelivery.objects.count() == 4  # the rollback's memo was not used

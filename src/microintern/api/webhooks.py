@@ -64,6 +64,7 @@ def create_subscription(*, name: str, url: str, events, actor) -> WebhookSubscri
             name=name.strip(), url=url, events=wanted, secret=signing.new_secret(), created_by=actor
         )
         log_activity(subscription, "webhook.subscribed", actor=actor, events=wanted)
+        _forget_subscriptions()
     return subscription
 
 
@@ -77,19 +78,43 @@ def disable_subscription(subscription: WebhookSubscription, *, actor) -> Webhook
     locked.disabled_at = timezone.now()
     locked.save(update_fields=["disabled_at"])
     log_activity(locked, "webhook.disabled", actor=actor)
+    _forget_subscriptions()
     return locked
 
 
 # ---- events, from the hooks
 
 
+def _active_subscriptions() -> list[WebhookSubscription]:
+    """The subscriptions not switched off, read once per atomic block: publishing a round
+    moves many places in one transaction, and each move must not cost a query more.
+
+    The list is kept on the connection with what identifies the block it was read in: the
+    savepoints then open, and the connection's list of on-commit callbacks, which Django
+    replaces with a new one whenever a transaction commits or rolls back or a savepoint
+    rolls back. It is used again only while both are unchanged. Making or switching off a
+    subscription forgets it too."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return list(WebhookSubscription.objects.filter(disabled_at__isnull=True))
+    where = (connection.run_on_commit, tuple(connection.savepoint_ids))
+    memo = getattr(connection, "_microintern_webhook_subscriptions", None)
+    if memo is not None and memo[0][0] is where[0] and memo[0][1] == where[1]:
+        return memo[1]
+    subscriptions = list(WebhookSubscription.objects.filter(disabled_at__isnull=True))
+    connection._microintern_webhook_subscriptions = (where, subscriptions)
+    return subscriptions
+
+
+def _forget_subscriptions() -> None:
+    transaction.get_connection()._microintern_webhook_subscriptions = None
+
+
 def emit(event: WebhookEvent, data: dict) -> list[int]:
     """Write one pending delivery of `event` per active subscription that wants it, in the
     caller's transaction, and queue each after commit. Returns the deliveries' ids."""
     now = timezone.now()
-    wanted = [
-        s for s in WebhookSubscription.objects.filter(disabled_at__isnull=True) if event in s.events
-    ]
+    wanted = [s for s in _active_subscriptions() if event in s.events]
     ids = []
     for subscription in wanted:
         event_id = "evt_" + uuid.uuid4().hex

@@ -1,9 +1,9 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from microintern.accounts import views as accounts_views
-from microintern.api.endpoints import api
+from microintern.api.dispatch import api_request
 from microintern.api.urls import staff_urls as api_staff_urls
 from microintern.applications.views import staff as application_staff
 from microintern.applications.views import student
@@ -108,7 +108,7 @@ urlpatterns = [
     path("", include("microintern.surveys.urls")),
     path("home/", core.home_for_role, name="home_for_role"),
     path("healthz", core.healthz, name="healthz"),
-    path("api/v1/", api.urls),
+    re_path(r"^api/v1/(?P<rest>.*)$", api_request, name="api"),
     *programme_feed_urls,
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -256,3 +256,10 @@ def test_the_schema_is_public_and_lists_every_endpoint(client):
         "/api/v1/micro-internships/{reference}/places",
         "/api/v1/micro-internships/{reference}/attendance",
     }
+
+
+def test_a_path_the_api_does_not_have_is_a_json_404(client):
+    for path in ("/api/v1/", "/api/v1/students", "/api/v1/micro-internships/MI-2026-007/x"):
+        response = get(client, path, make_token())
+        assert response.status_code == 404, path
+        assert response.json()["detail"] == f"There is no API endpoint at {path}."

@@ -69,6 +69,7 @@ api = NinjaAPI(
     auth=TokenAuth(),
     urls_namespace="api",
     docs_url=None,
+    openapi_url=None,  # served by `dispatch`, which loads this module on the first request
 )
 
 

@@ -68,12 +68,9 @@ def _prepare_environment() -> str:
     os.environ.setdefault("UNIVERSITY_EMAIL_DOMAINS", "example.ac.uk")
     url = os.environ["DATABASE_URL"]
     if url.startswith("postgres"):
-        import psycopg
+        from _database import fresh_postgres_database
 
-        base, name = url.rsplit("/", 1)
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            connection.execute(f'CREATE DATABASE "{name}"')
+        fresh_postgres_database(url)
     return url
 
 

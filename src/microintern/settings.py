@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "microintern.insights",
     "microintern.surveys",
     "microintern.selection",
+    "microintern.api",
 ]
 
 MIDDLEWARE = [
@@ -398,9 +399,20 @@ MICROINTERN_OUTBOX = {
     "FIRST_RETRY_SECONDS": int(os.environ.get("OUTBOX_FIRST_RETRY_SECONDS", "60")),
     "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8")),
 }
+# The API for the university's other systems: requests per token per window (the shared
+# cache counts them), and webhook deliveries: a timeout per attempt, then retries after
+# FIRST_RETRY_SECONDS, doubling, up to MAX_ATTEMPTS attempts in all.
+MICROINTERN_API = {
+    "RATE_LIMIT": int(os.environ.get("API_RATE_LIMIT", "600")),
+    "RATE_WINDOW_SECONDS": int(os.environ.get("API_RATE_WINDOW_SECONDS", "60")),
+    "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("API_WEBHOOK_TIMEOUT_SECONDS", "5")),
+    "WEBHOOK_FIRST_RETRY_SECONDS": int(os.environ.get("API_WEBHOOK_FIRST_RETRY_SECONDS", "30")),
+    "WEBHOOK_MAX_ATTEMPTS": int(os.environ.get("API_WEBHOOK_MAX_ATTEMPTS", "8")),
+}
 # `python -m microintern run_periodic` runs each job every so many seconds (add yours here).
 MICROINTERN_PERIODIC_JOBS = {
     "microintern.mail.outbox.retry_due": int(os.environ.get("OUTBOX_SWEEP_SECONDS", "30")),
+    "microintern.api.webhooks.retry_due": 30,
     "microintern.surveys.domain.invite_due": 3600,
     "microintern.insights.domain.apply_retention": 24 * 3600,
     "microintern.programme.domain.apply_interest_windows": 60,

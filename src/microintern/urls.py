@@ -1,8 +1,10 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from microintern.accounts import views as accounts_views
+from microintern.api.dispatch import api_request
+from microintern.api.urls import staff_urls as api_staff_urls
 from microintern.applications.views import certificates, student
 from microintern.applications.views import staff as application_staff
 from microintern.core import views as core
@@ -84,6 +86,7 @@ staff_patterns = (
             programme_messages.message_people,
             name="message_people",
         ),
+        *api_staff_urls,
         *mail_staff_urls,
         *inbound_staff_urls,
         *programme_staff_urls,
@@ -106,6 +109,7 @@ urlpatterns = [
     path("", include("microintern.surveys.urls")),
     path("home/", core.home_for_role, name="home_for_role"),
     path("healthz", core.healthz, name="healthz"),
+    re_path(r"^api/v1/(?P<rest>.*)$", api_request, name="api"),
     *programme_feed_urls,
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from microintern.api.models import WebhookSubscription
 from microintern.applications import links
 from microintern.hosts import links as host_links
 from microintern.hosts.models import HostContact, UnconfirmedProposal
@@ -135,6 +136,15 @@ EXPECTED = {
     "staff:decide_places": POST_ONLY,
     "staff:people": {**STAFF_ONLY, "staff": DENIED},  # administrators only
     "staff:set_role": POST_ONLY,
+    # The API for other systems: administrators manage tokens and webhooks; the API itself
+    # takes only a token, never a signed-in session (401 for everyone here).
+    "staff:integrations": {**STAFF_ONLY, "staff": DENIED},
+    "staff:webhook_deliveries": {**STAFF_ONLY, "staff": DENIED},
+    "staff:create_api_token": POST_ONLY,
+    "staff:revoke_api_token": POST_ONLY,
+    "staff:create_webhook": POST_ONLY,
+    "staff:disable_webhook": POST_ONLY,
+    "api": dict.fromkeys(ROLES, 401),
     # The world has one micro-internship: too narrow to publish, so those allowed in are
     # told why (409) instead of getting figures; everyone else is refused as before.
     "insights:export": {
@@ -314,6 +324,7 @@ def world(make_user):
         academic_year="2026/27", file_name="x.csv", sha256="0"
     )
     study = Study.objects.create(name="Access", salt="0" * 64)
+    webhook = WebhookSubscription.objects.create(name="Access", url="https://a.example", secret="x")
     kwargs = {
         "public:detail": {"reference": mi.reference},
         "applications:express_interest": {"reference": mi.reference},
@@ -335,6 +346,10 @@ def world(make_user):
         "staff:team_csv": {"pk": mi.pk},
         "staff:decide_places": {"mi_pk": mi.pk},
         "staff:set_role": {"pk": people["staff"].pk},
+        "staff:revoke_api_token": {"pk": 1},
+        "staff:disable_webhook": {"pk": 1},
+        "staff:webhook_deliveries": {"pk": webhook.pk},
+        "api": {"rest": f"micro-internships/{mi.reference}/places"},
         "staff:challenge_state": {"pk": challenge.pk},
         "staff:outbox_message": {"pk": outbound_message_for(interest).pk},
         "staff:outbox_retry": {"pk": 1},

@@ -4,7 +4,8 @@ A fresh interpreter (the same one, the same environment) runs ``django.setup()``
 the whole URL configuration, as every web worker, task worker and management command does;
 then lists which heavy libraries ended up in ``sys.modules``. They must load only where they
 are used: SciPy, statsmodels, pandas and NumPy when a statistic is computed, openpyxl for a
-workbook, fpdf2 for a PDF, BeautifulSoup and flufl.bounce when an email is read.
+workbook, fpdf2 for a PDF, BeautifulSoup and flufl.bounce when an email is read,
+django-ninja and pydantic on the first API request.
 """
 
 import json
@@ -25,7 +26,18 @@ get_resolver().url_patterns
 print(json.dumps(sorted(name for name in sys.modules if not name.startswith("_"))))
 """
 
-HEAVY = ("scipy", "statsmodels", "pandas", "numpy", "openpyxl", "fpdf", "bs4", "flufl.bounce")
+HEAVY = (
+    "scipy",
+    "statsmodels",
+    "pandas",
+    "numpy",
+    "openpyxl",
+    "fpdf",
+    "bs4",
+    "flufl.bounce",
+    "ninja",
+    "pydantic",
+)
 
 
 @pytest.fixture(scope="module")

@@ -115,6 +115,11 @@ ACTIONS: dict[str, str] = {
     "insights.research_export": "Research data exported",
     "insights.unrounded_view": "Unrounded (restricted) figures viewed or downloaded",
     "research.study_created": "Research study created",
+    # The API for the university's other systems
+    "api_token.created": "API token made",
+    "api_token.revoked": "API token revoked",
+    "webhook.subscribed": "Webhook subscription registered",
+    "webhook.disabled": "Webhook subscription switched off",
 }
 
 STATE_CHANGES: dict[str, str] = {

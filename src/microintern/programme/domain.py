@@ -33,9 +33,10 @@ def schedule_micro_internship(
     """Create a draft micro-internship for an accepted (or already scheduled) challenge.
 
     Gives it the next public reference for its year (retrying if another request took it),
-    logs `micro_internship.scheduled`, moves an accepted challenge to "scheduled", sets the
-    challenge's `subject_area` when given (students filter by it) and emails the host the
-    date with a calendar invitation.
+    logs `micro_internship.scheduled`, tells the apps above (`hooks.micro_internship_scheduled`:
+    the API's webhooks), moves an accepted challenge to "scheduled", sets the challenge's
+    `subject_area` when given (students filter by it) and emails the host the date with a
+    calendar invitation.
     """
     for _attempt in range(5):
         try:
@@ -47,6 +48,7 @@ def schedule_micro_internship(
                 mi.reference = next_reference(timezone.localtime(mi.starts_at).year)
                 mi.save()
                 log_activity(mi, "micro_internship.scheduled", actor=actor)
+                hooks.micro_internship_scheduled(mi)
                 if challenge.state == ChallengeState.ACCEPTED:
                     transition_challenge(challenge, ChallengeState.SCHEDULED, actor=actor)
                 notifications.micro_internship_scheduled(mi)

@@ -3,6 +3,7 @@ refusal naming whose move it was."""
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from microintern.applications.enums import PlaceState
 from microintern.mail.models import OutboundMessage
@@ -39,7 +40,7 @@ def test_more_offers_than_places_change_nothing_and_say_whose(staff_client):
     ticked = [ExpressionOfInterestFactory(micro_internship=mi) for _ in range(2)]
     page = decide(staff_client, mi, ticked, to_state="offered").content.decode()
     assert "Nothing was changed." in page
-    assert f"{ticked[1].student.full_name}: All 1 places on {mi.reference}" in page
+    assert f"{escape(ticked[1].student.full_name)}: All 1 places on {mi.reference}" in page
     assert {i.state for i in mi.interests.all()} == {PlaceState.RECEIVED}
     assert not OutboundMessage.objects.exists()
 

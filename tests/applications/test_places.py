@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from microintern.applications import links
 from microintern.applications.domain import transition_place
@@ -243,7 +244,7 @@ def test_anyone_with_the_code_can_check_the_certificate(client, attended):
     page = client.get("/certificates/", {"code": typed}).content.decode()
     mi = attended.micro_internship
     assert "This certificate is genuine" in page
-    assert attended.student.full_name in page and mi.title in page and mi.reference in page
+    assert escape(attended.student.full_name) in page and mi.title in page and mi.reference in page
     assert mi.challenge.organisation.name in page
     assert timezone.localtime(mi.starts_at).strftime("%A") in page
     assert attended.student.email not in page and attended.student.student_number not in page

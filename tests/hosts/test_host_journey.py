@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from microintern.accounts.enums import Role
 from microintern.applications.enums import PlaceState
@@ -196,9 +197,10 @@ def test_cancelling_tells_every_student_still_in_the_running_and_the_host(
     url = reverse("staff:micro_internship_state", args=[mi.pk])
     cancel = {"to_state": "cancelled", "reason": "The host's building is closed for repairs."}
     confirm = client.post(url, cancel).content.decode()
-    assert f"We will email the host, {mi.challenge.contact.name}" in confirm
+    assert f"We will email the host, {escape(mi.challenge.contact.name)}" in confirm
     assert "1 student still in the running" in confirm
-    assert waiting.student.full_name in confirm and withdrawn.student.full_name not in confirm
+    assert escape(waiting.student.full_name) in confirm
+    assert escape(withdrawn.student.full_name) not in confirm
     mi.refresh_from_db()
     assert mi.state == "open" and smtp_sink.to(waiting.student.email) == []
     response = client.post(url, {**cancel, "confirmed": "on"})

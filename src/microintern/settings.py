@@ -405,6 +405,8 @@ MICROINTERN_OUTBOX = {
 MICROINTERN_API = {
     "RATE_LIMIT": int(os.environ.get("API_RATE_LIMIT", "600")),
     "RATE_WINDOW_SECONDS": int(os.environ.get("API_RATE_WINDOW_SECONDS", "60")),
+    # Refused authentications (missing, unknown, revoked, expired tokens) per client address.
+    "FAILED_AUTH_LIMIT": int(os.environ.get("API_FAILED_AUTH_LIMIT", "30")),
     "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("API_WEBHOOK_TIMEOUT_SECONDS", "5")),
     "WEBHOOK_FIRST_RETRY_SECONDS": int(os.environ.get("API_WEBHOOK_FIRST_RETRY_SECONDS", "30")),
     "WEBHOOK_MAX_ATTEMPTS": int(os.environ.get("API_WEBHOOK_MAX_ATTEMPTS", "8")),

@@ -233,6 +233,28 @@ def test_too_many_requests_get_429_with_retry_after(client, settings):
         assert get(client, "/api/v1/micro-internships", made).status_code == 200
 
 
+def test_guessing_tokens_from_one_address_is_slowed_to_429(client, settings):
+    settings.MICROINTERN_API = {**settings.MICROINTERN_API, "FAILED_AUTH_LIMIT": 3}
+    start = datetime(2027, 3, 1, 9, 0, 15, tzinfo=ZoneInfo("UTC"))
+    guess = {"HTTP_AUTHORIZATION": "Bearer mi_guessed"}
+    url = "/api/v1/micro-internships"
+    with time_machine.travel(start, tick=False):
+        made = make_token()
+        answers = [client.get(url, **guess).status_code for _ in range(4)]
+        refused = client.get(url, **guess)
+        from_here = get(client, url, made)
+        elsewhere = get(client, url, made, REMOTE_ADDR="192.0.2.9")
+    assert answers == [401, 401, 401, 429]
+    assert refused["Retry-After"] == "45"
+    assert refused.json()["code"] == "rate_limited"
+    assert "unknown, revoked or expired API token from this address" in refused.json()["detail"]
+    assert from_here.status_code == 429, "a real token from the guessing address waits too"
+    assert elsewhere.status_code == 200, "other addresses are not affected"
+    with time_machine.travel(start + timedelta(seconds=46), tick=False):
+        assert client.get(url, **guess).status_code == 401
+        assert get(client, url, made).status_code == 200
+
+
 def test_last_used_is_noted(client):
     made = make_token()
     assert made.token.last_used_at is None

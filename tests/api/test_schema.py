@@ -39,7 +39,11 @@ def keep_the_test_connection():
 
 @pytest.fixture
 def world(db, settings, keep_the_test_connection):
-    settings.MICROINTERN_API = {**settings.MICROINTERN_API, "RATE_LIMIT": 100_000}
+    settings.MICROINTERN_API = {
+        **settings.MICROINTERN_API,
+        "RATE_LIMIT": 100_000,
+        "FAILED_AUTH_LIMIT": 100_000,
+    }
     mi = MicroInternshipFactory(reference="MI-2026-007", open_now=True)
     for _ in range(3):
         place = ExpressionOfInterestFactory(micro_internship=mi)

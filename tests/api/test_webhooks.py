@@ -276,3 +276,52 @@ def test_subscriptions_are_read_once_per_block_and_forgotten_on_rollback(receive
     with transaction.atomic():
         webhooks.emit(WebhookEvent.PLACE_WAITLISTED, {})
     assert WebhookDelivery.objects.count() == 4  # the rollback's memo was not used
+
+
+def test_the_secret_is_sealed_in_the_database_and_still_signs(
+    receiver, fast, django_capture_on_commit_callbacks
+):
+    subscription = subscribe(receiver, WebhookEvent.MICRO_INTERNSHIP_CANCELLED)
+    secret = subscription.secret
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM api_webhooksubscription")
+        stored = repr(cursor.fetchall())
+    assert secret.startswith("whsec_")
+    assert secret not in stored
+    assert secret.removeprefix("whsec_") not in stored
+    mi = MicroInternshipFactory(open_now=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        transition_micro_internship(mi, MicroInternshipState.CANCELLED, reason="Host ill.")
+    [request] = receiver.received
+    signing.verify(secret, request["headers"], request["body"], int(timezone.now().timestamp()))
+
+
+def test_a_rotated_secret_key_keeps_signing_with_the_old_one_as_fallback(
+    receiver, fast, settings, django_capture_on_commit_callbacks
+):
+    subscription = subscribe(receiver, WebhookEvent.MICRO_INTERNSHIP_CANCELLED)
+    secret = subscription.secret
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-key-" + "x" * 50
+    mi = MicroInternshipFactory(open_now=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        transition_micro_internship(mi, MicroInternshipState.CANCELLED, reason="Host ill.")
+    [request] = receiver.received
+    signing.verify(secret, request["headers"], request["body"], int(timezone.now().timestamp()))
+
+
+def test_a_secret_sealed_with_a_lost_key_is_not_sent_and_says_why(
+    receiver, fast, settings, django_capture_on_commit_callbacks
+):
+    subscribe(receiver, WebhookEvent.MICRO_INTERNSHIP_CANCELLED)
+    settings.SECRET_KEY = "a-new-key-" + "x" * 50
+    settings.SECRET_KEY_FALLBACKS = []
+    mi = MicroInternshipFactory(open_now=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        transition_micro_internship(mi, MicroInternshipState.CANCELLED, reason="Host ill.")
+    assert receiver.received == []
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.state == DeliveryState.FAILED, "not retried: no later attempt can open it"
+    [attempt] = delivery.log.all()
+    assert "SECRET_KEY_FALLBACKS" in attempt.error
+    assert attempt.status_code is None

@@ -17,6 +17,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer
 from pydantic import BeforeValidator, Field
 
+from microintern.accounts.ratelimits import client_address
 from microintern.applications.enums import PlaceState
 from microintern.programme.enums import MicroInternshipState
 
@@ -52,7 +53,9 @@ class TokenAuth(HttpBearer):
     """`Authorization: Bearer <token>`; every way it can be wrong has its own sentence."""
 
     def __call__(self, request: HttpRequest):
-        return tokens.authenticate(request.headers.get("Authorization", ""))
+        return tokens.authenticate(
+            request.headers.get("Authorization", ""), address=client_address(request)
+        )
 
     def authenticate(self, request, token):  # pragma: no cover - __call__ does it all
         return None

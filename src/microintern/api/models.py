@@ -5,9 +5,12 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from microintern.core.sealing import key_ring
 from microintern.programme.models import InState
 
 from .enums import DeliveryState
+
+WEBHOOK_SECRET_SALT = "microintern.api.webhook_secret"  # noqa: S105 - a salt, not a secret
 
 
 class ApiToken(models.Model):
@@ -57,7 +60,10 @@ class WebhookSubscription(models.Model):
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500)
     events = models.JSONField(default=list, help_text="Event values (enums.WebhookEvent)")
-    secret = models.CharField(max_length=200, help_text="whsec_…, shown once at creation")
+    secret_sealed = models.TextField(
+        help_text="The whsec_… secret (shown once at creation), encrypted with a key derived "
+        "from SECRET_KEY: a database dump or backup alone does not reveal it"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -69,6 +75,16 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} → {self.url}"
+
+    @property
+    def secret(self) -> str:
+        """The signing secret; `cryptography.fernet.InvalidToken` when it was sealed with a
+        SECRET_KEY that is neither the current one nor among SECRET_KEY_FALLBACKS."""
+        return key_ring(WEBHOOK_SECRET_SALT).decrypt(self.secret_sealed.encode()).decode()
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.secret_sealed = key_ring(WEBHOOK_SECRET_SALT).encrypt(value.encode()).decode()
 
 
 class WebhookDelivery(models.Model):

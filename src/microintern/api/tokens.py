@@ -118,12 +118,28 @@ def revoke_token(token: ApiToken, *, actor) -> ApiToken:
     return locked
 
 
-def authenticate(header: str, now=None) -> ApiToken:
+def authenticate(header: str, *, address: str = "unknown", now=None) -> ApiToken:
     """The token named by an `Authorization` header value, or a refusal saying what is
     wrong: missing, not a bearer token, unknown, revoked or expired. Notes the use
     (`last_used_at`, to the minute) and counts the request against the token's rate limit
-    (`TooManyRequests` with the seconds to wait)."""
+    (`TooManyRequests` with the seconds to wait). Refusals are counted per client
+    `address`: past API_FAILED_AUTH_LIMIT in a window, that address is answered 429
+    before any token is looked up (guessing or replaying tokens is slowed as much as
+    using one)."""
     now = now or timezone.now()
+    _refuse_address_past_failures(address, now)
+    try:
+        token = _known_token(header, now)
+    except ApiRefusal:
+        _count(f"api-auth-failed:{address}", now)
+        raise
+    count_request(token, now)
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def _known_token(header: str, now) -> ApiToken:
     scheme, _, value = header.partition(" ")
     if not header:
         raise NotAuthenticated(
@@ -146,9 +162,6 @@ def authenticate(header: str, now=None) -> ApiToken:
             f"{timezone.localtime(token.expires_at):%d %B %Y at %H:%M}. "
             "Ask an administrator for a new one."
         )
-    count_request(token, now)
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
 
 
@@ -156,22 +169,46 @@ def count_request(token: ApiToken, now) -> None:
     """Count one request in the token's current window (the shared cache, so every
     process counts together); `TooManyRequests` past API_RATE_LIMIT requests a window."""
     limit = settings.MICROINTERN_API["RATE_LIMIT"]
-    window = settings.MICROINTERN_API["RATE_WINDOW_SECONDS"]
-    moment = now.timestamp()
-    key = f"api-rate:{token.pk}:{int(moment // window)}"
-    cache.add(key, 0, timeout=window + 5)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # evicted between add and incr: start counting again
-        cache.set(key, 1, timeout=window + 5)
-        used = 1
-    if used > limit:
-        wait = max(1, math.ceil(window - moment % window))
+    if _count(f"api-rate:{token.pk}", now) > limit:
         raise TooManyRequests(
-            f"Too many requests: this token may make {limit} every {window} seconds. "
-            f"Try again in {wait} seconds.",
-            retry_after=wait,
+            f"Too many requests: this token may make {limit} every {_window()} seconds. "
+            f"Try again in {_wait(now)} seconds.",
+            retry_after=_wait(now),
         )
+
+
+def _refuse_address_past_failures(address: str, now) -> None:
+    limit = settings.MICROINTERN_API["FAILED_AUTH_LIMIT"]
+    if (cache.get(_window_key(f"api-auth-failed:{address}", now)) or 0) >= limit:
+        raise TooManyRequests(
+            f"Too many requests with a missing, unknown, revoked or expired API token from "
+            f"this address ({limit} every {_window()} seconds). "
+            f"Try again in {_wait(now)} seconds.",
+            retry_after=_wait(now),
+        )
+
+
+def _window() -> int:
+    return settings.MICROINTERN_API["RATE_WINDOW_SECONDS"]
+
+
+def _window_key(name: str, now) -> str:
+    return f"{name}:{int(now.timestamp() // _window())}"
+
+
+def _wait(now) -> int:
+    return max(1, math.ceil(_window() - now.timestamp() % _window()))
+
+
+def _count(name: str, now) -> int:
+    """Add one to the counter `name` of the current window (shared cache); its new value."""
+    key = _window_key(name, now)
+    cache.add(key, 0, timeout=_window() + 5)
+    try:
+        return cache.incr(key)
+    except ValueError:  # evicted between add and incr: start counting again
+        cache.set(key, 1, timeout=_window() + 5)
+        return 1
 
 
 def require_scope(token: ApiToken, scope: Scope) -> None:

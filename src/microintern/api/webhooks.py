@@ -18,6 +18,7 @@ import urllib.request
 import uuid
 from datetime import timedelta
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -33,6 +34,11 @@ from .enums import DELIVERY_TRANSITIONS, DeliveryState, WebhookEvent
 from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 RETRIED_STATUS = {429}  # besides every 5xx
+CANNOT_SIGN = (
+    "Not sent: the subscription's secret was sealed with a SECRET_KEY this server no longer "
+    "has (put the old key in SECRET_KEY_FALLBACKS, or switch this subscription off and "
+    "register the address again for a new secret)."
+)
 USER_AGENT = "microintern-webhooks/1"
 
 
@@ -247,25 +253,32 @@ def deliver(delivery_id: int) -> DeliveryState | None:
     subscription = WebhookSubscription.objects.get(pk=delivery.subscription_id)
     body = delivery.body.encode()
     started = time.monotonic()
+    give_up = False
     if subscription.disabled_at is not None:
-        status, error = None, "The subscription was switched off; not sent."
+        status, error, give_up = None, "The subscription was switched off; not sent.", True
     else:
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            **signing.headers(subscription.secret, delivery.event_id, int(now.timestamp()), body),
-        }
-        status, error = post(subscription.url, body, headers, timeout)
+        try:
+            secret = subscription.secret
+        except InvalidToken:
+            secret = None
+            status, error, give_up = None, CANNOT_SIGN, True
+        if secret is not None:
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                **signing.headers(secret, delivery.event_id, int(now.timestamp()), body),
+            }
+            status, error = post(subscription.url, body, headers, timeout)
     duration = int((time.monotonic() - started) * 1000)
-    return _record(delivery, subscription, now, status, error, duration)
+    return _record(delivery, now, status, error, duration, give_up=give_up)
 
 
-def _record(delivery, subscription, attempted_at, status, error, duration) -> DeliveryState:
+def _record(delivery, attempted_at, status, error, duration, *, give_up) -> DeliveryState:
     options = _options()
     delivered = status is not None and 200 <= status < 300
     retry = (
         not delivered
-        and subscription.disabled_at is None
+        and not give_up
         and (status is None or status >= 500 or status in RETRIED_STATUS)
         and delivery.attempts < options["WEBHOOK_MAX_ATTEMPTS"]
     )

@@ -4,14 +4,13 @@ staff pages, the admin and a database dump show only that it is hidden. It opens
 the code or link inside stops working, so a mail held up by an outage is never sent late.
 """
 
-import base64
 import json
 from datetime import datetime
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
+from cryptography.fernet import InvalidToken, MultiFernet
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
+
+from microintern.core.sealing import key_ring
 
 SALT = "microintern.mail.sealed"
 # The role of a sealed message is this prefix and the kind of sign-in email, e.g.
@@ -28,17 +27,7 @@ class CannotOpen(Exception):
 
 
 def _fernet() -> MultiFernet:
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet(
-        [
-            Fernet(
-                base64.urlsafe_b64encode(
-                    salted_hmac(SALT, "", secret=s, algorithm="sha256").digest()
-                )
-            )
-            for s in secrets
-        ]
-    )
+    return key_ring(SALT)
 
 
 def seal(body: str, valid_until: datetime) -> str:

@@ -53,6 +53,8 @@ def test_staff_verify_an_entry_and_the_registry_file_has_only_verified_attended_
     mi, (first, second, absent) = team
     staff = make_user("staff")
     sign_in(client, staff)
+    place_page = client.get(f"/staff/places/{first.pk}/").content.decode()
+    assert f"/staff/micro-internships/{mi.pk}/hear/" in place_page
     page = client.get(f"/staff/micro-internships/{mi.pk}/hear/").content.decode()
     assert first.student.full_name in page and second.student.full_name in page
     assert absent.student.full_name not in page

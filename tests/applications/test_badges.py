@@ -6,6 +6,7 @@ import base64
 import io
 import json
 from datetime import UTC, timedelta
+from importlib.resources import files
 from urllib.parse import urlsplit
 
 import jwt as pyjwt
@@ -264,3 +265,26 @@ def test_init_keys_makes_the_badge_signing_key_once_readable_only_by_its_owner(s
     assert RSAKey.import_key(first).as_dict(private=True)["d"]
     call_command("init_keys", stdout=io.StringIO())
     assert key_file.read_bytes() == first  # kept: badges already issued still verify
+
+
+def _keys(value) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in _keys(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in _keys(v)}
+    return set()
+
+
+def test_every_term_of_the_badge_is_defined_by_its_json_ld_contexts(attended):
+    """A JSON-LD processor drops a term no context defines: the badge uses none. The
+    contexts are the copies the independent verifier ships (VC 2.0, Open Badges 3.0.3)."""
+    contexts = files("openbadgeslib.ob3.contexts")
+    defined = set()
+    for name in ("credentials-v2.json", "ob-v3p0-context-3.0.3.json"):
+        defined |= _keys(json.loads(contexts.joinpath(name).read_text()))
+    credential = badges.badge_credential(attended)
+    assert credential["@context"] == badges.CONTEXTS
+    used = {k for k in _keys(credential) if not k.startswith("@")}
+    assert used - defined == set()
+    for value in ("OpenBadgeCredential", "AchievementSubject", "IdentityObject", "Profile"):
+        assert value in defined

@@ -288,3 +288,23 @@ def test_every_term_of_the_badge_is_defined_by_its_json_ld_contexts(attended):
     assert used - defined == set()
     for value in ("OpenBadgeCredential", "AchievementSubject", "IdentityObject", "Profile"):
         assert value in defined
+
+
+def test_after_a_change_of_key_badges_signed_before_still_verify_if_the_old_key_is_kept(
+    client, attended, settings, tmp_path
+):
+    token = download(client, attended)
+    client.logout()
+    old = RSAKey.import_key(settings.MICROINTERN_BADGE_KEY_FILE.read_bytes())
+    new_key_file = tmp_path / "new.pem"
+    new_key_file.write_bytes(RSAKey.generate_key(2048).as_pem(private=True))
+    settings.MICROINTERN_BADGE_KEY_FILE = new_key_file
+    forgotten = client.post("/badges/check/", {"badge_text": token}).content.decode()
+    assert "was not signed with this site" in forgotten
+    retired = tmp_path / "old-public.pem"
+    retired.write_bytes(old.as_pem(private=False))
+    settings.MICROINTERN_BADGE_RETIRED_KEY_FILES = [retired]
+    kept = client.post("/badges/check/", {"badge_text": token}).content.decode()
+    assert "This badge is genuine" in kept
+    OB3Verifier(pubkey_pem=published_key_pem(client, token)).verify(token)
+    assert download(client, attended) != token  # new badges are signed with the new key

@@ -16,7 +16,8 @@ public page says it is no longer valid.
 
 The signing key is an RSA private key in a PEM file named by MICROINTERN_BADGE_KEY_FILE
 (in development var/badge_signing_key.pem, written by `init_keys`); it is never in the
-repository and never leaves the server.
+repository and never leaves the server. After a change of key, the public halves of the old
+ones (MICROINTERN_BADGE_RETIRED_KEY_FILES) keep their badges verifiable.
 """
 
 import base64
@@ -101,15 +102,28 @@ def key_id() -> str:
     return signing_key().thumbprint()
 
 
-def key_address() -> str:
-    """The `kid` of every badge: the address that returns the public key as a JWK."""
-    return absolute(reverse("public:badge_key", args=[key_id()]))
+def key_address(thumbprint: str | None = None) -> str:
+    """The `kid` of a badge: the address that returns the public key as a JWK (by default
+    the key signing now)."""
+    return absolute(reverse("public:badge_key", args=[thumbprint or key_id()]))
 
 
-def public_jwk() -> dict:
-    """The public half of the signing key as a JWK (never the private parts)."""
-    jwk = signing_key().as_dict(private=False)
-    return {**jwk, "kid": key_address(), "alg": ALGORITHM, "use": "sig"}
+def known_keys() -> dict[str, RSAKey]:
+    """Every key whose badges verify here, by thumbprint: the signing key and the public
+    halves of retired ones (MICROINTERN_BADGE_RETIRED_KEY_FILES)."""
+    key = signing_key()
+    keys = {key.thumbprint(): key}
+    for path in settings.MICROINTERN_BADGE_RETIRED_KEY_FILES:
+        retired = _load_key(str(path), Path(path).stat().st_mtime)
+        keys.setdefault(retired.thumbprint(), retired)
+    return keys
+
+
+def public_jwk(thumbprint: str | None = None) -> dict:
+    """The public half of a known key as a JWK (never the private parts), or KeyError."""
+    thumbprint = thumbprint or key_id()
+    jwk = known_keys()[thumbprint].as_dict(private=False)
+    return {**jwk, "kid": key_address(thumbprint), "alg": ALGORITHM, "use": "sig"}
 
 
 def issuer_id() -> str:
@@ -332,8 +346,9 @@ def check_badge(token: str) -> CheckedBadge:
             "This badge is damaged: its parts cannot be read. Download it again "
             "from the student's page, or ask the student for it."
         ) from error
-    key = signing_key()
-    if header.get("kid") != key_address() or header.get("alg") != ALGORITHM:
+    keys = {key_address(thumbprint): key for thumbprint, key in known_keys().items()}
+    key = keys.get(header.get("kid"))
+    if key is None or header.get("alg") != ALGORITHM:
         raise BadgeNotVerified(
             "This badge was not signed with this site's key, so we cannot vouch "
             "for it. It may have been issued by someone else."

@@ -79,10 +79,11 @@ def issuer(request):
 
 @public_address
 def public_key(request, thumbprint: str):
-    """The public key a badge's `kid` names, as a JWK; only the key in use is known here."""
-    if thumbprint != badges.key_id():
-        raise Http404("No such key.")
-    return _json(badges.public_jwk(), "application/jwk+json")
+    """The public key a badge's `kid` names, as a JWK: the key in use or a retired one."""
+    try:
+        return _json(badges.public_jwk(thumbprint), "application/jwk+json")
+    except KeyError as unknown:
+        raise Http404("No such key.") from unknown
 
 
 @public_address

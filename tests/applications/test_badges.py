@@ -20,6 +20,7 @@ from joserfc.jwk import RSAKey
 from openbadgeslib.ob3 import OB3VerificationError, OB3Verifier
 
 from microintern.applications import badges
+from microintern.applications.checks import badges_can_be_signed
 from microintern.applications.domain import transition_place
 from microintern.applications.enums import PlaceState
 from microintern.programme.enums import MicroInternshipState
@@ -245,14 +246,21 @@ def test_the_published_key_is_public_only_and_other_keys_are_unknown(client, att
 
 
 def test_without_a_signing_key_badges_are_refused_saying_what_to_do(
-    client, attended, settings, tmp_path
+    client, attended, settings, tmp_path, caplog
 ):
-    settings.MICROINTERN_BADGE_KEY_FILE = tmp_path / "missing.pem"
+    missing = tmp_path / "missing.pem"
+    settings.MICROINTERN_BADGE_KEY_FILE = missing
     client.force_login(attended.student.user)
     response = client.get(f"/my/places/{attended.pk}/open-badge.jwt")
     assert response.status_code == 404
-    assert "init_keys" in response.content.decode()
+    page = response.content.decode()
+    assert "this site has no signing key set up yet" in page and str(tmp_path) not in page
+    assert f"No Open Badges signing key at {missing}" in caplog.text  # the fix, for staff
+    assert "init_keys" in caplog.text
     assert client.get(f"/my/places/{attended.pk}/certificate.pdf").status_code == 200
+    assert client.get("/badges/status/0").status_code == 503
+    (warning,) = badges_can_be_signed(None)
+    assert warning.id == "microintern.W302" and str(missing) in warning.msg
 
 
 def test_init_keys_makes_the_badge_signing_key_once_readable_only_by_its_owner(settings, tmp_path):

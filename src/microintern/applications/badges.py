@@ -24,6 +24,7 @@ import base64
 import gzip
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -47,6 +48,8 @@ from .enums import PlaceState
 from .links import absolute
 from .models import ExpressionOfInterest
 
+logger = logging.getLogger(__name__)
+
 ALGORITHM = "RS256"
 CONTEXTS = [
     "https://www.w3.org/ns/credentials/v2",
@@ -69,10 +72,14 @@ class BadgeKeyMissing(Refusal):
     """No signing key is configured, so no badge can be issued."""
 
     def __init__(self, key_file: Path):
+        logger.warning(
+            "No Open Badges signing key at %s: run `python -m microintern init_keys`, or set "
+            "MICROINTERN_BADGE_KEY_FILE to the issuer's RSA private key (PEM).",
+            key_file,
+        )
         super().__init__(
-            f"Badges cannot be issued yet: the signing key {key_file} does not exist. "
-            "Run `python -m microintern init_keys`, or set MICROINTERN_BADGE_KEY_FILE to the "
-            "issuer's RSA private key (PEM)."
+            "Badges cannot be issued at the moment: this site has no signing key set up yet. "
+            "Your PDF certificate works as before; please tell the Business Clinic."
         )
 
 
@@ -114,6 +121,9 @@ def known_keys() -> dict[str, RSAKey]:
     key = signing_key()
     keys = {key.thumbprint(): key}
     for path in settings.MICROINTERN_BADGE_RETIRED_KEY_FILES:
+        if not Path(path).is_file():
+            logger.warning("Retired Open Badges key %s cannot be read; skipped.", path)
+            continue
         retired = _load_key(str(path), Path(path).stat().st_mtime)
         keys.setdefault(retired.thumbprint(), retired)
     return keys

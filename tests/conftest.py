@@ -10,6 +10,8 @@ from datetime import datetime
 
 import pytest
 import time_machine
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.accounts.factories import StudentFactory, UserFactory, sign_in, with_totp
 from tests.applications.factories import ExpressionOfInterestFactory
@@ -90,11 +92,28 @@ def _transactional(request) -> bool:
     )
 
 
+@pytest.fixture(scope="session")
+def badge_key_file(tmp_path_factory):
+    """An Open Badges signing key made for this test run (never the repository's: it has none)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = tmp_path_factory.mktemp("badge-key") / "badge_signing_key.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return path
+
+
 @pytest.fixture(autouse=True)
-def test_settings(settings):
-    """Fast password hashing; tasks run at once in-process unless a test starts a worker."""
+def test_settings(settings, badge_key_file):
+    """Fast password hashing; tasks run at once in-process unless a test starts a worker;
+    badges signed with a key made for the run."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.MICROINTERN_BADGE_KEY_FILE = badge_key_file
 
 
 @pytest.fixture

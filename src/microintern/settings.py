@@ -391,6 +391,20 @@ if not MICROINTERN_RESEARCH_KEY and os.environ.get("MICROINTERN_RESEARCH_KEY_FIL
 if not MICROINTERN_RESEARCH_KEY and not PRODUCTION:
     MICROINTERN_RESEARCH_KEY = _development_key("research_key", DEVELOPMENT_RESEARCH_KEY)
 
+# Open Badges: the issuer's RSA private key (PEM) that signs every badge, kept apart from the
+# data and never in the repository. Development uses var/badge_signing_key.pem written by
+# `init_keys`; without the file, badges are refused with a sentence saying so.
+MICROINTERN_BADGE_KEY_FILE = Path(
+    os.environ.get("MICROINTERN_BADGE_KEY_FILE", VAR_DIR / "badge_signing_key.pem")
+)
+# After a key change, the public halves (PEM) of the keys used before, comma-separated, so
+# the badges they signed still verify.
+MICROINTERN_BADGE_RETIRED_KEY_FILES = [
+    Path(f.strip())
+    for f in os.environ.get("MICROINTERN_BADGE_RETIRED_KEY_FILES", "").split(",")
+    if f.strip()
+]
+
 # Outbox: a "sending" row whose lease expired is retried (keep the lease well above
 # EMAIL_TIMEOUT); temporary SMTP failures retry after FIRST_RETRY_SECONDS, doubling, up to
 # MAX_ATTEMPTS attempts in all.

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from microintern.accounts import views as accounts_views
 from microintern.api.dispatch import api_request
 from microintern.api.urls import staff_urls as api_staff_urls
-from microintern.applications.views import certificates, student
+from microintern.applications.views import badges, certificates, hear, student
 from microintern.applications.views import staff as application_staff
 from microintern.core import views as core
 from microintern.hosts.urls import host_urls
@@ -31,6 +31,10 @@ public_patterns = (
         path("micro-internships/<str:reference>/", public.detail, name="detail"),
         path("micro-internships/<str:reference>/calendar.ics", public.calendar, name="calendar"),
         path("certificates/", certificates.check_certificate, name="check_certificate"),
+        path("badges/check/", badges.check_badge, name="check_badge"),
+        path("badges/issuer", badges.issuer, name="badge_issuer"),
+        path("badges/keys/<str:thumbprint>", badges.public_key, name="badge_key"),
+        path("badges/status/<int:number>", badges.status_list, name="badge_status_list"),
         *selection_public_urls,
     ],
     "public",
@@ -43,6 +47,7 @@ student_patterns = (
         path("confirm/<str:token>/", student.confirm_interest, name="confirm_interest"),
         path("offer/<str:token>/", student.offer, name="offer"),
         path("places/<int:pk>/certificate.pdf", student.certificate, name="certificate"),
+        path("places/<int:pk>/open-badge.jwt", badges.download_badge, name="badge"),
         path("places/<int:pk>/<str:action>/", student.reply, name="reply"),
         path("choices/<int:pk>/<str:direction>/", student.move_choice, name="move_choice"),
         path("feedback/<str:token>/", student.feedback, name="feedback"),
@@ -74,6 +79,8 @@ staff_patterns = (
             application_staff.decide_many,
             name="decide_places",
         ),
+        path("micro-internships/<int:pk>/hear/", hear.hear_entries, name="hear_entries"),
+        path("hear.csv", hear.hear_export, name="hear_export"),
         path("challenges/", host_staff.pipeline, name="pipeline"),
         path("challenges/<int:pk>/state/", host_staff.change_state, name="challenge_state"),
         path("system/", core.system, name="system"),

@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from microintern.api.models import WebhookSubscription
 from microintern.applications import links
+from microintern.applications.badges import key_id as badge_key_id
 from microintern.hosts import links as host_links
 from microintern.hosts.models import HostContact, UnconfirmedProposal
 from microintern.insights.models import PopulationImport, Study
@@ -58,6 +59,10 @@ EXPECTED = {
     "applications:move_choice": POST_ONLY,
     "public:calendar": EVERYONE,
     "public:check_certificate": EVERYONE,
+    "public:check_badge": EVERYONE,
+    "public:badge_issuer": EVERYONE,
+    "public:badge_key": EVERYONE,
+    "public:badge_status_list": EVERYONE,
     "applications:interest_sent": EVERYONE,
     "applications:confirm_interest": EVERYONE,  # the signed link is the key
     "applications:offer": {  # signed link; a signed-in other person is refused and logged
@@ -68,6 +73,9 @@ EXPECTED = {
     "applications:feedback": EVERYONE,
     "applications:certificate_link": dict.fromkeys(ROLES, 404),  # not attended: no certificate
     "applications:certificate": {**STUDENT_ONLY, "student": 404, "other_student": DENIED},
+    "applications:badge": {**STUDENT_ONLY, "student": 404, "other_student": DENIED},
+    "staff:hear_entries": STAFF_ONLY,
+    "staff:hear_export": STAFF_ONLY,
     "hosts:home": {
         **dict.fromkeys(ROLES, DENIED),
         "anonymous": LOGIN,
@@ -337,6 +345,10 @@ def world(make_user):
         "applications:feedback": {"token": links.after_the_day_token(interest)},
         "applications:certificate_link": {"token": links.after_the_day_token(interest)},
         "applications:certificate": {"pk": interest.pk},
+        "applications:badge": {"pk": interest.pk},
+        "staff:hear_entries": {"pk": mi.pk},
+        "public:badge_key": {"thumbprint": badge_key_id()},
+        "public:badge_status_list": {"number": 0},
         "hosts:challenge": {"pk": challenge.pk},
         "staff:micro_internship": {"pk": mi.pk},
         "staff:micro_internship_state": {"pk": mi.pk},

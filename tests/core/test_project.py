@@ -72,11 +72,12 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set when MICROINTERN_ENV=production" in result.stderr
 
 
-def test_production_settings_pass_the_deployment_checklist():
+def test_production_settings_pass_the_deployment_checklist(badge_key_file):
     env = {
         "MICROINTERN_ENV": "production",
         "SECRET_KEY": "a-long-random-production-secret-key-" + "x" * 40,
         "ALLOWED_HOSTS": "micro.example.ac.uk",
+        "MICROINTERN_BADGE_KEY_FILE": str(badge_key_file),
     }
     result = run_module("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -5,6 +5,7 @@ from microintern.accounts.domain import normalise_email, university_address_prob
 from microintern.core.forms import StateChangeForm, limit_length, text_field
 
 from .domain import count_words, statement_character_limit, statement_word_limit
+from .models import HEAR_DESCRIPTION_LENGTH
 from .ranking import ordinal
 
 ACCESS_NEEDS_LENGTH = 1000
@@ -170,3 +171,62 @@ class DayFeedbackForm(forms.Form):
 
 class PlaceDecisionForm(StateChangeForm):
     """A staff decision on one place, with an optional reason shown to the student."""
+
+
+BADGE_FILE_BYTES = 64 * 1024
+
+
+class CheckBadgeForm(forms.Form):
+    """A badge to check, pasted or as its file, and optionally the address it should be for."""
+
+    badge_text = forms.CharField(
+        label="Paste the badge",
+        required=False,
+        strip=True,
+        max_length=BADGE_FILE_BYTES,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "autocomplete": "off"}),
+    )
+    badge_file = forms.FileField(label="Or choose the badge file (.jwt)", required=False)
+    email = forms.EmailField(
+        label="The student's email address (optional)",
+        help_text="To check the badge was issued to them: it holds only a hash of the address.",
+        required=False,
+    )
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("badge_file")
+        if upload:
+            if upload.size > BADGE_FILE_BYTES:
+                raise forms.ValidationError(
+                    f"This file is {upload.size:,} bytes; a badge from this site is under "
+                    f"{BADGE_FILE_BYTES:,}. Check you chose the badge file (.jwt)."
+                )
+            try:
+                data["badge"] = upload.read().decode("ascii")
+            except UnicodeDecodeError as error:
+                raise forms.ValidationError(
+                    "This file is not a badge: a badge file is plain text (a JSON Web Token). "
+                    "Check you chose the .jwt file, not the PDF certificate."
+                ) from error
+        else:
+            data["badge"] = data.get("badge_text", "")
+        if not data["badge"].strip() and not self.errors:
+            raise forms.ValidationError("Paste the badge, or choose its file, to check it.")
+        return data
+
+
+class HearEntryForm(forms.Form):
+    """The description staff verify for a student's HEAR section 6.1 entry."""
+
+    description = text_field(
+        max_length=HEAR_DESCRIPTION_LENGTH,
+        label="Description for the HEAR (section 6.1)",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "required": "Please write the description before verifying it.",
+            "max_length": f"The HEAR allows {HEAR_DESCRIPTION_LENGTH} characters in a "
+            "description; this one has "
+            "%(show_value)d. We have kept what you wrote so you can shorten it.",
+        },
+    )

@@ -1,6 +1,9 @@
 """Expressions of interest, each carrying its place lifecycle."""
 
+from django.conf import settings
 from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
 from microintern.programme.models import InState
 
@@ -162,3 +165,37 @@ class SentReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.interest} {self.kind}"
+
+
+HEAR_DESCRIPTION_LENGTH = 400
+
+
+class HearEntry(models.Model):
+    """A student's entry for section 6.1 of their Higher Education Achievement Report
+    (additional information: activity, role, dates, description), as a member of staff
+    verified it. Written only by `applications.hear.verify_hear_entry`; the registry's export
+    carries it only while the student is still marked as having attended."""
+
+    interest = models.OneToOneField(
+        ExpressionOfInterest, on_delete=models.CASCADE, related_name="hear_entry"
+    )
+    description = models.TextField()
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=GreaterThanOrEqual(Length("description"), 1),
+                name="hear_description_not_empty",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("description"), HEAR_DESCRIPTION_LENGTH),
+                name="hear_description_at_most_400_characters",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"HEAR 6.1 entry for {self.interest}"

@@ -27,6 +27,8 @@ ACTIONS: dict[str, str] = {
     "student.created_from_interest": "Student record made from an expression of interest",
     "feedback.received": "Gave feedback on the day",
     "certificate.refused_not_owner": "Refused: tried to open someone else's certificate",
+    "hear.verified": "Verified the HEAR section 6.1 entry (activity, role, dates, description)",
+    "hear.exported": "Downloaded the HEAR section 6.1 entries for the registry",
     # Places (the state of an interest)
     "place.received": "Interest received",
     "place.waitlisted": "Put on the waiting list",

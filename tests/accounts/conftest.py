@@ -1,0 +1,3 @@
+"""Fixtures of the accounts tests: the locally run OpenID Connect provider."""
+
+from tests.accounts.oidc_provider import oidc_provider, university_sso  # noqa: F401 - fixtures

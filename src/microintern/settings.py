@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "microintern.core.middleware.StaffSessionLifetimeMiddleware",
     "microintern.core.middleware.StaffMFAMiddleware",
+    "microintern.accounts.middleware.SignOnFormActionMiddleware",
     "microintern.core.middleware.SecurityHeadersMiddleware",
 ]
 

@@ -86,6 +86,7 @@ def oidc_provider():
                             "redirect_uris": [
                                 f"http://testserver{CALLBACK_PATH}",
                                 f"http://127.0.0.1{CALLBACK_PATH}",
+                                f"http://localhost{CALLBACK_PATH}",
                             ],
                         }
                     ],

@@ -177,3 +177,11 @@ def test_a_provider_not_configured_as_trusted_opens_no_account(client, universit
     assert response.status_code == 403
     assert "not set up to vouch for accounts here" in response.content.decode()
     assert not SocialAccount.objects.exists()
+
+
+def test_the_pages_let_the_sign_in_form_go_on_to_the_provider_and_nowhere_else(
+    client, oidc_provider
+):
+    policy = client.get("/accounts/login/")["Content-Security-Policy"]
+    origin = oidc_provider.url.removesuffix("/o")
+    assert f"form-action 'self' {origin};" in policy

@@ -14,7 +14,7 @@ CONFIG = json.loads(Path(os.environ["TEST_IDP_CONFIG"]).read_text())
 
 SECRET_KEY = "test-identity-provider-only"  # noqa: S105 - a test process on 127.0.0.1
 DEBUG = False
-ALLOWED_HOSTS = ["127.0.0.1"]
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 ROOT_URLCONF = "tests.oidc_idp.urls"
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -50,4 +50,5 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "tests.oidc_idp.validator.ConfiguredClaims",
     "SCOPES": {"openid": "Sign in", "profile": "Name", "email": "Email address"},
     "PKCE_REQUIRED": True,
+    "ALLOW_LOCALHOST_LOOPBACK": True,  # pytest-django's live server is on localhost
 }

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from microintern.accounts.enums import Role
 from microintern.accounts.models import IdentityProviderGroupRole, User
+from tests.accounts.factories import UserFactory, with_totp
 from tests.accounts.oidc_provider import (
     PEOPLE,
     PROVIDER_ID,
@@ -14,7 +15,7 @@ from tests.accounts.oidc_provider import (
     oidc_provider,  # noqa: F401 - fixture used by university_sso
     university_sso,  # noqa: F401 - fixture
 )
-from tests.browser.conftest import assert_no_axe_violations
+from tests.browser.conftest import assert_no_axe_violations, sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("university_sso")]
 
@@ -54,3 +55,19 @@ def test_a_token_for_another_client_ends_on_a_page_that_says_so(live_server, pag
     expect(page.get_by_role("alert")).to_contain_text("meant for another website")
     assert_no_axe_violations(axe, page)
     assert not User.objects.filter(email="otto.other@example.ac.uk").exists()
+
+
+def test_an_administrator_adds_a_group_rule_on_an_accessible_page(live_server, page, axe):
+    admin = with_totp(UserFactory(role=Role.ADMINISTRATOR))
+    sign_in(page, live_server.url, admin)
+    page.goto(f"{live_server.url}/staff/people/sign-on-groups/")
+    assert_no_axe_violations(axe, page)
+    page.get_by_label("Group").fill("bc-staff")
+    page.get_by_label("Role its people get").select_option("staff")
+    page.get_by_role("button", name="Save the rule").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please give a reason")
+    assert_no_axe_violations(axe, page)
+    page.get_by_label("Reason (kept in the activity log)").fill("The Business Clinic team.")
+    page.get_by_role("button", name="Save the rule").click()
+    expect(page.get_by_role("cell", name="bc-staff", exact=True)).to_be_visible()
+    assert IdentityProviderGroupRole.objects.get().role == Role.STAFF

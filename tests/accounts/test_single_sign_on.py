@@ -14,7 +14,12 @@ from microintern.core.models import ActivityLog
 from tests.accounts.factories import UserFactory, with_totp
 from tests.accounts.oidc_provider import PROVIDER_ID, sign_in_through
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("university_sso")]
+# The provider dates its tokens by the machine's clock, which a moved clock here cannot move.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("university_sso"),
+    pytest.mark.real_clock,
+]
 
 
 @pytest.fixture

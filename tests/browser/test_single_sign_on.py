@@ -29,6 +29,7 @@ def sign_in_at_the_university(page, base_url: str, username: str) -> None:
     page.get_by_role("button", name="Sign in to the university").click()
 
 
+@pytest.mark.real_clock  # the provider dates its tokens by the machine's clock
 def test_staff_sign_in_with_the_university_and_its_second_factor(live_server, page):
     IdentityProviderGroupRole.objects.create(
         provider_id=PROVIDER_ID, group="bc-staff", role=Role.STAFF
@@ -41,6 +42,7 @@ def test_staff_sign_in_with_the_university_and_its_second_factor(live_server, pa
     expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
+@pytest.mark.real_clock  # the provider dates its tokens by the machine's clock
 def test_a_student_first_sign_in_makes_the_account(live_server, page):
     sign_in_at_the_university(page, live_server.url, "sam")
 
@@ -48,6 +50,7 @@ def test_a_student_first_sign_in_makes_the_account(live_server, page):
     assert User.objects.get(email="sam.student@example.ac.uk").role == Role.STUDENT
 
 
+@pytest.mark.real_clock  # the provider dates its tokens by the machine's clock
 def test_a_token_for_another_client_ends_on_a_page_that_says_so(live_server, page, axe):
     sign_in_at_the_university(page, live_server.url, "otto")
 

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -59,7 +60,6 @@ PEOPLE = {
 @dataclass
 class RunningProvider:
     url: str
-    process: subprocess.Popen
 
 
 @pytest.fixture(scope="session")
@@ -96,21 +96,31 @@ def oidc_provider():
         environment = {
             key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.oidc_idp.serve"],
-            cwd=REPOSITORY,
-            env={**environment, "TEST_IDP_CONFIG": str(config)},
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            line = process.stdout.readline().split()
-            if not line or line[0] != "ready":
-                pytest.fail(f"the test OpenID Connect provider did not start ({line})")
-            yield RunningProvider(f"http://127.0.0.1:{line[1]}/o", process)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+        with provider_process(
+            ["tests.oidc_idp.serve"], {**environment, "TEST_IDP_CONFIG": str(config)}
+        ) as port:
+            yield RunningProvider(f"http://127.0.0.1:{port}/o")
+
+
+@contextmanager
+def provider_process(arguments: list[str], environment: dict | None = None):
+    """Run `python -m <arguments>` from the repository until the block ends; it prints
+    "ready <port>" once it serves. Yields the port."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", *arguments],
+        cwd=REPOSITORY,
+        env=environment,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline().split()
+        if not line or line[0] != "ready":
+            pytest.fail(f"the test provider {arguments[0]} did not start ({line})")
+        yield line[1]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def provider_settings(provider: RunningProvider, **policy) -> dict:

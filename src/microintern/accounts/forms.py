@@ -9,7 +9,9 @@ from .domain import STAFF_SIDE_ROLES
 
 
 def configured_provider_ids() -> list[tuple[str, str]]:
-    apps = settings.SOCIALACCOUNT_PROVIDERS.get("openid_connect", {}).get("APPS", [])
+    providers = settings.SOCIALACCOUNT_PROVIDERS
+    apps = [*providers.get("openid_connect", {}).get("APPS", [])]
+    apps += providers.get("saml", {}).get("APPS", [])
     return [(app["provider_id"], app.get("name") or app["provider_id"]) for app in apps]
 
 

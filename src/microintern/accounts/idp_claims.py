@@ -79,3 +79,38 @@ def oidc_assertion(
         mfa_asserted=policy.is_met_by(amr, acr),
         methods=(*amr, *([acr] if acr else [])),
     )
+
+
+def saml_assertion(
+    provider_id: str,
+    attributes: Mapping,
+    authn_contexts: Iterable[str],
+    *,
+    email_attribute: str,
+    groups_attribute: str,
+    name_attribute: str = "",
+    email_verified_attribute: str = "",
+    policy: MFAPolicy = MFAPolicy(),
+) -> Assertion:
+    """Read a SAML 2.0 sign-in (its signature, audience, time window and InResponseTo checked
+    by python3-saml and allauth). SAML has no standard "verified" flag: without
+    `email_verified_attribute`, the address of a provider configured as trusted counts as
+    checked by it (the university's directory gives it); with one, that attribute decides.
+    A second factor is asserted by an AuthnContextClassRef the policy names (its `acr`)."""
+
+    def first(name: str) -> str:
+        values = claimed_list(attributes.get(name)) if name else ()
+        return values[0].strip() if values else ""
+
+    contexts = tuple(authn_contexts)
+    verified = claimed_bool(first(email_verified_attribute)) if email_verified_attribute else True
+    return Assertion(
+        provider_id=provider_id,
+        subject=first("urn:oasis:names:tc:SAML:attribute:subject-id"),
+        email=first(email_attribute),
+        email_verified=verified,
+        full_name=first(name_attribute),
+        groups=claimed_list(attributes.get(groups_attribute)),
+        mfa_asserted=any(policy.is_met_by((), context) for context in contexts),
+        methods=contexts,
+    )

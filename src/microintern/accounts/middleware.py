@@ -8,11 +8,14 @@ from django.conf import settings
 
 
 def sign_on_origins() -> list[str]:
-    """The origins (scheme://host[:port]) of the configured OpenID Connect providers."""
-    apps = settings.SOCIALACCOUNT_PROVIDERS.get("openid_connect", {}).get("APPS", [])
+    """The origins (scheme://host[:port]) of the configured providers' sign-in pages."""
+    providers = settings.SOCIALACCOUNT_PROVIDERS
+    addresses = [
+        app["settings"]["server_url"] for app in providers.get("openid_connect", {}).get("APPS", [])
+    ] + [app["settings"]["idp"]["sso_url"] for app in providers.get("saml", {}).get("APPS", [])]
     origins = []
-    for app in apps:
-        parts = urlsplit(app["settings"]["server_url"])
+    for address in addresses:
+        parts = urlsplit(address)
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in origins:
             origins.append(origin)

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import render
 
-from .idp_claims import Assertion, MFAPolicy, oidc_assertion
+from .idp_claims import Assertion, MFAPolicy, oidc_assertion, saml_assertion
+from .saml.provider import AUTHN_CONTEXTS
 from .single_sign_on import SingleSignOnRefused, sign_in_with
 
 logger = logging.getLogger("microintern.accounts.sso")
@@ -36,12 +37,24 @@ def assertion_from(sociallogin: SocialLogin) -> Assertion:
     app = sociallogin.provider.app
     policy = provider_policy(app)
     data = sociallogin.account.extra_data or {}
+    mfa_policy = MFAPolicy.of(policy.get("mfa_amr") or (), policy.get("mfa_acr") or ())
+    if app.provider == "saml":
+        return saml_assertion(
+            app.provider_id,
+            data,
+            data.get(AUTHN_CONTEXTS) or (),
+            email_attribute=policy["email_attribute"],
+            groups_attribute=policy["groups_attribute"],
+            name_attribute=policy.get("name_attribute", ""),
+            email_verified_attribute=policy.get("email_verified_attribute", ""),
+            policy=mfa_policy,
+        )
     return oidc_assertion(
         app.provider_id,
         data.get("id_token") or {},
         data.get("userinfo") or {},
         groups_claim=policy.get("groups_claim") or "groups",
-        policy=MFAPolicy.of(policy.get("mfa_amr") or (), policy.get("mfa_acr") or ()),
+        policy=mfa_policy,
     )
 
 
@@ -98,9 +111,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         self, request, provider, error=None, exception=None, extra_context=None
     ) -> None:
         """A sign-in the provider's answer does not prove (a token made out to another
-        client, a bad signature, an expired token, a refused code): logged, and the page
-        says which in words; nothing is created."""
+        client, a bad signature, an expired token, a refused code, a SAML response that
+        fails its checks or answers no request of ours, as a replayed one): logged, and the
+        page says which in words; nothing is created."""
         cause = getattr(exception, "__cause__", None)
+        saml_reason = (extra_context or {}).get("saml_last_error_reason")
         name = getattr(getattr(provider, "app", None), "name", None) or getattr(
             provider, "name", "The identity provider"
         )
@@ -112,7 +127,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             )
         elif isinstance(cause, jwt.ExpiredSignatureError):
             message = f"The sign-in from {name} had expired. Please try again."
-        elif isinstance(cause, jwt.PyJWTError):
+        elif isinstance(cause, jwt.PyJWTError) or saml_reason:
             message = (
                 f"We could not check the sign-in {name} sent us, so we did not sign you in. "
                 "Nothing was changed."
@@ -123,11 +138,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 "changed. Please try again, or sign in with an emailed code."
             )
         logger.warning(
-            "single sign-on failed at %s: %s (%r, caused by %r)",
+            "single sign-on failed at %s: %s (%r, caused by %r%s)",
             getattr(provider, "id", provider),
             error,
             exception,
             cause,
+            f"; SAML: {saml_reason}" if saml_reason else "",
         )
         raise ImmediateHttpResponse(refused_page(request, name, message))
 

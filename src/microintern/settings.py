@@ -5,6 +5,7 @@ docs/deployment.md (all of them). Importing this module reads files but never wr
 `python -m microintern init_keys` creates the var directory and the keys in it.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -63,6 +64,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "microintern.accounts.saml",
     "django_tasks",
     "django_tasks_db",
     "microintern.core",
@@ -91,6 +95,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "microintern.core.middleware.StaffSessionLifetimeMiddleware",
     "microintern.core.middleware.StaffMFAMiddleware",
+    "microintern.accounts.middleware.SignOnFormActionMiddleware",
     "microintern.core.middleware.SecurityHeadersMiddleware",
 ]
 
@@ -207,6 +212,118 @@ if PRODUCTION and not MICROINTERN_STAFF_REQUIRE_MFA:
         "MICROINTERN_STAFF_REQUIRE_MFA cannot be switched off when MICROINTERN_ENV=production: "
         "staff pages show personal data and need a second factor."
     )
+
+# ---- Single sign-on (docs/deployment.md, "Single sign-on"). Beside the emailed codes:
+# university accounts through OpenID Connect (Microsoft Entra ID, Google Workspace) and SAML
+# 2.0 (Shibboleth: SSO_SAML_PROVIDERS, described in the guide). Each OpenID Connect
+# provider is one JSON object in the list SSO_OIDC_PROVIDERS: id, name (shown on the button),
+# server_url (the issuer), client_id, secret, and the site's own policy for it: trusted (it
+# may vouch for an address, so a first sign-in makes the account), email_domains (the
+# addresses it may vouch for; default UNIVERSITY_EMAIL_DOMAINS), groups_claim (default
+# "groups"), mfa_amr and mfa_acr (the amr / acr values that count as a second factor for
+# staff; empty: staff always pass this site's own second factor too).
+SSO_OIDC_PROVIDERS = json.loads(os.environ.get("SSO_OIDC_PROVIDERS") or "[]")
+SOCIALACCOUNT_ADAPTER = "microintern.accounts.sso_adapter.SocialAccountAdapter"
+MFA_ADAPTER = "microintern.accounts.sso_adapter.MFAAdapter"
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the button posts: no sign-in started by a mere link
+SOCIALACCOUNT_STORE_TOKENS = False
+# Accounts are linked by the verified address in accounts.sso_adapter, never by allauth's
+# email authentication (which would also wipe a staff member's password).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+
+
+def sign_on_providers_setting(providers: list[dict]) -> dict:
+    """allauth's SOCIALACCOUNT_PROVIDERS for the SSO_OIDC_PROVIDERS list, the site's policy
+    for each provider kept in its app settings under "microintern"."""
+    return {
+        "openid_connect": {
+            "OAUTH_PKCE_ENABLED": True,
+            "APPS": [
+                {
+                    "provider_id": provider["id"],
+                    "name": provider.get("name", provider["id"]),
+                    "client_id": provider["client_id"],
+                    "secret": provider.get("secret", ""),
+                    "settings": {
+                        "server_url": provider["server_url"],
+                        "token_auth_method": provider.get(
+                            "token_auth_method", "client_secret_post"
+                        ),
+                        "microintern": {
+                            "trusted": bool(provider.get("trusted", False)),
+                            "email_domains": provider.get("email_domains"),
+                            "groups_claim": provider.get("groups_claim", "groups"),
+                            "mfa_amr": provider.get("mfa_amr", []),
+                            "mfa_acr": provider.get("mfa_acr", []),
+                        },
+                    },
+                }
+                for provider in providers
+            ],
+        }
+    }
+
+
+def saml_providers_setting(providers: list[dict]) -> dict:
+    """allauth's SOCIALACCOUNT_PROVIDERS["saml"] for the SSO_SAML_PROVIDERS list (attribute
+    names default to the eduPerson ones the UK Access Management Federation releases)."""
+    return {
+        "APPS": [
+            {
+                "provider_id": provider["id"],
+                "name": provider.get("name", provider["id"]),
+                "client_id": provider["id"],
+                "settings": {
+                    "attribute_mapping": {
+                        "uid": [
+                            "urn:oasis:names:tc:SAML:attribute:subject-id",
+                            "urn:oid:1.3.6.1.4.1.5923.1.1.1.6",  # eduPersonPrincipalName
+                        ],
+                        "email": [provider.get("email_attribute", SAML_MAIL)],
+                    },
+                    "idp": {
+                        "entity_id": provider["entity_id"],
+                        "sso_url": provider["sso_url"],
+                        "x509cert": provider["x509cert"],
+                    },
+                    "sp": {"entity_id": provider.get("sp_entity_id", "")},
+                    "advanced": {
+                        "strict": True,
+                        "want_assertion_signed": True,
+                        "reject_idp_initiated_sso": True,
+                        "allow_single_label_domains": bool(provider.get("single_label", False)),
+                    },
+                    "microintern": {
+                        "trusted": bool(provider.get("trusted", False)),
+                        "email_domains": provider.get("email_domains"),
+                        "email_attribute": provider.get("email_attribute", SAML_MAIL),
+                        "groups_attribute": provider.get(
+                            "groups_attribute", "urn:oid:1.3.6.1.4.1.5923.1.1.1.7"
+                        ),  # eduPersonEntitlement
+                        "name_attribute": provider.get(
+                            "name_attribute", "urn:oid:2.16.840.1.113730.3.1.241"
+                        ),  # displayName
+                        "email_verified_attribute": provider.get("email_verified_attribute", ""),
+                        "mfa_amr": [],
+                        "mfa_acr": provider.get("mfa_authn_contexts", []),
+                    },
+                },
+            }
+            for provider in providers
+        ]
+    }
+
+
+SAML_MAIL = "urn:oid:0.9.2342.19200300.100.1.3"
+SSO_SAML_PROVIDERS = json.loads(os.environ.get("SSO_SAML_PROVIDERS") or "[]")
+SOCIALACCOUNT_PROVIDERS = {
+    **sign_on_providers_setting(SSO_OIDC_PROVIDERS),
+    "saml": saml_providers_setting(SSO_SAML_PROVIDERS),
+}
+# ---- end of single sign-on
 
 # ---- Rate limits and the client's address (docs/deployment.md, "Reverse proxy" and
 # "Rate limits"). Behind N reverse proxies of ours, the client is the address the outermost

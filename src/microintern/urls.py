@@ -86,6 +86,12 @@ staff_patterns = (
         path("system/", core.system, name="system"),
         path("people/", accounts_views.people, name="people"),
         path("people/<int:pk>/role/", accounts_views.set_role, name="set_role"),
+        path("people/sign-on-groups/", accounts_views.sign_on_rules, name="sign_on_rules"),
+        path(
+            "people/sign-on-groups/<int:pk>/remove/",
+            accounts_views.remove_sign_on_rule,
+            name="remove_sign_on_rule",
+        ),
         path("search/", programme_search.staff_search, name="search"),
         path("micro-internships/<int:pk>/team.csv", programme_team.team_csv, name="team_csv"),
         path(

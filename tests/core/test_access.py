@@ -144,6 +144,8 @@ EXPECTED = {
     "staff:decide_places": POST_ONLY,
     "staff:people": {**STAFF_ONLY, "staff": DENIED},  # administrators only
     "staff:set_role": POST_ONLY,
+    "staff:sign_on_rules": {**STAFF_ONLY, "staff": DENIED},  # administrators only
+    "staff:remove_sign_on_rule": POST_ONLY,
     # The API for other systems: administrators manage tokens and webhooks; the API itself
     # takes only a token, never a signed-in session (401 for everyone here).
     "staff:integrations": {**STAFF_ONLY, "staff": DENIED},
@@ -358,6 +360,7 @@ def world(make_user):
         "staff:team_csv": {"pk": mi.pk},
         "staff:decide_places": {"mi_pk": mi.pk},
         "staff:set_role": {"pk": people["staff"].pk},
+        "staff:remove_sign_on_rule": {"pk": 1},
         "staff:revoke_api_token": {"pk": 1},
         "staff:disable_webhook": {"pk": 1},
         "staff:webhook_deliveries": {"pk": webhook.pk},

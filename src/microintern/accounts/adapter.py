@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import record_authentication
 from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
@@ -13,6 +14,7 @@ from microintern.accounts.ratelimits import (
     client_address,
     remember_address,
 )
+from microintern.accounts.sso_adapter import sign_on_assertion
 from microintern.mail.outbox import queue_sealed_email
 
 LOGIN_CODE = "account/email/login_code"
@@ -84,9 +86,22 @@ class AccountAdapter(DefaultAccountAdapter):
         return user
 
     def login(self, request, user) -> None:
-        """Sign in, and remember the address: the account-wide delay spares it from now on."""
+        """Sign in, and remember the address: the account-wide delay spares it from now on.
+
+        After a provider's sign-in whose policy accepts its second factor, the session
+        records that factor (as allauth records its own), so staff pages open."""
         super().login(request, user)
         remember_address(user.email, client_address(request))
+        assertion = sign_on_assertion(request, user)
+        if assertion is not None and assertion.mfa_asserted:
+            record_authentication(
+                request,
+                user,
+                method="mfa",
+                type="identity_provider",
+                provider=assertion.provider_id,
+                methods=list(assertion.methods),
+            )
 
     def format_email_subject(self, subject: str) -> str:
         """Our subjects name the site in words; any other gets the name added (never the

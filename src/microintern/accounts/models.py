@@ -153,3 +153,31 @@ class Student(WideningParticipation):
     @property
     def display_name(self) -> str:
         return self.preferred_name or self.full_name.split(" ")[0]
+
+
+class IdentityProviderGroupRole(models.Model):
+    """An administrator's rule: people in `group` at the identity provider `provider_id`
+    sign in with `role` (a staff-side role). A group with no rule gives no role."""
+
+    provider_id = models.CharField(max_length=100)
+    group = models.CharField(max_length=300, help_text="The group's value in the provider's claim.")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["provider_id", "group"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider_id", "group"],
+                name="idp_group_role_one_rule_per_group",
+                violation_error_message="This group already has a role.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=sorted(Role.signing_in_with_password())),
+                name="idp_group_role_staff_side",
+                violation_error_message="A group can give only a staff-side role.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id}: {self.group} → {self.get_role_display()}"

@@ -1,0 +1,83 @@
+"""Signing in with a university account over SAML 2.0 (Shibboleth, the UK Access Management
+Federation), end to end against a real pysaml2 identity provider run locally
+(tests/saml_idp): the account, the role from eduPersonEntitlement, the staff second factor
+from the AuthnContextClassRef, and a forged signature and a replayed assertion refused."""
+
+import logging
+
+import pytest
+from allauth.socialaccount.models import SocialAccount
+from django.test import Client
+
+from microintern.accounts.enums import Role
+from microintern.accounts.models import IdentityProviderGroupRole, User
+from tests.accounts.saml_provider import (
+    SAML_ID,
+    post_to_acs,
+    posted_assertion,
+    sign_in_through_saml,
+)
+
+# The provider dates its assertions by the machine's clock, which a moved clock cannot move.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("university_saml"),
+    pytest.mark.real_clock,
+]
+
+
+@pytest.fixture
+def staff_group_rule(db):
+    return IdentityProviderGroupRole.objects.create(
+        provider_id=SAML_ID, group="bc-staff", role=Role.STAFF
+    )
+
+
+def signed_in_user(client):
+    return client.get("/home/").wsgi_request.user
+
+
+def test_a_first_saml_sign_in_makes_the_account(client):
+    response = sign_in_through_saml(client, "sam")
+    assert response.status_code == 302, response.content[:500]
+    user = User.objects.get(email="sam.student@example.ac.uk")
+    assert user.role == Role.STUDENT
+    assert signed_in_user(client) == user
+    assert SocialAccount.objects.get(user=user).provider == SAML_ID
+
+
+def test_the_refeds_mfa_context_opens_staff_pages_for_a_mapped_group(client, staff_group_rule):
+    sign_in_through_saml(client, "ada")
+    assert User.objects.get(email="ada.lovelace@example.ac.uk").role == Role.STAFF
+    assert client.get("/staff/").status_code == 200
+
+
+def test_a_password_only_context_leaves_staff_to_pass_our_second_factor(client, staff_group_rule):
+    sign_in_through_saml(client, "pat")
+    assert client.get("/staff/")["Location"] == "/accounts/2fa/totp/activate/"
+
+
+def test_an_assertion_signed_with_another_key_is_refused_and_makes_nothing(client):
+    response = sign_in_through_saml(client, "eve")
+    assert response.status_code == 403
+    assert "could not check the sign-in" in response.content.decode()
+    assert not User.objects.filter(email="eve.forged@example.ac.uk").exists()
+    assert not signed_in_user(client).is_authenticated
+
+
+def test_a_replayed_assertion_is_refused_in_the_same_browser_and_in_another(
+    client, django_user_model, caplog
+):
+    acs, fields = posted_assertion(client, "sam")
+    assert post_to_acs(client, acs, fields).status_code == 302
+    client.post("/accounts/logout/")
+
+    with caplog.at_level(logging.WARNING, logger="microintern.accounts.sso"):
+        replayed = post_to_acs(client, acs, fields)
+        elsewhere = post_to_acs(Client(HTTP_HOST="testserver"), acs, fields)
+
+    for response in (replayed, elsewhere):
+        assert response.status_code == 403
+        assert "does not belong to a sign-in started here" in response.content.decode()
+    assert "answers no request of this session" in caplog.text
+    assert not signed_in_user(client).is_authenticated

@@ -73,14 +73,6 @@ def activity_for(*subjects: models.Model):
     return ActivityLog.objects.filter(query).select_related("actor", "content_type")
 
 
-def record_job_start(path: str) -> PeriodicJobRun:
-    """Note that periodic job `path` starts now (one row per job, kept up to date)."""
-    run, _ = PeriodicJobRun.objects.update_or_create(
-        path=path, defaults={"last_started_at": timezone.now()}
-    )
-    return run
-
-
 def record_job_end(run: PeriodicJobRun, error: str = "") -> None:
     """Note how the run ended: succeeded (no `error`) or failed with `error`."""
     now = timezone.now()

@@ -1,8 +1,12 @@
 """Cross-cutting domain services: the activity log, writing many rows at once, and the
 record of the periodic jobs' runs."""
 
+from collections.abc import Callable, Iterable
+from itertools import islice
+from typing import TypeVar
+
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from .models import ActivityLog, PeriodicJobRun
@@ -61,6 +65,29 @@ def update_rows(objects: list[models.Model], fields: list[str]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(statement, rows)
+
+
+T = TypeVar("T")
+WRITE_CHUNK_ROWS = 500
+"""Rows a chunked job writes per transaction: small enough that on SQLite a chunk holds the
+write lock well under the 1 s a page may wait, on a busy machine too
+(bench/bench_sqlite_write_lock.py)."""
+
+
+def write_in_chunks(
+    items: Iterable[T], write: Callable[[list[T]], object], *, size: int = WRITE_CHUNK_ROWS
+) -> int:
+    """Hand `items` to `write` `size` at a time, each chunk in a transaction of its own, and
+    return how many there were. For jobs that write many rows where all-or-nothing is not
+    needed (demo data, say): on SQLite the single write lock is let go between chunks, so
+    pages and tasks that write get in instead of waiting for the whole job. Items are drawn
+    from `items` between transactions, never inside one."""
+    iterator, count = iter(items), 0
+    while chunk := list(islice(iterator, size)):
+        with transaction.atomic():
+            write(chunk)
+        count += len(chunk)
+    return count
 
 
 def activity_for(*subjects: models.Model):

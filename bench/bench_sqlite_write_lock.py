@@ -4,7 +4,8 @@ On a fresh SQLite file (WAL, as the settings make it), each job runs as its own 
 (`python -m microintern ...`) while this process writes one small row every 5 ms from
 another connection, as a web request would (BEGIN IMMEDIATE, INSERT, COMMIT, busy timeout
 60 s). The longest time one of those BEGINs waited for the lock is the longest the job held
-it (the COMMIT is not counted: it may checkpoint the WAL, which is not a wait for the lock). The goal: no job holds it longer than 1 s.
+it (the COMMIT is not counted: it may checkpoint the WAL, which is not a wait for the
+lock). The goal: no job holds it longer than 1 s.
 
     .venv/bin/python bench/bench_sqlite_write_lock.py [--students 20000]
 

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from microintern.core.management.commands.devserver import worker_command
 from tests.core.test_settings import manage, python
 
 SHOW_TASKS = (
@@ -69,3 +70,10 @@ def test_rq_with_redis_passes_the_check(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "microintern.E001" not in done.stderr
+
+
+def test_the_development_server_starts_the_worker_of_the_configured_backend(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    assert worker_command()[0] == "db_worker"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+    assert worker_command() == ["rqworker", "--with-scheduler", "default"]

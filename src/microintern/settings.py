@@ -373,12 +373,26 @@ MFA_FORMS = {
 }
 # ---- end of rate limits
 
+# Where background tasks wait for a worker (docs/deployment.md, "Tasks"): `database` (the
+# default: the database's own table, worked by `db_worker`, nothing else to run), or `rq`
+# (Redis, worked by `rqworker`, for several machines); a dotted backend path also works (the
+# tests use the immediate one). RQ needs Redis: `check` refuses `rq` without REDIS_URL.
+TASKS_BACKENDS = {"database": "django_tasks_db.DatabaseBackend", "rq": "django_tasks_rq.RQBackend"}
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": TASKS_BACKENDS.get(TASKS_BACKEND, TASKS_BACKEND),
         "QUEUES": ["default"],
     }
 }
+TASKS_REDIS_URL = os.environ.get("TASKS_REDIS_URL") or os.environ.get("REDIS_URL", "")
+if TASKS["default"]["BACKEND"] == TASKS_BACKENDS["rq"]:
+    INSTALLED_APPS.append("django_rq")
+    # A task (an email, a round's publication) may take minutes; RQ kills one after this.
+    RQ_QUEUES = (
+        {"default": {"URL": TASKS_REDIS_URL, "DEFAULT_TIMEOUT": 900}} if TASKS_REDIS_URL else {}
+    )
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}  # the job class that runs django-tasks' tasks
 
 _email = dj_email_url.parse(
     os.environ.get("EMAIL_URL", "smtp://localhost:25" if PRODUCTION else "console:")
@@ -558,6 +572,10 @@ MICROINTERN_PERIODIC_JOBS = {
         os.environ.get("STUDENT_FEED_SECONDS", "3600")
     ),
 }
+
+# Several `run_periodic` processes may run; one is the scheduler by lease (core.periodic).
+# A crashed scheduler's lease runs out after this long and another takes over.
+PERIODIC_LEASE_SECONDS = float(os.environ.get("PERIODIC_LEASE_SECONDS", "60"))
 
 # The student-record feed (docs/deployment.md, "Student-record feed"): the population import
 # run unattended from a directory files are dropped into and/or an HTTPS address. Neither

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 INIT_KEYS = "python -m microintern init_keys"
 
@@ -56,4 +56,24 @@ def cache_is_shared(app_configs, **kwargs) -> list:
         )
         for alias in settings.CACHES
         if isinstance(caches[alias], PER_PROCESS_CACHES)
+    ]
+
+
+@register(Tags.compatibility)
+def rq_tasks_have_redis(app_configs, **kwargs) -> list:
+    """Tasks on RQ (TASKS_BACKEND=rq) wait in Redis: without REDIS_URL (or TASKS_REDIS_URL)
+    every enqueue would fail, so no email would ever be sent. An error for every `check`
+    (`--deploy` included) and every management command that checks, `rqworker` too."""
+    if settings.TASKS["default"]["BACKEND"] != settings.TASKS_BACKENDS["rq"]:
+        return []
+    if settings.TASKS_REDIS_URL:
+        return []
+    return [
+        Error(
+            "TASKS_BACKEND=rq keeps background tasks in Redis, but neither REDIS_URL nor "
+            "TASKS_REDIS_URL is set.",
+            hint="Set REDIS_URL (e.g. redis://127.0.0.1:6379/0), or leave TASKS_BACKEND "
+            "unset to keep tasks in the database.",
+            id="microintern.E001",
+        )
     ]

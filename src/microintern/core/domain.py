@@ -1,8 +1,12 @@
 """Cross-cutting domain services: the activity log, writing many rows at once, and the
 record of the periodic jobs' runs."""
 
+from collections.abc import Callable, Iterable
+from itertools import islice
+from typing import TypeVar
+
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from .models import ActivityLog, PeriodicJobRun
@@ -63,6 +67,29 @@ def update_rows(objects: list[models.Model], fields: list[str]) -> None:
         cursor.executemany(statement, rows)
 
 
+T = TypeVar("T")
+WRITE_CHUNK_ROWS = 500
+"""Rows a chunked job writes per transaction: small enough that on SQLite a chunk holds the
+write lock well under the 1 s a page may wait, on a busy machine too
+(bench/bench_sqlite_write_lock.py)."""
+
+
+def write_in_chunks(
+    items: Iterable[T], write: Callable[[list[T]], object], *, size: int = WRITE_CHUNK_ROWS
+) -> int:
+    """Hand `items` to `write` `size` at a time, each chunk in a transaction of its own, and
+    return how many there were. For jobs that write many rows where all-or-nothing is not
+    needed (demo data, say): on SQLite the single write lock is let go between chunks, so
+    pages and tasks that write get in instead of waiting for the whole job. Items are drawn
+    from `items` between transactions, never inside one."""
+    iterator, count = iter(items), 0
+    while chunk := list(islice(iterator, size)):
+        with transaction.atomic():
+            write(chunk)
+        count += len(chunk)
+    return count
+
+
 def activity_for(*subjects: models.Model):
     """Activity rows about any of `subjects`, newest first, with actors loaded."""
     query = models.Q(pk__in=[])
@@ -71,14 +98,6 @@ def activity_for(*subjects: models.Model):
             content_type=ContentType.objects.get_for_model(subject), object_id=str(subject.pk)
         )
     return ActivityLog.objects.filter(query).select_related("actor", "content_type")
-
-
-def record_job_start(path: str) -> PeriodicJobRun:
-    """Note that periodic job `path` starts now (one row per job, kept up to date)."""
-    run, _ = PeriodicJobRun.objects.update_or_create(
-        path=path, defaults={"last_started_at": timezone.now()}
-    )
-    return run
 
 
 def record_job_end(run: PeriodicJobRun, error: str = "") -> None:

@@ -54,9 +54,29 @@ class PeriodicJobRun(models.Model):
     last_finished_at = models.DateTimeField(null=True, blank=True)
     last_succeeded_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    run_count = models.PositiveBigIntegerField(
+        default=0, help_text="Runs started since the job was first recorded."
+    )
+    last_run_by = models.CharField(
+        max_length=200, blank=True, help_text="The scheduler (host:pid) that started the last run."
+    )
 
     class Meta:
         ordering = ["path"]
 
     def __str__(self) -> str:
         return self.path
+
+
+class SchedulerLease(models.Model):
+    """Which `run_periodic` process is the scheduler now: the one holding this row, until
+    `expires_at`. Written only through `core.periodic`: a holder renews it while it runs, a
+    crashed holder's lease simply runs out and another process takes it."""
+
+    name = models.CharField(max_length=50, unique=True)
+    holder = models.CharField(max_length=200)
+    acquired_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder} until {self.expires_at:%H:%M:%S}"

@@ -3,12 +3,14 @@
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from microintern.accounts.enums import Role
 
 from . import health
-from .models import PeriodicJobRun
+from .models import PeriodicJobRun, SchedulerLease
+from .periodic import LEASE_NAME
 from .permissions import permission_required
 
 HOME_FOR_ROLE = {
@@ -47,5 +49,10 @@ def system(request):
     return render(
         request,
         "core/system.html",
-        {"checks": health.run_checks(), "runs": PeriodicJobRun.objects.all()},
+        {
+            "checks": health.run_checks(),
+            "runs": PeriodicJobRun.objects.all(),
+            "lease": SchedulerLease.objects.filter(name=LEASE_NAME).first(),
+            "now": timezone.now(),
+        },
     )

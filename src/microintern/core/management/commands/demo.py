@@ -12,6 +12,7 @@ from microintern.accounts.enums import FeeStatus, Role, StudyLevel, StudyMode
 from microintern.accounts.models import Student, User
 from microintern.applications.enums import PlaceState, Source
 from microintern.applications.models import ExpressionOfInterest
+from microintern.core.domain import WRITE_CHUNK_ROWS, write_in_chunks
 from microintern.hosts.enums import ChallengeState, OrganisationKind, SizeBand
 from microintern.hosts.models import Challenge, HostContact, Organisation
 from microintern.programme.enums import MicroInternshipState
@@ -409,20 +410,20 @@ def _demo_interests(rng, mi, students, n_interest, n_attended, n_no_show, mi_sta
 def generate_large(count: int, rng: random.Random, stdout) -> None:
     """Bulk-create `count` students and five years of micro-internships and interest."""
     start_number = Student.objects.count() + 1_000_000
-    batch = 5000
-    for offset in range(0, count, batch):
-        Student.objects.bulk_create(
-            [
-                Student(
-                    student_number=f"G{start_number + i}",
-                    email=f"gen{start_number + i}@example.ac.uk",
-                    full_name="{} {}".format(*_person(rng)),
-                    **_random_student_fields(rng),
-                )
-                for i in range(offset, min(offset + batch, count))
-            ],
-            batch_size=batch,
-        )
+    batch = WRITE_CHUNK_ROWS
+    write_in_chunks(
+        (
+            Student(
+                student_number=f"G{start_number + i}",
+                email=f"gen{start_number + i}@example.ac.uk",
+                full_name="{} {}".format(*_person(rng)),
+                **_random_student_fields(rng),
+            )
+            for i in range(count)
+        ),
+        Student.objects.bulk_create,
+        size=batch,
+    )
     stdout.write(f"  {count} students")
     org = Organisation.objects.create(
         name="Generated host",
@@ -471,7 +472,17 @@ def generate_large(count: int, rng: random.Random, stdout) -> None:
         Student.objects.filter(student_number__startswith="G").values_list("pk", flat=True)
     )
     rng.shuffle(student_ids)
-    interests, cursor = [], 0
+    write_in_chunks(
+        _generated_interests(mis, student_ids, rng),
+        ExpressionOfInterest.objects.bulk_create,
+        size=batch,
+    )
+    stdout.write(f"  {mi_count} micro-internships with interest")
+
+
+def _generated_interests(mis, student_ids: list[int], rng: random.Random):
+    """16 applicants for each generated micro-internship: 10 took part (9 in 10 attended)."""
+    cursor = 0
     for mi_id, closes in mis:
         applicants = student_ids[cursor : cursor + 16] or rng.sample(student_ids, 16)
         cursor += 16
@@ -481,19 +492,12 @@ def generate_large(count: int, rng: random.Random, stdout) -> None:
                 if position < 10
                 else PlaceState.NOT_SELECTED
             )
-            interests.append(
-                ExpressionOfInterest(
-                    student_id=student_id,
-                    micro_internship_id=mi_id,
-                    statement="Generated statement.",
-                    received_at=closes - timedelta(days=3),
-                    verified_at=closes - timedelta(days=3),
-                    state=state,
-                    state_changed_at=closes,
-                )
+            yield ExpressionOfInterest(
+                student_id=student_id,
+                micro_internship_id=mi_id,
+                statement="Generated statement.",
+                received_at=closes - timedelta(days=3),
+                verified_at=closes - timedelta(days=3),
+                state=state,
+                state_changed_at=closes,
             )
-        if len(interests) >= batch:
-            ExpressionOfInterest.objects.bulk_create(interests, batch_size=batch)
-            interests = []
-    ExpressionOfInterest.objects.bulk_create(interests, batch_size=batch)
-    stdout.write(f"  {mi_count} micro-internships with interest")

@@ -12,6 +12,13 @@ from django.core.management.base import BaseCommand
 from .demo import DEMO_LOGINS, DEMO_PASSWORD
 
 
+def worker_command() -> list[str]:
+    """The task worker of the configured backend: `db_worker`, or `rqworker` on RQ."""
+    if settings.TASKS["default"]["BACKEND"] == settings.TASKS_BACKENDS["rq"]:
+        return ["rqworker", "--with-scheduler", "default"]
+    return ["db_worker", "--queue-name", "default"]
+
+
 class Command(BaseCommand):
     help = "Start the web server and the task worker; print the URL and the demo logins."
 
@@ -23,7 +30,7 @@ class Command(BaseCommand):
         log_dir.mkdir(parents=True, exist_ok=True)
         background_log = (log_dir / "worker.log").open("ab")
         worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "microintern", "db_worker", "--queue-name", "default"],
+            [sys.executable, "-m", "microintern", *worker_command()],
             stdout=background_log,
             stderr=subprocess.STDOUT,
         )

@@ -1,0 +1,73 @@
+"""A job that writes many rows writes them a chunk per transaction, and lets go of the
+database between chunks: on SQLite, another writer (a page, a task) gets the write lock
+there instead of waiting for the whole job. How long a chunk holds the lock is measured by
+bench/bench_sqlite_write_lock.py, not here."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from microintern.accounts.models import Student
+from microintern.applications.models import ExpressionOfInterest
+from microintern.core.domain import write_in_chunks
+from microintern.core.management.commands import demo
+from microintern.core.models import PeriodicJobRun
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AT = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def holds_a_transaction() -> bool:
+    """Is this connection inside a transaction now (on SQLite: holding the write lock, as
+    every transaction begins IMMEDIATE)?"""
+    raw = connection.connection
+    return connection.in_atomic_block or bool(getattr(raw, "in_transaction", False))
+
+
+def test_each_chunk_is_committed_before_the_next_is_drawn():
+    seen = []
+
+    def rows():
+        for n in range(7):
+            seen.append((n, holds_a_transaction(), PeriodicJobRun.objects.count()))
+            yield PeriodicJobRun(path=f"job.{n}", last_started_at=AT)
+
+    assert write_in_chunks(rows(), PeriodicJobRun.objects.bulk_create, size=3) == 7
+    assert PeriodicJobRun.objects.count() == 7
+    # Drawn between transactions: the rows of the chunks before are already committed.
+    assert seen == [(n, False, n // 3 * 3) for n in range(7)]
+
+
+def test_a_chunk_that_fails_keeps_the_chunks_before_it():
+    def write(chunk):
+        PeriodicJobRun.objects.bulk_create(chunk)
+        if chunk[0].path == "job.3":
+            raise RuntimeError("the disk is full")
+
+    rows = (PeriodicJobRun(path=f"job.{n}", last_started_at=AT) for n in range(6))
+    with pytest.raises(RuntimeError):
+        write_in_chunks(rows, write, size=3)
+    assert sorted(PeriodicJobRun.objects.values_list("path", flat=True)) == [
+        "job.0",
+        "job.1",
+        "job.2",
+    ]
+
+
+def test_generated_demo_students_and_interest_are_written_in_chunks(monkeypatch):
+    calls = []
+
+    def recording(items, write, *, size):
+        drawn = list(items)  # the generator, drawn as the real helper would
+        calls.append((type(drawn[0]).__name__, len(drawn), size))
+        return write_in_chunks(drawn, write, size=size)
+
+    monkeypatch.setattr(demo, "write_in_chunks", recording)
+    monkeypatch.setattr(demo, "WRITE_CHUNK_ROWS", 100)
+    call_command("demo", students=450)
+    interests = ExpressionOfInterest.objects.filter(statement="Generated statement.").count()
+    assert calls == [("Student", 450, 100), ("ExpressionOfInterest", interests, 100)]
+    assert Student.objects.filter(student_number__startswith="G").count() == 450

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,7 +18,7 @@ from microintern.accounts.queries import missing_from_the_record
 from microintern.core.domain import log_activity
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.permissions import permission_required
-from microintern.programme import queries
+from microintern.programme import public_pages, queries
 from microintern.programme.domain import NotYetTheDay
 from microintern.programme.enums import MicroInternshipState
 from microintern.surveys.domain import FeedbackNotOpen, day_feedback_for, record_day_feedback
@@ -166,7 +167,18 @@ def move_choice(request, pk: int, direction: str):
 
 
 def express_interest(request, reference: str):
-    """The interest form, open to anyone; signed-in students skip the "who are you" part."""
+    """The interest form, open to anyone; signed-in students skip the "who are you" part.
+
+    As it first appears to someone not signed in as a student, the form is the same for
+    everyone: its parts come from the shared cache (`public_pages`), the CSRF token and the
+    rest of the page are rendered for the request."""
+    student = _signed_in_student(request)
+    if request.method != "POST" and student is None:
+        page = public_pages.cached_part(
+            "interest-form", (reference.upper(),), lambda: _anonymous_form_page(reference)
+        )
+        if page is not None:
+            return render(request, "applications/student/interest_form.html", {"page": page})
     mi = queries.publicly_visible().filter(reference=reference.upper()).first()
     if mi is None:
         return render(
@@ -175,7 +187,6 @@ def express_interest(request, reference: str):
     is_open = queries.open_for_interest().filter(pk=mi.pk).exists()
     if not is_open and request.method != "POST":  # a late POST keeps the text, with a message
         return render(request, "applications/student/closed.html", {"mi": mi})
-    student = _signed_in_student(request)
     choices = ranking.choices_in_round_of(student, mi) if student else None
     positions = ranking.insertable_positions(choices, timezone.now()) if choices else ()
     form = InterestForm(request.POST or None, student=student, choices=choices, positions=positions)
@@ -209,8 +220,29 @@ def express_interest(request, reference: str):
     return render(
         request,
         "applications/student/interest_form.html",
-        {"form": form, "mi": mi, "student": student},
+        {"form": form, "page": _form_parts(mi, form, student)},
     )
+
+
+def _form_parts(mi, form, student) -> dict:
+    """The form page's parts that depend on the micro-internship and the form, not on the
+    request (the page around them brings the CSRF token)."""
+    return {
+        "title": mi.title,
+        "intro": render_to_string(
+            "applications/student/_interest_intro.html", {"mi": mi, "student": student}
+        ),
+        "fields": render_to_string("applications/student/_interest_fields.html", {"form": form}),
+    }
+
+
+def _anonymous_form_page(reference: str):
+    """The empty form's parts for someone not signed in, kept while the micro-internship is
+    open; (None, False) when it is unknown or closed (those pages are rendered as usual)."""
+    mi = queries.open_for_interest().filter(reference=reference.upper()).first()
+    if mi is None:
+        return None, False
+    return _form_parts(mi, InterestForm(), None), True
 
 
 def interest_sent(request, reference: str):

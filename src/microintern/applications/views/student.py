@@ -1,6 +1,7 @@
 """A student's pages: say you're interested (no account needed), confirm it is you, see where
 you stand, reply to offers, and after the day give feedback and get a certificate."""
 
+import json
 from email.utils import parseaddr
 from functools import wraps
 
@@ -55,7 +56,11 @@ DONE_MESSAGES = {
     PlaceState.DECLINED: "You have declined the place. Thank you for letting us know.",
     PlaceState.WITHDRAWN: "You have withdrawn. Thank you for letting us know.",
 }
-SENT_KEY = "interest_sent"
+# What the "sent" page says after the form: in a signed cookie of the visitor's own, not in a
+# session, so that sending interest writes nothing beyond the interest itself.
+SENT_COOKIE = "interest_sent"
+SENT_SALT = "microintern.applications.interest-sent"
+SENT_SECONDS = 3600
 
 
 def signed_link(load):
@@ -211,12 +216,22 @@ def express_interest(request, reference: str):
                 ranking.place_choice(
                     outcome.interest, data["choice_position"], actor=request.user, how="form"
                 )
-            request.session[SENT_KEY] = {
+            sent = {
                 "reference": mi.reference,
                 "email": student.email if student else data["email"],
                 "counts_now": outcome.counts_now,
             }
-            return redirect("applications:interest_sent", reference=mi.reference)
+            response = redirect("applications:interest_sent", reference=mi.reference)
+            response.set_signed_cookie(
+                SENT_COOKIE,
+                json.dumps(sent),
+                salt=SENT_SALT,
+                max_age=SENT_SECONDS,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+            return response
     return render(
         request,
         "applications/student/interest_form.html",
@@ -248,7 +263,10 @@ def _anonymous_form_page(reference: str):
 def interest_sent(request, reference: str):
     """What happens next, and by when."""
     mi = get_object_or_404(queries.publicly_visible(), reference=reference.upper())
-    sent = request.session.get(SENT_KEY) or {}
+    signed = request.get_signed_cookie(
+        SENT_COOKIE, default=None, salt=SENT_SALT, max_age=SENT_SECONDS
+    )
+    sent = json.loads(signed) if signed else {}
     if sent.get("reference") != mi.reference:
         sent = {}
     return render(

@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _database import run_manage  # noqa: E402
+
 from tests.smtp_sink import SinkHandler, free_port  # noqa: E402
 
 QUEUE = """
@@ -72,13 +74,7 @@ def main() -> None:
     }
 
     def manage(*command: str) -> str:
-        return subprocess.run(
-            [sys.executable, "-m", "microintern", *command],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        return run_manage(env, *command)
 
     manage("migrate", "--no-input")
     engine = "PostgreSQL" if database.startswith("postgres") else "SQLite"

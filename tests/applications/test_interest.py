@@ -9,6 +9,7 @@ from microintern.accounts.models import Student
 from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
 from microintern.core.models import ActivityLog
+from microintern.programme.domain import transition_micro_internship
 from microintern.programme.enums import MicroInternshipState
 from tests.accounts.factories import StudentFactory
 from tests.applications.factories import ExpressionOfInterestFactory
@@ -114,7 +115,7 @@ def test_a_closed_micro_internship_says_so_and_a_late_submission_keeps_the_text(
 ):
     page = client.get(f"/my/interest/{open_mi.reference}/")
     assert "Say you" in page.content.decode()
-    type(open_mi).objects.filter(pk=open_mi.pk).update(state=MicroInternshipState.CLOSED)
+    transition_micro_internship(open_mi, MicroInternshipState.CLOSED)
     page = client.get(f"/my/interest/{open_mi.reference}/").content.decode()
     assert "This micro-internship is not taking new interest" in page
 

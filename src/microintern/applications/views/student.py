@@ -1,6 +1,7 @@
 """A student's pages: say you're interested (no account needed), confirm it is you, see where
 you stand, reply to offers, and after the day give feedback and get a certificate."""
 
+import json
 from email.utils import parseaddr
 from functools import wraps
 
@@ -9,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,7 +19,7 @@ from microintern.accounts.queries import missing_from_the_record
 from microintern.core.domain import log_activity
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.permissions import permission_required
-from microintern.programme import queries
+from microintern.programme import public_pages, queries
 from microintern.programme.domain import NotYetTheDay
 from microintern.programme.enums import MicroInternshipState
 from microintern.surveys.domain import FeedbackNotOpen, day_feedback_for, record_day_feedback
@@ -54,7 +56,11 @@ DONE_MESSAGES = {
     PlaceState.DECLINED: "You have declined the place. Thank you for letting us know.",
     PlaceState.WITHDRAWN: "You have withdrawn. Thank you for letting us know.",
 }
-SENT_KEY = "interest_sent"
+# What the "sent" page says after the form: in a signed cookie of the visitor's own, not in a
+# session, so that sending interest writes nothing beyond the interest itself.
+SENT_COOKIE = "interest_sent"
+SENT_SALT = "microintern.applications.interest-sent"
+SENT_SECONDS = 3600
 
 
 def signed_link(load):
@@ -166,7 +172,18 @@ def move_choice(request, pk: int, direction: str):
 
 
 def express_interest(request, reference: str):
-    """The interest form, open to anyone; signed-in students skip the "who are you" part."""
+    """The interest form, open to anyone; signed-in students skip the "who are you" part.
+
+    As it first appears to someone not signed in as a student, the form is the same for
+    everyone: its parts come from the shared cache (`public_pages`), the CSRF token and the
+    rest of the page are rendered for the request."""
+    student = _signed_in_student(request)
+    if request.method != "POST" and student is None:
+        page = public_pages.cached_part(
+            "interest-form", (reference.upper(),), lambda: _anonymous_form_page(reference)
+        )
+        if page is not None:
+            return render(request, "applications/student/interest_form.html", {"page": page})
     mi = queries.publicly_visible().filter(reference=reference.upper()).first()
     if mi is None:
         return render(
@@ -175,7 +192,6 @@ def express_interest(request, reference: str):
     is_open = queries.open_for_interest().filter(pk=mi.pk).exists()
     if not is_open and request.method != "POST":  # a late POST keeps the text, with a message
         return render(request, "applications/student/closed.html", {"mi": mi})
-    student = _signed_in_student(request)
     choices = ranking.choices_in_round_of(student, mi) if student else None
     positions = ranking.insertable_positions(choices, timezone.now()) if choices else ()
     form = InterestForm(request.POST or None, student=student, choices=choices, positions=positions)
@@ -200,23 +216,57 @@ def express_interest(request, reference: str):
                 ranking.place_choice(
                     outcome.interest, data["choice_position"], actor=request.user, how="form"
                 )
-            request.session[SENT_KEY] = {
+            sent = {
                 "reference": mi.reference,
                 "email": student.email if student else data["email"],
                 "counts_now": outcome.counts_now,
             }
-            return redirect("applications:interest_sent", reference=mi.reference)
+            response = redirect("applications:interest_sent", reference=mi.reference)
+            response.set_signed_cookie(
+                SENT_COOKIE,
+                json.dumps(sent),
+                salt=SENT_SALT,
+                max_age=SENT_SECONDS,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+            return response
     return render(
         request,
         "applications/student/interest_form.html",
-        {"form": form, "mi": mi, "student": student},
+        {"form": form, "page": _form_parts(mi, form, student)},
     )
+
+
+def _form_parts(mi, form, student) -> dict:
+    """The form page's parts that depend on the micro-internship and the form, not on the
+    request (the page around them brings the CSRF token)."""
+    return {
+        "title": mi.title,
+        "intro": render_to_string(
+            "applications/student/_interest_intro.html", {"mi": mi, "student": student}
+        ),
+        "fields": render_to_string("applications/student/_interest_fields.html", {"form": form}),
+    }
+
+
+def _anonymous_form_page(reference: str):
+    """The empty form's parts for someone not signed in, kept while the micro-internship is
+    open; (None, False) when it is unknown or closed (those pages are rendered as usual)."""
+    mi = queries.open_for_interest().filter(reference=reference.upper()).first()
+    if mi is None:
+        return None, False
+    return _form_parts(mi, InterestForm(), None), True
 
 
 def interest_sent(request, reference: str):
     """What happens next, and by when."""
     mi = get_object_or_404(queries.publicly_visible(), reference=reference.upper())
-    sent = request.session.get(SENT_KEY) or {}
+    signed = request.get_signed_cookie(
+        SENT_COOKIE, default=None, salt=SENT_SALT, max_age=SENT_SECONDS
+    )
+    sent = json.loads(signed) if signed else {}
     if sent.get("reference") != mi.reference:
         sent = {}
     return render(

@@ -52,6 +52,7 @@ ACTIONS: dict[str, str] = {
     "briefing.uploaded": "Briefing file uploaded",
     # Micro-internships
     "micro_internship.scheduled": "Micro-internship scheduled",
+    "micro_internship.duplicated": "Scheduled as a copy of an earlier micro-internship",
     "micro_internship.updated": "Details changed",
     "micro_internship.team_messaged": "Emailed the team",
     "micro_internship.host_messaged": "Emailed the host",

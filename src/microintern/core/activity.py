@@ -81,6 +81,8 @@ ACTIONS: dict[str, str] = {
     "selection.second_round_created": "Second selection round set up for places left",
     # Outgoing email
     "email.released": "Held email released for sending",
+    "email.held": "Email held back by staff before it was sent",
+    "email.discarded": "Held email discarded: it will not be sent",
     "email.retried": "Email queued to be sent again",
     "email.failed": "Email could not be delivered",
     "email_template.saved": "Email wording saved",

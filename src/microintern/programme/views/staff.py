@@ -21,7 +21,7 @@ from microintern.core.permissions import permission_required
 from microintern.hosts.forms import DecisionForm
 from microintern.hosts.models import Challenge
 from microintern.mail.models import CalendarFeed
-from microintern.mail.outbox import messages_about
+from microintern.mail.outbox import action_emails, messages_about, one_action, page_after_action
 
 from .. import queries
 from ..calendar import calendar_for
@@ -120,6 +120,9 @@ def _detail_page(request, pk: int, form=None, status: int = 200):
                 if any(state in interest.allowed_moves for interest in interests)
             ],
             "emails": messages_about(mi, *interests)[:200],
+            # Right after an action that emailed people: its emails, which staff may hold.
+            "action_emails": action_emails(request.GET.get("emails", "")[:32]),
+            "here": request.get_full_path(),
         },
         status=status,
     )
@@ -149,12 +152,13 @@ def change_state(request, pk: int):
                     "students": told_of_cancellation(mi),
                 },
             )
-        transition_micro_internship(mi, to_state, actor=request.user, reason=reason)
+        with one_action() as action:
+            transition_micro_internship(mi, to_state, actor=request.user, reason=reason)
     except TransitionNotAllowed as error:
         form.add_error(None, str(error))
         return _detail_page(request, pk, form, status=400)
     messages.success(request, f"{mi.reference} is now “{mi.get_state_display()}”.")
-    return redirect("staff:micro_internship", pk=pk)
+    return redirect(page_after_action(reverse("staff:micro_internship", args=[pk]), action))
 
 
 @permission_required(BACK_OFFICE)

@@ -121,6 +121,9 @@ EXPECTED = {
     # Staff are sent back to the challenge: it is not accepted yet, so cannot be scheduled.
     "staff:schedule": {**STAFF_ONLY, "staff": 302, "administrator": 302},
     "staff:edit_micro_internship": STAFF_ONLY,
+    "staff:duplicate_micro_internship": STAFF_ONLY,
+    "staff:action_emails": STAFF_ONLY,
+    "staff:decide_action_emails": POST_ONLY,
     "staff:interest_window": POST_ONLY,
     "staff:register": STAFF_ONLY,
     "staff:calendar": STAFF_ONLY,
@@ -238,6 +241,15 @@ def outbound_message_for(interest):
     from microintern.applications.notifications import queue_interest_email
 
     return queue_interest_email(interest, "place_offered", hold=True)
+
+
+def action_of_emails(interest):
+    from microintern.applications.notifications import queue_interest_email
+    from microintern.mail.outbox import one_action
+
+    with one_action() as action:
+        queue_interest_email(interest, "place_waitlisted", hold=True)
+    return action
 
 
 def briefing_for(mi):
@@ -380,6 +392,9 @@ def world(make_user):
         "hosts:confirm_proposal": {"token": host_links.confirm_token(unconfirmed)},
         "staff:schedule": {"challenge_pk": challenge.pk},
         "staff:edit_micro_internship": {"pk": mi.pk},
+        "staff:duplicate_micro_internship": {"pk": mi.pk},
+        "staff:action_emails": {"key": action_of_emails(interest)},
+        "staff:decide_action_emails": {"key": "0" * 32},
         "staff:interest_window": {"pk": mi.pk},
         "staff:register": {"pk": mi.pk},
         "calendar_feed": {"token": "not-a-real-token"},

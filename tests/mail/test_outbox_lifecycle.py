@@ -40,12 +40,13 @@ def held_message(to="someone@example.ac.uk") -> OutboundMessage:
     )
 
 
-def test_the_table_names_every_state_and_only_sent_is_final():
+def test_the_table_names_every_state_and_only_sent_and_discarded_are_final():
     assert set(OUTBOX_TRANSITIONS) == set(MessageState)
     assert all(targets <= set(MessageState) for targets in OUTBOX_TRANSITIONS.values())
-    assert [state for state, targets in OUTBOX_TRANSITIONS.items() if not targets] == [
-        MessageState.SENT
-    ]
+    assert {state for state, targets in OUTBOX_TRANSITIONS.items() if not targets} == {
+        MessageState.SENT,
+        MessageState.DISCARDED,
+    }
     reachable = set(MessageState.starting())
     for _ in MessageState:
         reachable |= {t for s in reachable for t in OUTBOX_TRANSITIONS[s]}
@@ -59,10 +60,16 @@ def test_the_named_groups_are_states_of_the_table():
         MessageState.awaiting_attempt(),
         MessageState.given_up(),
         set(MessageState.waiting()),
+        MessageState.can_be_held_back(),
+        MessageState.on_its_way(),
     )
     for group in groups:
         assert group and group <= set(OUTBOX_TRANSITIONS)
-    assert MessageState.held() <= MessageState.starting()
+    assert MessageState.held() & MessageState.starting() == {MessageState.DRAFT}
+    for state in MessageState.held():  # staff release or discard whatever is held
+        assert {MessageState.QUEUED, MessageState.DISCARDED} <= OUTBOX_TRANSITIONS[state]
+    for state in MessageState.can_be_held_back():
+        assert MessageState.HELD in OUTBOX_TRANSITIONS[state]
 
 
 def test_a_move_not_in_the_table_is_refused_and_changes_nothing():

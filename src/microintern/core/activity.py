@@ -54,6 +54,7 @@ ACTIONS: dict[str, str] = {
     "briefing.uploaded": "Briefing file uploaded",
     # Micro-internships
     "micro_internship.scheduled": "Micro-internship scheduled",
+    "micro_internship.duplicated": "Scheduled as a copy of an earlier micro-internship",
     "micro_internship.updated": "Details changed",
     "micro_internship.team_messaged": "Emailed the team",
     "micro_internship.host_messaged": "Emailed the host",
@@ -86,6 +87,8 @@ ACTIONS: dict[str, str] = {
     "selection.second_round_created": "Second selection round set up for places left",
     # Outgoing email
     "email.released": "Held email released for sending",
+    "email.held": "Email held back by staff before it was sent",
+    "email.discarded": "Held email discarded: it will not be sent",
     "email.retried": "Email queued to be sent again",
     "email.failed": "Email could not be delivered",
     "email_template.saved": "Email wording saved",

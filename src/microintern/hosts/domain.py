@@ -104,7 +104,7 @@ CHALLENGE_FIELDS = (
 
 
 @transaction.atomic
-def propose_challenge(data: dict) -> Challenge | UnconfirmedProposal:
+def propose_challenge(data: dict, *, signed_in=None) -> Challenge | UnconfirmedProposal:
     """A host offers a challenge, with no account needed first.
 
     Rules: one HostContact per email address; an address that belongs to a student or staff
@@ -114,7 +114,9 @@ def propose_challenge(data: dict) -> Challenge | UnconfirmedProposal:
     acknowledgement with the link back. An existing contact's address proves nothing about
     who typed it, so the challenge is held apart as an UnconfirmedProposal (never on the
     organisation), `challenge.proposal_held` is logged, and the contact is emailed a signed
-    link to confirm it (`confirm_proposal`). Returns the Challenge or the held proposal.
+    link to confirm it (`confirm_proposal`) — unless `signed_in` is that contact's own
+    User (they signed in with an emailed code, which proves the address), when the
+    challenge is made at once. Returns the Challenge or the held proposal.
     """
     email = data["email"].strip().lower()
     user = User.objects.filter(email__iexact=email).first()
@@ -125,6 +127,12 @@ def propose_challenge(data: dict) -> Challenge | UnconfirmedProposal:
         )
     contact = HostContact.objects.filter(email__iexact=email).select_related("organisation").first()
     if contact is not None:
+        if (
+            signed_in is not None
+            and contact.user_id is not None
+            and contact.user_id == signed_in.pk
+        ):
+            return _challenge_for(contact, data)
         return _hold_for_the_contact(contact, data)
     organisation = Organisation.objects.create(
         name=data["organisation_name"],

@@ -110,6 +110,40 @@ class ProposalForm(forms.Form):
             "Please enter your email address in the form name@example.org."
         )
 
+    @staticmethod
+    def initial_from(challenge, contact) -> dict:
+        """What the form starts with when a host offers another challenge: their
+        organisation and themselves, and the text of `challenge` to change where it
+        differs (dates are left to choose again)."""
+        organisation = challenge.organisation
+        yes_no = {True: "yes", False: "no", None: ""}
+        return {
+            "organisation_name": organisation.name,
+            "kind": organisation.kind,
+            "sector": organisation.sector,
+            "size_band": organisation.size_band,
+            "website": organisation.website,
+            "contact_name": contact.name,
+            "email": contact.email,
+            "phone": contact.phone,
+            "job_title": contact.job_title,
+            "step_free_access": yes_no[challenge.step_free_access],
+            "quiet_room": yes_no[challenge.quiet_room],
+            **{
+                name: getattr(challenge, name)
+                for name in (
+                    "title",
+                    "context",
+                    "question",
+                    "good_outcome",
+                    "premises_address",
+                    "nearest_transport",
+                    "accessibility_notes",
+                    "what_to_bring",
+                )
+            },
+        }
+
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
 

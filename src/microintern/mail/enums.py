@@ -7,9 +7,12 @@ class MessageState(models.TextChoices):
     """Where an outbound email stands.
 
     draft → queued → sending → sent, or → failed (permanent refusal, or too many temporary
-    ones). "sending" holds a lease: a worker that dies mid-send leaves the row "sending" until
-    the lease expires, then `outbox.retry_due` puts it back to "queued". The moves are in
-    OUTBOX_TRANSITIONS; only `outbox.transition_messages` makes them.
+    ones). Staff may hold back a queued email of a mistaken action (queued → held) before
+    a worker claims it, then release it (held → queued) or discard it (→ discarded, never
+    sent; a held-for-review draft may be discarded too). "sending" holds a lease: a worker
+    that dies mid-send leaves the row "sending" until the lease expires, then
+    `outbox.retry_due` puts it back to "queued". The moves are in OUTBOX_TRANSITIONS; only
+    `outbox.transition_messages` makes them.
     """
 
     DRAFT = "draft", "Held for review"
@@ -17,11 +20,13 @@ class MessageState(models.TextChoices):
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    HELD = "held", "Held back by staff"
+    DISCARDED = "discarded", "Discarded (not sent)"
 
     @classmethod
     def waiting(cls) -> list["MessageState"]:
         """Not sent yet, and not given up on."""
-        return [cls.DRAFT, cls.QUEUED, cls.SENDING]
+        return [cls.DRAFT, cls.QUEUED, cls.HELD, cls.SENDING]
 
     @classmethod
     def starting(cls) -> frozenset["MessageState"]:
@@ -30,8 +35,19 @@ class MessageState(models.TextChoices):
 
     @classmethod
     def held(cls) -> frozenset["MessageState"]:
-        """Waiting for staff to release it."""
-        return frozenset({cls.DRAFT})
+        """Waiting for staff to release it (or discard it): held for review when written,
+        or held back by staff after it was queued."""
+        return frozenset({cls.DRAFT, cls.HELD})
+
+    @classmethod
+    def can_be_held_back(cls) -> frozenset["MessageState"]:
+        """Queued and not yet claimed by a worker: staff may still stop it."""
+        return frozenset({cls.QUEUED})
+
+    @classmethod
+    def on_its_way(cls) -> frozenset["MessageState"]:
+        """Sent, or being sent right now: too late to hold back."""
+        return frozenset({cls.SENDING, cls.SENT})
 
     @classmethod
     def awaiting_attempt(cls) -> frozenset["MessageState"]:
@@ -45,8 +61,19 @@ class MessageState(models.TextChoices):
 
 
 OUTBOX_TRANSITIONS: dict[MessageState, set[MessageState]] = {
-    MessageState.DRAFT: {MessageState.QUEUED},  # staff release a held message
-    MessageState.QUEUED: {MessageState.SENDING},  # a worker claims it
+    MessageState.DRAFT: {
+        MessageState.QUEUED,  # staff release a held message
+        MessageState.DISCARDED,  # staff decide it must not go
+    },
+    MessageState.QUEUED: {
+        MessageState.SENDING,  # a worker claims it
+        MessageState.HELD,  # staff hold back the emails of a mistaken action
+    },
+    MessageState.HELD: {
+        MessageState.QUEUED,  # staff release it after all
+        MessageState.DISCARDED,  # staff decide it must not go
+    },
+    MessageState.DISCARDED: set(),
     MessageState.SENDING: {
         MessageState.SENT,  # the server accepted it
         MessageState.QUEUED,  # a temporary failure, or the worker's lease expired

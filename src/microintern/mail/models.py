@@ -56,6 +56,13 @@ class OutboundMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    action = models.CharField(
+        max_length=32,
+        blank=True,
+        db_index=True,
+        help_text="The staff action that queued it (`outbox.one_action`), so that its emails "
+        "can be held back together.",
+    )
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -99,6 +106,11 @@ class OutboundMessage(models.Model):
     def is_held(self) -> bool:
         """Waiting for staff to release it (templates ask this, not the raw state)."""
         return self.state in MessageState.held()
+
+    @property
+    def can_be_held_back(self) -> bool:
+        """Queued and not yet claimed by a worker."""
+        return self.state in MessageState.can_be_held_back()
 
     @property
     def has_given_up(self) -> bool:

@@ -27,9 +27,12 @@ Delivery guarantee: AT LEAST ONCE, with a stable Message-ID.
 """
 
 import logging
+import secrets
 import smtplib
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -38,7 +41,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage, make_msgid
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from microintern.core.domain import log_activity
@@ -113,7 +116,11 @@ def transition_messages(
 
 
 def _log_move(message, from_state: MessageState, to_state: MessageState, actor) -> None:
-    if from_state == MessageState.DRAFT:
+    if to_state == MessageState.HELD:
+        log_activity(message, "email.held", actor=actor)
+    elif to_state == MessageState.DISCARDED:
+        log_activity(message, "email.discarded", actor=actor)
+    elif from_state in MessageState.held():
         log_activity(message, "email.released", actor=actor)
     elif from_state == MessageState.FAILED:
         log_activity(message, "email.retried", actor=actor, last_error=message.last_error)
@@ -272,6 +279,7 @@ def _new_message(
         headers=headers or {},
         state=MessageState.DRAFT if hold else MessageState.QUEUED,
         dedupe_key=dedupe_key or None,
+        action=_current_action.get(),
         queued_at=None if hold else now,
         next_attempt_at=None if hold else now + lease(),
         **_generic("person", person),
@@ -304,26 +312,125 @@ def queue_sealed_email(
 
 
 def release_held(message_ids, actor) -> int:
-    """Queue held drafts for sending (e.g. all offers of a round, after review).
+    """Queue held messages for sending: drafts held for review (e.g. all offers of a
+    round) and emails staff held back.
 
-    Only drafts move; anything else among `message_ids` is left alone. Logs
+    Only held messages move; anything else among `message_ids` is left alone. Logs
     `email.released` per message and enqueues each after commit. Returns how many moved.
     """
+    message_ids = list(message_ids)
     now = timezone.now()
     with transaction.atomic():
-        released = transition_messages(
-            message_ids,
-            MessageState.QUEUED,
-            from_state=MessageState.DRAFT,
-            changes={
-                "queued_at": now,
-                "next_attempt_at": now + lease(),
-                "released_by": actor if getattr(actor, "is_authenticated", False) else None,
-            },
-            actor=actor,
-            deliver="now",
-        )
+        released = [
+            message
+            for from_state in sorted(MessageState.held())
+            for message in transition_messages(
+                message_ids,
+                MessageState.QUEUED,
+                from_state=from_state,
+                changes={
+                    "queued_at": now,
+                    "next_attempt_at": now + lease(),
+                    "released_by": actor if getattr(actor, "is_authenticated", False) else None,
+                },
+                actor=actor,
+                deliver="now",
+            )
+        ]
     return len(released)
+
+
+_current_action: ContextVar[str] = ContextVar("outbox_action", default="")
+
+
+@contextmanager
+def one_action() -> Iterator[str]:
+    """Tag every email queued inside the block (by any domain function it calls) with one
+    new key, and yield the key: staff can then see, hold back, release or discard the
+    emails of that one action (`hold_action`), e.g. a bulk decision made by mistake."""
+    key = secrets.token_hex(16)
+    token = _current_action.set(key)
+    try:
+        yield key
+    finally:
+        _current_action.reset(token)
+
+
+def emails_of_action(key: str):
+    """The outbox rows queued by one action (`one_action`), or none for an empty key."""
+    return OutboundMessage.objects.filter(action=key) if key else OutboundMessage.objects.none()
+
+
+@dataclass(frozen=True)
+class ActionEmails:
+    """How the emails of one action stand, for the note staff see right after it."""
+
+    key: str
+    total: int
+    queued: int  # not yet claimed by a worker: can still be held back
+    held: int
+    on_its_way: int  # sent, or being sent: too late to hold back
+    discarded: int
+
+
+def action_emails(key: str) -> ActionEmails:
+    """Count the emails of one action (`one_action`) by where they stand."""
+    counts = dict(emails_of_action(key).values_list("state").annotate(n=Count("id")))
+
+    def total(states) -> int:
+        return sum(counts.get(state.value, 0) for state in states)
+
+    return ActionEmails(
+        key=key,
+        total=sum(counts.values()),
+        queued=total(MessageState.can_be_held_back()),
+        held=total(MessageState.held()),
+        on_its_way=total(MessageState.on_its_way()),
+        discarded=counts.get(MessageState.DISCARDED.value, 0),
+    )
+
+
+def page_after_action(page: str, key: str) -> str:
+    """The address of `page` to show right after an action: with the note of its emails
+    (`?emails=<key>`, which staff may still hold back) when it queued any."""
+    if not emails_of_action(key).exists():
+        return page
+    return f"{page}?emails={key}#action-emails"
+
+
+def hold_action(key: str, actor) -> int:
+    """Hold back every email of one action that no worker has claimed yet (queued → held):
+    a held email is never sent unless staff release it (`release_held`).
+
+    Emails already sent, or being sent, are left alone (too late). Logs `email.held` per
+    message. Returns how many were held.
+    """
+    ids = list(emails_of_action(key).values_list("pk", flat=True))
+    with transaction.atomic():
+        held = transition_messages(
+            ids,
+            MessageState.HELD,
+            from_state=MessageState.QUEUED,
+            changes={"next_attempt_at": None},
+            actor=actor,
+        )
+    return len(held)
+
+
+def discard_held(message_ids, actor) -> int:
+    """Discard held messages (held back, or drafts held for review): they are kept in the
+    outbox as "discarded" and never sent. Anything not held is left alone. Logs
+    `email.discarded` per message. Returns how many were discarded."""
+    message_ids = list(message_ids)
+    with transaction.atomic():
+        discarded = [
+            message
+            for from_state in sorted(MessageState.held())
+            for message in transition_messages(
+                message_ids, MessageState.DISCARDED, from_state=from_state, actor=actor
+            )
+        ]
+    return len(discarded)
 
 
 def retry_failed(message: OutboundMessage, actor) -> bool:

@@ -8,6 +8,12 @@ staff_urls = [
     path("outbox/", views.outbox_list, name="outbox"),
     path("outbox/release/", views.release, name="outbox_release"),
     path("outbox/<int:pk>/", views.message_detail, name="outbox_message"),
+    path("outbox/actions/<str:key>/", views.action_emails, name="action_emails"),
+    path(
+        "outbox/actions/<str:key>/decide/",
+        views.decide_action_emails,
+        name="decide_action_emails",
+    ),
     path("outbox/<int:pk>/retry/", views.retry, name="outbox_retry"),
     path("students/<int:pk>/emails/", views.student_messages, name="student_messages"),
     path("host-contacts/<int:pk>/emails/", views.contact_messages, name="contact_messages"),

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateSyntaxError
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from microintern.accounts.models import Student
@@ -118,6 +119,93 @@ def release(request):
         else:
             messages.success(request, f"{count} held email{'s' if count != 1 else ''} released.")
     return redirect(f"{reverse('staff:outbox')}?state={MessageState.DRAFT.value}")
+
+
+ACTION_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+def _action_key(key: str) -> str:
+    if not ACTION_KEY.fullmatch(key) or not outbox.emails_of_action(key).exists():
+        raise Http404("No emails were queued by that action.")
+    return key
+
+
+@permission_required(BACK_OFFICE)
+def action_emails(request, key: str):
+    """The emails one staff action queued, where each stands, and the buttons to hold back
+    those not yet sent, and to release or discard those held."""
+    key = _action_key(key)
+    return render(
+        request,
+        "mail/staff/action_emails.html",
+        {
+            "summary": outbox.action_emails(key),
+            "rows": outbox.emails_of_action(key).defer("body"),
+            "back": _safe_next(request, ""),
+        },
+    )
+
+
+ACTION_DECISIONS = {
+    "hold": (
+        lambda key, ids, actor: outbox.hold_action(key, actor),
+        "{n} email{s} held back: {they} will not be sent unless you release {them}.",
+        "Nothing was held back: every email of this action is already sent or on its way.",
+    ),
+    "release": (
+        lambda key, ids, actor: outbox.release_held(ids, actor),
+        "{n} held email{s} released for sending.",
+        "Nothing was released: no email of this action is held.",
+    ),
+    "discard": (
+        lambda key, ids, actor: outbox.discard_held(ids, actor),
+        "{n} held email{s} discarded: {they} will never be sent.",
+        "Nothing was discarded: no email of this action is held.",
+    ),
+}
+
+
+@require_POST
+@permission_required(BACK_OFFICE)
+def decide_action_emails(request, key: str):
+    """Hold back, release or discard the emails of one action (`do`), then go back to the
+    page the button was on."""
+    key = _action_key(key)
+    decision = ACTION_DECISIONS.get(request.POST.get("do", ""))
+    if decision is None:
+        messages.error(request, "Please choose to hold back, release or discard the emails.")
+    else:
+        act, done, nothing = decision
+        ids = list(outbox.emails_of_action(key).values_list("pk", flat=True))
+        try:
+            count = act(key, ids, request.user)
+        except Refusal as refusal:
+            messages.error(request, str(refusal))
+        else:
+            plural = count != 1
+            if count:
+                messages.success(
+                    request,
+                    done.format(
+                        n=count,
+                        s="s" if plural else "",
+                        they="they" if plural else "it",
+                        them="them" if plural else "it",
+                    ),
+                )
+            else:
+                messages.error(request, nothing)
+    default = reverse("staff:action_emails", args=[key])
+    return redirect(_safe_next(request, default))
+
+
+def _safe_next(request, default: str) -> str:
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return default
 
 
 @permission_required(BACK_OFFICE)

@@ -59,6 +59,63 @@ def schedule_micro_internship(
     raise RuntimeError("Could not allocate a reference code after 5 attempts.")
 
 
+COPIED_ON_DUPLICATE = (
+    "venue_address",
+    "accessibility_notes",
+    "travel_notes",
+    "what_to_bring",
+    "capacity",
+    "facilitator",
+)
+"""What a duplicate takes from the original besides its challenge (host, challenge text,
+subject area): never its day, its interest window, its state or its students."""
+
+
+def duplicate_micro_internship(
+    original: MicroInternship,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    interest_opens_at: datetime,
+    interest_closes_at: datetime,
+    actor=None,
+    subject_area: str | None = None,
+    **changes,
+) -> MicroInternship:
+    """Run the challenge of `original` again on a new day (e.g. next term).
+
+    Rules: the challenge must still be one staff may schedule (an archived one is refused,
+    saying so); the copy takes the original's venue, access and travel notes, what to
+    bring, capacity and facilitator (`COPIED_ON_DUPLICATE`), overridden by `changes`, and
+    the new day and interest window given (and the challenge's `subject_area`, when
+    given, as scheduling sets it). It starts as a draft with no students and no
+    places; the original is not changed. Side effects: those of
+    `schedule_micro_internship` (a new reference, the host emailed the date), and
+    `micro_internship.duplicated` logged on the copy with the original's reference.
+    """
+    challenge = original.challenge
+    if not challenge.can_be_scheduled:
+        raise TransitionNotAllowed.because(
+            f"The challenge “{challenge.title}” is {challenge.get_state_display().lower()}: "
+            "accept it again before running it on another day."
+        )
+    fields = {name: getattr(original, name) for name in COPIED_ON_DUPLICATE}
+    fields.update((name, value) for name, value in changes.items() if name in COPIED_ON_DUPLICATE)
+    with transaction.atomic():
+        copy = schedule_micro_internship(
+            challenge,
+            actor=actor,
+            subject_area=subject_area,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            interest_opens_at=interest_opens_at,
+            interest_closes_at=interest_closes_at,
+            **fields,
+        )
+        log_activity(copy, "micro_internship.duplicated", actor=actor, original=original.reference)
+    return copy
+
+
 class NotYetTheDay(TransitionNotAllowed):
     """Something that belongs to the day itself (the register, completion, the thank-you,
     no-show and certificate emails) asked for before the day; the message names the day."""

@@ -15,8 +15,8 @@ class MicroInternshipForm(forms.ModelForm):
     """Schedule a micro-internship: one day, capacity 1–10, interest closing before the day."""
 
     day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    start_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
-    end_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
+    start_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    end_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     capacity = forms.IntegerField(
         min_value=1,
         max_value=MAX_TEAM_SIZE,

@@ -9,6 +9,11 @@ staff_urls = [
     path("challenges/<int:challenge_pk>/schedule/", staff.schedule, name="schedule"),
     path("micro-internships/<int:pk>/edit/", staff.edit, name="edit_micro_internship"),
     path(
+        "micro-internships/<int:pk>/duplicate/",
+        staff.duplicate,
+        name="duplicate_micro_internship",
+    ),
+    path(
         "micro-internships/<int:pk>/interest-window/",
         staff.interest_window,
         name="interest_window",

@@ -10,7 +10,7 @@ from microintern.core.domain import activity_for
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.forms import REASON_LENGTH
 from microintern.core.permissions import permission_required
-from microintern.mail.outbox import messages_about
+from microintern.mail.outbox import messages_about, one_action, page_after_action
 
 from ..domain import transition_place, transition_places
 from ..enums import PLACE_TRANSITIONS, PlaceState
@@ -93,10 +93,11 @@ def decide_many(request, mi_pk: int):
         return redirect(f"{page}#bulk-decide")
     try:
         to_state, reason = _decision(form)
-        transition_places([(i, to_state, reason) for i in interests], actor=request.user)
+        with one_action() as action:
+            transition_places([(i, to_state, reason) for i in interests], actor=request.user)
     except TransitionNotAllowed as error:
         messages.error(request, f"Nothing was changed. {error}")
         return redirect(f"{page}#bulk-decide")
     places = f"{len(interests)} place{'s' if len(interests) != 1 else ''}"
     messages.success(request, f"{places} now “{to_state.label}”; each student is emailed.")
-    return redirect(page)
+    return redirect(page_after_action(page, action))

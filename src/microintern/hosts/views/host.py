@@ -4,7 +4,7 @@ micro-internships, the confirmed team, the plan for the day, briefing files, fee
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -19,6 +19,7 @@ from .. import links
 from ..domain import ProposalRefused, add_briefing, confirm_proposal, propose_challenge
 from ..forms import BriefingForm, ProposalForm
 from ..models import BriefingMaterial
+from ..queries import challenge_to_offer_again
 
 
 @permission_required("microintern.use_host_pages")
@@ -32,17 +33,33 @@ def home(request):
 
 def propose(request):
     """Offer a challenge. Nobody needs an account first: the contact gets one (emailed
-    sign-in codes) and an acknowledgement with the way back."""
-    form = ProposalForm(request.POST if request.method == "POST" else None)
+    sign-in codes) and an acknowledgement with the way back. A signed-in host contact
+    starts from one of their organisation's challenges (`?from=`, else the newest), and
+    what they send is theirs at once (no confirmation link)."""
+    contact = getattr(request.user, "host_contact", None) if request.user.is_authenticated else None
+    starting_from = None
+    if contact is not None:
+        wanted = request.GET.get("from", "")
+        if wanted and not wanted.isdigit():
+            raise Http404("No such challenge.")
+        starting_from = challenge_to_offer_again(contact, int(wanted) if wanted else None)
+        if wanted and starting_from is None:
+            raise Http404("No such challenge.")
+    initial = ProposalForm.initial_from(starting_from, contact) if starting_from else None
+    form = ProposalForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            challenge = propose_challenge(form.cleaned_data)
+            challenge = propose_challenge(
+                form.cleaned_data, signed_in=contact.user if contact else None
+            )
         except ProposalRefused as error:
             form.add_error("email", str(error))
         else:
             request.session["proposed_challenge"] = challenge.title
             return redirect("hosts:proposal_sent")
-    return render(request, "hosts/host/propose.html", {"form": form})
+    return render(
+        request, "hosts/host/propose.html", {"form": form, "starting_from": starting_from}
+    )
 
 
 def proposal_sent(request):

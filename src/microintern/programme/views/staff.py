@@ -21,13 +21,15 @@ from microintern.core.permissions import permission_required
 from microintern.hosts.forms import DecisionForm
 from microintern.hosts.models import Challenge
 from microintern.mail.models import CalendarFeed
-from microintern.mail.outbox import messages_about
+from microintern.mail.outbox import action_emails, messages_about, one_action, page_after_action
 
 from .. import queries
 from ..calendar import calendar_for
 from ..domain import (
+    COPIED_ON_DUPLICATE,
     after_the_day,
     check_micro_internship_move,
+    duplicate_micro_internship,
     not_yet_the_day,
     schedule_micro_internship,
     set_interest_window_now,
@@ -118,6 +120,9 @@ def _detail_page(request, pk: int, form=None, status: int = 200):
                 if any(state in interest.allowed_moves for interest in interests)
             ],
             "emails": messages_about(mi, *interests)[:200],
+            # Right after an action that emailed people: its emails, which staff may hold.
+            "action_emails": action_emails(request.GET.get("emails", "")[:32]),
+            "here": request.get_full_path(),
         },
         status=status,
     )
@@ -147,12 +152,13 @@ def change_state(request, pk: int):
                     "students": told_of_cancellation(mi),
                 },
             )
-        transition_micro_internship(mi, to_state, actor=request.user, reason=reason)
+        with one_action() as action:
+            transition_micro_internship(mi, to_state, actor=request.user, reason=reason)
     except TransitionNotAllowed as error:
         form.add_error(None, str(error))
         return _detail_page(request, pk, form, status=400)
     messages.success(request, f"{mi.reference} is now “{mi.get_state_display()}”.")
-    return redirect("staff:micro_internship", pk=pk)
+    return redirect(page_after_action(reverse("staff:micro_internship", args=[pk]), action))
 
 
 @permission_required(BACK_OFFICE)
@@ -184,6 +190,60 @@ def schedule(request, challenge_pk: int):
         messages.success(request, f"{mi.reference} is scheduled; the host has been emailed.")
         return redirect("staff:micro_internship", pk=mi.pk)
     return render(request, "programme/staff/schedule.html", {"form": form, "challenge": challenge})
+
+
+@permission_required(BACK_OFFICE)
+def duplicate(request, pk: int):
+    """Run the same challenge again on a new day: the form starts from the original's
+    details and times of day, with the day and interest window to choose; no students or
+    places are copied."""
+    original = get_object_or_404(
+        MicroInternship.objects.select_related("challenge__organisation"), pk=pk
+    )
+    start = timezone.localtime(original.starts_at)
+    initial = {
+        "subject_area": original.challenge.subject_area,
+        "start_time": start.time(),
+        "end_time": timezone.localtime(original.ends_at).time(),
+        **{name: getattr(original, name) for name in COPIED_ON_DUPLICATE},
+    }
+    form = ScheduleForm(request.POST if request.method == "POST" else None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                copy = duplicate_micro_internship(
+                    original,
+                    actor=request.user,
+                    **{name: data[name] for name in DUPLICATE_FORM_FIELDS},
+                )
+            except TransitionNotAllowed as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request,
+                    f"{copy.reference} is scheduled as a copy of {original.reference}; "
+                    "the host has been emailed the new day.",
+                )
+                return redirect("staff:micro_internship", pk=copy.pk)
+    return render(
+        request,
+        "programme/staff/duplicate.html",
+        {"form": form, "original": original, "challenge": original.challenge},
+        status=status,
+    )
+
+
+DUPLICATE_FORM_FIELDS = (
+    *COPIED_ON_DUPLICATE,
+    "subject_area",
+    "starts_at",
+    "ends_at",
+    "interest_opens_at",
+    "interest_closes_at",
+)
 
 
 @permission_required(BACK_OFFICE)

@@ -192,8 +192,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--students", type=int, default=0, help="Generate N extra students.")
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument(
+            "--year-students",
+            type=int,
+            default=YEAR_STUDENTS,
+            help="Students in the realistic year of the school (0: none).",
+        )
 
-    def handle(self, *args, students: int, seed: int, **options):
+    def handle(self, *args, students: int, seed: int, year_students: int, **options):
         rng = random.Random(seed)
         if User.objects.filter(email=DEMO_LOGINS[2][1]).exists():
             self.stdout.write("Demo data already loaded.")
@@ -201,6 +207,13 @@ class Command(BaseCommand):
             with transaction.atomic():
                 load_demo(rng)
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        year_loaded = Student.objects.filter(student_number__startswith=YEAR_PREFIX).exists()
+        if year_students and not year_loaded:
+            started = timezone.now()
+            with transaction.atomic():
+                summary = generate_year(year_students, random.Random(seed + 1))
+            seconds = (timezone.now() - started).total_seconds()
+            self.stdout.write(self.style.SUCCESS(f"{summary} in {seconds:.1f} s."))
         if students:
             started = timezone.now()
             generate_large(students, rng, self.stdout)
@@ -405,6 +418,170 @@ def _demo_interests(rng, mi, students, n_interest, n_attended, n_no_show, mi_sta
             if state == PlaceState.OFFERED
             else None,
         )
+
+
+YEAR_STUDENTS = 4000
+YEAR_PREFIX = "Y"
+YEAR_HOSTS = [
+    ("Canalside Community Café", OrganisationKind.SOCIAL_ENTERPRISE, "Hospitality"),
+    ("Midtown Credit Union", OrganisationKind.BUSINESS, "Finance"),
+    ("Northgate Youth Trust", OrganisationKind.CHARITY, "Community"),
+    ("Brightwater Brewing", OrganisationKind.BUSINESS, "Food and drink"),
+    ("Midtown Museum Friends", OrganisationKind.CHARITY, "Arts"),
+    ("Hartley & Sons Joinery", OrganisationKind.BUSINESS, "Construction"),
+    ("Riverside Housing Co-op", OrganisationKind.SOCIAL_ENTERPRISE, "Housing"),
+    ("Midtown Borough Council", OrganisationKind.PUBLIC_BODY, "Public services"),
+    ("Greenway Cycles", OrganisationKind.BUSINESS, "Retail"),
+    ("Open Door Advice Centre", OrganisationKind.CHARITY, "Advice"),
+    ("Pixel Forge Studio", OrganisationKind.BUSINESS, "Digital"),
+    ("Hillside Care Partnership", OrganisationKind.SOCIAL_ENTERPRISE, "Health"),
+]
+YEAR_QUESTIONS = [
+    "How could we reach more customers aged 18 to 30?",
+    "Which of three new services should we try first?",
+    "Where should we look for volunteers and how should we keep them?",
+    "How do we measure the difference we make, simply?",
+]
+
+
+def _interest_weight(student: Student) -> float:
+    """How likely a student is to say they are interested, relative to others: the demo
+    year differs by group as a real one does, so the dashboard has something to show."""
+    weight = 1.0
+    if student.fee_status == FeeStatus.INTERNATIONAL:
+        weight *= 1.6
+    if student.first_in_family:
+        weight *= 1.2
+    if student.carer:
+        weight *= 0.6
+    if student.mode == StudyMode.PART_TIME:
+        weight *= 0.5
+    if student.year_of_study == 1:
+        weight *= 0.7
+    return weight
+
+
+def generate_year(count: int, rng: random.Random) -> str:
+    """A realistic year of one business school: `count` students (bulk-created), twelve
+    hosts and about three micro-internships a month on Wednesdays since the last academic
+    year began (a full year from 1 August, and this one so far). The past ones have run
+    (10 places, about 9 in 10 attended, the rest of the interest not selected); the next
+    few are open for interest or still drafts. Who says they are interested differs by
+    group (`_interest_weight`). Deterministic for one `rng` seed and one day. Returns a
+    summary."""
+    Student.objects.bulk_create(
+        [
+            Student(
+                student_number=f"{YEAR_PREFIX}{n:07d}",
+                email=f"year.student{n}@example.ac.uk",
+                full_name="{} {}".format(*_person(rng)),
+                **_random_student_fields(rng),
+            )
+            for n in range(count)
+        ],
+        batch_size=2000,
+    )
+    students = list(Student.objects.filter(student_number__startswith=YEAR_PREFIX))
+    weights = [_interest_weight(s) for s in students]
+    today = timezone.localdate()
+    this_year_start = today.replace(month=8, day=1)
+    if this_year_start > today:
+        this_year_start = this_year_start.replace(year=today.year - 1)
+    year_start = this_year_start.replace(year=this_year_start.year - 1)  # the last full year
+    tz = timezone.get_current_timezone()
+    hosts = []
+    for index, (name, kind, sector) in enumerate(YEAR_HOSTS, start=1):
+        org = Organisation.objects.create(
+            name=name,
+            kind=kind,
+            sector=sector,
+            size_band=rng.choice([SizeBand.MICRO, SizeBand.SMALL, SizeBand.MEDIUM]),
+            address=f"{index} Station Road\nMidtown",
+        )
+        first, last = _person(rng)
+        contact = HostContact.objects.create(
+            organisation=org,
+            name=f"{first} {last}",
+            email=f"{first.lower()}.{last.lower()}@year-host{index}.example",
+        )
+        hosts.append(
+            Challenge.objects.create(
+                organisation=org,
+                contact=contact,
+                title=f"{YEAR_QUESTIONS[index % len(YEAR_QUESTIONS)][:-1]} ({name})",
+                context=f"{name} is a {kind.label.lower()} in {sector.lower()}.",
+                question=YEAR_QUESTIONS[index % len(YEAR_QUESTIONS)],
+                good_outcome="Three practical options and a recommendation.",
+                subject_area=sector,
+                state=ChallengeState.SCHEDULED,
+            )
+        )
+    mis, day, number = [], year_start + timedelta(days=14), 100
+    while day <= today + timedelta(days=45):
+        if day.weekday() == 2:  # Wednesdays, as the Business Clinic runs them
+            number += 1
+            starts = timezone.make_aware(datetime.combine(day, time(9, 30)), tz)
+            opens, closes = starts - timedelta(days=35), starts - timedelta(days=10)
+            past = day < today
+            state = (
+                MicroInternshipState.EVALUATED
+                if past
+                else MicroInternshipState.OPEN
+                if opens <= timezone.now() < closes
+                else MicroInternshipState.CLOSED
+                if closes <= timezone.now()
+                else MicroInternshipState.DRAFT
+            )
+            mis.append(
+                MicroInternship(
+                    challenge=hosts[number % len(hosts)],
+                    reference=f"MI-{day.year}-{number:03d}",
+                    starts_at=starts,
+                    ends_at=starts.replace(hour=16, minute=30),
+                    venue_address=hosts[number % len(hosts)].organisation.address,
+                    capacity=10,
+                    interest_opens_at=opens,
+                    interest_closes_at=closes,
+                    state=state,
+                )
+            )
+            day += timedelta(days=rng.choice([7, 7, 14]))
+        else:
+            day += timedelta(days=1)
+    MicroInternship.objects.bulk_create(mis)
+    interests = []
+    for mi in MicroInternship.objects.filter(reference__in=[m.reference for m in mis]):
+        wanted = rng.randint(14, 32)
+        applicants = list(dict.fromkeys(rng.choices(students, weights, k=wanted * 2)))[:wanted]
+        run = mi.state == MicroInternshipState.EVALUATED
+        for position, student in enumerate(applicants):
+            received = mi.interest_closes_at - timedelta(
+                days=rng.randint(1, 20), minutes=rng.randint(0, 600)
+            )
+            if not run:
+                state = PlaceState.RECEIVED
+                received = min(received, timezone.now() - timedelta(hours=position + 1))
+            elif position < mi.capacity:
+                state = PlaceState.ATTENDED if rng.random() < 0.9 else PlaceState.NO_SHOW
+            else:
+                state = PlaceState.NOT_SELECTED
+            interests.append(
+                ExpressionOfInterest(
+                    student=student,
+                    micro_internship=mi,
+                    statement="I would like real experience with a client.",
+                    source=Source.EMAIL if rng.random() < 0.3 else Source.WEB,
+                    received_at=received,
+                    verified_at=received,
+                    state=state,
+                    state_changed_at=min(mi.interest_closes_at, timezone.now()),
+                )
+            )
+    ExpressionOfInterest.objects.bulk_create(interests, batch_size=2000)
+    return (
+        f"A year of {count} students: {len(mis)} micro-internships, "
+        f"{len(interests)} expressions of interest"
+    )
 
 
 def generate_large(count: int, rng: random.Random, stdout) -> None:

@@ -4,7 +4,8 @@ For every academic year in which a micro-internship starts, every student become
 that year's eligible population (copying the student record, as an import would). Then a
 random 70% answer the equality questionnaire (with some "prefer not to say") and 50% give
 research consent (60% of them including their equality answers). Attended students answer
-the pre- and end-of-day surveys (with a small average improvement) and hosts answer theirs,
+the pre- and end-of-day surveys (with a small average improvement) and hosts answer theirs
+(all of the hand-written demo, a seeded few of the demo year: `_surveyed_references`),
 so the impact report has figures. Synthetic data only.
 """
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 from microintern.accounts.models import Student
 from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
+from microintern.core.management.commands.demo import YEAR_HOSTS
 from microintern.insights import hesa
 from microintern.insights.academic_year import AcademicYear
 from microintern.insights.consent import CONSENT_WORDING_VERSION
@@ -111,15 +113,34 @@ class Command(BaseCommand):
         )
 
 
+YEAR_SURVEYED = 3
+
+
+def _surveyed_references(rng) -> list[str]:
+    """The run micro-internships whose students and hosts answer the demo surveys: all of
+    the hand-written demo's and a seeded few of the demo year's, so that `make run` stays
+    quick with a year of thousands of students (each answer goes through the surveys
+    domain, one by one, and queues its invitation email)."""
+    run = MicroInternship.objects.filter(interests__state=PlaceState.ATTENDED).distinct()
+    year_hosts = [name for name, _kind, _sector in YEAR_HOSTS]
+    in_the_year = run.filter(challenge__organisation__name__in=year_hosts)
+    year = sorted(in_the_year.values_list("reference", flat=True))
+    hand_written = run.exclude(pk__in=in_the_year.values("pk"))
+    return [
+        *hand_written.values_list("reference", flat=True),
+        *rng.sample(year, min(YEAR_SURVEYED, len(year))),
+    ]
+
+
 def _demo_surveys(rng) -> int:
     """Pre and post answers for attended demo students, and host answers (once)."""
     if Response.objects.exists():
         return 0
     install(Instrument, InstrumentVersion, Item)
     count = 0
-    attended = ExpressionOfInterest.objects.filter(state=PlaceState.ATTENDED).select_related(
-        "student", "micro_internship__challenge__contact"
-    )
+    attended = ExpressionOfInterest.objects.filter(
+        state=PlaceState.ATTENDED, micro_internship__reference__in=_surveyed_references(rng)
+    ).select_related("student", "micro_internship__challenge__contact")
     comments = [
         "Working with a real client made me much more confident.",
         "I learned how to turn research into a recommendation.",

@@ -39,7 +39,7 @@ def test_the_team_gets_it_only_after_staff_see_who_it_goes_to(staff_client):
     assert not OutboundMessage.objects.exists()  # nothing sent yet
 
     response = post(staff_client, mi, **form, confirmed="1")
-    assert response.url == reverse("staff:micro_internship", args=[mi.pk])
+    assert response.url.startswith(reverse("staff:micro_internship", args=[mi.pk]) + "?emails=")
     sent = OutboundMessage.objects.filter(role="team_message")
     assert sorted(m.to for m in sent) == sorted(p.student.email for p in accepted)
     assert all(MESSAGE in m.body and m.subject == f"What to bring ({mi.reference})" for m in sent)
@@ -76,3 +76,18 @@ def test_missing_fields_are_named_and_what_was_typed_stays(staff_client):
     assert "Please choose who to send it to." in page
     assert "Please give the email a subject." in page
     assert MESSAGE in page
+
+
+def test_a_team_email_sent_by_mistake_can_be_held_before_it_goes(staff_client):
+    mi = MicroInternshipFactory(open_now=True)
+    team(mi)
+    form = {"to": "team", "subject": "Wrong day", "message": "The day moves to Friday."}
+    response = post(staff_client, mi, **form, confirmed="1")
+    page = staff_client.get(response.url).content.decode()
+    assert "This action queued 2 emails:" in page
+    assert "Hold all 2 queued emails of this action" in page
+    action = response.url.split("?emails=")[1].split("#")[0]
+    staff_client.post(
+        reverse("staff:decide_action_emails", args=[action]), {"do": "hold", "next": response.url}
+    )
+    assert set(OutboundMessage.objects.values_list("state", flat=True)) == {"held"}

@@ -2,11 +2,13 @@
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from microintern.applications.domain import message_team, team_of
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.permissions import permission_required
+from microintern.mail.outbox import one_action, page_after_action
 
 from ..domain import message_host
 from ..forms import MessagePeopleForm
@@ -36,19 +38,19 @@ def message_people(request, pk: int):
             {"mi": mi, "form": form, "team": team, "confirming": True},
         )
     try:
-        if data["to"] == "team":
-            sent = message_team(
-                mi, subject=data["subject"], message=data["message"], actor=request.user
-            )
-            messages.success(
-                request, f"Your email is on its way to the {sent} students in the team."
-            )
-        else:
-            address = message_host(
-                mi, subject=data["subject"], message=data["message"], actor=request.user
-            )
-            messages.success(request, f"Your email is on its way to the host ({address}).")
+        with one_action() as action:
+            if data["to"] == "team":
+                sent = message_team(
+                    mi, subject=data["subject"], message=data["message"], actor=request.user
+                )
+                done = f"Your email is on its way to the {sent} students in the team."
+            else:
+                address = message_host(
+                    mi, subject=data["subject"], message=data["message"], actor=request.user
+                )
+                done = f"Your email is on its way to the host ({address})."
     except TransitionNotAllowed as error:
         form.add_error(None, str(error))
         return render(request, "programme/staff/message.html", {"mi": mi, "form": form}, status=400)
-    return redirect("staff:micro_internship", pk=mi.pk)
+    messages.success(request, done)
+    return redirect(page_after_action(reverse("staff:micro_internship", args=[mi.pk]), action))

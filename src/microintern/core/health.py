@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -84,6 +84,8 @@ def task_worker() -> Check:
     """Failing when a task has been ready to run for WORKER_LATE without a worker taking it
     (the database task backend; other backends keep their own queue)."""
     backend = settings.TASKS["default"]["BACKEND"]
+    if backend == settings.TASKS_BACKENDS["rq"]:
+        return _rq_worker()
     if backend != "django_tasks_db.DatabaseBackend":
         return Check("task worker", True, f"not checked here ({backend.rsplit('.', 1)[-1]})")
     from django_tasks_db.models import DBTaskResult  # noqa: PLC0415 - only with this backend
@@ -104,6 +106,35 @@ def task_worker() -> Check:
             "task worker", False, f"{ready.count()} tasks waiting, the oldest {minutes} min"
         )
     return Check("task worker", True, f"{ready.count()} tasks waiting")
+
+
+def _rq_worker() -> Check:
+    """The RQ backend: failing when no RQ worker is alive (each renews its own key in
+    Redis, so a killed one drops out) or the oldest task in a queue has waited WORKER_LATE."""
+    from redis import Redis  # noqa: PLC0415 - only with this backend
+    from rq import Queue, Worker  # noqa: PLC0415
+
+    connection = Redis.from_url(settings.TASKS_REDIS_URL, socket_timeout=5)
+    queues = [Queue(name, connection=connection) for name in settings.TASKS["default"]["QUEUES"]]
+    waiting = sum(queue.count for queue in queues)
+    workers = len(Worker.all(connection=connection))
+    if not workers:
+        return Check("task worker", False, f"no RQ worker is running, {waiting} tasks waiting")
+    oldest = min(
+        (job.enqueued_at for queue in queues for job in queue.get_jobs(0, 0) if job.enqueued_at),
+        default=None,
+    )
+    if oldest is not None:
+        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+        late = timezone.now() - oldest
+        if late > WORKER_LATE:
+            minutes = int(late.total_seconds() // 60)
+            return Check(
+                "task worker",
+                False,
+                f"{waiting} tasks waiting, the oldest {minutes} min ({workers} RQ workers)",
+            )
+    return Check("task worker", True, f"{waiting} tasks waiting, {workers} RQ workers")
 
 
 def periodic_jobs() -> Check:

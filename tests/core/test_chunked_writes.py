@@ -11,7 +11,8 @@ from django.db import connection
 
 from microintern.accounts.models import Student
 from microintern.applications.models import ExpressionOfInterest
-from microintern.core.domain import write_in_chunks
+from microintern.core import domain as core_domain
+from microintern.core.domain import delete_in_chunks, write_in_chunks
 from microintern.core.management.commands import demo
 from microintern.core.models import PeriodicJobRun
 
@@ -71,3 +72,24 @@ def test_generated_demo_students_and_interest_are_written_in_chunks(monkeypatch)
     interests = ExpressionOfInterest.objects.filter(statement="Generated statement.").count()
     assert calls == [("Student", 450, 100), ("ExpressionOfInterest", interests, 100)]
     assert Student.objects.filter(student_number__startswith="G").count() == 450
+
+
+def test_deleting_in_chunks_commits_each_chunk_and_counts_them_all():
+    PeriodicJobRun.objects.bulk_create(
+        PeriodicJobRun(path=f"job.{n}", last_started_at=AT) for n in range(7)
+    )
+    PeriodicJobRun.objects.create(path="kept", last_started_at=AT)
+    transactions = []
+    real_atomic = core_domain.transaction.atomic
+
+    def watching_atomic(*args, **kwargs):
+        if not holds_a_transaction():  # a new transaction, not delete()'s own savepoint
+            transactions.append(PeriodicJobRun.objects.count())  # committed before it
+        return real_atomic(*args, **kwargs)
+
+    old = PeriodicJobRun.objects.filter(path__startswith="job.")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(core_domain.transaction, "atomic", watching_atomic)
+        assert delete_in_chunks(old, size=3) == 7
+    assert transactions == [8, 5, 2], "each chunk committed before the next began"
+    assert list(PeriodicJobRun.objects.values_list("path", flat=True)) == ["kept"]

@@ -90,6 +90,18 @@ def write_in_chunks(
     return count
 
 
+def delete_in_chunks(rows: models.QuerySet, *, size: int = WRITE_CHUNK_ROWS) -> int:
+    """Delete every row of `rows` (with what cascades from it), `size` rows a transaction,
+    and return how many rows were deleted in all. For jobs that delete many rows where each
+    deletion is complete in itself (retention): on SQLite the write lock is let go between
+    chunks. `rows` is asked again before each chunk, so rows it no longer matches stay."""
+    deleted = 0
+    while ids := list(rows.order_by("pk").values_list("pk", flat=True)[:size]):
+        with transaction.atomic():
+            deleted += rows.model._default_manager.filter(pk__in=ids).delete()[0]
+    return deleted
+
+
 def activity_for(*subjects: models.Model):
     """Activity rows about any of `subjects`, newest first, with actors loaded."""
     query = models.Q(pk__in=[])

@@ -13,7 +13,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from microintern.accounts.models import Student
-from microintern.core.domain import log_activity
+from microintern.core.domain import delete_in_chunks, log_activity
 from microintern.core.errors import Refusal
 from microintern.core.locking import lock_row
 from microintern.core.models import ActivityLog
@@ -367,40 +367,47 @@ def apply_retention(now=None) -> dict:
     * research consent records withdrawn (or replaced) more than 6 years ago; a consent still
       in force is kept (it is evidence for data still being used);
     * activity-log entries about the above (:data:`RETAINED_LOG_ACTIONS`) older than 6 years.
-    Idempotent (a periodic job). Logs nothing about individuals; returns the counts.
+    Idempotent (a periodic job); deletes a chunk of rows a transaction, so on SQLite pages
+    that write get in between. Logs nothing about individuals; returns the counts.
     """
     now = now or timezone.now()
     current = AcademicYear.containing(now)
     oldest_kept = str(AcademicYear(current.start_year - RETENTION["population_years"]))
     deleted = {}
-    deleted["population_records"] = PopulationRecord.objects.filter(
-        academic_year__lt=oldest_kept
-    ).delete()[0]
-    deleted["imports"] = PopulationImport.objects.filter(
-        uploaded_at__lt=now - timedelta(days=RETENTION["import_days"])
-    ).delete()[0]
-    deleted["feed_deliveries"] = FeedDelivery.objects.filter(
-        received_at__lt=now - timedelta(days=RETENTION["import_days"])
-    ).delete()[0]
+    deleted["population_records"] = delete_in_chunks(
+        PopulationRecord.objects.filter(academic_year__lt=oldest_kept)
+    )
+    deleted["imports"] = delete_in_chunks(
+        PopulationImport.objects.filter(
+            uploaded_at__lt=now - timedelta(days=RETENTION["import_days"])
+        )
+    )
+    deleted["feed_deliveries"] = delete_in_chunks(
+        FeedDelivery.objects.filter(received_at__lt=now - timedelta(days=RETENTION["import_days"]))
+    )
     last_current = str(AcademicYear(current.start_year - RETENTION["equality_after_last_year"]))
     leavers = (
         Student.objects.annotate(last_year=Max("population_records__academic_year"))
         .filter(last_year__lt=last_current)
         .values("pk")
     )
-    deleted["equality_answers"] = EqualityMonitoring.objects.filter(student__in=leavers).delete()[0]
+    deleted["equality_answers"] = delete_in_chunks(
+        EqualityMonitoring.objects.filter(student__in=leavers)
+    )
     survey_cutoff = AcademicYear(current.start_year - RETENTION["survey_years"]).starts
     old_responses = Response.objects.filter(submitted_at__lt=survey_cutoff)
-    deleted["survey_responses"] = old_responses.delete()[0]
+    deleted["survey_responses"] = delete_in_chunks(old_responses)
     old_invitations = Invitation.objects.filter(created_at__lt=survey_cutoff)
-    deleted["survey_invitations"] = old_invitations.delete()[0]
-    deleted["research_consents"] = ResearchConsent.objects.filter(
-        withdrawn_at__lt=_years_before(now, RETENTION["consent_after_withdrawal_years"])
-    ).delete()[0]
+    deleted["survey_invitations"] = delete_in_chunks(old_invitations)
+    deleted["research_consents"] = delete_in_chunks(
+        ResearchConsent.objects.filter(
+            withdrawn_at__lt=_years_before(now, RETENTION["consent_after_withdrawal_years"])
+        )
+    )
     about_the_above = reduce(or_, (Q(action__startswith=a) for a in RETAINED_LOG_ACTIONS))
-    deleted["activity_log_entries"] = (
-        ActivityLog.objects.filter(about_the_above)
-        .filter(created_at__lt=_years_before(now, RETENTION["activity_log_years"]))
-        .delete()[0]
+    deleted["activity_log_entries"] = delete_in_chunks(
+        ActivityLog.objects.filter(about_the_above).filter(
+            created_at__lt=_years_before(now, RETENTION["activity_log_years"])
+        )
     )
     return {name: count for name, count in deleted.items() if count}

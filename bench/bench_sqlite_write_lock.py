@@ -44,7 +44,12 @@ class Probe(threading.Thread):
         db.execute("CREATE TABLE IF NOT EXISTS bench_probe (at REAL)")
         while self.running:
             started = time.perf_counter()
-            db.execute("BEGIN IMMEDIATE")  # returns once this connection has the lock
+            while True:  # a job may hold the lock past the busy timeout: keep waiting
+                try:
+                    db.execute("BEGIN IMMEDIATE")  # returns once this connection has the lock
+                    break
+                except sqlite3.OperationalError:
+                    continue
             waited = time.perf_counter() - started
             db.execute("INSERT INTO bench_probe VALUES (?)", (started,))
             db.execute("COMMIT")  # may checkpoint the WAL: not a wait for the lock

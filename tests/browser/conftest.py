@@ -51,14 +51,12 @@ def axe():
     return Axe()
 
 
+AXE_WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]}}
+
+
 def assert_no_axe_violations(axe, page):
     """Run axe-core (WCAG 2.x A/AA rules) on the page and fail with the violations listed."""
-    results = axe.run(
-        page,
-        options={
-            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]}
-        },
-    )
+    results = axe.run(page, options=AXE_WCAG_AA)
     violations = results.response["violations"]
     assert not violations, "\n".join(
         f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes: {[n['target'] for n in v['nodes']][:3]})"

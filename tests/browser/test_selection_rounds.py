@@ -84,7 +84,9 @@ def test_dry_run_override_and_publish(live_server, page, axe, make_user):
         in table.get_by_role("row").filter(has_text=i.student.student_number).inner_text()
     )
     page.get_by_label("Student number").fill(left_out.student.student_number)
-    page.get_by_label("Micro-internship").select_option(label=left_out.micro_internship.reference)
+    page.get_by_label("Micro-internship", exact=True).select_option(
+        label=left_out.micro_internship.reference
+    )
     page.get_by_role("button", name="Save the override").click()
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert_no_axe_violations(axe, page)

@@ -112,7 +112,7 @@ def _rq_worker() -> Check:
     """The RQ backend: failing when no RQ worker is alive (each renews its own key in
     Redis, so a killed one drops out) or the oldest task in a queue has waited WORKER_LATE."""
     from redis import Redis  # noqa: PLC0415 - only with this backend
-    from rq import Queue, Worker  # noqa: PLC0415
+    from rq import Queue, Worker  # noqa: PLC0415 - only with this backend
 
     connection = Redis.from_url(settings.TASKS_REDIS_URL, socket_timeout=5)
     queues = [Queue(name, connection=connection) for name in settings.TASKS["default"]["QUEUES"]]

@@ -26,12 +26,16 @@ def rq_backend(settings):
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI needs Redis at {REDIS_URL}, but it does not answer.")
         pytest.skip(f"no Redis answers at {REDIS_URL}")
+    # Workers are seen database-wide: tests on other pytest workers wait their turn.
+    turn = redis.Redis.from_url("redis://127.0.0.1:6379/0").lock("microintern-test-health-rq", 60)
+    turn.acquire(blocking_timeout=60)
     connection.flushdb()
     queue_name = f"health-{uuid.uuid4().hex[:8]}"
     settings.TASKS = {"default": {"BACKEND": settings.TASKS_BACKENDS["rq"], "QUEUES": [queue_name]}}
     settings.TASKS_REDIS_URL = REDIS_URL
     yield Queue(queue_name, connection=connection)
     connection.flushdb()
+    turn.release()
 
 
 def test_no_rq_worker_alive_fails_and_says_so(rq_backend):

@@ -140,6 +140,7 @@ def test_a_round_is_recomputed_from_its_audit_file_alone(published_round, client
         "seed",  # a different seed
         "policy",  # a different policy than committed
         "participant",  # a participant added after the seal
+        "group",  # a priority group changed where it changes no offer
     ],
 )
 def test_a_changed_audit_file_fails_the_check(published_round, client, tmp_path, tamper):
@@ -154,6 +155,9 @@ def test_a_changed_audit_file_fails_the_check(published_round, client, tmp_path,
         audit["round"]["seed"] = "0" * 64
     elif tamper == "policy":
         audit["round"]["policy"]["micro_internships"][0]["capacity"] += 1
+    elif tamper == "group":
+        aside = next(p for p in rows if p["status"] != "draw")
+        aside["group"] = 1 if aside["group"] != 1 else 2
     else:
         rows.append({**in_draw[0], "pseudonym": "f" * 64})
     done = run_script(tmp_path, audit)

@@ -272,3 +272,69 @@ def test_leaving_or_dropping_a_choice_is_not_joining():
     assert commitment.joined_after_close(sealed, [["a", ["MI-3", "MI-1"]]]) == ["a"]
     assert commitment.joined_after_close(sealed, [["b", ["MI-2", "MI-1"]]]) == ["b"]
     assert commitment.joined_after_close(sealed, [["c", ["MI-1"]]]) == ["c"]
+
+
+def test_priority_groups_are_sealed_at_close_so_a_later_record_change_moves_nobody(
+    build_round, client
+):
+    # Four students want two places; at close none is in the widening-participation group.
+    selection_round, (mi,), students, staff = build_round(
+        capacities=(2,), interests=[(0,)] * 4, priority=["widening_participation"]
+    )
+    selection_round.refresh_from_db()
+    assert [entry[2] for entry in selection_round.participants] == [2, 2, 2, 2]
+    first = domain.dry_run(selection_round, reason="Check.", actor=staff).result
+    offered = {s["student_number"]: s["offered"] for s in first["students"]}
+    losers = [s for s in students if offered[s.student_number] is None]
+    assert len(losers) == 2
+    # After seeing the dry run, someone marks both losers as carers on their records.
+    for student in losers:
+        student.carer = True
+        student.save()
+    run = domain.dry_run(selection_round, reason="Check again.", actor=staff)
+    assert {s["student_number"]: s["offered"] for s in run.result["students"]} == offered
+    assert {s["group"] for s in run.result["students"]} == {2}
+    domain.publish(selection_round, dry_run_id=run.pk, actor=staff)
+    audit = client.get(f"/selection/{selection_round.pk}/audit.json").json()
+    assert audit["format"] == commitment.AUDIT_FORMAT
+    assert {row["group"] for row in audit["participants"]} == {2}
+    rows = [[r["pseudonym"], r["choices"], r["group"]] for r in audit["participants"]]
+    assert commitment.participants_digest(rows) == audit["round"]["participants_digest"]
+
+
+def test_only_a_public_reopening_lets_a_changed_record_change_the_group(build_round, client):
+    selection_round, (mi,), students, staff = build_round(
+        capacities=(1,), interests=[(0,)] * 3, priority=["widening_participation"]
+    )
+    first = domain.dry_run(selection_round, reason="Check.", actor=staff).result
+    loser = next(s for s in first["students"] if s["offered"] is None)["student_number"]
+    student = next(s for s in students if s.student_number == loser)
+    student.carer = True
+    student.save()
+    domain.reopen_round(selection_round, reason="A carer's record was corrected.", actor=staff)
+    domain.close_round(selection_round, actor=staff)
+    selection_round.refresh_from_db()
+    mine = commitment.pseudonym(selection_round.seed, loser)
+    assert dict((e[0], e[2]) for e in selection_round.participants)[mine] == 1
+    again = domain.dry_run(selection_round, reason="Check.", actor=staff).result
+    assert next(s for s in again["students"] if s["student_number"] == loser)["offered"]
+    assert "A carer's record was corrected." in public_page(client, selection_round)
+
+
+def test_the_digest_covers_each_participant_group():
+    sealed = [["a" * 64, ["MI-1", "MI-2"], 1], ["b" * 64, ["MI-2"], 2]]
+    moved = [["a" * 64, ["MI-1", "MI-2"], 2], ["b" * 64, ["MI-2"], 2]]
+    assert commitment.participants_digest(sealed) != commitment.participants_digest(moved)
+    assert commitment.participants_digest(sealed) == commitment.sha256_hex(
+        f"{'a' * 64} 1 MI-1,MI-2\n{'b' * 64} 2 MI-2"
+    )
+    # A list sealed before groups were keeps its digest.
+    legacy = [["a" * 64, ["MI-1", "MI-2"]]]
+    assert commitment.participants_digest(legacy) == commitment.sha256_hex(f"{'a' * 64} MI-1,MI-2")
+
+
+def test_the_public_page_says_groups_are_fixed_at_close(build_round, client):
+    selection_round, *_ = build_round(capacities=(1,), interests=[(0,)])
+    assert "Your priority group is worked out when interest closes and sealed" in public_page(
+        client, selection_round
+    )

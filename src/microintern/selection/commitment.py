@@ -4,7 +4,9 @@ Before interest closes a round publishes one fingerprint, `commitment`: the SHA-
 canonical JSON of the seed's SHA-256, the canonical policy (priority order, and per
 micro-internship its places, reserve and programme cap) and the analysis plan. When
 interest closes the round records `participants_digest`, the SHA-256 of the confirmed
-participant list (each participant's pseudonym and ranked choices). The draw uses both:
+participant list (each participant's pseudonym, priority group and ranked choices); the
+draw uses the groups as sealed, so a record changed after close moves nobody. The draw
+uses both:
 
     pseudonym(student number) = HMAC-SHA256(key = seed, message = student number)
     draw key                  = HMAC-SHA256(key = seed, message = participants digest)
@@ -22,7 +24,9 @@ import hmac
 import json
 from collections.abc import Iterable
 
-AUDIT_FORMAT = "microintern-selection-audit-1"
+AUDIT_FORMAT = "microintern-selection-audit-2"
+# A round sealed before priority groups were: its digest and audit file have no groups.
+LEGACY_AUDIT_FORMAT = "microintern-selection-audit-1"
 
 
 def canonical_json(value) -> bytes:
@@ -73,20 +77,32 @@ def pseudonym(seed: str, student_number: str) -> str:
     return hmac_hex(seed, student_number)
 
 
-def participants_digest(participants: Iterable[tuple[str, list[str]]]) -> str:
-    """SHA-256 of the participant list: one line per participant, `pseudonym` then their
-    ranked choices, comma-separated, lines sorted and joined by newlines."""
-    lines = sorted(f"{name} {','.join(choices)}" for name, choices in participants)
-    return sha256_hex("\n".join(lines))
+def participants_digest(participants: Iterable[list]) -> str:
+    """SHA-256 of the participant list: one line per participant (`pseudonym`, `choices`,
+    `group`), the pseudonym, the priority group and the ranked choices comma-separated,
+    separated by spaces; lines sorted and joined by newlines. A list sealed before groups
+    were sealed has no group, and its lines none."""
+    return sha256_hex("\n".join(sorted(_digest_line(*entry) for entry in participants)))
+
+
+def _digest_line(name: str, choices: list[str], group: int | None = None) -> str:
+    if group is None:
+        return f"{name} {','.join(choices)}"
+    return f"{name} {group} {','.join(choices)}"
+
+
+def sealed_groups(participants: Iterable[list]) -> dict[str, int]:
+    """Pseudonym → priority group, as sealed at close (empty for a list sealed without)."""
+    return {entry[0]: entry[2] for entry in participants if len(entry) > 2}
 
 
 def joined_after_close(sealed: list, now: list) -> list[str]:
     """Pseudonyms in `now` that the sealed list does not cover: new participants, or choices
     not among (or not in the order of) those sealed. Leaving, or dropping a choice, is not
     joining: a student may withdraw after close."""
-    at_close = {name: choices for name, choices in sealed}
+    at_close = {entry[0]: entry[1] for entry in sealed}
     joined = []
-    for name, choices in now:
+    for name, choices, *_ in now:
         kept = iter(at_close.get(name, ()))
         if name not in at_close or not all(ref in kept for ref in choices):
             joined.append(name)

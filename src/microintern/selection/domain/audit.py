@@ -3,9 +3,9 @@ nothing that leads back to a person beyond the row they can find themselves.
 
 One row per participant of the sealed list, under their pseudonym (HMAC-SHA256 of their
 student number keyed by the seed, which they can compute once the seed is public), sorted
-by pseudonym: their ranked choices at close (which the participant digest covers), the
-ranking the draw used (the same, less any choice withdrawn since or taken out by staff), their
-priority group (a number: 1, 2 or 3), how they took part (`status`), the outcome and their
+by pseudonym: their ranked choices and priority group (a number: 1, 2 or 3) at close, which
+the participant digest covers, the ranking the draw used (the same, less any choice withdrawn
+since or taken out by staff), how they took part (`status`), the outcome and their
 waiting-list positions. No names, emails, student numbers, programmes or times. The round
 part has the seed, the committed policy and analysis plan, the fingerprint and the digest;
 per micro-internship the places that went to the draw and its reserve.
@@ -46,14 +46,15 @@ def audit_file(selection_round: SelectionRound) -> dict:
     set_aside = {sn: why for sn, _ref, why in inputs["set_aside"] if why != "unconfirmed"}
     by_pseudonym = {commitment.pseudonym(seed, sn): sn for sn in outcomes}
     rows = []
-    for name, choices in selection_round.participants:
+    for name, choices, *sealed_group in selection_round.participants:
         sn = by_pseudonym.get(name)
-        row = {"pseudonym": name, "choices": choices, "ranking": [], "group": None}
+        group = sealed_group[0] if sealed_group else None
+        row = {"pseudonym": name, "choices": choices, "ranking": [], "group": group}
         row["status"] = LEFT
         row |= {"taken_out_by_staff": None, "outcome": None, "offered": None, "waitlists": {}}
         if sn is not None:
             outcome = outcomes[sn]
-            row["group"] = groups.get(sn)
+            row["group"] = groups.get(sn, group)
             row["ranking"] = rankings.get(sn, [])
             row["status"] = GIVEN_BY_STAFF if sn in given else set_aside.get(sn, IN_THE_DRAW)
             row["taken_out_by_staff"] = taken_out.get(sn)
@@ -62,7 +63,9 @@ def audit_file(selection_round: SelectionRound) -> dict:
             row["waitlists"] = dict(sorted(outcome.waitlists.items()))
         rows.append(row)
     return {
-        "format": commitment.AUDIT_FORMAT,
+        "format": commitment.AUDIT_FORMAT
+        if commitment.sealed_groups(selection_round.participants)
+        else commitment.LEGACY_AUDIT_FORMAT,
         "round": {
             "id": selection_round.pk,
             "name": selection_round.name,

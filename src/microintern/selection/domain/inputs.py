@@ -9,9 +9,11 @@ micro-internships. A student's ranking is the one they set (`applications.rankin
 `preference_rank` where given, otherwise the order they said they were interested), frozen
 once interest closes.
 
-Priority groups come from the round's `priority` list (criteria in order); special-category
-data is never read here. Staff overrides are applied here too: a "give a place" override
-takes the student out of the draw, a "take out" override removes that choice.
+Priority groups come from the round's `priority` list (criteria in order), computed when
+interest closes and sealed with the participant list: once sealed, the draw uses the sealed
+group even if the student's record (or a place they took elsewhere) changed since.
+Special-category data is never read here. Staff overrides are applied here too: a "give a
+place" override takes the student out of the draw, a "take out" override removes that choice.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from microintern.applications.models import ExpressionOfInterest
 from microintern.applications.ranking import ranked
 from microintern.programme.models import MicroInternship
 
-from .. import engine, queries
+from .. import commitment, engine, queries
 from ..enums import OverrideAction, PriorityGroup
 from ..errors import SelectionRefused
 from ..models import SelectionRound
@@ -105,6 +107,7 @@ def build_inputs(selection_round: SelectionRound) -> Inputs:
             reserve = engine.Reserve(entry.reserve_group, min(entry.reserve_seats, free))
         mis.append(engine.MicroInternship(mi.reference, free, reserve, entry.programme_cap))
     had = queries.students_who_had_an_opportunity(by_student, selection_round)
+    sealed = commitment.sealed_groups(selection_round.participants)
     students, people, rankings = [], {}, {}
     for student_id, rows in by_student.items():
         student = rows[0].student
@@ -118,7 +121,10 @@ def build_inputs(selection_round: SelectionRound) -> Inputs:
         )
         rankings[student.student_number] = ranking
         choices = tuple(ref for ref in ranking if ref not in full)
-        tier = _tier(student, student_id in had, selection_round.priority)
+        tier = priority_group(student, student_id in had, selection_round.priority)
+        if sealed:
+            name = commitment.pseudonym(selection_round.seed, student.student_number)
+            tier = sealed.get(name, tier)
         students.append(engine.Student(student.student_number, tier, student.programme, choices))
     for interest in interests.values():
         people[interest.student.student_number] = {
@@ -157,7 +163,7 @@ def build_inputs(selection_round: SelectionRound) -> Inputs:
     return Inputs(mis, students, snapshot, people, interests, rankings, sorted(full))
 
 
-def _tier(student, had_an_opportunity: bool, priority: list[str]) -> int:
+def priority_group(student, had_an_opportunity: bool, priority: list[str]) -> int:
     """The student's priority group: 1 + the first criterion (in the round's order) they
     meet; everyone who meets none is in the last group."""
     meets = {

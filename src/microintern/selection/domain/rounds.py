@@ -35,7 +35,7 @@ from .. import commitment, engine, queries
 from ..enums import ROUND_TRANSITIONS, OverrideAction, PriorityGroup, RoundState, RunKind
 from ..errors import SelectionRefused
 from ..models import Override, RoundMicroInternship, SelectionRound, SelectionRun
-from .inputs import ranked
+from .inputs import priority_group, ranked
 from .results import compute_result
 
 # The activity logged for each move of a round.
@@ -309,21 +309,23 @@ def update_policy(
 
 
 def participants(selection_round: SelectionRound, confirmed_by=None) -> list[list]:
-    """The confirmed participant list: (pseudonym, references best first) for every student
-    with an interest awaiting a decision in the round, confirmed (by `confirmed_by` when
-    given)."""
-    by_student: dict[str, list] = {}
+    """The confirmed participant list: (pseudonym, references best first, priority group)
+    for every student with an interest awaiting a decision in the round, confirmed (by
+    `confirmed_by` when given)."""
+    by_student: dict[int, list] = {}
     for interest in queries.interests_in_round(selection_round):
         verified = interest.verified_at
         if verified is None or (confirmed_by is not None and verified > confirmed_by):
             continue
-        by_student.setdefault(interest.student.student_number, []).append(interest)
+        by_student.setdefault(interest.student_id, []).append(interest)
+    had = queries.students_who_had_an_opportunity(by_student, selection_round)
     return sorted(
         [
-            commitment.pseudonym(selection_round.seed, sn),
+            commitment.pseudonym(selection_round.seed, rows[0].student.student_number),
             [i.micro_internship.reference for i in ranked(rows)],
+            priority_group(rows[0].student, student_id in had, selection_round.priority),
         ]
-        for sn, rows in by_student.items()
+        for student_id, rows in by_student.items()
     )
 
 

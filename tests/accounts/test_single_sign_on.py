@@ -3,6 +3,7 @@ run locally (tests/oidc_idp): accounts linked by the verified address or made at
 sign-in, roles from groups by the administrators' rules, the staff second factor skipped
 only when the provider's policy accepts its word, and every bad answer refused."""
 
+import html
 import logging
 
 import pytest
@@ -10,6 +11,7 @@ from allauth.socialaccount.models import SocialAccount
 
 from microintern.accounts.enums import Role
 from microintern.accounts.models import IdentityProviderGroupRole, User
+from microintern.accounts.single_sign_on import remove_group_role
 from microintern.core.models import ActivityLog
 from tests.accounts.factories import UserFactory, with_totp
 from tests.accounts.oidc_provider import PROVIDER_ID, sign_in_through
@@ -190,3 +192,26 @@ def test_the_pages_let_the_sign_in_form_go_on_to_the_provider_and_nowhere_else(
     policy = client.get("/accounts/login/")["Content-Security-Policy"]
     origin = oidc_provider.url.removesuffix("/o")
     assert f"form-action 'self' {origin};" in policy
+
+
+def test_a_role_the_groups_gave_is_taken_back_when_they_stop_giving_it(
+    client, staff_group_rule, make_user
+):
+    sign_in_through(client, "ada")
+    assert client.get("/staff/").status_code == 200
+    client.post("/accounts/logout/")
+    # Ada's group no longer gives a role here (she left it, or its rule went).
+    remove_group_role(
+        staff_group_rule.pk, actor=make_user("administrator"), reason="Team disbanded."
+    )
+
+    response = sign_in_through(client, "ada")
+
+    user = User.objects.get(email="ada.lovelace@example.ac.uk")
+    assert user.role == Role.STUDENT and user.role_from_provider == ""
+    page = client.get(response["Location"], follow=True).content.decode()
+    assert "no longer give you the “Business Clinic staff” role here" in html.unescape(page)
+    assert client.get("/staff/").status_code in (302, 403)
+    log = ActivityLog.objects.filter(action="user.role_from_sign_on").latest("pk")
+    assert (log.data["from_role"], log.data["to_role"]) == (Role.STAFF, Role.STUDENT)
+    assert log.data["taken_back"] is True

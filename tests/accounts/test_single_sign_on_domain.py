@@ -4,9 +4,12 @@ role the groups give, and the administrators' rules."""
 
 import logging
 from dataclasses import replace
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 
+from microintern.accounts.domain import change_role
 from microintern.accounts.enums import Role
 from microintern.accounts.idp_claims import Assertion
 from microintern.accounts.models import IdentityProviderGroupRole, User
@@ -20,6 +23,10 @@ from microintern.accounts.single_sign_on import (
 )
 from microintern.core.models import ActivityLog
 from tests.accounts.factories import UserFactory
+
+remember_roles_given_by_providers = import_module(
+    "microintern.accounts.migrations.0004_user_role_from_provider"
+).remember_roles_given_by_providers
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +134,47 @@ def test_rules_are_set_replaced_and_removed_with_their_reasons_logged():
         ("sign_on_rule.set", "Moved"),
         ("sign_on_rule.removed", "Gone"),
     ]
+
+
+def test_a_leaver_loses_the_role_their_groups_gave_at_the_next_sign_in():
+    rule("bc-staff", Role.STAFF)
+    assert sign_in().user.role_from_provider == "uni"
+    left = sign_in(replace(ADA, groups=("everyone",)))
+    assert left.user.role == Role.STUDENT and left.role_taken_back == Role.STAFF
+    assert left.user.role_from_provider == ""
+    # A later sign-in with the group back gives it again.
+    assert sign_in().user.role == Role.STAFF
+
+
+def test_another_providers_sign_in_does_not_take_back_a_role_it_did_not_give():
+    rule("bc-staff", Role.STAFF)
+    sign_in()
+    other = sign_in(replace(ADA, provider_id="library", groups=()))
+    assert other.user.role == Role.STAFF and other.role_taken_back is None
+
+
+def test_a_role_an_administrator_set_is_not_taken_back_by_groups():
+    rule("bc-staff", Role.STAFF)
+    user = sign_in().user
+    admin = UserFactory(role=Role.ADMINISTRATOR)
+    change_role(user, Role.RESEARCHER, actor=admin, reason="Joined the evaluation.")
+    kept = sign_in(replace(ADA, groups=("everyone",)))
+    assert kept.user.role == Role.RESEARCHER and kept.role_taken_back is None
+
+
+def test_the_last_administrator_is_not_taken_back_by_groups():
+    rule("bc-admins", Role.ADMINISTRATOR)
+    assert sign_in(replace(ADA, groups=("bc-admins",))).user.role == Role.ADMINISTRATOR
+    kept = sign_in(replace(ADA, groups=()))
+    assert kept.user.role == Role.ADMINISTRATOR and kept.role_taken_back is None
+
+
+def test_roles_given_by_groups_before_the_upgrade_are_remembered():
+    rule("bc-staff", Role.STAFF)
+    given = sign_in().user
+    by_hand = UserFactory(role=Role.STAFF)
+    User.objects.update(role_from_provider="")
+    remember_roles_given_by_providers(apps, None)
+    given.refresh_from_db()
+    by_hand.refresh_from_db()
+    assert (given.role_from_provider, by_hand.role_from_provider) == ("uni", "")

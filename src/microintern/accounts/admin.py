@@ -12,7 +12,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email", "full_name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Person", {"fields": ["full_name", "role"]}),
+        ("Person", {"fields": ["full_name", "role", "role_from_provider"]}),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
     ]
     add_fieldsets = [(None, {"fields": ["email", "full_name", "role", "password1", "password2"]})]

@@ -135,7 +135,8 @@ def change_role(user: User, role: Role, *, actor, reason: str) -> User:
     Rules: only between those three (students and hosts get their roles from the student
     record and from offering a challenge); a reason is required; the last active
     administrator cannot stop being one. Side effects: saves the role (it takes effect on
-    the person's next request: permissions are read from it each time) and logs
+    the person's next request: permissions are read from it each time) as the
+    administrator's, so no provider's groups take it back when they stop matching, and logs
     `user.role_changed` with both roles and the reason.
     """
     role = Role(role)
@@ -157,8 +158,8 @@ def change_role(user: User, role: Role, *, actor, reason: str) -> User:
     ):
         raise RoleChangeRefused("This is the last administrator: make someone else one first.")
     before = locked.role
-    locked.role = role
-    locked.save(update_fields=["role"])
+    locked.role, locked.role_from_provider = role, ""
+    locked.save(update_fields=["role", "role_from_provider"])
     log_activity(
         locked, "user.role_changed", actor=actor, from_role=before, to_role=role, reason=reason
     )

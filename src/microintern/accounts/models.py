@@ -33,6 +33,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=200, blank=True)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.STUDENT)
+    role_from_provider = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The single sign-on provider whose groups gave the role (blank: set here).",
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         default=False, help_text="May use the Django admin (administrators only)."

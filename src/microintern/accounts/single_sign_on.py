@@ -35,6 +35,7 @@ class SignIn:
     created: bool
     role_given: Role | None  # a role the provider's groups gave in this sign-in
     unmapped_groups: tuple[str, ...]  # groups no administrator's rule mentions
+    role_taken_back: Role | None = None  # a role the groups gave before and no longer give
 
 
 def _refuse(assertion: Assertion, reason: str, message: str) -> SingleSignOnRefused:
@@ -87,8 +88,8 @@ def sign_in_with(
             "Please sign in with an emailed code instead.",
         )
     user, created = _find_or_create(email, assertion)
-    role_given, unmapped = apply_group_roles(user, assertion)
-    return SignIn(User.objects.get(pk=user.pk), created, role_given, unmapped)
+    role_given, unmapped, taken_back = apply_group_roles(user, assertion)
+    return SignIn(User.objects.get(pk=user.pk), created, role_given, unmapped, taken_back)
 
 
 def _find_or_create(email: str, assertion: Assertion) -> tuple[User, bool]:
@@ -113,14 +114,19 @@ def _find_or_create(email: str, assertion: Assertion) -> tuple[User, bool]:
 
 
 @transaction.atomic
-def apply_group_roles(user: User, assertion: Assertion) -> tuple[Role | None, tuple[str, ...]]:
+def apply_group_roles(
+    user: User, assertion: Assertion
+) -> tuple[Role | None, tuple[str, ...], Role | None]:
     """Give `user` the role the administrators' rules give their provider groups.
 
     Rules: a group no rule mentions gives nothing (logged, so an administrator can add a
-    rule); with no rule matching, the role stays as it is (an administrator's choice, or
-    student). The last active administrator is not moved away by a provider's groups.
-    Side effects: a changed role is saved and logs `user.role_from_sign_on` with both roles,
-    the provider and the groups. Returns the role given (None: none) and the unmapped groups.
+    rule). With no rule matching, a role this provider's groups gave is taken back (the
+    person left the group, or its rule was removed: they are a student again), and any other
+    role stays as it is (an administrator's choice, or student). The last active
+    administrator is not moved away by a provider's groups. Side effects: a changed role is
+    saved with the provider that gave it (`role_from_provider`) and logs
+    `user.role_from_sign_on` with both roles, the provider and the groups. Returns the role
+    given (None: none), the unmapped groups and the role taken back (None: none).
     """
     role, unmapped = role_for_groups(assertion.provider_id, assertion.groups)
     if unmapped:
@@ -130,26 +136,32 @@ def apply_group_roles(user: User, assertion: Assertion) -> tuple[Role | None, tu
             user.email,
             ", ".join(unmapped),
         )
-    if role is None:
-        return None, unmapped
     locked = lock_row(User, user.pk)
-    if locked.role == role:
-        return role, unmapped
+    given_here = locked.role_from_provider == assertion.provider_id
+    if role is None and not given_here:
+        return None, unmapped, None
+    new_role, source = (role, assertion.provider_id) if role else (Role.STUDENT, "")
+    if locked.role == new_role:
+        if locked.role_from_provider != source:
+            locked.role_from_provider = source
+            locked.save(update_fields=["role_from_provider"])
+        return role, unmapped, None
     if locked.role == Role.ADMINISTRATOR and _last_administrator(locked):
-        logger.warning("kept %s as the last administrator despite groups giving %s", user, role)
-        return None, unmapped
+        logger.warning("kept %s as the last administrator despite groups giving %s", user, new_role)
+        return None, unmapped, None
     before = locked.role
-    locked.role = role
-    locked.save(update_fields=["role"])
+    locked.role, locked.role_from_provider = new_role, source
+    locked.save(update_fields=["role", "role_from_provider"])
     log_activity(
         locked,
         "user.role_from_sign_on",
         from_role=before,
-        to_role=role,
+        to_role=new_role,
         provider=assertion.provider_id,
         groups=list(assertion.groups),
+        taken_back=role is None,
     )
-    return role, unmapped
+    return role, unmapped, None if role else Role(before)
 
 
 def _last_administrator(user: User) -> bool:
@@ -207,8 +219,8 @@ def set_group_role(
 
 @transaction.atomic
 def remove_group_role(rule_pk: int, *, actor, reason: str) -> None:
-    """An administrator removes a group's rule: its people keep the role they have, and no
-    later sign-in gives it.
+    """An administrator removes a group's rule: no later sign-in gives it, and a role it gave
+    is taken back at that person's next sign-in unless another of their groups gives one.
 
     Side effects: deletes the rule and logs `sign_on_rule.removed` with what it said and the
     reason."""

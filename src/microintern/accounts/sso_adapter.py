@@ -96,7 +96,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             sociallogin.connect(request, outcome.user)
         sociallogin.user = outcome.user
         setattr(request, ASSERTION_ATTRIBUTE, (outcome.user.pk, assertion))
-        if outcome.role_given is None and outcome.unmapped_groups and not outcome.user.needs_mfa:
+        if outcome.role_taken_back is not None:
+            messages.warning(
+                request,
+                f"Your groups at {app.name} no longer give you the "
+                f"“{outcome.role_taken_back.label}” role here, so you are signed in with "
+                "your own pages only. If you still work with the Business Clinic, ask an "
+                "administrator.",
+            )
+        elif outcome.role_given is None and outcome.unmapped_groups and not outcome.user.needs_mfa:
             messages.warning(
                 request,
                 f"Your groups at {app.name} ({', '.join(outcome.unmapped_groups)}) give no staff "

@@ -19,7 +19,7 @@ from microintern.insights.disclosure import OutputMode
 from microintern.programme.domain import set_interest_window_now
 from microintern.selection import domain as selection_domain
 from microintern.selection.models import RoundMicroInternship, SelectionRound, SelectionRun
-from microintern.surveys import domain, impact
+from microintern.surveys import domain, impact, lottery
 from microintern.surveys.enums import InstrumentKind
 from microintern.surveys.lottery import (
     Applicant,
@@ -458,3 +458,19 @@ def test_a_round_without_a_plan_is_exploratory(constructed_round):
     assert reason == "No analysis plan was recorded before the draw."
     effect = impact.lottery_effect(OutputMode.ROUNDED, data)
     assert effect.title.endswith("exploratory)")
+
+
+def test_pooled_rounds_are_confirmatory_only_when_they_fixed_the_same_plan(make_user):
+    first, _, _ = _sealed_round(make_user)
+    same, _, _ = _sealed_round(make_user)
+    other, _, _ = _sealed_round(make_user, plan="H1: an offer raises confidence at 4 weeks.")
+    confirmatory, verdict = lottery.plan_verdict(impact.analysis_plans([first.pk, same.pk]))
+    assert confirmatory and verdict.startswith("Confirmatory: follows the analysis plan")
+    checks = impact.analysis_plans([first.pk, other.pk])
+    assert all(check.confirmatory for check in checks)  # each round on its own follows its plan
+    confirmatory, verdict = lottery.plan_verdict(checks)
+    assert not confirmatory
+    assert verdict.startswith(
+        "Exploratory, not confirmatory: the rounds pooled here fixed different analysis plans"
+    )
+    assert first.commitment in verdict and other.commitment in verdict

@@ -232,6 +232,7 @@ class PlanCheck:
     fingerprint: str
     confirmatory: bool
     reason: str
+    plan: str = ""
 
 
 def check_plan(
@@ -254,7 +255,7 @@ def check_plan(
     """
 
     def result(confirmatory: bool, reason: str) -> PlanCheck:
-        return PlanCheck(round_name, fingerprint, confirmatory, reason)
+        return PlanCheck(round_name, fingerprint, confirmatory, reason, plan.strip())
 
     if not plan.strip():
         return result(False, "No analysis plan was recorded before the draw.")
@@ -280,10 +281,20 @@ def check_plan(
 
 
 def plan_verdict(checks: Sequence[PlanCheck]) -> tuple[bool, str]:
-    """(confirmatory, the sentence to show) for a comparison pooling these rounds."""
+    """(confirmatory, the sentence to show) for a comparison pooling these rounds.
+
+    Confirmatory only when every round follows the plan it fingerprinted before its draw
+    and all of them fixed the same plan: one pooled comparison cannot follow two plans."""
     if not checks:
         return False, "Exploratory, not confirmatory: no round in the comparison yet."
     not_followed = [c for c in checks if not c.confirmatory]
+    if not not_followed and len({c.plan for c in checks}) > 1:
+        rounds = "; ".join(f"{c.round_name}: fingerprint {c.fingerprint}" for c in checks)
+        return False, (
+            "Exploratory, not confirmatory: the rounds pooled here fixed different analysis "
+            f"plans before their draws ({rounds}), and one pooled comparison follows none of "
+            "them. Compare round by round, or fix one plan for every round before its draw."
+        )
     if not not_followed:
         fingerprints = ", ".join(c.fingerprint for c in checks)
         return True, (

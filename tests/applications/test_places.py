@@ -19,6 +19,7 @@ from microintern.surveys.models import DayFeedback
 from tests.accounts.factories import StudentFactory
 from tests.applications.factories import ExpressionOfInterestFactory
 from tests.applications.helpers import emails_to, last_email_to, link_in
+from tests.pdf_structure import read_structure
 from tests.programme.factories import MicroInternshipFactory, on_the_day
 
 pytestmark = pytest.mark.django_db
@@ -353,3 +354,20 @@ def test_student_email_templates_pass_the_outbox_checks_so_staff_can_edit_them(r
     from microintern.mail.templating import check_source, default_source
 
     assert check_source(get_role(role), *default_source(role)) == []
+
+
+def test_the_certificate_is_a_tagged_pdf_a_screen_reader_reads_in_order(client, attended):
+    response = client.get(link_in(last_email_to(attended.student.email), "/my/certificate/"))
+    pdf = read_structure(response.content)
+    mi = attended.micro_internship
+    assert pdf.marked and pdf.lang == "en-GB" and pdf.displays_title
+    assert pdf.title == f"Certificate of participation – {mi.reference}"
+    assert pdf.untagged == [] and pdf.unclaimed == []
+    said = [(e.path, e.text) for e in pdf.elements]
+    assert said[:3] == [
+        ("Document/H1", "Certificate of participation"),
+        ("Document/P", "This is to certify that"),
+        ("Document/P", attended.student.full_name),
+    ]
+    assert [path for path, _ in said] == ["Document/H1"] + ["Document/P"] * 8
+    assert said[-1][1].startswith("Check this certificate at") and "-" in said[-1][1]

@@ -12,9 +12,15 @@ from microintern.mail.models import OutboundMessage
 from microintern.surveys import domain, impact
 from microintern.surveys.enums import InstrumentKind
 from microintern.surveys.models import Answer, Instrument, Invitation, Response
-from microintern.surveys.report_pdf import annual_report, consented_quotes
+from microintern.surveys.report_pdf import (
+    annual_report,
+    chart_description,
+    consented_quotes,
+    report_content,
+)
 from tests.accounts.factories import StudentFactory, sign_in
 from tests.applications.factories import ExpressionOfInterestFactory
+from tests.pdf_structure import read_structure, words_of
 from tests.programme.factories import MicroInternshipFactory
 
 pytestmark = pytest.mark.django_db
@@ -358,3 +364,36 @@ def test_the_host_item_is_neutral_and_the_old_wording_keeps_its_answers():
     assert item.anchors[0] == "Much lower" and item.anchors[2] == "About the same"
     assert not current.items.filter(code="host_view").exists()
     assert "leading" in item.source
+
+
+def test_the_impact_report_is_a_tagged_pdf_with_real_tables_and_a_described_chart(
+    client, make_user, paired_answers
+):
+    sign_in(client, make_user("researcher"))
+    pdf = read_structure(client.get("/insights/impact/report.pdf").content)
+    content = report_content()
+    assert pdf.marked and pdf.lang == "en-GB" and pdf.displays_title
+    assert pdf.title == content.title
+    assert pdf.untagged == [] and pdf.unclaimed == []
+    assert pdf.elements[0].path == "Document/H1" and pdf.elements[0].text == content.title
+    headings = [e.text for e in pdf.of("H2")]
+    assert headings[:2] == ["Headline figures", content.funnel.chart["title"]]
+    assert headings[2:] == [words_of(t.title) for t in content.tables] + (
+        ["In their own words"] if content.quotes else []
+    )
+    # Each table: its heading row as TH cells, then one TR of TD cells per row, in order.
+    cells = [e for e in pdf.elements if e.path.startswith("Document/Table/TR/")]
+    expected = [
+        (kind, words_of(str(value)))
+        for table in content.tables
+        for kind, row in [("TH", table.header)] + [("TD", r) for r in table.rows]
+        for value in row
+    ]
+    assert [(e.path.rsplit("/", 1)[-1], e.text) for e in cells] == expected
+    # The chart is one figure whose words give every bar.
+    (figure,) = pdf.of("Figure")
+    assert figure.alt == chart_description(content.funnel)
+    for label, value, _low, _high in content.funnel.chart["bars"]:
+        assert label in figure.alt
+        if value is not None:
+            assert f"{100 * value:.1f}%" in figure.alt

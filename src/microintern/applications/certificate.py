@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from microintern.core.errors import Refusal
+from microintern.core.tagged_pdf import tagged_pdf
 from microintern.programme.domain import check_the_day_has_come
 
 from .domain import certificate_code
@@ -35,34 +36,36 @@ def certificate_pdf(interest, now=None) -> bytes:
     mi = interest.micro_internship
     check_the_day_has_come(mi, "certificate", now)
     code = spaced_code(certificate_code(interest))
-    from fpdf import FPDF  # noqa: PLC0415 - heavy (fpdf2, Pillow, NumPy), loaded only when a certificate is built
-
-    pdf = FPDF(orientation="landscape", format="A4")
+    pdf = tagged_pdf(orientation="landscape", format="A4")
     pdf.set_title(f"Certificate of participation – {mi.reference}")
     pdf.set_author(settings.MICROINTERN["SITE_NAME"])
     pdf.set_subject(f"Check this certificate at {check_address()} with the code {code}")
     pdf.set_lang("en-GB")
     pdf.set_compression(False)  # small anyway; keeps the text searchable by simple tools
     family = _font(pdf)
+    pdf.set_font(family)
     pdf.add_page()
-    pdf.set_line_width(1.5)
-    pdf.rect(10, 10, pdf.w - 20, pdf.h - 20)
+    with pdf.artifact():
+        pdf.set_line_width(1.5)
+        pdf.rect(10, 10, pdf.w - 20, pdf.h - 20)
     pdf.set_y(35)
 
-    def line(text: str, size: int, gap: float = 6) -> None:
-        pdf.set_font(family, size=size)
-        pdf.multi_cell(0, size * 0.5, _safe(text, family), align="C")
-        pdf.ln(gap)
+    def line(text: str, size: int, gap: float = 6, tag: str = "P") -> None:
+        pdf.paragraph(_safe(text, family), size=size, tag=tag, align="C", gap=gap)
 
-    line("Certificate of participation", 30, 12)
+    line("Certificate of participation", 30, 12, tag="H1")
     line("This is to certify that", 14)
     line(interest.student.full_name, 26, 10)
     line("took part in the micro-internship", 14)
     line(f"“{mi.title}”", 20, 4)
     line(f"with {mi.challenge.organisation.name}", 16, 8)
     day = timezone.localtime(mi.starts_at)
-    line(f"on {day:%A} {day.day} {day:%B %Y}, working in a team of students on a real", 13, 0)
-    line("question from the host and presenting recommendations at the end of the day.", 13, 14)
+    line(
+        f"on {day:%A} {day.day} {day:%B %Y}, working in a team of students on a real question "
+        "from the host and presenting recommendations at the end of the day.",
+        13,
+        14,
+    )
     line(f"{settings.MICROINTERN['SITE_NAME']} · reference {mi.reference}", 11, 2)
     line(f"Check this certificate at {check_address()} with the code {code}", 11)
     return bytes(pdf.output())

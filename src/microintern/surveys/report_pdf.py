@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils import timezone
 
+from microintern.core.tagged_pdf import tagged_pdf
 from microintern.insights import queries
 from microintern.insights.academic_year import AcademicYear
 from microintern.insights.consent import only_consenting
@@ -86,12 +87,12 @@ def report_content(
 
 
 def annual_report(mode: OutputMode = OutputMode.ROUNDED, year: AcademicYear | None = None) -> bytes:
-    """The impact report of ``year`` (all years when None), as PDF bytes."""
-    from fpdf import FPDF  # noqa: PLC0415 - heavy (fpdf2, Pillow), loaded only when a PDF is built
-
+    """The impact report of ``year`` (all years when None), as a tagged PDF: headings,
+    paragraphs and tables a screen reader reads in order, the chart as a figure described
+    in words."""
     content = report_content(mode, year)
     funnel = content.funnel
-    pdf = FPDF(format="A4")
+    pdf = tagged_pdf(format="A4")
     pdf.set_title(content.title)
     pdf.set_author(settings.MICROINTERN["SITE_NAME"])
     pdf.set_lang("en-GB")
@@ -100,68 +101,76 @@ def annual_report(mode: OutputMode = OutputMode.ROUNDED, year: AcademicYear | No
         pdf.add_font("DejaVu", fname=str(UNICODE_FONT))
         pdf.add_font("DejaVu", style="B", fname=str(UNICODE_BOLD))
         family = "DejaVu"
+    pdf.set_font(family)
 
-    def text(value: str, size: int = 10, gap: float = 2) -> None:
-        pdf.set_font(family, size=size)
+    def text(value: str, size: int = 10, gap: float = 2, tag: str = "P") -> None:
         if family == "Helvetica":
             value = value.encode("latin-1", "replace").decode("latin-1")
-        pdf.multi_cell(0, size * 0.5, value)
-        pdf.ln(gap)
+        pdf.paragraph(value, size=size, tag=tag, gap=gap)
 
     pdf.add_page()
-    text(content.title, 20, 4)
+    text(content.title, 20, 4, tag="H1")
     text(mode.label + ("  RESTRICTED – NOT FOR PUBLICATION" if mode.restricted else ""), 9, 4)
     totals = funnel.rows[-1]
-    text("Headline figures", 14, 2)
+    text("Headline figures", 14, 2, tag="H2")
     for label, value in zip(funnel.header[1:7], totals[1:7], strict=True):
         text(f"{label}: {value}", 11, 0)
     text(f"Reach (attended ÷ eligible): {totals[7]} (95% CI {totals[8]})", 11, 4)
-    _bar_chart(pdf, family, funnel)
+    _bar_chart(pdf, family, funnel, text)
     for table in content.tables:
-        _table(pdf, family, table, text)
+        _table(pdf, table, text)
     if content.quotes:
-        text("In their own words", 14, 2)
+        text("In their own words", 14, 2, tag="H2")
         for quote in content.quotes:
             text(quote, 10, 2)
     return bytes(pdf.output())
 
 
-def _bar_chart(pdf: FPDF, family: str, table: DisplayTable) -> None:
+def chart_description(table: DisplayTable) -> str:
+    """The chart in words, for a screen reader: each bar's label, value and interval."""
+    parts = [
+        f"{label}: {'..' if value is None else f'{100 * value:.1f}%'}"
+        + ("" if value is None else f" (95% CI {100 * low:.1f}% to {100 * high:.1f}%)")
+        for label, value, low, high in table.chart["bars"]
+    ]
+    return f"{table.chart['title']}. " + "; ".join(parts) + "."
+
+
+def _bar_chart(pdf: FPDF, family: str, table: DisplayTable, text) -> None:
     bars = table.chart["bars"]
-    pdf.set_font(family, size=12)
-    pdf.cell(0, 8, table.chart["title"], new_x="LMARGIN", new_y="NEXT")
+    text(table.chart["title"], 12, 0, tag="H2")
     pdf.set_font(family, size=9)
+    if pdf.get_y() + len(bars) * 8 + 4 > pdf.page_break_trigger:
+        pdf.add_page()
     top = pdf.get_y() + 2
     scale = max([0.05, *(h for _, v, _, h in bars if v is not None)])
-    for i, (label, value, low, high) in enumerate(bars):
-        y = top + i * 8
-        pdf.set_xy(pdf.l_margin, y)
-        pdf.cell(35, 6, label[:20])
-        if value is None:
-            pdf.cell(20, 6, "..")
-            continue
-        pdf.set_fill_color(29, 94, 140)
-        pdf.rect(pdf.l_margin + 36, y + 1, 110 * value / scale, 4, style="F")
-        pdf.set_draw_color(179, 89, 0)
-        pdf.line(
-            pdf.l_margin + 36 + 110 * low / scale,
-            y + 3,
-            pdf.l_margin + 36 + 110 * high / scale,
-            y + 3,
-        )
-        pdf.set_xy(pdf.l_margin + 150, y)
-        pdf.cell(20, 6, f"{100 * value:.1f}%")
+    with pdf.tagged("Figure", alt=chart_description(table)):
+        for i, (label, value, low, high) in enumerate(bars):
+            y = top + i * 8
+            pdf.set_xy(pdf.l_margin, y)
+            pdf.cell(35, 6, label[:20])
+            if value is None:
+                pdf.cell(20, 6, "..")
+                continue
+            pdf.set_fill_color(29, 94, 140)
+            pdf.rect(pdf.l_margin + 36, y + 1, 110 * value / scale, 4, style="F")
+            pdf.set_draw_color(179, 89, 0)
+            pdf.line(
+                pdf.l_margin + 36 + 110 * low / scale,
+                y + 3,
+                pdf.l_margin + 36 + 110 * high / scale,
+                y + 3,
+            )
+            pdf.set_xy(pdf.l_margin + 150, y)
+            pdf.cell(20, 6, f"{100 * value:.1f}%")
     pdf.set_y(top + len(bars) * 8 + 4)
 
 
-def _table(pdf: FPDF, family: str, table: DisplayTable, text) -> None:
-    text(table.title, 13, 1)
-    pdf.set_font(family, size=8)
-    with pdf.table(text_align="LEFT", first_row_as_headings=True) as grid:
-        for row in [table.header, *table.rows]:
-            cells = grid.row()
-            for value in row:
-                cells.cell(str(value))
+def _table(pdf: FPDF, table: DisplayTable, text) -> None:
+    text(table.title, 13, 1, tag="H2")
+    pdf.tagged_table(
+        [str(v) for v in table.header], [[str(v) for v in row] for row in table.rows], size=8
+    )
     pdf.ln(2)
     if table.note:
         text(table.note, 8, 4)

@@ -1,6 +1,7 @@
 """The code mapping (UG, FT, H, UK …) is versioned: a change is a new version, made by an
 administrator, and every import keeps the version it was read with."""
 
+import html
 import json
 from datetime import UTC, datetime
 
@@ -136,3 +137,71 @@ def test_an_administrator_saves_a_new_version_in_the_admin(client, make_user):
 def test_staff_cannot_change_the_mapping(client, make_user):
     sign_in(client, make_user("staff", is_staff=True))
     assert client.get(reverse("admin:insights_codingmapping_add")).status_code == 403
+
+
+# The codes page: administrators edit the mapping as lines of CODE = value.
+
+
+def codes_form(client) -> dict:
+    """What the codes page's form holds now, as a browser would send it back."""
+    page = client.get("/insights/population/codes/")
+    form = page.context["form"]
+    return {name: field.initial or "" for name, field in form.fields.items()}
+
+
+def test_an_administrator_adds_a_code_and_the_next_import_reads_it(client, make_user):
+    sign_in(client, make_user("administrator"))
+    sent = codes_form(client) | {"note": "SITS writes UGRD for undergraduates."}
+    sent["read_level"] += "\nUGRD = undergraduate"
+    response = client.post("/insights/population/codes/", sent, follow=True)
+    page = response.content.decode()
+    assert "Saved as version 2." in page
+    assert "SITS writes UGRD for undergraduates." in page  # in the list of versions
+    staged = stage()
+    assert staged.mapping.version == 2 and staged.problems == []
+    # Nothing else changed: the tables are the defaults plus the one code.
+    assert (
+        CodingMapping.objects.get(version=2).readings
+        == with_level("ugrd", "undergraduate")["readings"]
+    )
+
+
+def test_a_line_it_cannot_read_is_named_and_the_typing_is_kept(client, make_user):
+    sign_in(client, make_user("administrator"))
+    sent = codes_form(client) | {"note": "More codes."}
+    sent["read_mode"] += "\nFULL TIME STUDENT"
+    line = len(sent["read_mode"].splitlines())
+    response = client.post("/insights/population/codes/", sent)
+    page = html.unescape(response.content.decode())
+    assert f"line {line} (“FULL TIME STUDENT”): write each line as CODE = value." in page
+    assert "FULL TIME STUDENT</textarea>" in page and 'value="More codes."' in page
+    assert CodingMapping.objects.count() == 1  # version 1 only, made when the page opened
+
+
+def test_a_value_we_do_not_have_is_refused_with_the_values_we_do(client, make_user):
+    sign_in(client, make_user("administrator"))
+    sent = codes_form(client) | {"note": "Bachelor's."}
+    sent["read_level"] += "\nBA = bachelor"
+    page = html.unescape(client.post("/insights/population/codes/", sent).content.decode())
+    assert "readings: level: “ba” must read as one of" in page and "not “bachelor”" in page
+    assert "BA = bachelor</textarea>" in page
+    assert not CodingMapping.objects.filter(version=2).exists()
+
+
+def test_a_code_both_read_and_refused_is_refused(client, make_user):
+    sign_in(client, make_user("administrator"))
+    sent = codes_form(client) | {"note": "PG."}
+    sent["read_level"] += "\nPG = postgraduate_taught"
+    page = html.unescape(client.post("/insights/population/codes/", sent).content.decode())
+    assert "level: “pg” cannot be both read and refused." in page
+    assert not CodingMapping.objects.filter(version=2).exists()
+
+
+def test_only_administrators_open_the_codes_page(client, make_user):
+    for role in ("staff", "researcher", "student"):
+        sign_in(client, make_user(role))
+        assert client.get("/insights/population/codes/").status_code in (302, 403), role
+        client.logout()
+    sign_in(client, make_user("staff"))
+    upload = client.get("/insights/population/").content.decode()
+    assert "/insights/population/codes/" not in upload

@@ -8,7 +8,8 @@ returns it, or a message that names what was written and what is expected. "PG" 
 refused rather than guessed: taught and research postgraduates are counted apart.
 
 The tables below are the default :class:`Mapping`. An administrator may replace them with a
-new version (``insights.models.CodingMapping``, edited in the admin); every import reads with
+new version (``insights.models.CodingMapping``, edited on the codes page,
+``/insights/population/codes/``); every import reads with
 one :class:`Mapping` and records which version it was. Our own values and their labels
 ("undergraduate", "Part-time") are always read, whatever the mapping says.
 """

@@ -141,3 +141,75 @@ class DashboardFilterForm(forms.Form):
             "second": second if second != characteristic else "",
             "unrounded": bool(data.get("unrounded")),
         }
+
+
+CODE_COLUMNS = {
+    "level": "Level of study",
+    "mode": "Mode of study",
+    "fee_status": "Fee status",
+    "domicile": "Domicile",
+}
+"""The coded columns of the extract, as the pages name them."""
+
+
+def mapping_lines(codes: dict) -> str:
+    """A column's table as the editor shows it: one `CODE = value` line per code."""
+    return "\n".join(f"{code.upper()} = {value}" for code, value in sorted(codes.items()))
+
+
+class CodingMappingForm(forms.Form):
+    """The code mapping as lines of `CODE = value` (read) and `CODE = reason` (refused),
+    one box per column. The tables' own rules (values allowed, nothing both read and
+    refused) are checked by ``domain.save_coding_mapping``."""
+
+    note = forms.CharField(
+        label="What changed and why",
+        max_length=300,
+        help_text="Kept with the version, for whoever reads an import made with it.",
+    )
+
+    def __init__(self, *args, readings: dict, refused: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        for column, label in CODE_COLUMNS.items():
+            self.fields[f"read_{column}"] = forms.CharField(
+                label=f"{label}: codes read",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+                initial=mapping_lines(readings.get(column, {})),
+            )
+            if column != "domicile":
+                self.fields[f"refuse_{column}"] = forms.CharField(
+                    label=f"{label}: codes refused, with the reason the report gives",
+                    required=False,
+                    widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+                    initial=mapping_lines(refused.get(column, {})),
+                )
+        self.fields["note"] = self.fields.pop("note")  # last, after the tables
+
+    def clean(self):
+        cleaned = super().clean()
+        readings, refused = {}, {}
+        for column, label in CODE_COLUMNS.items():
+            readings[column] = self._table(f"read_{column}", label, "value")
+            if column != "domicile":
+                refused[column] = self._table(f"refuse_{column}", label, "reason")
+        cleaned["readings"] = {c: t for c, t in readings.items() if t}
+        cleaned["refused"] = {c: t for c, t in refused.items() if t}
+        return cleaned
+
+    def _table(self, name: str, label: str, what: str) -> dict:
+        table: dict[str, str] = {}
+        for number, line in enumerate(self.cleaned_data.get(name, "").splitlines(), 1):
+            if not line.strip():
+                continue
+            code, sep, value = line.partition("=")
+            if not sep or not code.strip() or not value.strip():
+                self.add_error(
+                    name,
+                    f"{label}, line {number} (“{line.strip()}”): write each line as CODE = {what}.",
+                )
+            elif code.strip().lower() in table:
+                self.add_error(name, f"{label}, line {number}: {code.strip()} is there twice.")
+            else:
+                table[code.strip().lower()] = value.strip()
+        return table

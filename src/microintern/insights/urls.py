@@ -15,6 +15,7 @@ urlpatterns = [
         name="population_template",
     ),
     path("insights/population/feed/", population.feed, name="feed"),
+    path("insights/population/codes/", population.codes, name="coding_mapping"),
     path("insights/population/<int:pk>/", population.report, name="population_report"),
     path("insights/population/<int:pk>/confirm/", population.confirm, name="population_confirm"),
     path("my/equality-monitoring/", student.equality_monitoring, name="equality_monitoring"),

@@ -13,18 +13,13 @@ from microintern.core.permissions import permission_required
 
 from .. import codings, domain
 from ..enums import FeedOutcome
-from ..forms import PopulationUploadForm
-from ..models import FeedDelivery, PopulationImport, PopulationRecord
+from ..forms import CODE_COLUMNS, CodingMappingForm, PopulationUploadForm
+from ..models import CodingMapping, FeedDelivery, PopulationImport, PopulationRecord
 from ..population import COLUMNS, ExtractError
 
 IMPORT = "insights.import_population"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-COLUMN_LABELS = {
-    "level": "Level of study",
-    "mode": "Mode of study",
-    "fee_status": "Fee status",
-    "domicile": "Domicile",
-}
+COLUMN_LABELS = CODE_COLUMNS
 TEMPLATE_ROWS = [
     [
         "S1234567",
@@ -168,3 +163,40 @@ def confirm(request, pk: int):
             f"{staged.created_count} new, {staged.updated_count} updated.",
         )
     return redirect("insights:population_report", pk=staged.pk)
+
+
+@permission_required("insights.change_coding_mapping")
+def codes(request):
+    """Administrators: how the extract's codes are read, saved as a new version each time."""
+    current = domain.current_coding_mapping()
+    form = CodingMappingForm(
+        request.POST or None, readings=current.readings, refused=current.refused
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = domain.save_coding_mapping(
+                readings=form.cleaned_data["readings"],
+                refused=form.cleaned_data["refused"],
+                note=form.cleaned_data["note"],
+                actor=request.user,
+            )
+        except domain.MappingRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(
+                request,
+                f"Saved as version {saved.version}. Imports from now on read codes with it; "
+                "earlier imports keep the version they were read with.",
+            )
+            return redirect("insights:coding_mapping")
+    return render(
+        request,
+        "insights/staff/coding_mapping.html",
+        {
+            "form": form,
+            "current": current,
+            "versions": CodingMapping.objects.select_related("created_by").order_by("-version")[
+                :50
+            ],
+        },
+    )

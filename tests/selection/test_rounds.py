@@ -434,3 +434,20 @@ def test_publishing_that_finds_a_change_goes_back_to_dry_run(
     page = client.get(f"/staff/selection/{selection_round.pk}/").content.decode()
     assert "Publishing did not happen" in page
     assert "Something changed since this dry run" in page
+
+
+def test_the_publish_button_says_its_emails_go_at_once_and_they_do(
+    build_round, client, django_capture_on_commit_callbacks
+):
+    selection_round, (mi,), students, staff = build_round(capacities=(1,), interests=[(0,)] * 2)
+    run = domain.dry_run(selection_round, reason="Check.", actor=staff)
+    sign_in(client, staff)
+    page = client.get(f"/staff/selection/{selection_round.pk}/").content.decode()
+    assert "its emails are not held back for a second look" in page
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/staff/selection/{selection_round.pk}/publish/", {"run": run.pk}, follow=True
+        )
+    assert "Hold all" not in response.content.decode()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(s.email for s in students)

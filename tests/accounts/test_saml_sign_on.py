@@ -5,36 +5,25 @@ from the AuthnContextClassRef, and a forged signature and a replayed assertion r
 
 import logging
 
-import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.test import Client
 
 from microintern.accounts.enums import Role
-from microintern.accounts.models import IdentityProviderGroupRole, User
+from microintern.accounts.models import User
 from tests.accounts.saml_provider import (
     SAML_ID,
     post_to_acs,
     posted_assertion,
     sign_in_through_saml,
 )
+from tests.accounts.sign_on_setup import (
+    signed_in_user,
+    staff_group_rule_for,
+    through_a_real_provider,
+)
 
-# The provider dates its assertions by the machine's clock, which a moved clock cannot move.
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("university_saml"),
-    pytest.mark.real_clock,
-]
-
-
-@pytest.fixture
-def staff_group_rule(db):
-    return IdentityProviderGroupRole.objects.create(
-        provider_id=SAML_ID, group="bc-staff", role=Role.STAFF
-    )
-
-
-def signed_in_user(client):
-    return client.get("/home/").wsgi_request.user
+pytestmark = through_a_real_provider("university_saml")
+staff_group_rule = staff_group_rule_for(SAML_ID)
 
 
 def test_a_first_saml_sign_in_makes_the_account(client):

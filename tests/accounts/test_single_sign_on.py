@@ -203,3 +203,14 @@ def test_a_role_the_groups_gave_is_taken_back_when_they_stop_giving_it(
     log = ActivityLog.objects.filter(action="user.role_from_sign_on").latest("pk")
     assert (log.data["from_role"], log.data["to_role"]) == (Role.STAFF, Role.STUDENT)
     assert log.data["taken_back"] is True
+
+
+def test_signing_out_here_says_the_provider_still_has_the_browser_signed_in(client, make_user):
+    sign_in_through(client, "sam")
+    signed_out = client.post("/accounts/logout/", follow=True).content.decode()
+    assert "signed out of this site, but not of Test University" in signed_out
+    assert "sign out there too" in signed_out
+
+    client.force_login(make_user("student"))
+    signed_out = client.post("/accounts/logout/", follow=True).content.decode()
+    assert "You have signed out." in signed_out and "but not of" not in signed_out

@@ -49,6 +49,7 @@ PEOPLE = {
     "pat": person("pat.staff@example.ac.uk", groups=["bc-staff"]),
     "sam": person("sam.student@example.ac.uk"),
     "eve": person("eve.forged@example.ac.uk", groups=["bc-staff"], forged=True),
+    "gus": person("gus@gmail.com"),
 }
 
 

@@ -8,12 +8,13 @@ from microintern.accounts.enums import Role
 from microintern.accounts.models import IdentityProviderGroupRole
 
 
-def through_a_real_provider(configured_by: str) -> list:
+def through_a_real_provider(configured_by: str, *, transaction: bool = False) -> list:
     """The marks of a test module that signs in through a provider run locally, set up for
-    the site by the fixture named `configured_by`. The provider dates its tokens and
-    assertions by the machine's clock, which a moved clock here cannot move: real_clock."""
+    the site by the fixture named `configured_by` (`transaction`: for a live server). The
+    provider dates its tokens and assertions by the machine's clock, which a moved clock
+    here cannot move: real_clock."""
     return [
-        pytest.mark.django_db,
+        pytest.mark.django_db(transaction=transaction),
         pytest.mark.usefixtures(configured_by),
         pytest.mark.real_clock,
     ]

@@ -1,9 +1,10 @@
 """Signing in with a university account over SAML 2.0 (Shibboleth, the UK Access Management
 Federation), end to end against a real pysaml2 identity provider run locally
 (tests/saml_idp): the account, the role from eduPersonEntitlement, the staff second factor
-from the AuthnContextClassRef, a forged signature and a replayed assertion refused; and
-single logout: the university's sign-out ends the session here, a sign-out request it did
-not sign changes nothing, and signing out here leaves the university's session."""
+from the AuthnContextClassRef, a forged signature, a foreign domain and a replayed assertion
+refused; and single logout: the university's sign-out ends the session here, a sign-out
+request it did not sign changes nothing, and signing out here leaves the university's
+session."""
 
 import html
 import logging
@@ -58,6 +59,15 @@ def test_an_assertion_signed_with_another_key_is_refused_and_makes_nothing(clien
     assert "could not check the sign-in" in response.content.decode()
     assert not User.objects.filter(email="eve.forged@example.ac.uk").exists()
     assert not signed_in_user(client).is_authenticated
+
+
+def test_an_address_outside_the_domains_it_may_vouch_for_is_refused(client, make_user):
+    make_user("host", email="gus@gmail.com")
+    response = sign_in_through_saml(client, "gus")
+    assert response.status_code == 403
+    assert "only addresses ending in @example.ac.uk" in response.content.decode()
+    assert not signed_in_user(client).is_authenticated
+    assert not SocialAccount.objects.exists()
 
 
 def test_a_replayed_assertion_is_refused_in_the_same_browser_and_in_another(

@@ -1,0 +1,66 @@
+"""Signing in with a university account over SAML 2.0 in a real browser, through the real
+pysaml2 identity provider run locally (tests/saml_idp): the site's button, the provider's
+own sign-in page, the signed assertion the provider's page posts back, and the account with
+the role its groups give; a forged assertion ends on a page that says why; the university's
+sign-out signs the person out here too."""
+
+import pytest
+from playwright.sync_api import expect
+
+from microintern.accounts.enums import Role
+from microintern.accounts.models import User
+from tests.accounts.saml_provider import (
+    PEOPLE,
+    SAML_ID,
+    SAML_NAME,
+    running_saml_provider,
+    university_saml,  # noqa: F401 - fixture
+)
+from tests.accounts.sign_on_setup import staff_group_rule_for, through_a_real_provider
+from tests.browser.conftest import (
+    expect_the_sign_on_refusal,
+    sign_in_at_the_university,
+)
+
+pytestmark = through_a_real_provider("university_saml", transaction=True)
+staff_group_rule = staff_group_rule_for(SAML_ID)
+
+
+@pytest.fixture(scope="session")
+def saml_provider(live_server):
+    """The test provider for the live server's site (in place of the test client's)."""
+    with running_saml_provider(live_server.url) as provider:
+        yield provider
+
+
+def test_staff_sign_in_with_the_university_and_its_second_factor(
+    live_server, page, staff_group_rule
+):
+    sign_in_at_the_university(page, live_server.url, SAML_NAME, "ada", PEOPLE)
+
+    page.wait_for_url(f"{live_server.url}/staff/")
+    assert User.objects.get(email="ada.lovelace@example.ac.uk").role == Role.STAFF
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+
+def test_a_forged_assertion_ends_on_a_page_that_says_why_and_makes_nothing(live_server, page, axe):
+    sign_in_at_the_university(page, live_server.url, SAML_NAME, "eve", PEOPLE)
+
+    expect_the_sign_on_refusal(page, axe, "could not check the sign-in")
+    assert not User.objects.filter(email="eve.forged@example.ac.uk").exists()
+    page.goto(f"{live_server.url}/my/")
+    expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/my/")
+
+
+def test_signing_out_at_the_university_signs_the_student_out_here(live_server, page, saml_provider):
+    sign_in_at_the_university(page, live_server.url, SAML_NAME, "sam", PEOPLE)
+    page.wait_for_url(f"{live_server.url}/my/")
+
+    page.goto(f"{saml_provider.base}/slo/start")
+    page.get_by_role("button", name="Sign out of the university").click()
+
+    expect(
+        page.get_by_role("heading", name="You are signed out of the university and of the site")
+    ).to_be_visible()
+    page.goto(f"{live_server.url}/my/")
+    expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/my/")

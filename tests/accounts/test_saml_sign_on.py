@@ -100,6 +100,19 @@ def test_signing_out_at_the_university_signs_the_person_out_here(client, saml_pr
     assert not signed_in_user(client).is_authenticated
 
 
+def test_without_slo_url_the_universitys_sign_out_ends_here_on_the_home_page(
+    client, saml_provider, university_saml
+):
+    university_saml(slo_url="")
+    at_provider = requests.Session()
+    sign_in_through_saml(client, "sam", at_provider)
+
+    at_site, back_at_provider = sign_out_at_the_university(client, saml_provider, at_provider)
+
+    assert (at_site.status_code, at_site["Location"], back_at_provider) == (302, "/", None)
+    assert not signed_in_user(client).is_authenticated
+
+
 @pytest.mark.parametrize(
     ("tampered", "said"),
     [

@@ -2,7 +2,8 @@
 pysaml2 identity provider run locally (tests/saml_idp): the site's button, the provider's
 own sign-in page, the signed assertion the provider's page posts back, and the account with
 the role its groups give; a forged assertion ends on a page that says why; the university's
-sign-out signs the person out here too."""
+sign-out signs the person out here too, and signing out here says that it does not sign
+them out at the university."""
 
 import pytest
 from playwright.sync_api import expect
@@ -18,6 +19,7 @@ from tests.accounts.saml_provider import (
 )
 from tests.accounts.sign_on_setup import staff_group_rule_for, through_a_real_provider
 from tests.browser.conftest import (
+    assert_no_axe_violations,
     expect_the_sign_on_refusal,
     sign_in_at_the_university,
 )
@@ -64,3 +66,23 @@ def test_signing_out_at_the_university_signs_the_student_out_here(live_server, p
     ).to_be_visible()
     page.goto(f"{live_server.url}/my/")
     expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/my/")
+
+
+def test_signing_out_here_says_the_university_still_has_the_browser_signed_in(
+    live_server, page, axe
+):
+    sign_in_at_the_university(page, live_server.url, SAML_NAME, "sam", PEOPLE)
+    page.wait_for_url(f"{live_server.url}/my/")
+
+    page.goto(f"{live_server.url}/accounts/logout/")
+    expect(page.get_by_role("main")).to_contain_text("you stay signed in at the university")
+    assert_no_axe_violations(axe, page)
+    page.get_by_role("main").get_by_role("button", name="Sign out").click()
+
+    expect(page.get_by_role("status")).to_contain_text(
+        f"signed out of this site, but not of {SAML_NAME}"
+    )
+    # What it warns of: the button signs the browser straight back in, with no password.
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_role("button", name=f"Sign in with {SAML_NAME}").click()
+    page.wait_for_url(f"{live_server.url}/my/")

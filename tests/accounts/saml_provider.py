@@ -223,10 +223,10 @@ def sign_in_through_saml(client, username: str, at_provider=None):
 
 def sign_out_at_the_university(client, provider, at_provider, *, tampered=None):
     """Press "Sign out of the university" at the running `provider` (browser session
-    `at_provider`),
-    follow its LogoutRequest to the site's SLS in `client` (its query parameters changed as
-    `tampered` says; None leaves one out) and the site's answer back to the provider. Returns the
-    site's response and, when the site sent the browser back, the provider's last page."""
+    `at_provider`), follow its LogoutRequest to the site's SLS in `client` (its query
+    parameters changed as `tampered` says; None leaves one out) and the site's answer back
+    to the provider. Returns the site's response and, when the site sent the browser back,
+    the provider's last page."""
     sent = at_provider.post(f"{provider.base}/slo/start", allow_redirects=False, timeout=10)
     assert sent.status_code == 303, sent.text[:500]
     to_site = urlsplit(sent.headers["Location"])

@@ -2,8 +2,8 @@
 pysaml2 identity provider run locally (tests/saml_idp): the site's button, the provider's
 own sign-in page, the signed assertion the provider's page posts back, and the account with
 the role its groups give; a forged assertion ends on a page that says why; the university's
-sign-out signs the person out here too, and signing out here says that it does not sign
-them out at the university."""
+sign-out signs the person out here too, a sign-out link it did not sign does not, and
+signing out here says that it does not sign them out at the university."""
 
 import pytest
 from playwright.sync_api import expect
@@ -86,3 +86,20 @@ def test_signing_out_here_says_the_university_still_has_the_browser_signed_in(
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_role("button", name=f"Sign in with {SAML_NAME}").click()
     page.wait_for_url(f"{live_server.url}/my/")
+
+
+def test_a_sign_out_link_the_university_did_not_sign_leaves_the_student_signed_in(
+    live_server, page, axe
+):
+    sign_in_at_the_university(page, live_server.url, SAML_NAME, "sam", PEOPLE)
+    page.wait_for_url(f"{live_server.url}/my/")
+
+    # What any other site could link to: a logout request with no signature.
+    page.goto(f"{live_server.url}/accounts/saml/{SAML_ID}/sls/?SAMLRequest=anything")
+
+    refused = page.get_by_role("heading", name="Your university's sign-out was not taken")
+    expect(refused).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("if you were signed in here, you still are")
+    assert_no_axe_violations(axe, page)
+    page.goto(f"{live_server.url}/my/")
+    expect(page).to_have_url(f"{live_server.url}/my/")

@@ -72,7 +72,8 @@ def providers_signed_in_through(request) -> list[str]:
     record of each way the session was signed in)."""
     records = request.session.get(AUTHENTICATION_METHODS_SESSION_KEY, [])
     provider_ids = {r.get("provider") for r in records if r.get("method") == "socialaccount"}
-    apps = [app for kind in settings.SOCIALACCOUNT_PROVIDERS.values() for app in kind["APPS"]]
+    kinds = settings.SOCIALACCOUNT_PROVIDERS.values()
+    apps = [app for kind in kinds for app in kind.get("APPS", [])]
     return [app["name"] for app in apps if app["provider_id"] in provider_ids]
 
 

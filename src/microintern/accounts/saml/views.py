@@ -31,6 +31,7 @@ NOT_CHECKED = (
 
 
 def sign_out_refused(request, message: str):
+    """The page saying a single logout was not acted on, and why."""
     return render(request, "socialaccount/sign_out_refused.html", {"message": message}, status=400)
 
 

@@ -288,6 +288,9 @@ def saml_providers_setting(providers: list[dict]) -> dict:
                         "entity_id": provider["entity_id"],
                         "sso_url": provider["sso_url"],
                         "x509cert": provider["x509cert"],
+                        # Where the answer to the provider's own logout request goes (its
+                        # HTTP-Redirect SingleLogoutService); unset: the browser stays here.
+                        **({"slo_url": provider["slo_url"]} if provider.get("slo_url") else {}),
                     },
                     "sp": {"entity_id": provider.get("sp_entity_id", "")},
                     "advanced": {

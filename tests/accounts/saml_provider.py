@@ -7,10 +7,11 @@ import json
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -26,7 +27,6 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 SAML_ID = "shib"
 SAML_NAME = "Test University (SAML)"
 SP_ENTITY_ID = f"http://testserver/accounts/saml/{SAML_ID}/metadata/"
-ACS = f"http://testserver/accounts/saml/{SAML_ID}/acs/"
 REFEDS_MFA = "https://refeds.org/profile/mfa"
 PASSWORD_CONTEXT = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 
@@ -49,6 +49,7 @@ PEOPLE = {
     "pat": person("pat.staff@example.ac.uk", groups=["bc-staff"]),
     "sam": person("sam.student@example.ac.uk"),
     "eve": person("eve.forged@example.ac.uk", groups=["bc-staff"], forged=True),
+    "gus": person("gus@gmail.com"),
 }
 
 
@@ -79,12 +80,17 @@ def self_signed(directory: Path, name: str) -> tuple[str, str, str]:
     return str(key_file), str(cert_file), pem.decode()
 
 
-SP_METADATA = f"""<?xml version="1.0"?>
+def sp_metadata(site: str) -> str:
+    """This site's service-provider metadata as the identity provider holds it, for the site
+    served at `site`: where to post assertions (ACS) and send logout requests (SLS)."""
+    return f"""<?xml version="1.0"?>
 <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{SP_ENTITY_ID}">
   <md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"
       AuthnRequestsSigned="false" WantAssertionsSigned="true">
+    <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+        Location="{site}/accounts/saml/{SAML_ID}/sls/"/>
     <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
-        Location="{ACS}" index="1"/>
+        Location="{site}/accounts/saml/{SAML_ID}/acs/" index="1"/>
   </md:SPSSODescriptor>
 </md:EntityDescriptor>"""
 
@@ -95,8 +101,10 @@ class RunningSAMLProvider:
     certificate: str
 
 
-@pytest.fixture(scope="session")
-def saml_provider():
+@contextmanager
+def running_saml_provider(site: str):
+    """The test provider running for the site served at `site` (its own key, and a forger's
+    key the site does not trust); skips (fails with CI=true) without xmlsec1."""
     xmlsec = shutil.which("xmlsec1")
     if not xmlsec:
         message = "xmlsec1 is missing, which pysaml2 signs with (apt-get install -y xmlsec1)"
@@ -115,7 +123,7 @@ def saml_provider():
                     "cert_file": cert_file,
                     "forger_key_file": forger_key,
                     "forger_cert_file": forger_cert,
-                    "sp_metadata": SP_METADATA,
+                    "sp_metadata": sp_metadata(site),
                     "xmlsec_binary": xmlsec,
                     "people": PEOPLE,
                 }
@@ -123,6 +131,13 @@ def saml_provider():
         )
         with provider_process(["tests.saml_idp.serve", str(config)]) as port:
             yield RunningSAMLProvider(f"http://127.0.0.1:{port}", certificate)
+
+
+@pytest.fixture(scope="session")
+def saml_provider():
+    """The test provider for the Django test client's site, http://testserver."""
+    with running_saml_provider("http://testserver") as provider:
+        yield provider
 
 
 @pytest.fixture
@@ -140,6 +155,7 @@ def university_saml(settings, saml_provider):
                         "name": SAML_NAME,
                         "entity_id": f"{saml_provider.base}/metadata",
                         "sso_url": f"{saml_provider.base}/sso/redirect",
+                        "slo_url": f"{saml_provider.base}/slo/redirect",
                         "x509cert": saml_provider.certificate,
                         "sp_entity_id": SP_ENTITY_ID,
                         "trusted": True,
@@ -168,23 +184,26 @@ class _Form(HTMLParser):
             self.fields[attributes["name"]] = attributes.get("value", "")
 
 
-def posted_assertion(client, username: str) -> tuple[str, dict]:
-    """Press the site's SAML button and sign in at the provider; return the ACS address and
-    the form the provider's page would post there (SAMLResponse, RelayState)."""
+def posted_assertion(client, username: str, at_provider=None) -> tuple[str, dict]:
+    """Press the site's SAML button and sign in at the provider (in the browser session
+    `at_provider`, a new one unless given; one already signed in there is not asked for
+    the password again); return the ACS address and the form the provider's page would
+    post there (SAMLResponse, RelayState)."""
     client.defaults.setdefault("HTTP_HOST", "testserver")  # python3-saml reads it
     started = client.post(f"/accounts/saml/{SAML_ID}/login/")
     assert started.status_code == 302, started.content
-    at_provider = requests.Session()
-    form_page = at_provider.get(started["Location"], timeout=10)
-    login = _Form()
-    login.feed(form_page.text)
-    answer = at_provider.post(
-        form_page.url.split("/sso/")[0] + login.action,
-        data={**login.fields, "username": username, "password": PEOPLE[username]["password"]},
-        timeout=10,
-    )
+    at_provider = at_provider if at_provider is not None else requests.Session()
+    answer = at_provider.get(started["Location"], timeout=10)
     posted = _Form()
     posted.feed(answer.text)
+    if "SAMLResponse" not in posted.fields:
+        answer = at_provider.post(
+            answer.url.split("/sso/")[0] + posted.action,
+            data={**posted.fields, "username": username, "password": PEOPLE[username]["password"]},
+            timeout=10,
+        )
+        posted = _Form()
+        posted.feed(answer.text)
     assert "SAMLResponse" in posted.fields, answer.text[:500]
     return urlsplit(posted.action).path, posted.fields
 
@@ -198,5 +217,23 @@ def post_to_acs(client, acs_path: str, fields: dict):
     return response
 
 
-def sign_in_through_saml(client, username: str):
-    return post_to_acs(client, *posted_assertion(client, username))
+def sign_in_through_saml(client, username: str, at_provider=None):
+    return post_to_acs(client, *posted_assertion(client, username, at_provider))
+
+
+def sign_out_at_the_university(client, provider, at_provider, *, tampered=None):
+    """Press "Sign out of the university" at the running `provider` (browser session
+    `at_provider`), follow its LogoutRequest to the site's SLS in `client` (its query
+    parameters changed as `tampered` says; None leaves one out) and the site's answer back
+    to the provider. Returns the site's response and, when the site sent the browser back,
+    the provider's last page."""
+    sent = at_provider.post(f"{provider.base}/slo/start", allow_redirects=False, timeout=10)
+    assert sent.status_code == 303, sent.text[:500]
+    to_site = urlsplit(sent.headers["Location"])
+    assert to_site.netloc == "testserver", to_site
+    query = {key: values[0] for key, values in parse_qs(to_site.query).items()}
+    query.update(tampered or {})
+    at_site = client.get(to_site.path, {k: v for k, v in query.items() if v is not None})
+    if at_site.status_code != 302 or urlsplit(at_site["Location"]).netloc in ("", "testserver"):
+        return at_site, None
+    return at_site, at_provider.get(at_site["Location"], timeout=10)

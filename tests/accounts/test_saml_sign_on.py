@@ -1,40 +1,36 @@
 """Signing in with a university account over SAML 2.0 (Shibboleth, the UK Access Management
 Federation), end to end against a real pysaml2 identity provider run locally
 (tests/saml_idp): the account, the role from eduPersonEntitlement, the staff second factor
-from the AuthnContextClassRef, and a forged signature and a replayed assertion refused."""
+from the AuthnContextClassRef, a forged signature, a foreign domain and a replayed assertion
+refused; and single logout: the university's sign-out ends the session here, a sign-out
+request it did not sign changes nothing, and signing out here leaves the university's
+session."""
 
+import html
 import logging
 
 import pytest
+import requests
 from allauth.socialaccount.models import SocialAccount
 from django.test import Client
 
 from microintern.accounts.enums import Role
-from microintern.accounts.models import IdentityProviderGroupRole, User
+from microintern.accounts.models import User
 from tests.accounts.saml_provider import (
     SAML_ID,
     post_to_acs,
     posted_assertion,
     sign_in_through_saml,
+    sign_out_at_the_university,
+)
+from tests.accounts.sign_on_setup import (
+    signed_in_user,
+    staff_group_rule_for,
+    through_a_real_provider,
 )
 
-# The provider dates its assertions by the machine's clock, which a moved clock cannot move.
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("university_saml"),
-    pytest.mark.real_clock,
-]
-
-
-@pytest.fixture
-def staff_group_rule(db):
-    return IdentityProviderGroupRole.objects.create(
-        provider_id=SAML_ID, group="bc-staff", role=Role.STAFF
-    )
-
-
-def signed_in_user(client):
-    return client.get("/home/").wsgi_request.user
+pytestmark = through_a_real_provider("university_saml")
+staff_group_rule = staff_group_rule_for(SAML_ID)
 
 
 def test_a_first_saml_sign_in_makes_the_account(client):
@@ -65,6 +61,15 @@ def test_an_assertion_signed_with_another_key_is_refused_and_makes_nothing(clien
     assert not signed_in_user(client).is_authenticated
 
 
+def test_an_address_outside_the_domains_it_may_vouch_for_is_refused(client, make_user):
+    make_user("host", email="gus@gmail.com")
+    response = sign_in_through_saml(client, "gus")
+    assert response.status_code == 403
+    assert "only addresses ending in @example.ac.uk" in response.content.decode()
+    assert not signed_in_user(client).is_authenticated
+    assert not SocialAccount.objects.exists()
+
+
 def test_a_replayed_assertion_is_refused_in_the_same_browser_and_in_another(
     client, django_user_model, caplog
 ):
@@ -81,3 +86,67 @@ def test_a_replayed_assertion_is_refused_in_the_same_browser_and_in_another(
         assert "does not belong to a sign-in started here" in response.content.decode()
     assert "answers no request of this session" in caplog.text
     assert not signed_in_user(client).is_authenticated
+
+
+def test_signing_out_at_the_university_signs_the_person_out_here(client, saml_provider):
+    at_provider = requests.Session()
+    sign_in_through_saml(client, "sam", at_provider)
+    assert signed_in_user(client).email == "sam.student@example.ac.uk"
+
+    at_site, back_at_provider = sign_out_at_the_university(client, saml_provider, at_provider)
+
+    assert at_site.status_code == 302
+    assert "You are signed out of the university and of the site" in back_at_provider.text
+    assert not signed_in_user(client).is_authenticated
+
+
+def test_without_slo_url_the_universitys_sign_out_ends_here_on_the_home_page(
+    client, saml_provider, university_saml
+):
+    university_saml(slo_url="")
+    at_provider = requests.Session()
+    sign_in_through_saml(client, "sam", at_provider)
+
+    at_site, back_at_provider = sign_out_at_the_university(client, saml_provider, at_provider)
+
+    assert (at_site.status_code, at_site["Location"], back_at_provider) == (302, "/", None)
+    assert not signed_in_user(client).is_authenticated
+
+
+@pytest.mark.parametrize(
+    ("tampered", "said"),
+    [
+        ({"Signature": None}, "does not carry your university's signature"),
+        ({"RelayState": "somewhere-else"}, "could not check this sign-out request"),
+    ],
+)
+def test_a_sign_out_request_not_signed_by_the_university_changes_nothing(
+    client, saml_provider, tampered, said, caplog
+):
+    at_provider = requests.Session()
+    sign_in_through_saml(client, "sam", at_provider)
+
+    with caplog.at_level(logging.WARNING, logger="microintern.accounts.sso"):
+        at_site, back_at_provider = sign_out_at_the_university(
+            client, saml_provider, at_provider, tampered=tampered
+        )
+
+    assert at_site.status_code == 400 and back_at_provider is None
+    assert said in html.unescape(at_site.content.decode())
+    assert "single logout refused" in caplog.text
+    assert signed_in_user(client).email == "sam.student@example.ac.uk"
+
+
+def test_signing_out_here_leaves_the_university_signed_in_in_that_browser(client):
+    """What the sign-out page says: this site's session ends, the university's does not, so
+    the next press of the button in that browser opens the same account without a
+    password, whoever presses it."""
+    at_provider = requests.Session()
+    sign_in_through_saml(client, "sam", at_provider)
+    signed_out = client.post("/accounts/logout/", follow=True).content.decode()
+    assert not signed_in_user(client).is_authenticated
+    assert "signed out of this site, but not of Test University (SAML)" in signed_out
+
+    sign_in_through_saml(client, "ada", at_provider)
+
+    assert signed_in_user(client).email == "sam.student@example.ac.uk"

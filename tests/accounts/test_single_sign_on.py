@@ -6,34 +6,22 @@ only when the provider's policy accepts its word, and every bad answer refused."
 import html
 import logging
 
-import pytest
 from allauth.socialaccount.models import SocialAccount
 
 from microintern.accounts.enums import Role
-from microintern.accounts.models import IdentityProviderGroupRole, User
+from microintern.accounts.models import User
 from microintern.accounts.single_sign_on import remove_group_role
 from microintern.core.models import ActivityLog
 from tests.accounts.factories import UserFactory, with_totp
 from tests.accounts.oidc_provider import PROVIDER_ID, sign_in_through
+from tests.accounts.sign_on_setup import (
+    signed_in_user,
+    staff_group_rule_for,
+    through_a_real_provider,
+)
 
-# The provider dates its tokens by the machine's clock, which a moved clock here cannot move.
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.usefixtures("university_sso"),
-    pytest.mark.real_clock,
-]
-
-
-@pytest.fixture
-def staff_group_rule(db):
-    return IdentityProviderGroupRole.objects.create(
-        provider_id=PROVIDER_ID, group="bc-staff", role=Role.STAFF
-    )
-
-
-def signed_in_user(client):
-    response = client.get("/home/")
-    return response.wsgi_request.user
+pytestmark = through_a_real_provider("university_sso")
+staff_group_rule = staff_group_rule_for(PROVIDER_ID)
 
 
 def test_the_sign_in_page_offers_the_university_button(client):
@@ -215,3 +203,14 @@ def test_a_role_the_groups_gave_is_taken_back_when_they_stop_giving_it(
     log = ActivityLog.objects.filter(action="user.role_from_sign_on").latest("pk")
     assert (log.data["from_role"], log.data["to_role"]) == (Role.STAFF, Role.STUDENT)
     assert log.data["taken_back"] is True
+
+
+def test_signing_out_here_says_the_provider_still_has_the_browser_signed_in(client, make_user):
+    sign_in_through(client, "sam")
+    signed_out = client.post("/accounts/logout/", follow=True).content.decode()
+    assert "signed out of this site, but not of Test University" in signed_out
+    assert "sign out there too" in signed_out
+
+    client.force_login(make_user("student"))
+    signed_out = client.post("/accounts/logout/", follow=True).content.decode()
+    assert "You have signed out." in signed_out and "but not of" not in signed_out

@@ -8,6 +8,7 @@ import os
 import shutil
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.accounts.factories import record_second_factor
 
@@ -117,3 +118,22 @@ def sign_in_through_pages(page, base_url: str, user, sink) -> None:
         page.get_by_label("Sign-in code").fill(code)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/accounts/" not in url)
+
+
+def sign_in_at_the_university(page, base_url: str, provider_name: str, username: str, people):
+    """Press "Sign in with <provider_name>" on the site's sign-in page and sign in as
+    `username` (password from `people`) on the test provider's own page (OpenID Connect and
+    SAML alike), which sends the browser back to the site."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_role("button", name=f"Sign in with {provider_name}").click()
+    expect(page.get_by_role("heading", name="Test university sign-in")).to_be_visible()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(people[username]["password"])
+    page.get_by_role("button", name="Sign in to the university").click()
+
+
+def expect_the_sign_on_refusal(page, axe, reason: str) -> None:
+    """The browser ended on the site's accessible page saying it signed no one in, and why."""
+    expect(page.get_by_role("heading", name="You are not signed in")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text(reason)
+    assert_no_axe_violations(axe, page)

@@ -15,18 +15,14 @@ from tests.accounts.oidc_provider import (
     oidc_provider,  # noqa: F401 - fixture used by university_sso
     university_sso,  # noqa: F401 - fixture
 )
-from tests.browser.conftest import assert_no_axe_violations, sign_in
+from tests.browser.conftest import (
+    assert_no_axe_violations,
+    expect_the_sign_on_refusal,
+    sign_in,
+    sign_in_at_the_university,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("university_sso")]
-
-
-def sign_in_at_the_university(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_role("button", name=f"Sign in with {PROVIDER_NAME}").click()
-    expect(page.get_by_role("heading", name="Test university sign-in")).to_be_visible()
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PEOPLE[username]["password"])
-    page.get_by_role("button", name="Sign in to the university").click()
 
 
 @pytest.mark.real_clock  # the provider dates its tokens by the machine's clock
@@ -35,7 +31,7 @@ def test_staff_sign_in_with_the_university_and_its_second_factor(live_server, pa
         provider_id=PROVIDER_ID, group="bc-staff", role=Role.STAFF
     )
 
-    sign_in_at_the_university(page, live_server.url, "ada")
+    sign_in_at_the_university(page, live_server.url, PROVIDER_NAME, "ada", PEOPLE)
 
     page.wait_for_url(f"{live_server.url}/staff/")
     assert User.objects.get(email="ada.lovelace@example.ac.uk").role == Role.STAFF
@@ -44,7 +40,7 @@ def test_staff_sign_in_with_the_university_and_its_second_factor(live_server, pa
 
 @pytest.mark.real_clock  # the provider dates its tokens by the machine's clock
 def test_a_student_first_sign_in_makes_the_account(live_server, page):
-    sign_in_at_the_university(page, live_server.url, "sam")
+    sign_in_at_the_university(page, live_server.url, PROVIDER_NAME, "sam", PEOPLE)
 
     page.wait_for_url(f"{live_server.url}/my/")
     assert User.objects.get(email="sam.student@example.ac.uk").role == Role.STUDENT
@@ -52,11 +48,9 @@ def test_a_student_first_sign_in_makes_the_account(live_server, page):
 
 @pytest.mark.real_clock  # the provider dates its tokens by the machine's clock
 def test_a_token_for_another_client_ends_on_a_page_that_says_so(live_server, page, axe):
-    sign_in_at_the_university(page, live_server.url, "otto")
+    sign_in_at_the_university(page, live_server.url, PROVIDER_NAME, "otto", PEOPLE)
 
-    expect(page.get_by_role("heading", name="You are not signed in")).to_be_visible()
-    expect(page.get_by_role("alert")).to_contain_text("meant for another website")
-    assert_no_axe_violations(axe, page)
+    expect_the_sign_on_refusal(page, axe, "meant for another website")
     assert not User.objects.filter(email="otto.other@example.ac.uk").exists()
 
 

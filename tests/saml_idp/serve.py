@@ -3,22 +3,33 @@
 prints "ready <port>", and signs people in as the config lists them: a sign-in form, then a
 signed assertion posted to the service provider, as Shibboleth does. A person marked
 `forged` gets an assertion signed with a key the service provider does not trust.
-Test-only: never installed, never imported by the site."""
+
+Like Shibboleth it keeps a session of its own (a cookie): a browser signed in here is
+answered at once, without the form, until it signs out here ("/slo/start"), which also
+sends the service provider a signed LogoutRequest (HTTP-Redirect) and shows what the
+service provider's LogoutResponse said. Test-only: never installed, never imported by the
+site."""
 
 import html
 import json
+import secrets
 import sys
+from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
-from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT
+from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT, NameID
 from saml2.server import Server
+from saml2.sigver import SIG_RSA_SHA256
 
 SERVERS: dict[str, Server] = {}
 CONFIG: dict = {}
+# The provider's own sessions: cookie value -> the person signed in and their NameID.
+SESSIONS: dict[str, dict] = {}
+SESSION_COOKIE = "saml_idp_session"  # the site also runs on 127.0.0.1: a name of its own
 
 
 def idp_server(base: str, key_file: str, cert_file: str) -> Server:
@@ -29,7 +40,8 @@ def idp_server(base: str, key_file: str, cert_file: str) -> Server:
             "service": {
                 "idp": {
                     "endpoints": {
-                        "single_sign_on_service": [(f"{base}/sso/redirect", BINDING_HTTP_REDIRECT)]
+                        "single_sign_on_service": [(f"{base}/sso/redirect", BINDING_HTTP_REDIRECT)],
+                        "single_logout_service": [(f"{base}/slo/redirect", BINDING_HTTP_REDIRECT)],
                     },
                     "name_id_format": [NAMEID_FORMAT_TRANSIENT],
                     "want_authn_requests_signed": False,
@@ -47,8 +59,9 @@ def idp_server(base: str, key_file: str, cert_file: str) -> Server:
     return Server(config=config)
 
 
-def page(body: str, status: str = "200 OK"):
-    return status, f"<!doctype html><html lang='en'><body><main>{body}</main></body></html>"
+def page(body: str, status: str = "200 OK", headers=()):
+    html_page = f"<!doctype html><html lang='en'><body><main>{body}</main></body></html>"
+    return status, html_page, list(headers)
 
 
 def sign_in_form(saml_request: str, relay_state: str, message: str = ""):
@@ -64,17 +77,25 @@ def sign_in_form(saml_request: str, relay_state: str, message: str = ""):
     )
 
 
-def signed_response(form: dict, binding: str):
+def signed_response(form: dict, username: str, session: dict | None = None):
+    """The signed assertion for `username`, posted back by the browser; a new session here
+    unless one is given."""
     idp = SERVERS["idp"]
-    request = idp.parse_authn_request(form["SAMLRequest"], binding)
-    person = CONFIG["people"].get(form.get("username", ""))
-    if person is None or person["password"] != form.get("password"):
-        return sign_in_form(form["SAMLRequest"], form.get("RelayState", ""), "Wrong password.")
+    request = idp.parse_authn_request(form["SAMLRequest"], BINDING_HTTP_REDIRECT)
+    person = CONFIG["people"][username]
     signer = SERVERS["forger" if person.get("forged") else "idp"]
     arguments = idp.response_args(request.message)
+    headers = []
+    if session is None:
+        session = {"username": username, "name_id": secrets.token_hex(16)}
+        cookie = secrets.token_urlsafe(16)
+        SESSIONS[cookie] = session
+        headers.append(("Set-Cookie", f"{SESSION_COOKIE}={cookie}; Path=/; HttpOnly"))
+    session["sp"] = request.message.issuer.text.strip()
     response = signer.create_authn_response(
         person["attributes"],
-        userid=form["username"],
+        userid=username,
+        name_id=NameID(format=NAMEID_FORMAT_TRANSIENT, text=session["name_id"]),
         authn={"class_ref": person["authn_context"], "authn_auth": idp.config.entityid},
         sign_assertion=True,
         sign_response=True,
@@ -90,7 +111,72 @@ def signed_response(form: dict, binding: str):
         form.get("RelayState", ""),
         response=True,
     )
-    return "200 OK", posted["data"]
+    return "200 OK", posted["data"], headers
+
+
+def sign_in(form: dict):
+    person = CONFIG["people"].get(form.get("username", ""))
+    if person is None or person["password"] != form.get("password"):
+        return sign_in_form(form["SAMLRequest"], form.get("RelayState", ""), "Wrong password.")
+    return signed_response(form, form["username"])
+
+
+def sign_out_page():
+    return page(
+        "<h1>Sign out of the test university</h1>"
+        "<form method='post' action='/slo/start'>"
+        "<button type='submit'>Sign out of the university</button></form>"
+    )
+
+
+def sign_out(session: dict | None):
+    """End this provider's session and send the browser to the service provider it signed
+    the person in to, with a signed LogoutRequest naming them."""
+    expired = [("Set-Cookie", f"{SESSION_COOKIE}=; Path=/; Max-Age=0")]
+    if not session or "sp" not in session:
+        return page("<h1>You are signed out of the university</h1>", headers=expired)
+    idp = SERVERS["idp"]
+    _binding, destination = idp.pick_binding(
+        "single_logout_service", [BINDING_HTTP_REDIRECT], "spsso", entity_id=session["sp"]
+    )
+    request_id, request = idp.create_logout_request(
+        destination,
+        session["sp"],
+        name_id=NameID(format=NAMEID_FORMAT_TRANSIENT, text=session["name_id"]),
+        sign=False,  # HTTP-Redirect signs the query string, not the XML
+    )
+    sent = idp.apply_binding(
+        BINDING_HTTP_REDIRECT,
+        str(request),
+        destination,
+        relay_state="signed-out-at-the-university",
+        sign=True,
+        sigalg=SIG_RSA_SHA256,
+    )
+    location = dict(sent["headers"])["Location"]
+    return "303 See Other", "", [("Location", location), *expired]
+
+
+def signed_out_answer(query: dict):
+    """The service provider's LogoutResponse, checked, said in words."""
+    try:
+        answer = SERVERS["idp"].parse_logout_request_response(
+            query["SAMLResponse"], BINDING_HTTP_REDIRECT
+        )
+    except Exception as error:  # noqa: BLE001 - the test page says what was wrong
+        return page(
+            f"<h1>The site's sign-out answer was refused</h1><p>{error}</p>", "400 Bad Request"
+        )
+    status = answer.response.status.status_code.value
+    if status.endswith(":Success"):
+        return page("<h1>You are signed out of the university and of the site</h1>")
+    return page(f"<h1>The site did not sign you out</h1><p>{html.escape(status)}</p>")
+
+
+def session_of(environ) -> dict | None:
+    cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
+    morsel = cookie.get(SESSION_COOKIE)
+    return SESSIONS.get(morsel.value) if morsel else None
 
 
 def application(environ, start_response):
@@ -100,13 +186,24 @@ def application(environ, start_response):
         form = {k: v[0] for k, v in parse_qs(environ["wsgi.input"].read(length).decode()).items()}
     else:
         form = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-    if path == "/sso/redirect":
-        status, body = sign_in_form(form["SAMLRequest"], form.get("RelayState", ""))
+    session = session_of(environ)
+    if path == "/sso/redirect" and session:
+        status, body, headers = signed_response(form, session["username"], session)
+    elif path == "/sso/redirect":
+        status, body, headers = sign_in_form(form["SAMLRequest"], form.get("RelayState", ""))
     elif path == "/sso/login":
-        status, body = signed_response(form, BINDING_HTTP_REDIRECT)
+        status, body, headers = sign_in(form)
+    elif path == "/slo/start" and environ["REQUEST_METHOD"] == "POST":
+        status, body, headers = sign_out(session)
+        for cookie in [k for k, v in SESSIONS.items() if v is session]:
+            del SESSIONS[cookie]
+    elif path == "/slo/start":
+        status, body, headers = sign_out_page()
+    elif path == "/slo/redirect" and "SAMLResponse" in form:
+        status, body, headers = signed_out_answer(form)
     else:
-        status, body = page("Not here.", "404 Not Found")
-    start_response(status, [("Content-Type", "text/html; charset=utf-8")])
+        status, body, headers = page("Not here.", "404 Not Found")
+    start_response(status, [("Content-Type", "text/html; charset=utf-8"), *headers])
     return [body.encode()]
 
 

@@ -14,10 +14,11 @@ from microintern.accounts.ratelimits import (
     client_address,
     remember_address,
 )
-from microintern.accounts.sso_adapter import sign_on_assertion
+from microintern.accounts.sso_adapter import providers_signed_in_through, sign_on_assertion
 from microintern.mail.outbox import queue_sealed_email
 
 LOGIN_CODE = "account/email/login_code"
+SIGNED_OUT = "account/messages/logged_out.txt"
 
 
 def sign_in_mail_validity(template_prefix: str) -> timedelta:
@@ -65,6 +66,17 @@ class AccountAdapter(DefaultAccountAdapter):
             body=rendered.body,
             valid_until=valid_until,
         )
+
+    def add_message(self, request, level, message_template=None, message_context=None, **kwargs):
+        """allauth's messages; the one after signing out also names the identity providers
+        the browser is still signed in to, since signing out here does not end their
+        sessions."""
+        if message_template == SIGNED_OUT:
+            message_context = {
+                **(message_context or {}),
+                "still_signed_in_at": providers_signed_in_through(request),
+            }
+        super().add_message(request, level, message_template, message_context, **kwargs)
 
     def get_client_ip(self, request) -> str:
         """The address allauth's rate limits count: the client's, behind our proxies."""

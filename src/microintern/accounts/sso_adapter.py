@@ -5,6 +5,7 @@ member's second factor is skipped only when the provider's policy says its word 
 import logging
 
 import jwt
+from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.core import context as allauth_context
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.adapter import DefaultMFAAdapter
@@ -64,6 +65,16 @@ def sign_on_assertion(request, user) -> Assertion | None:
     if found is not None and found[0] == user.pk:
         return found[1]
     return None
+
+
+def providers_signed_in_through(request) -> list[str]:
+    """The names of the identity providers this session signed in through (allauth keeps a
+    record of each way the session was signed in)."""
+    records = request.session.get(AUTHENTICATION_METHODS_SESSION_KEY, [])
+    provider_ids = {r.get("provider") for r in records if r.get("method") == "socialaccount"}
+    kinds = settings.SOCIALACCOUNT_PROVIDERS.values()
+    apps = [app for kind in kinds for app in kind.get("APPS", [])]
+    return [app["name"] for app in apps if app["provider_id"] in provider_ids]
 
 
 def refused_page(request, provider_name: str, message: str):

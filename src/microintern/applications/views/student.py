@@ -189,8 +189,9 @@ def express_interest(request, reference: str):
         return render(
             request, "applications/student/unknown.html", {"reference": reference}, status=404
         )
-    is_open = queries.open_for_interest().filter(pk=mi.pk).exists()
-    if not is_open and request.method != "POST":  # a late POST keeps the text, with a message
+    # A POST is checked by the domain layer, which refuses a late one with a message above
+    # the text it keeps; only the form's page is "closed".
+    if request.method != "POST" and not queries.open_for_interest().filter(pk=mi.pk).exists():
         return render(request, "applications/student/closed.html", {"mi": mi})
     choices = ranking.choices_in_round_of(student, mi) if student else None
     positions = ranking.insertable_positions(choices, timezone.now()) if choices else ()

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 
 from microintern.core.domain import log_activity
@@ -77,7 +77,10 @@ def student_for_interest(*, email: str, student_number: str, full_name: str) -> 
     public form; a student number already on record with another address is refused
     (StudentNumberBelongsToSomeoneElse) without saying whose it is. A new student gets a User
     with role student and no usable password (they sign in with emailed codes).
-    Side effects: logs `student.created_from_interest` for a new student.
+    Side effects: logs `student.created_from_interest` for a new student. Someone making the
+    same student (address or number) at the same moment makes the database refuse this one
+    with IntegrityError, which spoils the caller's transaction: the caller runs it again in a
+    new one, where the other student is found.
     Addresses are compared as `normalise_email` spells them (one spelling per mailbox), and
     one that is not at a university domain itself is refused (NotAUniversityAddress).
     """
@@ -96,20 +99,12 @@ def student_for_interest(*, email: str, student_number: str, full_name: str) -> 
     if on_record:
         raise StudentNumberBelongsToSomeoneElse(student_number)
     full_name = full_name.strip()
-    try:
-        with transaction.atomic():
-            student = Student.objects.create(
-                email=email,
-                student_number=student_number,
-                full_name=full_name,
-                user=_sign_in_user_for(email, full_name),
-            )
-    except IntegrityError:
-        # Someone created the same student at the same moment: use theirs if it matches.
-        existing = Student.objects.filter(email=email).first()
-        if existing is None:
-            raise StudentNumberBelongsToSomeoneElse(student_number) from None
-        return StudentMatch(existing, False, existing.student_number.upper() != student_number)
+    student = Student.objects.create(
+        email=email,
+        student_number=student_number,
+        full_name=full_name,
+        user=_sign_in_user_for(email, full_name),
+    )
     log_activity(student, "student.created_from_interest")
     return StudentMatch(student, True, False)
 

@@ -207,10 +207,13 @@ def record_web_interest(
     REPEAT_EMAIL_GAP), and staff see the attempt
     (`interest.refused_number_on_record`). Side effects: those of `record_interest`; logs
     `interest.student_number_differs` for staff when the number typed is not the one on record.
-    Raises InterestRefused (with `field` for the form).
+    Raises InterestRefused (with `field` for the form). Two submissions making the same new
+    student at the same moment: the database refuses the second student, and that submission
+    is recorded again in a new transaction, where it finds the first one's student.
     """
     now = now or timezone.now()
-    try:
+
+    def record_in_one_transaction() -> WebInterest:
         with transaction.atomic(), logging_together():
             return _record_web_interest(
                 micro_internship,
@@ -228,6 +231,12 @@ def record_web_interest(
                     "received_at": now,
                 },
             )
+
+    try:
+        try:
+            return record_in_one_transaction()
+        except IntegrityError:  # the same student made at the same moment (see above)
+            return record_in_one_transaction()
     except NotAUniversityAddress as refusal:
         raise InterestRefused(str(refusal), field="email") from refusal
     except StudentNumberBelongsToSomeoneElse:

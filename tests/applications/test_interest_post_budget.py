@@ -22,7 +22,7 @@ smtp_sink = sink.smtp_sink  # the fixture
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
 
-STATEMENT_BUDGET = 13
+STATEMENT_BUDGET = 10
 """The anonymous interest POST, from reading the micro-internship to the task row, on SQLite
 and PostgreSQL alike. Transaction control (BEGIN, COMMIT) is not counted here."""
 COMMIT_BUDGET = 1

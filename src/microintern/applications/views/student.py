@@ -184,7 +184,10 @@ def express_interest(request, reference: str):
         )
         if page is not None:
             return render(request, "applications/student/interest_form.html", {"page": page})
-    mi = queries.publicly_visible().filter(reference=reference.upper()).first()
+    visible = queries.publicly_visible()
+    if request.method == "POST":  # the acknowledgement carries the round's fingerprint
+        visible = queries.with_selection_commitment(visible)
+    mi = visible.filter(reference=reference.upper()).first()
     if mi is None:
         return render(
             request, "applications/student/unknown.html", {"reference": reference}, status=404

@@ -23,8 +23,10 @@ smtp_sink = sink.smtp_sink  # the fixture
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
 
 STATEMENT_BUDGET = 10
-"""The anonymous interest POST, from reading the micro-internship to the task row, on SQLite
-and PostgreSQL alike. Transaction control (BEGIN, COMMIT) is not counted here."""
+"""The anonymous interest POST on SQLite and PostgreSQL alike: the micro-internship (with its
+round's fingerprint); the students with that address or number; a user with that address;
+the new user, student and interest; the acknowledgement's wording, its outbox row and its
+task row; the log entries. Transaction control (BEGIN, COMMIT) is not counted here."""
 COMMIT_BUDGET = 1
 """Transactions that write: the interest with its log, its acknowledgement and the task
 that sends it, together."""

@@ -117,6 +117,13 @@ def test_settings(settings, badge_key_file):
 
 
 @pytest.fixture
+def worker_queue(settings):
+    """Tasks go to the database queue, as in production, until the worker (`db_worker`)
+    runs them."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture
 def make_user(db):
     def make(role, **kwargs):
         user = UserFactory(role=role, **kwargs)

@@ -13,18 +13,20 @@ from microintern.applications.models import ExpressionOfInterest
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
-def test_simultaneous_submissions_make_one_student_and_one_interest(open_mi):
-    barrier = threading.Barrier(4)
+def submit_at_once(mi, addresses: list[str]) -> list:
+    """Each address sends the form with the same student number at the same moment, each in
+    its own connection; the outcomes (the test fails on any error)."""
+    barrier = threading.Barrier(len(addresses))
     outcomes, errors = [], []
 
-    def submit(n):
+    def submit(n, email):
         try:
             barrier.wait()
             outcomes.append(
                 record_web_interest(
-                    open_mi,
+                    mi,
                     full_name="Ada Twice",
-                    email="ada.twice@example.ac.uk",
+                    email=email,
                     student_number="S4440001",
                     statement=f"Attempt {n}",
                 )
@@ -34,13 +36,28 @@ def test_simultaneous_submissions_make_one_student_and_one_interest(open_mi):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=submit, args=(n,)) for n in range(4)]
+    threads = [threading.Thread(target=submit, args=item) for item in enumerate(addresses)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert not errors, errors
+    return outcomes
+
+
+def test_simultaneous_submissions_make_one_student_and_one_interest(open_mi):
+    outcomes = submit_at_once(open_mi, ["ada.twice@example.ac.uk"] * 4)
     assert Student.objects.filter(email="ada.twice@example.ac.uk").count() == 1
     assert User.objects.filter(email="ada.twice@example.ac.uk").count() == 1
     assert ExpressionOfInterest.objects.count() == 1
     assert sorted(o.already for o in outcomes) == [False, True, True, True]
+
+
+def test_one_number_from_two_addresses_at_once_is_one_students_and_the_other_records_nothing(
+    open_mi,
+):
+    outcomes = submit_at_once(open_mi, ["ada.first@example.ac.uk", "ada.second@example.ac.uk"])
+    [student] = Student.objects.filter(student_number="S4440001")
+    assert [i.student for i in ExpressionOfInterest.objects.all()] == [student]
+    assert sorted(o.interest is None for o in outcomes) == [False, True]
+    assert User.objects.filter(email__startswith="ada.").count() == 1

@@ -7,13 +7,16 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.db import connection
 from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from microintern.applications.domain import transition_place
 from microintern.applications.enums import PlaceState
 from microintern.core import activity
-from microintern.core.domain import activity_for, log_activity
+from microintern.core.domain import activity_for, log_activity, logging_together
+from microintern.core.models import ActivityLog
 from tests.accounts.factories import sign_in
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "microintern"
@@ -214,3 +217,29 @@ def test_every_registered_code_is_logged_somewhere_or_is_a_state():
     literals, _, _ = logged_codes()
     stale = set(activity.ACTIONS) - literals - set(every_state_code())
     assert not sorted(stale), "Nothing logs these any more: remove them from ACTIONS"
+
+
+@pytest.mark.django_db
+def test_entries_logged_together_are_written_at_the_end_of_the_block_in_one_statement(
+    interest,
+):
+    with CaptureQueriesContext(connection) as captured, logging_together():
+        log_activity(interest, "interest.received", source="web")
+        with logging_together():  # a block inside another joins it
+            log_activity(interest.student, "student.created_from_interest")
+        assert not ActivityLog.objects.exists()  # not written yet
+    inserts = [q for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 1
+    assert [e.action for e in activity_for(interest, interest.student).order_by("pk")] == [
+        "interest.received",
+        "student.created_from_interest",
+    ]
+
+
+@pytest.mark.django_db
+def test_an_error_inside_the_block_logs_nothing(interest):
+    with pytest.raises(RuntimeError), logging_together():
+        log_activity(interest, "interest.received", source="web")
+        raise RuntimeError("the change failed")
+    log_activity(interest, "interest.verified", how="link")  # and logging goes on as before
+    assert [e.action for e in activity_for(interest)] == ["interest.verified"]

@@ -30,12 +30,6 @@ smtp_sink = sink.smtp_sink  # the fixture
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
 
 
-@pytest.fixture
-def worker_queue(settings):
-    """Tasks go to the database queue, as in production, until `run_worker` runs them."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
 def run_worker(*extra):
     call_command("db_worker", "--batch", "--no-startup-delay", *extra, verbosity=0)
 

@@ -1,11 +1,14 @@
 """The outbox: every email is a row; delivery through a real SMTP server (aiosmtpd)."""
 
 import smtplib
+import threading
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
 
 from microintern.applications.domain import transition_place
 from microintern.applications.enums import PlaceState
@@ -23,6 +26,7 @@ from microintern.mail.templating import UnknownEmailRole
 from tests import smtp_sink as sink
 from tests.accounts.factories import StudentFactory
 from tests.applications.factories import ExpressionOfInterestFactory
+from tests.mail.test_hold_action import run_worker
 
 smtp_sink = sink.smtp_sink  # the fixture
 
@@ -70,6 +74,60 @@ def test_a_rolled_back_change_sends_nothing_and_leaves_no_row(smtp_sink):
         raise RuntimeError("the change failed")
     assert OutboundMessage.objects.count() == 0
     assert smtp_sink.received == []
+
+
+def test_with_the_database_queue_the_delivery_task_commits_or_rolls_back_with_the_email(
+    smtp_sink, worker_queue
+):
+    interest = ExpressionOfInterestFactory()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        queue_email("place_offered", to=interest.student.email, context=place_context(interest))
+        raise RuntimeError("the change failed")
+    assert not DBTaskResult.objects.exists()
+    run_worker()
+    assert smtp_sink.received == []
+
+    with transaction.atomic():
+        message = queue_email(
+            "place_offered", to=interest.student.email, context=place_context(interest)
+        )
+    [task] = DBTaskResult.objects.all()
+    assert task.task_path.endswith("deliver_message") and task.args_kwargs["args"] == [message.pk]
+    run_worker()
+    assert [r.rcpt_tos for r in smtp_sink.received] == [[interest.student.email]]
+
+
+@pytest.mark.postgres
+def test_the_worker_cannot_send_an_email_before_its_change_commits(smtp_sink, worker_queue):
+    interest = ExpressionOfInterestFactory()
+    errors = []
+
+    def worker_in_its_own_connection():  # the command's loop, without its signal handlers
+        try:
+            Worker(
+                queue_names=["default"],
+                excluded_queue_names=[],
+                interval=0,
+                batch=True,
+                backend_name="default",
+                startup_delay=False,
+                max_tasks=None,
+                worker_id="beside-the-transaction",
+            ).run()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        queue_email("place_offered", to=interest.student.email, context=place_context(interest))
+        worker = threading.Thread(target=worker_in_its_own_connection)
+        worker.start()
+        worker.join(timeout=60)
+        assert not errors and not worker.is_alive()
+        assert smtp_sink.received == []
+    run_worker()
+    assert [r.rcpt_tos for r in smtp_sink.received] == [[interest.student.email]]
 
 
 def test_the_same_dedupe_key_returns_the_first_message_and_sends_nothing_more(smtp_sink):

@@ -194,6 +194,27 @@ def test_every_acknowledgement_email_carries_the_fingerprint(build_round):
     assert "fingerprint" not in no_round  # no round yet: no line
 
 
+def test_the_acknowledgement_of_the_web_form_carries_the_fingerprint(build_round, client):
+    selection_round, (mi,), _students, _staff = build_round(
+        capacities=(1,), interests=[], close=False
+    )
+    without = MicroInternshipFactory(open_now=True)
+    for n, reference in enumerate((mi.reference, without.reference)):
+        client.post(
+            f"/my/interest/{reference}/",
+            {
+                "full_name": "Priya Shah",
+                "email": f"p.shah{n}@example.ac.uk",
+                "student_number": f"S765432{n}",
+                "statement": "One day fits around my shifts.",
+                "can_attend": "on",
+            },
+        )
+    in_round = OutboundMessage.objects.get(to="p.shah0@example.ac.uk").body
+    assert selection_round.commitment in in_round
+    assert "fingerprint" not in OutboundMessage.objects.get(to="p.shah1@example.ac.uk").body
+
+
 def test_the_staff_page_asks_for_reasons_and_keeps_what_was_typed(build_round, client):
     selection_round, (mi,), _students, staff = build_round(capacities=(1,), interests=[(0,)] * 2)
     sign_in(client, staff)

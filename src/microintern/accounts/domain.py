@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Q
 
 from microintern.core.domain import log_activity
 from microintern.core.errors import Refusal
@@ -76,45 +77,44 @@ def student_for_interest(*, email: str, student_number: str, full_name: str) -> 
     public form; a student number already on record with another address is refused
     (StudentNumberBelongsToSomeoneElse) without saying whose it is. A new student gets a User
     with role student and no usable password (they sign in with emailed codes).
-    Side effects: logs `student.created_from_interest` for a new student.
+    Side effects: logs `student.created_from_interest` for a new student. Someone making the
+    same student (address or number) at the same moment makes the database refuse this one
+    with IntegrityError, which spoils the caller's transaction: the caller runs it again in a
+    new one, where the other student is found.
     Addresses are compared as `normalise_email` spells them (one spelling per mailbox), and
     one that is not at a university domain itself is refused (NotAUniversityAddress).
     """
     problem = university_address_problem(email)
     if problem:
         raise NotAUniversityAddress(problem)
-    email = normalise_email(email)
+    email = normalise_email(email)  # as students' addresses are stored (lower case)
     student_number = student_number.strip().upper()
-    existing = Student.objects.filter(email__iexact=email).first()
+    # One look-up answers both questions: is the address on record, and is the number?
+    on_record = list(
+        Student.objects.filter(Q(email=email) | Q(student_number__iexact=student_number)).order_by()
+    )
+    existing = next((s for s in on_record if s.email == email), None)
     if existing is not None:
         return StudentMatch(existing, False, existing.student_number.upper() != student_number)
-    if Student.objects.filter(student_number__iexact=student_number).exists():
+    if on_record:
         raise StudentNumberBelongsToSomeoneElse(student_number)
-    try:
-        with transaction.atomic():
-            student = Student.objects.create(
-                email=email, student_number=student_number, full_name=full_name.strip()
-            )
-            student.user = _sign_in_user_for(student)
-            student.save(update_fields=["user"])
-    except IntegrityError:
-        # Someone created the same student at the same moment: use theirs if it matches.
-        existing = Student.objects.filter(email__iexact=email).first()
-        if existing is None:
-            raise StudentNumberBelongsToSomeoneElse(student_number) from None
-        return StudentMatch(existing, False, existing.student_number.upper() != student_number)
+    full_name = full_name.strip()
+    student = Student.objects.create(
+        email=email,
+        student_number=student_number,
+        full_name=full_name,
+        user=_sign_in_user_for(email, full_name),
+    )
     log_activity(student, "student.created_from_interest")
     return StudentMatch(student, True, False)
 
 
-def _sign_in_user_for(student: Student) -> User | None:
-    """A student-role User for the student's address, unless that address already belongs to
-    someone with another role (then the student simply has no sign-in yet)."""
-    user = User.objects.filter(email__iexact=student.email).first()
+def _sign_in_user_for(email: str, full_name: str) -> User | None:
+    """A student-role User for a new student's address, unless that address already belongs
+    to someone with another role (then the student simply has no sign-in yet)."""
+    user = User.objects.filter(email__iexact=email).first()
     if user is None:
-        return User.objects.create_user(
-            student.email, role=Role.STUDENT, full_name=student.full_name
-        )
+        return User.objects.create_user(email, role=Role.STUDENT, full_name=full_name)
     if user.role == Role.STUDENT and not Student.objects.filter(user=user).exists():
         return user
     return None

@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
 from .enums import FeeStatus, Role, StudyLevel, StudyMode
@@ -56,6 +56,9 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(role__in=Role.values), name="user_role_known"
             ),
         ]
+        # Addresses are looked up whatever their case (`email__iexact`): sign-in, a new
+        # student's sign-in; without it each look-up reads every user.
+        indexes = [models.Index(Upper("email"), name="user_email_any_case")]
 
     def __str__(self) -> str:
         return self.full_name or self.email
@@ -151,6 +154,9 @@ class Student(WideningParticipation):
                 violation_error_message="A student's email address is stored in lower case.",
             ),
         ]
+        # Student numbers are compared whatever their case (the interest form, imports):
+        # without it each look-up reads every student.
+        indexes = [models.Index(Upper("student_number"), name="student_number_any_case")]
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.student_number})"

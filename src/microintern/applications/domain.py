@@ -16,7 +16,13 @@ from microintern.accounts.domain import (
     StudentNumberBelongsToSomeoneElse,
     student_for_interest,
 )
-from microintern.core.domain import activity_entry, activity_for, log_activities, log_activity
+from microintern.core.domain import (
+    activity_entry,
+    activity_for,
+    log_activities,
+    log_activity,
+    logging_together,
+)
 from microintern.core.errors import CapacityFull, Refusal, TransitionNotAllowed
 from microintern.core.locking import lock_row, lock_rows
 from microintern.programme.domain import after_the_day, check_the_day_has_come
@@ -88,6 +94,7 @@ def record_interest(
     received_at: datetime | None = None,
     verified_at: datetime | None = None,
     choice: int | None = None,
+    student_is_new: bool = False,
 ) -> ExpressionOfInterest:
     """Record a student's interest in an open micro-internship (one per student per day).
 
@@ -99,8 +106,9 @@ def record_interest(
     keep or discard (see `verify_interest`, `keep_interest`, `discard_interest`). Side
     effects: logs `interest.received` and queues the acknowledgement email after commit;
     `choice` (1 = first, e.g. "my second choice" in an email) places it among the student's
-    choices in its round (`ranking.place_choice`). Raises InterestRefused with a message for
-    the student.
+    choices in its round (`ranking.place_choice`). `student_is_new` says the student was
+    made in the caller's transaction, so no interest of theirs can exist yet (nothing to
+    guard against). Raises InterestRefused with a message for the student.
     """
     received_at = received_at or timezone.now()
     ensure_open_for_interest(micro_internship, received_at)
@@ -108,30 +116,23 @@ def record_interest(
     over_limit = bool(too_long)
     if over_limit and source == Source.WEB:
         raise InterestRefused(too_long)
-    try:
-        with transaction.atomic():
-            interest = ExpressionOfInterest.objects.create(
-                student=student,
-                micro_internship=micro_internship,
-                statement=statement.strip(),
-                statement_over_limit=over_limit,
-                access_needs=access_needs.strip(),
-                can_attend=can_attend,
-                source=source,
-                received_at=received_at,
-                verified_at=verified_at,
-                state=PlaceState.RECEIVED,
-                state_changed_at=received_at,
-            )
-    except IntegrityError as error:
-        if ExpressionOfInterest.objects.filter(
-            student=student, micro_internship=micro_internship, discarded_at__isnull=True
-        ).exists():
-            raise InterestRefused(
-                "You have already said you are interested in this micro-internship. "
-                "You can see it on your “My micro-internships” page."
-            ) from error
-        raise
+    interest = ExpressionOfInterest(
+        student=student,
+        micro_internship=micro_internship,
+        statement=statement.strip(),
+        statement_over_limit=over_limit,
+        access_needs=access_needs.strip(),
+        can_attend=can_attend,
+        source=source,
+        received_at=received_at,
+        verified_at=verified_at,
+        state=PlaceState.RECEIVED,
+        state_changed_at=received_at,
+    )
+    if student_is_new:
+        interest.save(force_insert=True)
+    else:
+        _save_unless_already_interested(interest)
     log_activity(
         interest, "interest.received", actor=actor, source=source, verified=bool(verified_at)
     )
@@ -139,6 +140,25 @@ def record_interest(
         ranking.place_choice(interest, choice, actor=actor, how=source, now=received_at)
     notifications.queue_place_email(interest, None, PlaceState.RECEIVED)
     return interest
+
+
+def _save_unless_already_interested(interest: ExpressionOfInterest) -> None:
+    """Insert the new interest; InterestRefused when the student already has one for the
+    same micro-internship (the database's constraint decides, even for two at once)."""
+    try:
+        with transaction.atomic():
+            interest.save(force_insert=True)
+    except IntegrityError as error:
+        if ExpressionOfInterest.objects.filter(
+            student=interest.student,
+            micro_internship=interest.micro_internship,
+            discarded_at__isnull=True,
+        ).exists():
+            raise InterestRefused(
+                "You have already said you are interested in this micro-internship. "
+                "You can see it on your “My micro-internships” page."
+            ) from error
+        raise
 
 
 @dataclass(frozen=True)
@@ -187,11 +207,14 @@ def record_web_interest(
     REPEAT_EMAIL_GAP), and staff see the attempt
     (`interest.refused_number_on_record`). Side effects: those of `record_interest`; logs
     `interest.student_number_differs` for staff when the number typed is not the one on record.
-    Raises InterestRefused (with `field` for the form).
+    Raises InterestRefused (with `field` for the form). Two submissions making the same new
+    student at the same moment: the database refuses the second student, and that submission
+    is recorded again in a new transaction, where it finds the first one's student.
     """
     now = now or timezone.now()
-    try:
-        with transaction.atomic():
+
+    def record_in_one_transaction() -> WebInterest:
+        with transaction.atomic(), logging_together():
             return _record_web_interest(
                 micro_internship,
                 full_name=full_name,
@@ -208,6 +231,12 @@ def record_web_interest(
                     "received_at": now,
                 },
             )
+
+    try:
+        try:
+            return record_in_one_transaction()
+        except IntegrityError:  # the same student made at the same moment (see above)
+            return record_in_one_transaction()
     except NotAUniversityAddress as refusal:
         raise InterestRefused(str(refusal), field="email") from refusal
     except StudentNumberBelongsToSomeoneElse:
@@ -248,6 +277,9 @@ def _record_web_interest(
         interest = record_interest(signed_in_student, micro_internship, verified_at=now, **fields)
         return WebInterest(interest)
     match = student_for_interest(email=email, student_number=student_number, full_name=full_name)
+    if match.created:  # made just now: nothing of theirs to repeat
+        interest = record_interest(match.student, micro_internship, student_is_new=True, **fields)
+        return WebInterest(interest)
     existing = ExpressionOfInterest.objects.filter(
         student=match.student, micro_internship=micro_internship, discarded_at__isnull=True
     ).first()

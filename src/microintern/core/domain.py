@@ -2,6 +2,8 @@
 record of the periodic jobs' runs."""
 
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from itertools import islice
 from typing import TypeVar
 
@@ -16,11 +18,39 @@ def log_activity(subject: models.Model, action: str, *, actor=None, **data) -> A
     """Record that `actor` (None: the system) did `action` to `subject`, with `data`.
 
     Writes one ActivityLog row in the caller's transaction, so a rolled-back change leaves
-    no trace of having been done.
+    no trace of having been done; inside `logging_together`, with the block's other rows
+    when it ends.
     """
     entry = activity_entry(subject, action, actor=actor, **data)
-    entry.save()
+    gathered = _gathered_entries.get()
+    if gathered is None:
+        entry.save()
+    else:
+        gathered.append(entry)
     return entry
+
+
+_gathered_entries: ContextVar[list[ActivityLog] | None] = ContextVar(
+    "gathered_activity_entries", default=None
+)
+
+
+@contextmanager
+def logging_together():
+    """Inside this block `log_activity` keeps its rows, and they are written in one statement
+    when the block ends without an error (use it inside the change's transaction; an error
+    writes none of them). Queries inside the block do not see them yet. A block inside
+    another one joins it."""
+    if _gathered_entries.get() is not None:
+        yield
+        return
+    gathered: list[ActivityLog] = []
+    token = _gathered_entries.set(gathered)
+    try:
+        yield
+    finally:
+        _gathered_entries.reset(token)
+    log_activities(gathered)
 
 
 def activity_entry(subject: models.Model, action: str, *, actor=None, **data) -> ActivityLog:

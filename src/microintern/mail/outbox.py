@@ -2,8 +2,9 @@
 goes through `queue_email`, or `queue_sealed_email` for a sign-in email (code, password link).
 
 Delivery guarantee: AT LEAST ONCE, with a stable Message-ID.
-- `queue_email` stores the rendered message; delivery is enqueued after the transaction
-  commits (a rolled-back change sends nothing).
+- `queue_email` stores the rendered message; delivery runs only after the transaction
+  commits (a rolled-back change sends nothing): with the database task backend the task's
+  row is written in the same transaction, otherwise it is enqueued after commit.
 - `deliver` claims a queued row under a row lock and marks it "sending" with a lease (and
   its Message-ID, generated once) in a committed transaction, then talks SMTP outside any
   transaction, then marks it "sent".
@@ -48,7 +49,7 @@ from microintern.core.domain import log_activity
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.health import Check
 from microintern.core.locking import lock_rows
-from microintern.core.tasks import retrying_task
+from microintern.core.tasks import enqueue_after_commit, retrying_task
 
 from .enums import OUTBOX_TRANSITIONS, EmailRole, MessageState
 from .models import OutboundAttachment, OutboundMessage
@@ -167,18 +168,21 @@ def queue_email(
         dedupe_key=dedupe_key,
         now=timezone.now(),
     )
-    try:
-        with transaction.atomic():
-            message.save()
-            OutboundAttachment.objects.bulk_create(
-                OutboundAttachment(message=message, filename=f, content=c, mimetype=m)
-                for f, c, m in attachments or []
-            )
-    except IntegrityError:
-        existing = OutboundMessage.objects.filter(dedupe_key=dedupe_key).first()
-        if dedupe_key and existing is not None:
-            return existing
-        raise
+    if dedupe_key or attachments:
+        try:
+            with transaction.atomic():  # the row with its attachments, or neither
+                message.save()
+                OutboundAttachment.objects.bulk_create(
+                    OutboundAttachment(message=message, filename=f, content=c, mimetype=m)
+                    for f, c, m in attachments or []
+                )
+        except IntegrityError:  # the same dedupe key, queued at the same moment
+            existing = OutboundMessage.objects.filter(dedupe_key=dedupe_key).first()
+            if dedupe_key and existing is not None:
+                return existing
+            raise
+    else:  # one row: no savepoint to roll back to
+        message.save()
     if not hold:
         _deliver_after_commit(message.pk)
     return message
@@ -202,9 +206,8 @@ def queue_emails(emails: list[Email]) -> list[OutboundMessage]:
     and stored as `queue_email` would, in a few statements.
 
     Rules and side effects as for `queue_email` (no dedupe keys): the rows and their
-    attachments are written in the caller's transaction; after commit, the messages not
-    held are enqueued for delivery in batches (`deliver_messages`), in one transaction of
-    the task backend.
+    attachments are written in the caller's transaction; the messages not held are enqueued
+    for delivery after commit in batches (`deliver_messages`, `enqueue_after_commit`).
     """
     now = timezone.now()
     roles = {email_role(e.role) for e in emails}
@@ -236,18 +239,12 @@ def queue_emails(emails: list[Email]) -> list[OutboundMessage]:
             batch_size=500,
         )
     to_deliver = [m.pk for m in messages if m.state == MessageState.QUEUED]
-    if to_deliver:
-        transaction.on_commit(lambda: _enqueue_all(to_deliver))
+    for start in range(0, len(to_deliver), DELIVERY_BATCH):
+        enqueue_after_commit(deliver_messages, to_deliver[start : start + DELIVERY_BATCH])
     return messages
 
 
 DELIVERY_BATCH = 100  # messages per delivery task when many are queued together
-
-
-def _enqueue_all(message_ids: list[int]) -> None:
-    with transaction.atomic():
-        for start in range(0, len(message_ids), DELIVERY_BATCH):
-            deliver_messages.enqueue(message_ids[start : start + DELIVERY_BATCH])
 
 
 def _new_message(
@@ -601,13 +598,14 @@ def _email_for(message: OutboundMessage) -> EmailMessage:
 
 
 def _deliver_after_commit(message_id: int, *, when=None) -> None:
-    """Enqueue delivery after commit; `when` defers it where the task backend can defer
+    """Enqueue delivery to run after commit (`enqueue_after_commit`: with the database
+    backend, in the caller's transaction); `when` defers it where the task backend can defer
     (otherwise `retry_due`, the periodic job, picks the row up when it is due)."""
     task = deliver_message
     if when is None:
-        transaction.on_commit(lambda: task.enqueue(message_id))
+        enqueue_after_commit(task, message_id)
     elif task.get_backend().supports_defer:
-        transaction.on_commit(lambda: task.using(run_after=when).enqueue(message_id))
+        enqueue_after_commit(task.using(run_after=when), message_id)
 
 
 def _generic(prefix: str, obj) -> dict:

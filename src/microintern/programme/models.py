@@ -118,7 +118,10 @@ class MicroInternship(models.Model):
     @property
     def selection_commitment(self) -> str:
         """The fingerprint of the newest selection round this micro-internship is in (empty
-        when none yet): interest emails carry it, so that students hold a copy."""
+        when none yet): interest emails carry it, so that students hold a copy. Read with the
+        row when it was loaded through `queries.with_selection_commitment`."""
+        if "newest_selection_commitment" in self.__dict__:
+            return self.newest_selection_commitment or ""
         if self.pk is None:  # an email preview's sample, never saved
             return ""
         entry = self.round_entries.order_by("-round__created_at", "-round_id")

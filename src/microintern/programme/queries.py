@@ -3,7 +3,7 @@
 import re
 from datetime import MAXYEAR, MINYEAR
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from microintern.applications.enums import PlaceState
@@ -25,6 +25,19 @@ def with_place_counts(queryset):
         attended_count=Count("interests", filter=Q(interests__state=PlaceState.ATTENDED)),
         no_show_count=Count("interests", filter=Q(interests__state=PlaceState.NO_SHOW)),
     )
+
+
+def with_selection_commitment(queryset):
+    """Load each micro-internship's newest selection round's fingerprint with its row, as
+    `MicroInternship.selection_commitment` reads it (for the emails that carry it), in the
+    same query."""
+    entries = MicroInternship._meta.get_field("round_entries").related_model.objects
+    newest = (
+        entries.filter(micro_internship=OuterRef("pk"))
+        .order_by("-round__created_at", "-round_id")
+        .values("round__commitment")[:1]
+    )
+    return queryset.annotate(newest_selection_commitment=Subquery(newest))
 
 
 def open_for_interest(now=None):

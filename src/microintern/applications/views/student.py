@@ -184,13 +184,17 @@ def express_interest(request, reference: str):
         )
         if page is not None:
             return render(request, "applications/student/interest_form.html", {"page": page})
-    mi = queries.publicly_visible().filter(reference=reference.upper()).first()
+    visible = queries.publicly_visible()
+    if request.method == "POST":  # the acknowledgement carries the round's fingerprint
+        visible = queries.with_selection_commitment(visible)
+    mi = visible.filter(reference=reference.upper()).first()
     if mi is None:
         return render(
             request, "applications/student/unknown.html", {"reference": reference}, status=404
         )
-    is_open = queries.open_for_interest().filter(pk=mi.pk).exists()
-    if not is_open and request.method != "POST":  # a late POST keeps the text, with a message
+    # A POST is checked by the domain layer, which refuses a late one with a message above
+    # the text it keeps; only the form's page is "closed".
+    if request.method != "POST" and not queries.open_for_interest().filter(pk=mi.pk).exists():
         return render(request, "applications/student/closed.html", {"mi": mi})
     choices = ranking.choices_in_round_of(student, mi) if student else None
     positions = ranking.insertable_positions(choices, timezone.now()) if choices else ()

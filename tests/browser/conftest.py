@@ -6,11 +6,15 @@ missing Chromium is a failure (.ci/run installs it).
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
+from tests import smtp_sink as sink
 from tests.accounts.factories import record_second_factor
 
+SCREENSHOTS = os.environ.get("MICROINTERN_SCREENSHOTS")  # a folder: save pages for the docs
+smtp_sink = sink.smtp_sink  # the fixture, for `site`
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -42,6 +46,13 @@ def page(chromium):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def site(live_server, settings, smtp_sink):
+    """The live server's address, which links in emails (caught by `smtp_sink`) point to."""
+    settings.MICROINTERN = {**settings.MICROINTERN, "BASE_URL": live_server.url}
+    return live_server.url
 
 
 @pytest.fixture
@@ -79,3 +90,11 @@ def sign_in(page, base_url: str, user):
         record_second_factor(session, user)
     session.save()
     page.context.add_cookies([{"name": "sessionid", "value": session.session_key, "url": base_url}])
+
+
+def save_screenshot(page, name: str, *, full_page: bool = True) -> None:
+    """Save the page as `<name>.png` for the docs, only when MICROINTERN_SCREENSHOTS names a
+    folder."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{SCREENSHOTS}/{name}.png", full_page=full_page)

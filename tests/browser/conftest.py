@@ -6,12 +6,16 @@ missing Chromium is a failure (.ci/run installs it).
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from tests import smtp_sink as sink
 from tests.accounts.factories import record_second_factor
 
+SCREENSHOTS = os.environ.get("MICROINTERN_SCREENSHOTS")  # a folder: save pages for the docs
+smtp_sink = sink.smtp_sink  # the fixture, for `site`
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -43,6 +47,13 @@ def page(chromium):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def site(live_server, settings, smtp_sink):
+    """The live server's address, which links in emails (caught by `smtp_sink`) point to."""
+    settings.MICROINTERN = {**settings.MICROINTERN, "BASE_URL": live_server.url}
+    return live_server.url
 
 
 @pytest.fixture
@@ -89,23 +100,13 @@ def sign_in_through_pages(page, base_url: str, user, sink) -> None:
     import re  # noqa: PLC0415 - only this helper reads codes
     import time  # noqa: PLC0415 - as above
 
-    from allauth.mfa import app_settings as mfa_settings  # noqa: PLC0415 - as above
-    from allauth.mfa.totp.internal.auth import (  # noqa: PLC0415 - as above
-        format_hotp_value,
-        hotp_value,
-    )
+    from tests.browser.staff_pages import authenticator_code, password_step  # noqa: PLC0415
 
-    from tests.accounts.factories import TOTP_SECRET  # noqa: PLC0415 - as above
-
-    page.goto(f"{base_url}/accounts/login/")
     if user.needs_mfa:
-        page.get_by_role("link", name="Staff: sign in with password").click()
-        page.get_by_label("Email address").fill(user.email)
-        page.get_by_label("Password", exact=True).fill("correct horse battery")
-        page.get_by_role("button", name="Sign in").click()
-        code = hotp_value(TOTP_SECRET, int(time.time()) // mfa_settings.TOTP_PERIOD)
-        page.get_by_label("Code from your authenticator app").fill(format_hotp_value(code))
+        password_step(page, base_url, user)
+        page.get_by_label("Code from your authenticator app").fill(authenticator_code())
     else:
+        page.goto(f"{base_url}/accounts/login/")
         before = len(sink.to(user.email))
         page.get_by_label("Your email address").fill(user.email)
         page.get_by_role("button", name="Email me a sign-in code").click()
@@ -137,3 +138,11 @@ def expect_the_sign_on_refusal(page, axe, reason: str) -> None:
     expect(page.get_by_role("heading", name="You are not signed in")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text(reason)
     assert_no_axe_violations(axe, page)
+
+
+def save_screenshot(page, name: str, *, full_page: bool = True) -> None:
+    """Save the page as `<name>.png` for the docs, only when MICROINTERN_SCREENSHOTS names a
+    folder."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{SCREENSHOTS}/{name}.png", full_page=full_page)

@@ -1,5 +1,5 @@
-"""Helpers for the student browser tests: a realistic open micro-internship, links from
-emails caught by the SMTP sink, page weight, and width at 320 px."""
+"""Helpers for the student browser tests: a realistic open micro-internship, the interest
+form, links from emails caught by the SMTP sink, page weight, and width at 320 px."""
 
 import re
 import time
@@ -37,6 +37,17 @@ def open_micro_internship(**overrides):
         what_to_bring="A laptop if you have one (we can lend one).",
         **overrides,
     )
+
+
+def express_interest(page, form_url: str, *, name, email, student_number, statement) -> None:
+    """Fill in and send the public "Say you're interested" form as a student would."""
+    page.goto(form_url)
+    page.get_by_label("Your full name").fill(name)
+    page.get_by_label("Your university email address").fill(email)
+    page.get_by_label("Your student number").fill(student_number)
+    page.get_by_label("Why are you interested?").fill(statement)
+    page.get_by_label("I can come on the day").check()
+    page.get_by_role("button", name="Send").click()
 
 
 def link_in(received, path_part: str) -> str:

@@ -4,13 +4,9 @@ authenticator app, adds a passkey, signs out, signs in with password and passkey
 staff pages open (StaffMFAMiddleware counts the passkey as the second factor), also at the
 middleware's own second step."""
 
-import time
-
 import pytest
 from allauth.account.internal.flows.login import record_authentication
-from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
@@ -18,11 +14,10 @@ from django.test import RequestFactory, override_settings
 from playwright.sync_api import expect
 
 from microintern.accounts.models import User
-from tests.accounts.factories import TOTP_SECRET, UserFactory, with_totp
+from tests.accounts.factories import UserFactory, with_totp
+from tests.browser.staff_pages import PASSWORD, authenticator_code, password_step
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PASSWORD = "correct horse battery"  # noqa: S105 - the factories' test password
 
 
 @pytest.fixture
@@ -46,15 +41,6 @@ def authenticator(page):
     return cdp, added["authenticatorId"]
 
 
-def password_step(page, base_url: str, user: User) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_role("link", name="Staff: sign in with password").click()
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Your second step").wait_for()
-
-
 def password_only_session(page, base_url: str, user: User) -> None:
     """A signed-in session for `user` that passed the password and nothing else."""
     session = SessionStore()
@@ -68,10 +54,6 @@ def password_only_session(page, base_url: str, user: User) -> None:
     page.context.add_cookies([{"name": "sessionid", "value": session.session_key, "url": base_url}])
 
 
-def totp_now() -> str:
-    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // mfa_settings.TOTP_PERIOD))
-
-
 @override_settings(MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN=True)
 def test_staff_add_a_passkey_then_sign_in_with_password_and_passkey(
     live_server, page, authenticator
@@ -79,7 +61,7 @@ def test_staff_add_a_passkey_then_sign_in_with_password_and_passkey(
     cdp, authenticator_id = authenticator
     staff = with_totp(UserFactory(role="staff"))
     password_step(page, live_server.url, staff)
-    page.get_by_label("Code from your authenticator app").fill(totp_now())
+    page.get_by_label("Code from your authenticator app").fill(authenticator_code())
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/staff/**")
 

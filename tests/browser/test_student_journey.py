@@ -6,7 +6,6 @@ browse → say you're interested → acknowledgement email → confirm → offer
 Every page is checked with axe (normal and error states) and at 320 px wide.
 """
 
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -20,8 +19,10 @@ from microintern.applications.models import ExpressionOfInterest
 from microintern.applications.reminders import send_due_reminders
 from microintern.surveys.models import DayFeedback
 from tests import smtp_sink as sink
+from tests.browser.conftest import save_screenshot
 from tests.browser.student_pages import (
     check_page,
+    express_interest,
     last_to,
     link_in,
     open_micro_internship,
@@ -37,19 +38,10 @@ STATEMENT = (
     "I care for my younger brother after lectures, so a year-long placement is out of reach. "
     "One day in a real café would show me how a small business decides where to grow."
 )
-SCREENSHOTS = os.environ.get("MICROINTERN_SCREENSHOTS")  # a folder: save pages for the docs
 
 
 def shot(page, name: str) -> None:
-    if SCREENSHOTS:
-        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=f"{SCREENSHOTS}/student-{name}.png", full_page=True)
-
-
-@pytest.fixture
-def site(live_server, settings, smtp_sink):
-    settings.MICROINTERN = {**settings.MICROINTERN, "BASE_URL": live_server.url}
-    return live_server.url
+    save_screenshot(page, f"student-{name}")
 
 
 def test_the_whole_student_journey(site, page, axe, smtp_sink):
@@ -211,13 +203,14 @@ def test_an_offer_made_by_hand_on_the_staff_page_reaches_the_student(
     """Staff can offer places by hand (before the selection run exists): the student hears
     by email and accepts with one click on the link."""
     mi = open_micro_internship()
-    page.goto(f"{site}/my/interest/{mi.reference}/")
-    page.get_by_label("Your full name").fill("Kofi Mensah")
-    page.get_by_label("Your university email address").fill("k.mensah@example.ac.uk")
-    page.get_by_label("Your student number").fill("S5550001")
-    page.get_by_label("Why are you interested?").fill("I want to see how decisions get made.")
-    page.get_by_label("I can come on the day").check()
-    page.get_by_role("button", name="Send").click()
+    express_interest(
+        page,
+        f"{site}/my/interest/{mi.reference}/",
+        name="Kofi Mensah",
+        email="k.mensah@example.ac.uk",
+        student_number="S5550001",
+        statement="I want to see how decisions get made.",
+    )
     page.goto(link_in(last_to(smtp_sink, "k.mensah@example.ac.uk"), "/my/confirm/"))
     page.get_by_role("button", name="Keep — this was me").click()
 

@@ -5,7 +5,9 @@ missing Chromium is a failure (.ci/run installs it).
 """
 
 import os
+import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from playwright.sync_api import expect
 
 from tests import smtp_sink as sink
 from tests.accounts.factories import record_second_factor
+from tests.browser.staff_pages import authenticator_code, password_step
 
 SCREENSHOTS = os.environ.get("MICROINTERN_SCREENSHOTS")  # a folder: save pages for the docs
 smtp_sink = sink.smtp_sink  # the fixture, for `site`
@@ -97,11 +100,6 @@ def sign_in_through_pages(page, base_url: str, user, sink) -> None:
     """Sign `user` in the way they do themselves, on the real pages: staff-side users with
     their password and their authenticator's code, students and hosts with the code emailed
     to them (read from the SMTP sink `sink`)."""
-    import re  # noqa: PLC0415 - only this helper reads codes
-    import time  # noqa: PLC0415 - as above
-
-    from tests.browser.staff_pages import authenticator_code, password_step  # noqa: PLC0415
-
     if user.needs_mfa:
         password_step(page, base_url, user)
         page.get_by_label("Code from your authenticator app").fill(authenticator_code())

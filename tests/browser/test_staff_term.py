@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from playwright.sync_api import expect
 
 from microintern.applications.enums import PlaceState
@@ -134,6 +135,9 @@ def staff(chromium):
 def test_a_whole_term_as_staff(site, staff, page, make_user, axe, smtp_sink):
     staff_user = make_user("staff", full_name="Priya Shah")
     public = page  # hosts and students, each with their cookies cleared first
+    # The questionnaires every site has (a data migration; an earlier test's flush of the
+    # database may have removed them).
+    call_command("seed_instruments")
 
     with time_machine.travel(london(2027, 1, 11, 10, 0), tick=True) as clock:
 

@@ -213,6 +213,7 @@ EXPECTED = {
     "insights:population_template": STAFF_ONLY,
     "insights:population_report": STAFF_ONLY,
     "insights:feed": STAFF_ONLY,
+    "insights:coding_mapping": {**STAFF_ONLY, "staff": DENIED},  # administrators only
     "insights:population_confirm": POST_ONLY,
     "insights:equality_monitoring": STUDENT_ONLY,
     "insights:delete_equality_monitoring": POST_ONLY,

@@ -31,7 +31,7 @@ def tagged_pdf(**fpdf_options: Any):
 def _tagged_class():
     # fpdf2 pulls in Pillow and fontTools: loaded only when a PDF is built.
     from fpdf import FPDF  # noqa: PLC0415 - heavy, loaded only when a PDF is built
-    from fpdf.structure_tree import StructElem, StructureTreeBuilder  # noqa: PLC0415 - as above
+    from fpdf.structure_tree import StructElem, StructureTreeBuilder  # noqa: PLC0415 - fpdf2 too
 
     class NestedStructureTree(StructureTreeBuilder):
         """fpdf2's builder, with elements at any depth and one MCID counter per page."""

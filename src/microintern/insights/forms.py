@@ -152,6 +152,9 @@ CODE_COLUMNS = {
 """The coded columns of the extract, as the pages name them."""
 
 
+MAPPING_BOX_CHARACTERS = 20_000  # a few hundred codes per column
+
+
 def mapping_lines(codes: dict) -> str:
     """A column's table as the editor shows it: one `CODE = value` line per code."""
     return "\n".join(f"{code.upper()} = {value}" for code, value in sorted(codes.items()))
@@ -174,6 +177,7 @@ class CodingMappingForm(forms.Form):
             self.fields[f"read_{column}"] = forms.CharField(
                 label=f"{label}: codes read",
                 required=False,
+                max_length=MAPPING_BOX_CHARACTERS,
                 widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
                 initial=mapping_lines(readings.get(column, {})),
             )
@@ -181,6 +185,7 @@ class CodingMappingForm(forms.Form):
                 self.fields[f"refuse_{column}"] = forms.CharField(
                     label=f"{label}: codes refused, with the reason the report gives",
                     required=False,
+                    max_length=MAPPING_BOX_CHARACTERS,
                     widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
                     initial=mapping_lines(refused.get(column, {})),
                 )

@@ -153,7 +153,9 @@ def _process_batch(ids: list[int], *, again: bool, actor) -> dict[int, MessageSt
     batch = _Batch(actor=actor)
     results: dict[int, MessageState] = {}
     readings = []
-    for message in lifecycle.lock_messages(ids):
+    messages = lifecycle.lock_messages(ids)
+    batch.raws = _RawBytes(messages)
+    for message in messages:
         if message.state != MessageState.STORED:
             if not (again and message.state in MessageState.reopenable()):
                 results[message.pk] = MessageState(message.state)
@@ -194,6 +196,7 @@ class _Batch:
         self._open: list[MicroInternship] | None = None
         self._seen_sha: dict[str, list[int]] = {}
         self._twins: dict[str, list[int]] = {}
+        self.raws = _RawBytes([])
 
     @cached_property
     def own(self) -> set[str]:
@@ -257,10 +260,36 @@ class _Batch:
         return min((pk for pk in earlier if pk != message.pk), default=None)
 
 
-def _raw(message: InboundMessage) -> bytes:
-    """The stored bytes of a message, read when it is opened: the batch's rows are locked
-    without them, so a batch holds one message's bytes at a time."""
-    return bytes(InboundMessage.objects.filter(pk=message.pk).values_list("raw", flat=True).get())
+RAW_READ_BYTES = 1_000_000
+"""Stored bytes read in one query: small messages together, a large one on its own."""
+
+
+class _RawBytes:
+    """The stored bytes of a batch's messages, read when the first of a group is opened:
+    the rows are locked without them, and messages are read together only up to
+    `RAW_READ_BYTES` (a message larger than that alone), so a batch holds about that much
+    besides the message being parsed, in one query per group instead of one per message."""
+
+    def __init__(self, messages: list[InboundMessage]) -> None:
+        self._group_of: dict[int, list[int]] = {}
+        group: list[int] = []
+        total = 0
+        for message in messages:
+            if message.headers_only:  # never opened
+                continue
+            if group and total + message.size > RAW_READ_BYTES:
+                group, total = [], 0
+            group.append(message.pk)
+            total += message.size
+            self._group_of[message.pk] = group
+        self._ready: dict[int, bytes] = {}
+
+    def take(self, message: InboundMessage) -> bytes:
+        if message.pk not in self._ready:
+            group = self._group_of.get(message.pk, [message.pk])
+            rows = InboundMessage.objects.filter(pk__in=group).values_list("pk", "raw")
+            self._ready.update((pk, bytes(raw)) for pk, raw in rows)
+        return self._ready.pop(message.pk)
 
 
 def _read(message: InboundMessage, batch: _Batch) -> Outcome | tuple[ParsedMessage, Classification]:
@@ -270,7 +299,7 @@ def _read(message: InboundMessage, batch: _Batch) -> Outcome | tuple[ParsedMessa
         return refusal.quarantine(
             message, ReasonCode.TOO_LARGE, message.oversize_reason, own=batch.own
         )
-    raw = _raw(message)
+    raw = batch.raws.take(message)
     parsed = parse_message(raw)
     if isinstance(parsed, Quarantined):
         message.parse_error = parsed.reason

@@ -1,6 +1,8 @@
 """Storing and processing many messages together: the same outcomes as one at a time."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from microintern.applications.models import ExpressionOfInterest
 from microintern.core.models import ActivityLog
@@ -168,3 +170,24 @@ def test_a_batch_holds_one_message_s_bytes_at_a_time(corpus_world, monkeypatch):
     assert set(states.values()) == {MessageState.INTEREST_CREATED}
     assert len(rows) == 3
     assert all("raw" in row.get_deferred_fields() for row in rows)
+
+
+def _raw_reads(queries) -> list[str]:
+    return [q["sql"] for q in queries if '"raw"' in q["sql"] and q["sql"].startswith("SELECT")]
+
+
+def test_stored_bytes_are_read_in_groups_and_a_large_message_on_its_own(corpus_world, monkeypatch):
+    raws = [eoi(sender=STUDENTS[n % 3], message_id=f"<m{n}@example.org>") for n in range(8)]
+    stored = store.store_messages([store.Incoming(raw) for raw in raws])
+    with CaptureQueriesContext(connection) as small:
+        pipeline.process_messages([s.message.pk for s in stored])
+    assert len(_raw_reads(small.captured_queries)) == 1  # eight small messages, one read
+    # With groups of 100 bytes, each of these messages (larger) is read on its own.
+    monkeypatch.setattr(pipeline, "RAW_READ_BYTES", 100)
+    raws = [eoi(sender=STUDENTS[n % 3], message_id=f"<big{n}@example.org>") for n in range(3)]
+    assert all(len(raw) > 100 for raw in raws)
+    stored = store.store_messages([store.Incoming(raw) for raw in raws])
+    with CaptureQueriesContext(connection) as large:
+        done = pipeline.process_messages([s.message.pk for s in stored])
+    assert len(_raw_reads(large.captured_queries)) == 3
+    assert len(done) == 3 and MessageState.QUARANTINED not in done.values()

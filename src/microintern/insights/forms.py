@@ -160,6 +160,17 @@ def mapping_lines(codes: dict) -> str:
     return "\n".join(f"{code.upper()} = {value}" for code, value in sorted(codes.items()))
 
 
+def _lines_box(label: str, codes: dict, *, rows: int) -> forms.CharField:
+    """One column's table as a box of `CODE = value` lines."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=MAPPING_BOX_CHARACTERS,
+        widget=forms.Textarea(attrs={"rows": rows, "spellcheck": "false"}),
+        initial=mapping_lines(codes),
+    )
+
+
 class CodingMappingForm(forms.Form):
     """The code mapping as lines of `CODE = value` (read) and `CODE = reason` (refused),
     one box per column. The tables' own rules (values allowed, nothing both read and
@@ -174,20 +185,14 @@ class CodingMappingForm(forms.Form):
     def __init__(self, *args, readings: dict, refused: dict, **kwargs):
         super().__init__(*args, **kwargs)
         for column, label in CODE_COLUMNS.items():
-            self.fields[f"read_{column}"] = forms.CharField(
-                label=f"{label}: codes read",
-                required=False,
-                max_length=MAPPING_BOX_CHARACTERS,
-                widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
-                initial=mapping_lines(readings.get(column, {})),
+            self.fields[f"read_{column}"] = _lines_box(
+                f"{label}: codes read", readings.get(column, {}), rows=8
             )
             if column != "domicile":
-                self.fields[f"refuse_{column}"] = forms.CharField(
-                    label=f"{label}: codes refused, with the reason the report gives",
-                    required=False,
-                    max_length=MAPPING_BOX_CHARACTERS,
-                    widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
-                    initial=mapping_lines(refused.get(column, {})),
+                self.fields[f"refuse_{column}"] = _lines_box(
+                    f"{label}: codes refused, with the reason the report gives",
+                    refused.get(column, {}),
+                    rows=2,
                 )
         self.fields["note"] = self.fields.pop("note")  # last, after the tables
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from enum import StrEnum
 
-from .parse import ParsedMessage
+from .parse import ParsedMessage, plain_address
 
 __all__ = [
     "DEFAULT_LOOP_HEADER",
@@ -165,6 +165,9 @@ def _localpart(address: str) -> str:
 
 
 def _normalise(address: str) -> str:
+    plain = plain_address(address)
+    if plain is not None:
+        return plain.lower()
     return parseaddr(address)[1].strip().lower() or address.strip().lower()
 
 

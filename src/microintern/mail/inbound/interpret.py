@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import parseaddr
 
-from .parse import ParsedMessage
+from .parse import ParsedMessage, plain_address
 
 __all__ = [
     "DEFAULT_WORD_LIMIT",
@@ -136,6 +136,9 @@ def normalise_address(addr: str) -> str:
     """Lower-case and strip an address; accepts "Name <addr>" too. Returns "" if none."""
     if not addr:
         return ""
+    plain = plain_address(addr)
+    if plain is not None:
+        return plain.lower()
     _, address = parseaddr(addr.strip())
     address = (address or addr).strip().strip("<>").strip().lower()
     return address if "@" in address else ""

@@ -39,13 +39,18 @@ def open_micro_internship(**overrides):
     )
 
 
-def express_interest(page, form_url: str, *, name, email, student_number, statement) -> None:
-    """Fill in and send the public "Say you're interested" form as a student would."""
+def express_interest(
+    page, form_url: str, *, name, email, student_number, statement, access_needs=""
+) -> None:
+    """Fill in and send the public "Say you're interested" form as a student would, with
+    what they need arranged (`access_needs`) if they write anything there."""
     page.goto(form_url)
     page.get_by_label("Your full name").fill(name)
     page.get_by_label("Your university email address").fill(email)
     page.get_by_label("Your student number").fill(student_number)
     page.get_by_label("Why are you interested?").fill(statement)
+    if access_needs:
+        page.get_by_label("Anything we should arrange so you can take part?").fill(access_needs)
     page.get_by_label("I can come on the day").check()
     page.get_by_role("button", name="Send").click()
 

@@ -51,6 +51,16 @@ def test_offering_a_challenge_is_accessible_including_its_errors(live_server, pa
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
 
 
+def test_every_box_of_the_offer_form_is_drawn_the_same_way(live_server, page):
+    """The website's box (an address field) looks like the others: as wide, same border."""
+    page.goto(live_server.url + "/host/offer/")
+    name = page.get_by_label("Organisation name")
+    website = page.get_by_label("Website (optional)")
+    assert website.bounding_box()["width"] == name.bounding_box()["width"]
+    border = "el => getComputedStyle(el).borderTopWidth"
+    assert website.evaluate(border) == name.evaluate(border)
+
+
 def test_the_hosts_own_pages_are_accessible(live_server, page, axe, make_user):
     mi = MicroInternshipFactory(state=MicroInternshipState.COMPLETED)
     for _ in range(2):

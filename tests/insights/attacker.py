@@ -62,10 +62,14 @@ class Model:
 
     def extremes(self, index: int) -> tuple[float, float]:
         """The smallest and largest value variable ``index`` can take."""
+        return self.extremes_of({index: 1})
+
+    def extremes_of(self, terms: dict[int, float]) -> tuple[float, float]:
+        """The smallest and largest value the sum of ``terms`` (index: coefficient) can take."""
         size = len(self.names)
         matrix = np.zeros((len(self.rows), size))
-        for r, terms in enumerate(self.rows):
-            for column, coefficient in terms.items():
+        for r, row in enumerate(self.rows):
+            for column, coefficient in row.items():
                 matrix[r, column] += coefficient
         constraints = LinearConstraint(matrix, self.lower, self.upper)
         bounds = Bounds(self.low, self.high)
@@ -73,13 +77,23 @@ class Model:
         found = []
         for sign in (1, -1):
             objective = np.zeros(size)
-            objective[index] = sign
+            for column, coefficient in terms.items():
+                objective[column] = sign * coefficient
             result = milp(
                 objective, constraints=constraints, bounds=bounds, integrality=integrality
             )
             assert result.success, f"the printed figures must be consistent: {result.message}"
-            found.append(round(result.x[index]))
+            found.append(round(sum(c * result.x[i] for i, c in terms.items())))
         return found[0], found[1]
+
+
+class _ExactModel(Model):
+    """The model of unrounded tables: each printed count is the count."""
+
+    def variable(self, name: str, printed: str) -> int:
+        index = super().variable(name, printed)
+        self.low[index] = self.high[index] = int(printed)
+        return index
 
 
 def stage_columns(row: list[str]) -> list[str]:
@@ -87,14 +101,20 @@ def stage_columns(row: list[str]) -> list[str]:
     return row[1 : 1 + STAGES]
 
 
-def build(one_way: dict[str, list[list[str]]], two_way: dict[tuple[str, str], list[list[str]]]):
+def build(
+    one_way: dict[str, list[list[str]]],
+    two_way: dict[tuple[str, str], list[list[str]]],
+    *,
+    exact: bool = False,
+):
     """The attacker's model from printed tables.
 
     ``one_way[c]`` is the funnel table by characteristic ``c``, rows as printed (last row
     "All students"); ``two_way[(c1, c2)]`` the pair table (rows: g1, g2, counts…).
+    With ``exact`` the tables are the unrounded ones and every count is known.
     Returns the model and, per printed count, its variable index and printed string.
     """
-    model = Model()
+    model = _ExactModel() if exact else Model()
     totals = None
     cells: dict[tuple, int] = {}
     for characteristic, rows in one_way.items():

@@ -137,25 +137,27 @@ def test_two_populations_with_the_same_published_counts_get_the_same_tables(seed
         assert mine.chart == theirs.chart
 
 
-def attacker_model(people):
+def printed_tables(people, mode: OutputMode = ROUNDED):
     """Everything the page prints for one filter: the funnel by each characteristic and by
-    every pair of them."""
+    every pair of them, as printed strings."""
     one_way = {
-        key: printed(report.funnel_table(funnel_rows(people, i), CHARACTERISTICS[key], ROUNDED))
+        key: printed(report.funnel_table(funnel_rows(people, i), CHARACTERISTICS[key], mode))
         for i, key in enumerate(KEYS)
     }
     two_way = {
         (KEYS[i], KEYS[j]): printed(
             report.pair_table(
-                funnel_rows(people, i, j),
-                CHARACTERISTICS[KEYS[i]],
-                CHARACTERISTICS[KEYS[j]],
-                ROUNDED,
+                funnel_rows(people, i, j), CHARACTERISTICS[KEYS[i]], CHARACTERISTICS[KEYS[j]], mode
             )
         )
         for i, j in itertools.combinations(range(len(KEYS)), 2)
     }
-    return build(one_way, two_way)
+    return one_way, two_way
+
+
+def attacker_model(people):
+    """The attacker's model of everything the page prints for one filter."""
+    return build(*printed_tables(people))
 
 
 @settings(max_examples=60, deadline=None)

@@ -496,7 +496,7 @@ def test_a_whole_term_as_staff(site, staff, page, make_user, axe, smtp_sink, set
         staff.get_by_label("Change state").select_option(label="Completed")
         staff.get_by_role("button", name="Change state").click()
         expect(staff.get_by_text(f"{reference} is now “Completed”.")).to_be_visible()
-        expect(fact(staff, "Attended")).to_have_text("1 (1 did not attend)")
+        expect(fact(staff, "Attended")).to_have_text("1 of 2 (1 did not attend)")
         assert_no_axe_violations(axe, staff)
         shot(staff, "6-completed")
         invitation = last_to(smtp_sink, HOST, 5)  # the fourth, their sign-in code
@@ -577,7 +577,7 @@ def test_a_whole_term_as_staff(site, staff, page, make_user, axe, smtp_sink, set
         meta = staff.locator("p.meta").first
         expect(meta).to_contain_text("Wednesday 7 April 2027, 09:30–16:30")
         expect(meta).to_contain_text("Completed")
-        expect(fact(staff, "Attended")).to_have_text("1 (1 did not attend)")
+        expect(fact(staff, "Attended")).to_have_text("1 of 2 (1 did not attend)")
         expect(staff.get_by_role("heading", name="Expressions of interest (3)")).to_be_visible()
 
 

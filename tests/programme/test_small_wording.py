@@ -65,7 +65,7 @@ def test_accepted_still_counts_the_team_after_the_register(staff_client):
     page = staff_client.get(reverse("staff:micro_internship", args=[mi.pk])).content.decode()
     facts = dict(zip(text_of(page, "dl.facts dt"), text_of(page, "dl.facts dd"), strict=True))
     assert facts["Accepted"] == "3"
-    assert facts["Attended"] == "2 (1 did not attend)"
+    assert facts["Attended"] == "2 of 3 (1 did not attend)"
     assert facts["Offered, awaiting a reply"] == "0"
     dashboard = staff_client.get(reverse("staff:dashboard")).content.decode()
     row = next(r for r in text_of(dashboard, "tbody tr") if mi.reference in r)

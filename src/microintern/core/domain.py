@@ -97,6 +97,30 @@ def update_rows(objects: list[models.Model], fields: list[str]) -> None:
         cursor.executemany(statement, rows)
 
 
+def insert_selected(model: type[models.Model], columns: dict, rows: models.QuerySet) -> int:
+    """Insert into `model`'s table one row for each of `rows`, in one statement that the
+    database runs by itself (INSERT ... SELECT); return how many were inserted.
+
+    `columns` maps each field of `model` written to an expression over `rows` (`F`,
+    `Value` with an output field, `Subquery`, ...); fields left out get the column's own
+    default, so every field that is not nullable must be given (no Python default or
+    `auto_now` applies). For switching many staged rows in within one short transaction:
+    no row passes through Python.
+    """
+    connection = connections[router.db_for_write(model)]
+    names = {f"insert_{n}": expression for n, expression in enumerate(columns.values())}
+    # Annotations are selected in the order they were added: the order of `columns`.
+    select = rows.order_by().annotate(**names).values_list(*names)
+    sql, params = select.query.get_compiler(connection=connection).as_sql()
+    quote = connection.ops.quote_name
+    targets = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
+    # Only the model's own names, quoted, go into the statement; every value is a parameter.
+    statement = f"INSERT INTO {quote(model._meta.db_table)} ({targets}) {sql}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
+
+
 T = TypeVar("T")
 WRITE_CHUNK_ROWS = 500
 """Rows a chunked job writes per transaction: small enough that on SQLite a chunk holds the

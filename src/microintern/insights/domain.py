@@ -465,7 +465,6 @@ def _years_before(moment, years: int):
         return moment.replace(year=moment.year - years, day=28)
 
 
-@transaction.atomic
 def apply_retention(now=None) -> dict:
     """Delete what the retention schedule says has been kept long enough.
 
@@ -480,8 +479,10 @@ def apply_retention(now=None) -> dict:
     * research consent records withdrawn (or replaced) more than 6 years ago; a consent still
       in force is kept (it is evidence for data still being used);
     * activity-log entries about the above (:data:`RETAINED_LOG_ACTIONS`) older than 6 years.
-    Idempotent (a periodic job); deletes a chunk of rows a transaction, so on SQLite pages
-    that write get in between. Logs nothing about individuals; returns the counts.
+    Idempotent (a periodic job); deletes a chunk of rows a transaction with no transaction
+    around them (each deletion is complete in itself; a pass stopped part-way is finished
+    by the next), so on SQLite pages that write get the lock in between. Logs nothing
+    about individuals; returns the counts.
     """
     now = now or timezone.now()
     current = AcademicYear.containing(now)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from microintern.accounts.models import Student
 from microintern.applications.models import ExpressionOfInterest
@@ -133,3 +133,23 @@ def test_deleting_in_chunks_commits_each_chunk_and_counts_them_all():
         assert delete_in_chunks(old, size=3) == 7
     assert transactions == [8, 5, 2], "each chunk committed before the next began"
     assert list(PeriodicJobRun.objects.values_list("path", flat=True)) == ["kept"]
+
+
+def test_on_sqlite_a_chunked_job_lets_go_for_a_while_between_chunks_only(monkeypatch):
+    pauses = []
+    monkeypatch.setattr(core_domain.time, "sleep", pauses.append)
+    rows = (PeriodicJobRun(path=f"job.{n}", last_started_at=AT) for n in range(7))
+    write_in_chunks(rows, PeriodicJobRun.objects.bulk_create, size=3)
+    delete_in_chunks(PeriodicJobRun.objects.all(), size=3)
+    if connection.vendor == "sqlite":  # the busy handler of a waiting writer wakes each 0.1 s
+        assert pauses == [0.1] * 4  # two gaps between three chunks, each job
+    else:
+        assert pauses == []
+    pauses.clear()
+    with transaction.atomic():  # one transaction anyway: nobody gets in, no use waiting
+        write_in_chunks(
+            [PeriodicJobRun(path=f"x.{n}", last_started_at=AT) for n in range(7)],
+            PeriodicJobRun.objects.bulk_create,
+            size=3,
+        )
+    assert pauses == []

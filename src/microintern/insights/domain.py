@@ -281,7 +281,8 @@ def _switch_in(pk: int, batch: str, actor) -> PopulationImport:
     """The one transaction of :func:`apply_population_import`: every row of `batch` into the
     students and the year's population records, a few statements that the database runs by
     itself (no row passes through Python while the lock is held)."""
-    staged = lock_row(PopulationImport, pk)
+    # The staged copy of the rows (megabytes of JSON) is not read again: the batch has them.
+    staged = lock_row(PopulationImport.objects.defer("rows"), pk)
     if staged.applied_at:
         raise ImportAlreadyApplied("This import has already been applied.")
     now = Value(timezone.now(), DateTimeField())

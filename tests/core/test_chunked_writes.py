@@ -3,11 +3,12 @@ database between chunks: on SQLite, another writer (a page, a task) gets the wri
 there instead of waiting for the whole job. How long a chunk holds the lock is measured by
 bench/bench_sqlite_write_lock.py, not here."""
 
+import io
 from datetime import UTC, datetime
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from microintern.accounts.models import Student
 from microintern.applications.models import ExpressionOfInterest
@@ -15,6 +16,10 @@ from microintern.core import domain as core_domain
 from microintern.core.domain import delete_in_chunks, write_in_chunks
 from microintern.core.management.commands import demo
 from microintern.core.models import PeriodicJobRun
+from microintern.insights.management.commands import demo_insights
+from microintern.insights.models import EqualityMonitoring, PopulationRecord, ResearchConsent
+from tests.accounts.factories import StudentFactory
+from tests.programme.factories import MicroInternshipFactory, local_day_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,6 +79,41 @@ def test_generated_demo_students_and_interest_are_written_in_chunks(monkeypatch)
     assert Student.objects.filter(student_number__startswith="G").count() == 450
 
 
+def test_demo_insights_writes_a_chunk_per_transaction_with_no_transaction_around_it(
+    monkeypatch,
+):
+    MicroInternshipFactory(starts_at=local_day_at(-400))
+    MicroInternshipFactory(starts_at=local_day_at(10))
+    StudentFactory.create_batch(250)
+    calls = []
+
+    def recording(items, write, *, size=100):
+        # On SQLite every transaction holds the write lock: none may be open around the
+        # chunks, or they would all be one transaction again.
+        outside = not holds_a_transaction()
+        chunks = []
+
+        def counting(chunk):
+            chunks.append(len(chunk))
+            return write(chunk)
+
+        count = write_in_chunks(items, counting, size=size)
+        calls.append((outside, chunks))
+        return count
+
+    monkeypatch.setattr(demo_insights, "write_in_chunks", recording)
+    call_command("demo_insights", stdout=io.StringIO())
+    years = PopulationRecord.objects.values("academic_year").distinct().count()
+    assert years == 2
+    population, equality, consent = calls
+    assert population[0] and equality[0] and consent[0]
+    assert population[1] == [100, 100, 100, 100, 100]
+    assert PopulationRecord.objects.count() == 2 * 250
+    assert sum(equality[1]) == EqualityMonitoring.objects.count() > 100
+    assert sum(consent[1]) == ResearchConsent.objects.count() > 100
+    assert len(equality[1]) > 1 and len(consent[1]) > 1
+
+
 def test_deleting_in_chunks_commits_each_chunk_and_counts_them_all():
     PeriodicJobRun.objects.bulk_create(
         PeriodicJobRun(path=f"job.{n}", last_started_at=AT) for n in range(7)
@@ -93,3 +133,23 @@ def test_deleting_in_chunks_commits_each_chunk_and_counts_them_all():
         assert delete_in_chunks(old, size=3) == 7
     assert transactions == [8, 5, 2], "each chunk committed before the next began"
     assert list(PeriodicJobRun.objects.values_list("path", flat=True)) == ["kept"]
+
+
+def test_on_sqlite_a_chunked_job_lets_go_for_a_while_between_chunks_only(monkeypatch):
+    pauses = []
+    monkeypatch.setattr(core_domain.time, "sleep", pauses.append)
+    rows = (PeriodicJobRun(path=f"job.{n}", last_started_at=AT) for n in range(7))
+    write_in_chunks(rows, PeriodicJobRun.objects.bulk_create, size=3)
+    delete_in_chunks(PeriodicJobRun.objects.all(), size=3)
+    if connection.vendor == "sqlite":  # the busy handler of a waiting writer wakes each 0.1 s
+        assert pauses == [0.1] * 4  # two gaps between three chunks, each job
+    else:
+        assert pauses == []
+    pauses.clear()
+    with transaction.atomic():  # one transaction anyway: nobody gets in, no use waiting
+        write_in_chunks(
+            [PeriodicJobRun(path=f"x.{n}", last_started_at=AT) for n in range(7)],
+            PeriodicJobRun.objects.bulk_create,
+            size=3,
+        )
+    assert pauses == []

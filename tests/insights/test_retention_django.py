@@ -5,6 +5,7 @@ deleted; current data is kept."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from microintern.core.domain import log_activity
@@ -108,3 +109,20 @@ def test_old_withdrawn_consents_and_old_log_entries_go_current_ones_stay():
     }
     assert deleted["research_consents"] == 1
     assert domain.apply_retention(NOW) == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retention_deletes_each_kind_a_chunk_per_transaction_with_none_around_them(
+    monkeypatch,
+):
+    student = StudentFactory()
+    PopulationRecord.objects.create(student=student, academic_year="2019/20")
+    real, around = domain.delete_in_chunks, []
+
+    def watching(rows, **options):
+        around.append(connection.in_atomic_block)  # a transaction would hold every chunk
+        return real(rows, **options)
+
+    monkeypatch.setattr(domain, "delete_in_chunks", watching)
+    assert domain.apply_retention(NOW)["population_records"] == 1
+    assert len(around) >= 8 and not any(around)

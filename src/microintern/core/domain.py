@@ -1,6 +1,7 @@
 """Cross-cutting domain services: the activity log, writing many rows at once, and the
 record of the periodic jobs' runs."""
 
+import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -97,11 +98,47 @@ def update_rows(objects: list[models.Model], fields: list[str]) -> None:
         cursor.executemany(statement, rows)
 
 
+def insert_selected(model: type[models.Model], columns: dict, rows: models.QuerySet) -> int:
+    """Insert into `model`'s table one row for each of `rows`, in one statement that the
+    database runs by itself (INSERT ... SELECT); return how many were inserted.
+
+    `columns` maps each field of `model` written to an expression over `rows` (`F`,
+    `Value` with an output field, `Subquery`, ...); fields left out get the column's own
+    default, so every field that is not nullable must be given (no Python default or
+    `auto_now` applies). For switching many staged rows in within one short transaction:
+    no row passes through Python.
+    """
+    connection = connections[router.db_for_write(model)]
+    names = {f"insert_{n}": expression for n, expression in enumerate(columns.values())}
+    # Annotations are selected in the order they were added: the order of `columns`.
+    select = rows.order_by().annotate(**names).values_list(*names)
+    sql, params = select.query.get_compiler(connection=connection).as_sql()
+    quote = connection.ops.quote_name
+    targets = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
+    # Only the model's own names, quoted, go into the statement; every value is a parameter.
+    statement = f"INSERT INTO {quote(model._meta.db_table)} ({targets}) {sql}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
+
+
 T = TypeVar("T")
 WRITE_CHUNK_ROWS = 500
 """Rows a chunked job writes per transaction: small enough that on SQLite a chunk holds the
 write lock well under the 1 s a page may wait, on a busy machine too
 (bench/bench_sqlite_write_lock.py)."""
+
+CHUNK_PAUSE_SECONDS = 0.1
+"""How long a chunked job lets go of SQLite's write lock between two chunks. A writer that
+has waited a while for the lock is woken by SQLite's busy handler every 100 ms: a job that
+wrote chunk after chunk with no gap could keep it waiting for seconds (a gap it sleeps
+through), so the gap lasts as long. PostgreSQL locks rows, not the database: no pause."""
+
+
+def _let_other_writers_in() -> None:
+    connection = transaction.get_connection()
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        time.sleep(CHUNK_PAUSE_SECONDS)
 
 
 def write_in_chunks(
@@ -111,9 +148,12 @@ def write_in_chunks(
     return how many there were. For jobs that write many rows where all-or-nothing is not
     needed (demo data, say): on SQLite the single write lock is let go between chunks, so
     pages and tasks that write get in instead of waiting for the whole job. Items are drawn
-    from `items` between transactions, never inside one."""
+    from `items` between transactions, never inside one; on SQLite the job pauses
+    `CHUNK_PAUSE_SECONDS` between chunks."""
     iterator, count = iter(items), 0
     while chunk := list(islice(iterator, size)):
+        if count:
+            _let_other_writers_in()
         with transaction.atomic():
             write(chunk)
         count += len(chunk)
@@ -124,11 +164,15 @@ def delete_in_chunks(rows: models.QuerySet, *, size: int = WRITE_CHUNK_ROWS) -> 
     """Delete every row of `rows` (with what cascades from it), `size` rows a transaction,
     and return how many rows were deleted in all. For jobs that delete many rows where each
     deletion is complete in itself (retention): on SQLite the write lock is let go between
-    chunks. `rows` is asked again before each chunk, so rows it no longer matches stay."""
-    deleted = 0
+    chunks (and paused for, as by `write_in_chunks`). `rows` is asked again before each
+    chunk, so rows it no longer matches stay."""
+    deleted, chunks = 0, 0
     while ids := list(rows.order_by("pk").values_list("pk", flat=True)[:size]):
+        if chunks:
+            _let_other_writers_in()
         with transaction.atomic():
             deleted += rows.model._default_manager.filter(pk__in=ids).delete()[0]
+        chunks += 1
     return deleted
 
 

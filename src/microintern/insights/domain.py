@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection, Iterable
 from datetime import timedelta
 from functools import reduce
 from operator import or_
 
-from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db import IntegrityError, connections, models, router, transaction
+from django.db.models import DateTimeField, F, Max, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
 from microintern.accounts.models import Student
-from microintern.core.domain import delete_in_chunks, log_activity
+from microintern.core.domain import (
+    delete_in_chunks,
+    insert_selected,
+    log_activity,
+    write_in_chunks,
+)
 from microintern.core.errors import Refusal
 from microintern.core.locking import lock_row
 from microintern.core.models import ActivityLog
@@ -27,6 +33,7 @@ from .models import (
     EqualityMonitoring,
     FeedDelivery,
     PopulationImport,
+    PopulationImportRow,
     PopulationRecord,
     ResearchConsent,
     Study,
@@ -97,7 +104,7 @@ def save_coding_mapping(*, readings: dict, refused: dict, note: str = "", actor=
     return mapping
 
 
-def stage_population_import(
+def check_population_extract(
     *,
     name: str,
     content: bytes,
@@ -106,15 +113,8 @@ def stage_population_import(
     mapping: CodingMapping | None = None,
     strict: bool = False,
 ) -> PopulationImport:
-    """Read and validate an extract, store the cleaned rows and the report; write nothing else.
-
-    Raises ``population.ExtractError`` when the file as a whole is unreadable and
-    ``ValueError`` for a malformed academic year. Codes are read with ``mapping`` (a
-    CodingMapping; default the newest version), and the import records which. ``strict``
-    (the feed) refuses unknown and missing columns (``population.read_extract``). The student
-    records change only when the returned import is confirmed with
-    :func:`apply_population_import`.
-    """
+    """Read and validate an extract: the import with its cleaned rows and report, not saved
+    (a dry run). Writes nothing; see :func:`stage_population_import` for the rules."""
     year = str(AcademicYear.parse(academic_year))
     mapping = mapping or current_coding_mapping()
     unknown, rows = read_extract(name, content, strict=strict)
@@ -139,7 +139,7 @@ def stage_population_import(
         {"line": 1, "field": column, "problem": "Unknown column, ignored.", "severity": "warning"}
         for column in unknown
     ] + validation.problems
-    staged = PopulationImport.objects.create(
+    return PopulationImport(
         academic_year=year,
         file_name=name[:255],
         sha256=hashlib.sha256(content).hexdigest(),
@@ -151,17 +151,33 @@ def stage_population_import(
         uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
         mapping=mapping,
     )
-    log_activity(
-        staged,
-        "population.staged",
-        actor=actor,
-        rows=validation.row_count,
-        mapping_version=mapping.version,
-    )
+
+
+def stage_population_import(**extract) -> PopulationImport:
+    """Read and validate an extract, store the cleaned rows and the report; write nothing else.
+
+    Takes the keyword arguments of :func:`check_population_extract` (``name``, ``content``,
+    ``academic_year``, ``actor``, ``mapping``, ``strict``). Raises ``population.ExtractError``
+    when the file as a whole is unreadable and ``ValueError`` for a malformed academic year.
+    Codes are read with ``mapping`` (a CodingMapping; default the newest version), and the
+    import records which. ``strict`` (the feed) refuses unknown and missing columns
+    (``population.read_extract``). The student records change only when the returned import
+    is confirmed with :func:`apply_population_import`. The file is read before the one
+    short transaction that saves the import and logs ``population.staged``.
+    """
+    staged = check_population_extract(**extract)
+    with transaction.atomic():
+        staged.save()
+        log_activity(
+            staged,
+            "population.staged",
+            actor=extract.get("actor"),
+            rows=staged.row_count,
+            mapping_version=staged.mapping.version,
+        )
     return staged
 
 
-@transaction.atomic
 def apply_population_import(staged: PopulationImport, *, actor=None) -> PopulationImport:
     """Write a validated import: update known students, create new ones, record the year.
 
@@ -170,63 +186,159 @@ def apply_population_import(staged: PopulationImport, *, actor=None) -> Populati
     student per academic year is created or updated. Applying the same import twice raises
     :class:`ImportAlreadyApplied`. The staged copy of the rows is then emptied (the report
     stays). Logs ``population.applied`` with the counts.
+
+    All or nothing, without holding the database for long (on SQLite every transaction
+    holds its one write lock): the rows are first written, a chunk per transaction, to
+    :class:`PopulationImportRow` under a batch of their own, which nothing else reads; then
+    one short transaction copies them into the students and the year's records with a few
+    statements that the database runs by itself. Until that transaction commits the
+    previous records stay in use; if anything fails before, nothing else has changed.
+    Either way the batch's rows are deleted afterwards, a chunk per transaction. Inside a
+    caller's transaction (the feed) it is all one transaction, as before.
     """
-    staged = lock_row(PopulationImport, staged.pk)
+    if staged.applied_at:  # asked again, under the lock, in the switch
+        raise ImportAlreadyApplied("This import has already been applied.")
+    batch = secrets.token_hex(16)
+    try:
+        write_in_chunks(
+            (_import_row(staged, batch, row) for row in staged.rows),
+            PopulationImportRow.objects.bulk_create,
+        )
+        with transaction.atomic():
+            staged = _switch_in(staged.pk, batch, actor)
+    finally:  # in use now, or never: either way no longer needed
+        delete_in_chunks(PopulationImportRow.objects.filter(batch=batch))
+    return staged
+
+
+def _import_row(staged: PopulationImport, batch: str, row: dict) -> PopulationImportRow:
+    return PopulationImportRow(
+        population_import_id=staged.pk,
+        batch=batch,
+        student_number=row["student_number"],
+        email=row["email"] or None,  # empty: the student's stays
+        full_name=row["full_name"] or None,
+        domicile=row["domicile"],
+        **{name: row[name] for name in RECORD_FIELDS},
+    )
+
+
+def _copy_from_batch(
+    model: type[models.Model],
+    batch: str,
+    *,
+    key: str,
+    fields: Iterable[str],
+    keep_if_empty: Collection[str] = (),
+    values: dict | None = None,
+    where: dict | None = None,
+) -> int:
+    """Update each row of `model` whose `key` matches a row of `batch`: `fields` copied from
+    that PopulationImportRow (same names; one in `keep_if_empty` keeps its value where the
+    batch row's is empty), `values` set as given, only rows matching `where` (equalities).
+    Returns how many rows were updated.
+
+    One UPDATE with a row-value subquery, ``SET (a, b) = (SELECT ...)`` (SQLite 3.15+ and
+    PostgreSQL): the database reads the batch row once per row updated, where Django's
+    ``update()`` with a ``Subquery`` per field reads it once per field, ten times slower.
+    """
+    connection = connections[router.db_for_write(model)]
+    quote, meta = connection.ops.quote_name, model._meta
+    table, source = quote(meta.db_table), quote(PopulationImportRow._meta.db_table)
+    target = quote(meta.get_field(key).column)
+    row_key = quote(PopulationImportRow._meta.get_field(key).column)
+    names = [meta.get_field(name) for name in fields]
+    copied = ", ".join(
+        f"COALESCE(s.{quote(f.column)}, {table}.{quote(f.column)})"
+        if f.name in keep_if_empty
+        else f"s.{quote(f.column)}"
+        for f in names
+    )
+    settings_, params = [], []
+    for name, value in (values or {}).items():
+        field = meta.get_field(name)
+        settings_.append(f"{quote(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    conditions, condition_params = [], []
+    for name, value in (where or {}).items():
+        field = meta.get_field(name)
+        conditions.append(f" AND {table}.{quote(field.column)} = %s")
+        condition_params.append(field.get_db_prep_value(value, connection))
+    targets = ", ".join(quote(f.column) for f in names)
+    # Only the models' own names, quoted, go into the statement; every value is a parameter.
+    statement = (
+        f"UPDATE {table} SET {''.join(s + ', ' for s in settings_)}({targets}) = "  # noqa: S608
+        f"(SELECT {copied} FROM {source} s WHERE s.batch = %s AND s.{row_key} = {table}.{target})"
+        f" WHERE {table}.{target} IN (SELECT {row_key} FROM {source} WHERE batch = %s)"
+        f"{''.join(conditions)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, batch, batch, *condition_params])
+        return cursor.rowcount
+
+
+def _switch_in(pk: int, batch: str, actor) -> PopulationImport:
+    """The one transaction of :func:`apply_population_import`: every row of `batch` into the
+    students and the year's population records, a few statements that the database runs by
+    itself (no row passes through Python while the lock is held)."""
+    # The staged copy of the rows (megabytes of JSON) is not read again: the batch has them.
+    staged = lock_row(PopulationImport.objects.defer("rows"), pk)
     if staged.applied_at:
         raise ImportAlreadyApplied("This import has already been applied.")
-    now = timezone.now()
-    created = updated = 0
-    for start in range(0, len(staged.rows), BATCH):
-        chunk = staged.rows[start : start + BATCH]
-        existing = Student.objects.in_bulk(
-            [row["student_number"] for row in chunk], field_name="student_number"
+    now = Value(timezone.now(), DateTimeField())
+    rows = PopulationImportRow.objects.filter(batch=batch)
+
+    updated = _copy_from_batch(
+        Student,
+        batch,
+        key="student_number",
+        fields=["email", "full_name", *RECORD_FIELDS],
+        keep_if_empty={"email", "full_name"},
+        values={"record_imported_at": now.value},
+    )
+    created = insert_selected(
+        Student,
+        {
+            "student_number": F("student_number"),
+            "email": F("email"),
+            "full_name": F("full_name"),
+            "preferred_name": Value(""),
+            "record_imported_at": now,
+            "created_at": now,
+            **{name: F(name) for name in RECORD_FIELDS},
+        },
+        rows.exclude(student_number__in=Student.objects.values("student_number")),
+    )
+    rows.update(
+        student=Subquery(
+            Student.objects.order_by()
+            .filter(student_number=OuterRef("student_number"))
+            .values("pk")[:1]
         )
-        to_update, to_create = [], []
-        for row in chunk:
-            student = existing.get(row["student_number"])
-            if student is None:
-                student = Student(
-                    student_number=row["student_number"],
-                    email=row["email"],
-                    full_name=row["full_name"],
-                )
-                to_create.append(student)
-            else:
-                if row["email"]:
-                    student.email = row["email"]
-                if row["full_name"]:
-                    student.full_name = row["full_name"]
-                to_update.append(student)
-            for name in RECORD_FIELDS:
-                setattr(student, name, row[name])
-            student.record_imported_at = now
-        Student.objects.bulk_update(
-            to_update, ["email", "full_name", *RECORD_FIELDS, "record_imported_at"]
-        )
-        Student.objects.bulk_create(to_create)
-        created += len(to_create)
-        updated += len(to_update)
-        ids = dict(
-            Student.objects.filter(
-                student_number__in=[row["student_number"] for row in chunk]
-            ).values_list("student_number", "pk")
-        )
-        PopulationRecord.objects.bulk_create(
-            [
-                PopulationRecord(
-                    student_id=ids[row["student_number"]],
-                    academic_year=staged.academic_year,
-                    domicile=row["domicile"],
-                    source_import=staged,
-                    **{name: row[name] for name in RECORD_FIELDS},
-                )
-                for row in chunk
-            ],
-            update_conflicts=True,
-            unique_fields=["student", "academic_year"],
-            update_fields=[*RECORD_FIELDS, "domicile", "source_import", "updated_at"],
-        )
-    staged.applied_at = now
+    )
+
+    record_fields = (*RECORD_FIELDS, "domicile")
+    _copy_from_batch(
+        PopulationRecord,
+        batch,
+        key="student",
+        fields=record_fields,
+        values={"source_import": staged.pk, "updated_at": now.value},
+        where={"academic_year": staged.academic_year},
+    )
+    this_year = PopulationRecord.objects.filter(academic_year=staged.academic_year)
+    insert_selected(
+        PopulationRecord,
+        {
+            "student": F("student"),
+            "academic_year": Value(staged.academic_year),
+            "source_import": Value(staged.pk),
+            "updated_at": now,
+            **{name: F(name) for name in record_fields},
+        },
+        rows.exclude(student__in=this_year.values("student")),
+    )
+    staged.applied_at = now.value
     staged.created_count, staged.updated_count = created, updated
     staged.rows = []  # names and emails are now in the student records; keep no copy
     staged.save(update_fields=["applied_at", "created_count", "updated_count", "rows"])
@@ -354,21 +466,24 @@ def _years_before(moment, years: int):
         return moment.replace(year=moment.year - years, day=28)
 
 
-@transaction.atomic
 def apply_retention(now=None) -> dict:
     """Delete what the retention schedule says has been kept long enough.
 
     * population records of academic years more than 6 years before the current one;
     * uploaded extracts (and their reports) older than a year, and the student-record
       feed's record of the files it received (names and hashes) as old;
+    * the rows of a population import whose applying was interrupted (the process killed
+      before it could remove them) a day later;
     * equality answers of students whose latest population record is more than one
       academic year old (they have left; answers are for monitoring current cohorts);
     * survey invitations and responses of academic years more than 6 years ago;
     * research consent records withdrawn (or replaced) more than 6 years ago; a consent still
       in force is kept (it is evidence for data still being used);
     * activity-log entries about the above (:data:`RETAINED_LOG_ACTIONS`) older than 6 years.
-    Idempotent (a periodic job); deletes a chunk of rows a transaction, so on SQLite pages
-    that write get in between. Logs nothing about individuals; returns the counts.
+    Idempotent (a periodic job); deletes a chunk of rows a transaction with no transaction
+    around them (each deletion is complete in itself; a pass stopped part-way is finished
+    by the next), so on SQLite pages that write get the lock in between. Logs nothing
+    about individuals; returns the counts.
     """
     now = now or timezone.now()
     current = AcademicYear.containing(now)
@@ -381,6 +496,9 @@ def apply_retention(now=None) -> dict:
         PopulationImport.objects.filter(
             uploaded_at__lt=now - timedelta(days=RETENTION["import_days"])
         )
+    )
+    deleted["interrupted_import_rows"] = delete_in_chunks(
+        PopulationImportRow.objects.filter(created_at__lt=now - timedelta(days=1))
     )
     deleted["feed_deliveries"] = delete_in_chunks(
         FeedDelivery.objects.filter(received_at__lt=now - timedelta(days=RETENTION["import_days"]))

@@ -5,6 +5,8 @@
   year* (the dashboard's denominator).
 * :class:`PopulationImport` – an uploaded extract, its per-row validation report, and (once
   confirmed) when it was applied. Nothing reaches the records before confirmation.
+* :class:`PopulationImportRow` – a confirmed import's rows on their way in: written a chunk
+  per transaction, switched into the student records in one short one, then deleted.
 * :class:`EqualityMonitoring` – a student's optional equality answers, HESA-coded.
   Special-category data: read only by ``insights.queries`` behind ``microintern.view_insights``,
   only in aggregate, never by selection or applications (a test checks the imports).
@@ -111,6 +113,53 @@ class PopulationImport(models.Model):
     @property
     def invalid_lines(self) -> set[int]:
         return {p["line"] for p in self.problems if p.get("severity", "error") == "error"}
+
+
+class PopulationImportRow(WideningParticipation):
+    """One valid row of a population import being applied, not yet in use.
+
+    Applying an import writes its rows here a chunk per transaction, then copies them into
+    the students and population records in one short transaction and deletes them
+    (``domain.apply_population_import``). Nothing else reads them. The rows of one attempt
+    share ``batch``, so an attempt that fails removes only its own; one interrupted so
+    hard that it could not (the process killed) is removed by retention a day later.
+    """
+
+    population_import = models.ForeignKey(
+        PopulationImport, on_delete=models.CASCADE, related_name="+"
+    )
+    batch = models.CharField(max_length=32)
+    student_number = models.CharField(max_length=20)
+    email = models.EmailField(null=True, blank=True, help_text="Empty: keep the student's.")
+    full_name = models.CharField(
+        max_length=200, null=True, blank=True, help_text="Empty: keep the student's."
+    )
+    programme = models.CharField(max_length=200, blank=True)
+    school = models.CharField(max_length=200, blank=True)
+    level = models.CharField(max_length=20, choices=StudyLevel.choices, blank=True)
+    mode = models.CharField(max_length=20, choices=StudyMode.choices, blank=True)
+    fee_status = models.CharField(max_length=20, choices=FeeStatus.choices, blank=True)
+    domicile = models.CharField(max_length=2, blank=True)
+    student = models.ForeignKey(
+        "accounts.Student",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Filled in by the switch, once every student of the batch exists.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "student_number"], name="one_import_row_per_student_per_batch"
+            ),
+            *quintile_range_constraints("population_import_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_number} in batch {self.batch}"
 
 
 class EqualityMonitoring(models.Model):

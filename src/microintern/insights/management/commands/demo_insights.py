@@ -7,17 +7,21 @@ research consent (60% of them including their equality answers). Attended studen
 the pre- and end-of-day surveys (with a small average improvement) and hosts answer theirs
 (all of the hand-written demo, a seeded few of the demo year: `_surveyed_references`),
 so the impact report has figures. Synthetic data only.
+
+Rows are written a chunk per transaction (`core.domain.write_in_chunks`), so on SQLite
+pages that write get the write lock between chunks instead of waiting for the whole run
+(bench/bench_sqlite_write_lock.py). A run stopped part-way keeps the chunks it wrote.
 """
 
 import random
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
 from django.utils import timezone
 
 from microintern.accounts.models import Student
 from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
+from microintern.core.domain import write_in_chunks
 from microintern.core.management.commands.demo import YEAR_HOSTS
 from microintern.insights import hesa
 from microintern.insights.academic_year import AcademicYear
@@ -29,8 +33,6 @@ from microintern.surveys.domain import invite, record_response
 from microintern.surveys.enums import InstrumentKind
 from microintern.surveys.instruments import install
 from microintern.surveys.models import Instrument, InstrumentVersion, Item, Response
-
-BATCH = 5000
 
 
 def _pick(rng, frame: hesa.CodingFrame) -> str:
@@ -47,7 +49,6 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--years", type=int, default=0, help="Only the latest N years.")
 
-    @transaction.atomic
     def handle(self, *args, seed: int, years: int, **options):
         rng = random.Random(seed)
         equality_rng = random.Random(seed + 1)  # its own stream: the rest stays as it was
@@ -57,19 +58,18 @@ class Command(BaseCommand):
             academic_years = academic_years[-years:]
         fields = ["pk", *RECORD_FIELDS]
         students = list(Student.objects.values_list(*fields))
-        for year in academic_years:
-            for start in range(0, len(students), BATCH):
-                PopulationRecord.objects.bulk_create(
-                    [
-                        PopulationRecord(
-                            student_id=row[0],
-                            academic_year=year,
-                            **dict(zip(RECORD_FIELDS, row[1:], strict=True)),
-                        )
-                        for row in students[start : start + BATCH]
-                    ],
-                    ignore_conflicts=True,
+        write_in_chunks(
+            (
+                PopulationRecord(
+                    student_id=row[0],
+                    academic_year=year,
+                    **dict(zip(RECORD_FIELDS, row[1:], strict=True)),
                 )
+                for year in academic_years
+                for row in students
+            ),
+            lambda chunk: PopulationRecord.objects.bulk_create(chunk, ignore_conflicts=True),
+        )
         now = timezone.now()
         equality, consents = [], []
         already = EqualityMonitoring.objects.exists() or ResearchConsent.objects.exists()
@@ -102,8 +102,8 @@ class Command(BaseCommand):
                         given_at=now,
                     )
                 )
-        EqualityMonitoring.objects.bulk_create(equality, batch_size=BATCH)
-        ResearchConsent.objects.bulk_create(consents, batch_size=BATCH)
+        write_in_chunks(equality, EqualityMonitoring.objects.bulk_create)
+        write_in_chunks(consents, ResearchConsent.objects.bulk_create)
         surveyed = _demo_surveys(rng) if len(students) < 10_000 else 0
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,9 +1,13 @@
-"""python -m microintern import_population PATH --year 2026/27 [--dry-run]"""
+"""python -m microintern import_population PATH --year 2026/27 [--dry-run]
+
+The file is read and checked before anything is written; a file broken as a whole changes
+nothing. The import is then saved with its report and applied all or nothing
+(``insights.domain.apply_population_import``), without holding the database for long.
+"""
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from microintern.insights import domain
 from microintern.insights.population import ExtractError
@@ -21,27 +25,24 @@ class Command(BaseCommand):
         file = Path(path)
         if not file.is_file():
             raise CommandError(f"No such file: {path}")
-        with transaction.atomic():
-            try:
-                staged = domain.stage_population_import(
-                    name=file.name, content=file.read_bytes(), academic_year=year
-                )
-            except (ExtractError, ValueError) as error:
-                raise CommandError(str(error)) from error
-            for problem in staged.problems:
-                self.stdout.write(
-                    f"line {problem['line']}: {problem['field']}: {problem['problem']}"
-                    f" ({problem['severity']})"
-                )
+        check = domain.check_population_extract if dry_run else domain.stage_population_import
+        try:
+            staged = check(name=file.name, content=file.read_bytes(), academic_year=year)
+        except (ExtractError, ValueError) as error:
+            raise CommandError(str(error)) from error
+        for problem in staged.problems:
             self.stdout.write(
-                f"{staged.row_count} rows read, {staged.valid_count} valid, "
-                f"{staged.row_count - staged.valid_count} with errors."
+                f"line {problem['line']}: {problem['field']}: {problem['problem']}"
+                f" ({problem['severity']})"
             )
-            if dry_run:
-                transaction.set_rollback(True)
-                self.stdout.write("Dry run: nothing written.")
-                return
-            staged = domain.apply_population_import(staged)
+        self.stdout.write(
+            f"{staged.row_count} rows read, {staged.valid_count} valid, "
+            f"{staged.row_count - staged.valid_count} with errors."
+        )
+        if dry_run:
+            self.stdout.write("Dry run: nothing written.")
+            return
+        staged = domain.apply_population_import(staged)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Imported for {staged.academic_year}: {staged.created_count} new, "

@@ -116,6 +116,12 @@ def _forget_subscriptions() -> None:
     transaction.get_connection()._microintern_webhook_subscriptions = None
 
 
+def _wanted(event: str) -> bool:
+    """Whether an active subscription wants `event`: the hooks build an event's data only
+    then (publishing a round moves thousands of places, usually with nobody subscribed)."""
+    return any(event in s.events for s in _active_subscriptions())
+
+
 def emit(event: WebhookEvent, data: dict) -> list[int]:
     """Write one pending delivery of `event` per active subscription that wants it, in the
     caller's transaction, and queue each after commit. Returns the deliveries' ids."""
@@ -149,28 +155,28 @@ def after_micro_internship_scheduled(mi) -> None:
 def after_micro_internship_change(mi, from_state, to_state) -> None:
     """Hook (`programme.hooks.on_micro_internship_change`): a micro-internship moved."""
     event = f"micro_internship.{to_state}"
-    if event in WebhookEvent.values:
+    if event in WebhookEvent.values and _wanted(event):
         emit(
             WebhookEvent(event),
             {**queries.micro_internship_data(mi), "from_state": str(from_state)},
         )
 
 
+EVENTS = frozenset(WebhookEvent.values)
+
+
 def after_place_change(interest, from_state, to_state) -> None:
     """Hook (`applications.hooks.on_place_change`): a place moved; attended and did not
     attend are one event, `attendance.recorded`. Students appear by pseudonymous id only."""
     if to_state in queries.ATTENDANCE:
-        event = WebhookEvent.ATTENDANCE_RECORDED
-        data = queries.attendance_data(
-            interest, interest.micro_internship.reference, student_number=False
-        )
-    elif f"place.{to_state}" in WebhookEvent.values:
-        event = WebhookEvent(f"place.{to_state}")
-        data = queries.place_data(
-            interest, interest.micro_internship.reference, student_number=False
-        )
+        event, data_of = WebhookEvent.ATTENDANCE_RECORDED, queries.attendance_data
+    elif f"place.{to_state}" in EVENTS:
+        event, data_of = WebhookEvent(f"place.{to_state}"), queries.place_data
     else:
         return
+    if not _wanted(event):
+        return
+    data = data_of(interest, interest.micro_internship.reference, student_number=False)
     del data["student"]["student_number"]
     emit(event, {**data, "from_state": str(from_state)})
 

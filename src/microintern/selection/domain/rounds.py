@@ -752,8 +752,8 @@ def _write_publish(round_id: int, plan: _PublishPlan, actor) -> SelectionRun:
     lock_rows(MicroInternship, [e.micro_internship_id for e in plan.entries])
     if round_image != plan.round_image or _publish_image(locked) != plan.image:
         raise ChangedSinceRead()
+    apply_places(plan.places)  # checks the rows it prepared from, under its locks, first
     [run] = plan.run.execute()
-    apply_places(plan.places)
     for entry in plan.entries:
         if entry.micro_internship.state != MicroInternshipState.SELECTION_PUBLISHED:
             transition_micro_internship(

@@ -3,8 +3,10 @@
 An administrator registers a subscription (an address, the events it wants, a secret made
 for it). When a micro-internship or a place changes state, the hook callbacks here
 (`ApiConfig.ready()`) write one `WebhookDelivery` per subscription that wants the event,
-inside the change's own transaction, and queue `deliver_webhook` after commit: a change
-rolled back sends nothing. The worker POSTs the JSON body, signed (`signing`), and logs
+inside the change's own transaction, and queue `deliver_webhook` to run after commit
+(`core.tasks.enqueue_after_commit`: with the database task queue, its row is written in the
+same transaction, so the change and its deliveries commit once together): a change rolled
+back sends nothing. The worker POSTs the JSON body, signed (`signing`), and logs
 every attempt. A 2xx answer delivers it; a timeout, a refused connection, a 5xx or a 429
 is tried again after FIRST_RETRY_SECONDS, doubling, up to MAX_ATTEMPTS attempts in all;
 any other answer (a 4xx, a redirect) gives up at once, since sending again would not help.
@@ -27,7 +29,7 @@ from django.utils import timezone
 from microintern.core.domain import log_activity
 from microintern.core.errors import Refusal, TransitionNotAllowed
 from microintern.core.locking import lock_row
-from microintern.core.tasks import retrying_task
+from microintern.core.tasks import enqueue_after_commit, retrying_task
 
 from . import queries, signing
 from .enums import DELIVERY_TRANSITIONS, DeliveryState, WebhookEvent
@@ -124,7 +126,8 @@ def _wanted(event: str) -> bool:
 
 def emit(event: WebhookEvent, data: dict) -> list[int]:
     """Write one pending delivery of `event` per active subscription that wants it, in the
-    caller's transaction, and queue each after commit. Returns the deliveries' ids."""
+    caller's transaction, and queue each to run after commit (`enqueue_after_commit`).
+    Returns the deliveries' ids."""
     now = timezone.now()
     wanted = [s for s in _active_subscriptions() if event in s.events]
     ids = []
@@ -143,7 +146,7 @@ def emit(event: WebhookEvent, data: dict) -> list[int]:
         )
         ids.append(delivery.pk)
     for delivery_id in ids:
-        transaction.on_commit(lambda d=delivery_id: deliver_webhook.enqueue(d))
+        enqueue_after_commit(deliver_webhook, delivery_id)
     return ids
 
 

@@ -8,7 +8,7 @@ short transaction that locks, checks nothing changed, and writes the places, log
 outbox rows in bulk; the default database task backend, so sending is left to the worker as
 in production).
 
-On SQLite, while publishing runs, another connection writes one small row every 5 ms as a
+On SQLite, while publishing runs, another process writes one small row every 5 ms as a
 web request would (BEGIN IMMEDIATE, INSERT, COMMIT; `bench_sqlite_write_lock.py`'s probe):
 the longest time one of those BEGINs waited is the longest publishing held the write lock
 (goal: at most 1 s). `--one-transaction` publishes inside one outer transaction instead, as
@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,9 +39,43 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "bench"))
+PROBE = """
+import sys, time
+sys.path.insert(0, sys.argv[2])
+from bench_sqlite_write_lock import Probe
+probe = Probe(sys.argv[1])
+probe.start()
+time.sleep(0.2)
+probe.take()
+print("ready", flush=True)
+sys.stdin.readline()
+time.sleep(0.5)  # the write waiting at the end: SQLite's busy handler sleeps up to 100 ms
+print(max(probe.take(), default=0.0), flush=True)
+probe.running = False
+probe.join(timeout=70)
+"""
 
-from bench_sqlite_write_lock import Probe  # noqa: E402 - the bench directory, just added
+
+def start_probe(path: Path) -> subprocess.Popen:
+    """`bench_sqlite_write_lock.Probe` in a process of its own (so that it never waits for
+    this one's GIL): it writes a row every 5 ms until told to stop, then prints its longest
+    wait for the write lock."""
+    probe = subprocess.Popen(
+        [sys.executable, "-c", PROBE, str(path), str(ROOT / "bench")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert probe.stdout.readline().strip() == "ready"
+    return probe
+
+
+def stop_probe(probe: subprocess.Popen) -> float:
+    probe.stdin.write("\n")
+    probe.stdin.flush()
+    longest = float(probe.stdout.readline())
+    probe.wait(timeout=70)
+    return longest
 
 
 def main() -> None:
@@ -162,11 +197,7 @@ def run(n: int, m: int, probe_path: Path | None = None, one_transaction: bool = 
         "allocate", "--round", str(selection_round.pk), "--dry-run", "--json", stdout=StringIO()
     )
     command = time.perf_counter() - started
-    probe = Probe(probe_path) if probe_path else None
-    if probe:
-        probe.start()
-        time.sleep(0.2)
-        probe.take()
+    probe = start_probe(probe_path) if probe_path else None
     started = time.perf_counter()
     if one_transaction:
         with transaction.atomic():
@@ -174,12 +205,7 @@ def run(n: int, m: int, probe_path: Path | None = None, one_transaction: bool = 
     else:
         domain.publish(selection_round, dry_run_id=dry.pk, actor=staff)
     publish = time.perf_counter() - started
-    held = 0.0
-    if probe:
-        time.sleep(0.05)
-        held = max(probe.take(), default=0.0)
-        probe.running = False
-        probe.join(timeout=70)
+    held = stop_probe(probe) if probe else 0.0
     return {
         "held": held,
         "interests": len(interests),

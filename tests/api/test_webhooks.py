@@ -12,6 +12,7 @@ import time_machine
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from microintern.api import signing, webhooks
 from microintern.api.enums import DeliveryState, WebhookEvent
@@ -325,3 +326,18 @@ def test_a_secret_sealed_with_a_lost_key_is_not_sent_and_says_why(
     [attempt] = delivery.log.all()
     assert "SECRET_KEY_FALLBACKS" in attempt.error
     assert attempt.status_code is None
+
+
+def test_with_the_database_queue_a_delivery_is_queued_in_the_changes_transaction(
+    receiver, worker_queue
+):
+    """The change, its delivery row and the task that sends it commit together, or none."""
+    subscribe(receiver, WebhookEvent.MICRO_INTERNSHIP_SCHEDULED)
+    queued = DBTaskResult.objects.filter(task_path__endswith="deliver_webhook")
+    with transaction.atomic():
+        schedule()
+        assert queued.count() == 1  # written before the commit, not by an on-commit callback
+        transaction.set_rollback(True)
+    assert not queued.exists()
+    assert not WebhookDelivery.objects.exists()
+    assert receiver.received == []

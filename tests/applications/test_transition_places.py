@@ -5,12 +5,18 @@ import re
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from microintern.applications.domain import transition_place, transition_places
+from microintern.accounts.models import Student
+from microintern.applications.domain import (
+    apply_places,
+    plan_places,
+    transition_place,
+    transition_places,
+)
 from microintern.applications.enums import PlaceState
-from microintern.core.errors import CapacityFull, TransitionNotAllowed
+from microintern.core.errors import CapacityFull, ChangedSinceRead, TransitionNotAllowed
 from microintern.core.models import ActivityLog
 from microintern.mail.models import OutboundMessage
 from tests.applications.factories import ExpressionOfInterestFactory
@@ -116,3 +122,33 @@ def test_the_statements_do_not_grow_with_the_number_of_places():
             transition_places([(i, PlaceState.OFFERED, "") for i in interests])
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_a_seat_taken_after_planning_is_found_under_the_lock_and_nothing_is_written():
+    """`plan_places` reads without locks (before the write transaction, on SQLite); a place
+    someone else takes before `apply_places` changes the seats it counted."""
+    mi, (holder, newcomer, _) = three_interests(capacity=1)
+    plan = plan_places([(newcomer, PlaceState.OFFERED, "Drawn.")])
+    transition_place(holder, PlaceState.OFFERED)  # the last place, meanwhile
+    with pytest.raises(ChangedSinceRead), transaction.atomic():
+        apply_places(plan)
+    newcomer.refresh_from_db()
+    assert newcomer.state == PlaceState.RECEIVED
+    assert list(OutboundMessage.objects.values_list("to", flat=True)) == [holder.student.email]
+    assert not ActivityLog.objects.filter(object_id=str(newcomer.pk), action="place.offered")
+    # Planned again from the rows as they are now, the move is refused for a full day.
+    with pytest.raises(CapacityFull):
+        transition_places([(newcomer, PlaceState.OFFERED, "Drawn.")])
+
+
+def test_a_student_changed_after_planning_is_found_and_planned_again():
+    mi, (first, _, _) = three_interests(capacity=1)
+    plan = plan_places([(first, PlaceState.OFFERED, "Drawn.")])
+    Student.objects.filter(pk=first.student_id).update(email="new.address@example.ac.uk")
+    with pytest.raises(ChangedSinceRead), transaction.atomic():
+        apply_places(plan)
+    assert not OutboundMessage.objects.exists()
+    transition_places([(first, PlaceState.OFFERED, "Drawn.")])
+    assert list(OutboundMessage.objects.values_list("to", flat=True)) == [
+        "new.address@example.ac.uk"
+    ]

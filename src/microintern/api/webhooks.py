@@ -3,8 +3,10 @@
 An administrator registers a subscription (an address, the events it wants, a secret made
 for it). When a micro-internship or a place changes state, the hook callbacks here
 (`ApiConfig.ready()`) write one `WebhookDelivery` per subscription that wants the event,
-inside the change's own transaction, and queue `deliver_webhook` after commit: a change
-rolled back sends nothing. The worker POSTs the JSON body, signed (`signing`), and logs
+inside the change's own transaction, and queue `deliver_webhook` to run after commit
+(`core.tasks.enqueue_after_commit`: with the database task queue, its row is written in the
+same transaction, so the change and its deliveries commit once together): a change rolled
+back sends nothing. The worker POSTs the JSON body, signed (`signing`), and logs
 every attempt. A 2xx answer delivers it; a timeout, a refused connection, a 5xx or a 429
 is tried again after FIRST_RETRY_SECONDS, doubling, up to MAX_ATTEMPTS attempts in all;
 any other answer (a 4xx, a redirect) gives up at once, since sending again would not help.
@@ -27,7 +29,7 @@ from django.utils import timezone
 from microintern.core.domain import log_activity
 from microintern.core.errors import Refusal, TransitionNotAllowed
 from microintern.core.locking import lock_row
-from microintern.core.tasks import retrying_task
+from microintern.core.tasks import enqueue_after_commit, retrying_task
 
 from . import queries, signing
 from .enums import DELIVERY_TRANSITIONS, DeliveryState, WebhookEvent
@@ -116,9 +118,16 @@ def _forget_subscriptions() -> None:
     transaction.get_connection()._microintern_webhook_subscriptions = None
 
 
+def _wanted(event: str) -> bool:
+    """Whether an active subscription wants `event`: the hooks build an event's data only
+    then (publishing a round moves thousands of places, usually with nobody subscribed)."""
+    return any(event in s.events for s in _active_subscriptions())
+
+
 def emit(event: WebhookEvent, data: dict) -> list[int]:
     """Write one pending delivery of `event` per active subscription that wants it, in the
-    caller's transaction, and queue each after commit. Returns the deliveries' ids."""
+    caller's transaction, and queue each to run after commit (`enqueue_after_commit`).
+    Returns the deliveries' ids."""
     now = timezone.now()
     wanted = [s for s in _active_subscriptions() if event in s.events]
     ids = []
@@ -137,7 +146,7 @@ def emit(event: WebhookEvent, data: dict) -> list[int]:
         )
         ids.append(delivery.pk)
     for delivery_id in ids:
-        transaction.on_commit(lambda d=delivery_id: deliver_webhook.enqueue(d))
+        enqueue_after_commit(deliver_webhook, delivery_id)
     return ids
 
 
@@ -149,28 +158,28 @@ def after_micro_internship_scheduled(mi) -> None:
 def after_micro_internship_change(mi, from_state, to_state) -> None:
     """Hook (`programme.hooks.on_micro_internship_change`): a micro-internship moved."""
     event = f"micro_internship.{to_state}"
-    if event in WebhookEvent.values:
+    if event in WebhookEvent.values and _wanted(event):
         emit(
             WebhookEvent(event),
             {**queries.micro_internship_data(mi), "from_state": str(from_state)},
         )
 
 
+EVENTS = frozenset(WebhookEvent.values)
+
+
 def after_place_change(interest, from_state, to_state) -> None:
     """Hook (`applications.hooks.on_place_change`): a place moved; attended and did not
     attend are one event, `attendance.recorded`. Students appear by pseudonymous id only."""
     if to_state in queries.ATTENDANCE:
-        event = WebhookEvent.ATTENDANCE_RECORDED
-        data = queries.attendance_data(
-            interest, interest.micro_internship.reference, student_number=False
-        )
-    elif f"place.{to_state}" in WebhookEvent.values:
-        event = WebhookEvent(f"place.{to_state}")
-        data = queries.place_data(
-            interest, interest.micro_internship.reference, student_number=False
-        )
+        event, data_of = WebhookEvent.ATTENDANCE_RECORDED, queries.attendance_data
+    elif f"place.{to_state}" in EVENTS:
+        event, data_of = WebhookEvent(f"place.{to_state}"), queries.place_data
     else:
         return
+    if not _wanted(event):
+        return
+    data = data_of(interest, interest.micro_internship.reference, student_number=False)
     del data["student"]["student_number"]
     emit(event, {**data, "from_state": str(from_state)})
 

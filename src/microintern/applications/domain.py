@@ -16,15 +16,25 @@ from microintern.accounts.domain import (
     StudentNumberBelongsToSomeoneElse,
     student_for_interest,
 )
+from microintern.accounts.models import Student
 from microintern.core.domain import (
+    PreparedInsert,
     activity_entry,
     activity_for,
-    log_activities,
     log_activity,
     logging_together,
+    prepare_insert,
+    update_rows,
 )
-from microintern.core.errors import CapacityFull, Refusal, TransitionNotAllowed
-from microintern.core.locking import lock_row, lock_rows
+from microintern.core.errors import (
+    CapacityFull,
+    ChangedSinceRead,
+    Refusal,
+    TransitionNotAllowed,
+)
+from microintern.core.locking import current_images, lock_images, lock_row
+from microintern.hosts.models import Challenge, Organisation
+from microintern.mail.outbox import RenderedEmails, store_emails
 from microintern.programme.domain import after_the_day, check_the_day_has_come
 from microintern.programme.enums import MicroInternshipState
 from microintern.programme.models import MicroInternship
@@ -467,71 +477,139 @@ def _move_place(locked, to_state: PlaceState, *, reason: str, now, seats_taken: 
 
 
 def _save_moves(places: list[ExpressionOfInterest]) -> None:
-    """Write the moved places' fields: one UPDATE per distinct (state, time, reply-by), as
-    many places share them, and the reasons (one per student) in batches."""
-    groups: dict[tuple, list[int]] = {}
-    for place in places:
-        key = (place.state, place.state_changed_at, place.offer_expires_at)
-        groups.setdefault(key, []).append(place.pk)
-    for (state, changed_at, expires_at), pks in groups.items():
-        ExpressionOfInterest.objects.filter(pk__in=pks).update(
-            state=state, state_changed_at=changed_at, offer_expires_at=expires_at
-        )
-    ExpressionOfInterest.objects.bulk_update(places, ["outcome_reason"], batch_size=500)
+    """Write the moved places' fields in one prepared UPDATE run for every place
+    (`core.domain.update_rows`)."""
+    update_rows(places, PLACE_MOVE_FIELDS)
 
 
-@transaction.atomic
-def transition_places(moves: list[tuple[ExpressionOfInterest, PlaceState, str]], *, actor=None):
-    """Many places changing state together (a published selection round), in the order
-    given: each move follows the rules of `transition_place`, and a refusal of any one
-    changes nothing at all.
+@dataclass
+class PlacesPlan:
+    """Moves of many places checked and prepared by `plan_places` from rows read without a
+    lock, for `apply_places` to write: the places as they will be (with the state they
+    leave and enter), their log rows and rendered emails, and what every row read looked
+    like (`core.locking.current_images`) with the seats counted, to check under the lock."""
 
-    Side effects as for each `transition_place` (saved, logged `place.<state>` with the
-    reason, its email queued, `hooks.place_changed`), written in a few statements: the
-    micro-internships, then the places, are locked once, seats are counted once per
-    micro-internship, and rows, log entries and emails go in bulk. Returns the places.
-    """
-    now = timezone.now()
-    mis = lock_rows(
-        MicroInternship.objects.select_related("challenge__organisation"),
-        {interest.micro_internship_id for interest, _, _ in moves},
-        of=("self",),
-    )
-    places = lock_rows(
-        ExpressionOfInterest.objects.select_related("student"),
-        [interest.pk for interest, _, _ in moves],
-        of=("self",),
-    )
-    taken = dict.fromkeys(mis, 0) | dict(
+    moved: list[tuple[ExpressionOfInterest, PlaceState, PlaceState]]
+    entries: PreparedInsert
+    emails: RenderedEmails
+    images: dict[type, dict[int, tuple]]
+    seats: dict[int, int]
+
+
+def _seats_taken(mi_ids) -> dict[int, int]:
+    return dict.fromkeys(mi_ids, 0) | dict(
         ExpressionOfInterest.objects.filter(
-            micro_internship_id__in=mis, state__in=PlaceState.holding_a_seat()
+            micro_internship_id__in=mi_ids, state__in=PlaceState.holding_a_seat()
         )
         .values_list("micro_internship_id")
         .annotate(seats=Count("id"))
     )
+
+
+def plan_places(
+    moves: list[tuple[ExpressionOfInterest, PlaceState, str]], *, actor=None
+) -> PlacesPlan:
+    """Check and prepare many places changing state together, in the order given, as
+    `transition_places` does, but only reading: nothing is locked or written, so on SQLite
+    this may run before the write transaction (reads never wait for the write lock there).
+    A refusal of any one move (the rules of `transition_place`, with the student's name)
+    raises before anything is written. Hand the plan to `apply_places`."""
+    now = timezone.now()
+    mi_ids = {interest.micro_internship_id for interest, _, _ in moves}
+    place_ids = [interest.pk for interest, _, _ in moves]
+    places_moved = ExpressionOfInterest.objects.filter(pk__in=place_ids)
+    mis_moved = MicroInternship.objects.filter(pk__in=mi_ids)
+    images = {  # read before the rows the moves are made from, so that a change shows
+        MicroInternship: current_images(mis_moved),
+        Challenge: current_images(Challenge.objects.filter(pk__in=mis_moved.values("challenge"))),
+        Organisation: current_images(
+            Organisation.objects.filter(
+                pk__in=Challenge.objects.filter(pk__in=mis_moved.values("challenge")).values(
+                    "organisation"
+                )
+            )
+        ),
+        ExpressionOfInterest: current_images(places_moved),
+        Student: current_images(Student.objects.filter(pk__in=places_moved.values("student"))),
+    }
+    mis = {mi.pk: mi for mi in mis_moved.select_related("challenge__organisation").order_by("pk")}
+    places = {place.pk: place for place in places_moved.select_related("student")}
+    seats = _seats_taken(mis)
+    taken = dict(seats)
     holding = set(PlaceState.holding_a_seat())
     moved, entries = [], []
     for interest, to_state, reason in moves:
-        locked = places[interest.pk]
-        mi = locked.micro_internship = mis[locked.micro_internship_id]
-        from_state, to_state = PlaceState(locked.state), PlaceState(to_state)
+        place = places[interest.pk]
+        mi = place.micro_internship = mis[place.micro_internship_id]
+        from_state, to_state = PlaceState(place.state), PlaceState(to_state)
         try:
-            _move_place(locked, to_state, reason=reason, now=now, seats_taken=taken[mi.pk])
+            _move_place(place, to_state, reason=reason, now=now, seats_taken=taken[mi.pk])
         except TransitionNotAllowed as refusal:  # say whose move it was
-            raise type(refusal).because(f"{locked.student.full_name}: {refusal}") from refusal
+            raise type(refusal).because(f"{place.student.full_name}: {refusal}") from refusal
         taken[mi.pk] += (to_state in holding) - (from_state in holding)
         entries.append(
             activity_entry(
-                locked, f"place.{to_state.value}", actor=actor, from_state=from_state, reason=reason
+                place, f"place.{to_state.value}", actor=actor, from_state=from_state, reason=reason
             )
         )
-        moved.append((locked, from_state, to_state))
-    _save_moves([locked for locked, _, _ in moved])
-    log_activities(entries)
-    notifications.queue_place_emails([(locked, to_state) for locked, _, to_state in moved])
-    for locked, from_state, to_state in moved:
-        hooks.place_changed(locked, from_state, to_state)
-    return [locked for locked, _, _ in moved]
+        moved.append((place, from_state, to_state))
+    emails = notifications.render_place_emails([(place, to) for place, _, to in moved])
+    return PlacesPlan(moved, prepare_insert(entries), emails, images, seats)
+
+
+def apply_places(plan: PlacesPlan) -> list[ExpressionOfInterest]:
+    """Write a `plan_places` plan, inside the caller's transaction: lock the
+    micro-internships, then the places (`core.locking`, key order), and check that every row
+    the plan read, the seats it counted and the email wording it used are still as they
+    were; if anything changed, `ChangedSinceRead` and nothing is written (plan again). Then
+    the places are saved in one statement, their log rows and emails (delivery enqueued
+    after commit) inserted in bulk, and `hooks.place_changed` told of each move. Returns
+    the places."""
+    images = plan.images
+    if (
+        lock_images(MicroInternship, images[MicroInternship]) != images[MicroInternship]
+        or lock_images(ExpressionOfInterest, images[ExpressionOfInterest])
+        != images[ExpressionOfInterest]
+        or any(
+            current_images(model, images[model]) != images[model]
+            for model in (Student, Challenge, Organisation)
+        )
+        or _seats_taken(images[MicroInternship]) != plan.seats
+        or not plan.emails.wording_unchanged()
+    ):
+        raise ChangedSinceRead()
+    places = [place for place, _, _ in plan.moved]
+    _save_moves(places)
+    plan.entries.execute()
+    store_emails(plan.emails)
+    for place, from_state, to_state in plan.moved:
+        hooks.place_changed(place, from_state, to_state)
+    return places
+
+
+PLAN_ATTEMPTS = 3  # plans made again when rows changed under them before `Busy` is raised
+
+
+@transaction.atomic
+def transition_places(moves: list[tuple[ExpressionOfInterest, PlaceState, str]], *, actor=None):
+    """Many places changing state together (staff deciding many at once), in the order
+    given: each move follows the rules of `transition_place`, and a refusal of any one
+    changes nothing at all.
+
+    Side effects as for each `transition_place` (saved, logged `place.<state>` with the
+    reason, its email queued, `hooks.place_changed`), written in a few statements: the moves
+    are checked and prepared (`plan_places`), then the micro-internships and the places are
+    locked once, checked unchanged, and rows, log entries and emails go in bulk
+    (`apply_places`). Rows changed by someone else between the two are planned again, up to
+    PLAN_ATTEMPTS times (then `ChangedSinceRead`, a `Busy`). Returns the places.
+    """
+    for attempt in range(1, PLAN_ATTEMPTS + 1):
+        try:
+            return apply_places(plan_places(moves, actor=actor))
+        except ChangedSinceRead:
+            if attempt == PLAN_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def after_micro_internship_change(mi, from_state, to_state) -> None:

@@ -10,7 +10,14 @@ from contextvars import ContextVar
 
 from django.urls import reverse
 
-from microintern.mail.outbox import Email, queue_email, queue_emails
+from microintern.mail.outbox import (
+    Email,
+    RenderedEmails,
+    queue_email,
+    queue_emails,
+    render_emails,
+    store_emails,
+)
 from microintern.programme.calendar import invite_for
 
 from . import links
@@ -53,12 +60,18 @@ def queue_place_emails(moves: list[tuple[object, PlaceState]]) -> None:
     """Queue, in one go, the email for each (interest, new state) that has one, as
     `queue_place_email` would one by one (the interests' student and micro-internship
     already loaded)."""
+    store_emails(render_place_emails(moves))
+
+
+def render_place_emails(moves: list[tuple[object, PlaceState]]) -> RenderedEmails:
+    """The emails `queue_place_emails` would queue, rendered but not stored (reads only), for
+    `store_emails` to write later in the change's transaction."""
     emails = []
     for interest, to_state in moves:
         role = EMAIL_ROLE_FOR_STATE.get(to_state)
         if role is not None:
             emails.append(_interest_email(interest, role, extra_context=None, hold=False))
-    queue_emails(emails)
+    return render_emails(emails)
 
 
 def queue_team_message(team: list, *, subject: str, message: str) -> None:

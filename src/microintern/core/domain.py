@@ -5,11 +5,13 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from itertools import islice
 from typing import TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, models, router, transaction
+from django.db.models import sql
 from django.utils import timezone
 
 from .models import ActivityLog, PeriodicJobRun
@@ -120,6 +122,57 @@ def insert_selected(model: type[models.Model], columns: dict, rows: models.Query
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.rowcount
+
+
+@dataclass
+class PreparedInsert:
+    """New rows of one model with their INSERT statements built (`prepare_insert`), to be
+    run later by `execute`."""
+
+    model: type[models.Model]
+    objects: list[models.Model]
+    statements: list[tuple[str, tuple]]
+
+    def execute(self) -> list[models.Model]:
+        """Run the statements in the caller's transaction and give each object the primary
+        key the database returned, as `bulk_create` does. Returns the objects."""
+        alias = router.db_for_write(self.model)
+        keys = []
+        with connections[alias].cursor() as cursor:
+            for statement, params in self.statements:
+                cursor.execute(statement, params)
+                keys += [row[0] for row in cursor.fetchall()]
+        for obj, key in zip(self.objects, keys, strict=True):
+            obj.pk = key
+            obj._state.adding, obj._state.db = False, alias
+        return self.objects
+
+
+def prepare_insert(objects: list[models.Model]) -> PreparedInsert:
+    """Build the multi-row INSERT statements (returning the new keys) that `bulk_create`
+    would run for these unsaved rows of one model, with every value already prepared for
+    the database (JSON encoded, times converted, `auto_now_add` set): the costly part of
+    `bulk_create`, done without touching the database, so a change can do it before its
+    write transaction and only `execute` inside it. Batches as `bulk_create` does."""
+    if not objects:
+        return PreparedInsert(models.Model, [], [])
+    model = type(objects[0])
+    connection = connections[router.db_for_write(model)]
+    if not connection.features.can_return_rows_from_bulk_insert:
+        raise RuntimeError(f"{connection.vendor} cannot return keys from a bulk insert")
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.auto_field]
+    for obj in objects:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    size = max(connection.ops.bulk_batch_size(fields, objects), 1)
+    statements = []
+    for start in range(0, len(objects), size):
+        query = sql.InsertQuery(model)
+        query.insert_values(fields, objects[start : start + size])
+        compiler = query.get_compiler(connection=connection)
+        compiler.returning_fields = [opts.pk]
+        statements += compiler.as_sql()
+    return PreparedInsert(model, list(objects), statements)
 
 
 T = TypeVar("T")

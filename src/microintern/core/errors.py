@@ -38,3 +38,17 @@ class Busy(Refusal):
             or "Someone else is changing this right now. Nothing was changed: please try "
             "again in a moment."
         )
+
+
+class ChangedSinceRead(Busy):
+    """A change prepared from rows read before its write transaction found, under the
+    lock, that one of those rows (or a count it used) had changed in between
+    (`core.locking.images_differ`). Nothing was changed; like `Busy`, a person is asked to
+    try again and a task runs again a little later."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(
+            message
+            or "Someone else changed this while it was being prepared. Nothing was changed: "
+            "please try again in a moment."
+        )

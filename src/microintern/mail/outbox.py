@@ -45,7 +45,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from microintern.core.domain import log_activity
+from microintern.core.domain import PreparedInsert, log_activity, prepare_insert
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.health import Check
 from microintern.core.locking import lock_rows
@@ -209,32 +209,67 @@ def queue_emails(emails: list[Email]) -> list[OutboundMessage]:
     attachments are written in the caller's transaction; the messages not held are enqueued
     for delivery after commit in batches (`deliver_messages`, `enqueue_after_commit`).
     """
+    return store_emails(render_emails(emails))
+
+
+@dataclass(frozen=True)
+class RenderedEmails:
+    """Emails rendered by `render_emails`, not stored yet, with the wording they were
+    rendered from (`wording`: role → (subject, body)), so that a caller rendering before it
+    takes its locks can check the wording is still the current one (`wording_unchanged`)."""
+
+    messages: list[OutboundMessage]
+    attachments: list[list[tuple[str, bytes, str]]]
+    wording: dict[EmailRole, tuple[str, str]]
+    insert: PreparedInsert
+
+    def wording_unchanged(self) -> bool:
+        """Whether every role's current wording is still the one these were rendered from."""
+        return all(current_source(role)[:2] == used for role, used in self.wording.items())
+
+
+def render_emails(emails: list[Email]) -> RenderedEmails:
+    """Render many emails as `queue_emails` would, and build the statements that will insert
+    them (`core.domain.prepare_insert`), without storing anything (reads only): the
+    expensive half, which may run before the caller's write transaction."""
     now = timezone.now()
     roles = {email_role(e.role) for e in emails}
     wording = {role: current_source(role)[:2] for role in roles}  # staff-edited or default
-    messages = [
-        _new_message(
-            email_role(e.role),
-            wording=wording[email_role(e.role)],
-            to=e.to,
-            context=e.context,
-            person=e.person,
-            about=e.about,
-            headers=None,
-            hold=e.hold,
-            reply_to=None,
-            dedupe_key=None,
-            now=now,
+    messages = []
+    for e in emails:
+        role = email_role(e.role)
+        messages.append(
+            _new_message(
+                role,
+                wording=wording[role],
+                to=e.to,
+                context=e.context,
+                person=e.person,
+                about=e.about,
+                headers=None,
+                hold=e.hold,
+                reply_to=None,
+                dedupe_key=None,
+                now=now,
+            )
         )
-        for e in emails
-    ]
+    attachments = [e.attachments or [] for e in emails]
+    return RenderedEmails(messages, attachments, wording, prepare_insert(messages))
+
+
+def store_emails(rendered: RenderedEmails) -> list[OutboundMessage]:
+    """Write emails rendered by `render_emails` to the outbox in the caller's transaction,
+    in a few statements, and enqueue delivery of those not held after commit in batches
+    (`deliver_messages`, `enqueue_after_commit`: with the database task backend the task
+    rows are written in this same transaction)."""
+    messages = rendered.messages
     with transaction.atomic():
-        OutboundMessage.objects.bulk_create(messages, batch_size=500)
+        rendered.insert.execute()
         OutboundAttachment.objects.bulk_create(
             (
                 OutboundAttachment(message=m, filename=f, content=c, mimetype=t)
-                for m, e in zip(messages, emails, strict=True)
-                for f, c, t in e.attachments or []
+                for m, files in zip(messages, rendered.attachments, strict=True)
+                for f, c, t in files
             ),
             batch_size=500,
         )

@@ -6,13 +6,15 @@ change its policy and overrides and make dry runs (the first one moves it to "dr
 publish request moves it to "publishing" and the worker (`publish_round`) publishes the dry
 run staff checked, or puts the round back to "dry run" with the reason on the round
 (`publish_failure`) when something changed since. Publishing applies every `Decision` of
-the result at once through `applications.domain.transition_places` (the place lifecycle's
-rules for many places together: rows locked, capacity checked, logs and emails in bulk).
+the result at once through `applications.domain.plan_places` and `apply_places` (the place
+lifecycle's rules for many places together: prepared from rows read before the write
+transaction, then rows locked and checked unchanged, logs and emails written in bulk).
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
@@ -20,13 +22,15 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from microintern.applications.domain import transition_places
+from microintern.accounts.models import Student
+from microintern.applications.domain import PlacesPlan, apply_places, plan_places
 from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
-from microintern.core.domain import log_activity
-from microintern.core.errors import TransitionNotAllowed
-from microintern.core.locking import lock_row
+from microintern.core.domain import PreparedInsert, log_activity, prepare_insert
+from microintern.core.errors import ChangedSinceRead, TransitionNotAllowed
+from microintern.core.locking import current_images, lock_images, lock_row, lock_rows
 from microintern.core.tasks import retrying_task
+from microintern.hosts.models import Challenge
 from microintern.programme.domain import transition_micro_internship
 from microintern.programme.enums import MicroInternshipState
 from microintern.programme.models import MicroInternship
@@ -611,41 +615,118 @@ def publish_round(round_id: int, dry_run_id: int, actor_id: int | None = None) -
     return finish_publishing(round_id, dry_run_id=dry_run_id, actor_id=actor_id)
 
 
-@transaction.atomic
+PUBLISH_ATTEMPTS = 3
+"""Times `publish` reads and prepares the round again when something it read changed before
+its write transaction; then `ChangedSinceRead` (a `Busy`: the worker tries again later)."""
+
+
+@dataclass
+class _PublishPlan:
+    """Everything `publish` reads and prepares before its write transaction."""
+
+    round_image: dict
+    image: dict
+    checked: SelectionRun
+    entries: list[RoundMicroInternship]
+    run: PreparedInsert
+    places: PlacesPlan
+    offers: int
+
+
 def publish(selection_round: SelectionRound, *, dry_run_id: int, actor=None) -> SelectionRun:
     """Publish the dry run staff looked at: every decision goes out, the seed is revealed.
 
     Rules: the round must not be published yet; every micro-internship must be closed for
     interest; the inputs must be exactly those of dry run `dry_run_id` (otherwise something
     changed since staff checked it, and they must run again). Side effects, all in one
-    transaction: the interests move together through `transition_places` (OFFERED with the
-    explanation as its reason and a reply-by time; WAITLISTED with the waiting-list
-    position; NOT_SELECTED with the reason), which queues each email; each micro-internship
-    moves to "selection published"; the round moves to "published" with the time (which
-    reveals its seed); logs `selection.published`. Staff pages go through `start_publishing`.
+    transaction: the interests move together through `plan_places`/`apply_places` (OFFERED
+    with the explanation as its reason and a reply-by time; WAITLISTED with the
+    waiting-list position; NOT_SELECTED with the reason), which queues each email; each
+    micro-internship moves to "selection published"; the round moves to "published" with
+    the time (which reveals its seed); logs `selection.published`. Staff pages go through
+    `start_publishing`.
+
+    In two phases, so that SQLite's one write lock is held only while writing: first,
+    without a transaction of its own, everything is read, checked and prepared (the draw,
+    every move, log row and email body); then one short write transaction locks the round,
+    its micro-internships and places, checks that every row the first phase read
+    (`_publish_image`, and the rows `apply_places` checks) is unchanged, and writes it all
+    in bulk. When something changed in between, nothing is written and it starts again
+    (at most PUBLISH_ATTEMPTS times, then `ChangedSinceRead`); a change that alters the
+    draw is then refused as above.
     """
-    locked = lock_row(SelectionRound, selection_round.pk)
-    if locked.state == RoundState.PUBLISHED:
+    for attempt in range(1, PUBLISH_ATTEMPTS + 1):
+        plan = _plan_publish(selection_round.pk, dry_run_id, actor)
+        try:
+            with transaction.atomic():
+                run = _write_publish(selection_round.pk, plan, actor)
+        except ChangedSinceRead:
+            if attempt == PUBLISH_ATTEMPTS:
+                raise
+            continue
+        selection_round.refresh_from_db()
+        return run
+    raise AssertionError("unreachable")
+
+
+def _publish_image(selection_round: SelectionRound) -> dict:
+    """What publishing the round reads from beyond the round's own row, for `publish` to
+    check it is unchanged under its locks: the round's entries, overrides, micro-internships
+    and their challenges, every interest in them (any state) and those students, the
+    published rounds before it, the students already placed in those, those who had an
+    opportunity elsewhere, and whether enrolment is known. Reads only."""
+    entries = current_images(RoundMicroInternship.objects.filter(round=selection_round))
+    mi_ids = [row[_column(RoundMicroInternship, "micro_internship_id")] for row in entries.values()]
+    in_round = ExpressionOfInterest.objects.filter(micro_internship_id__in=mi_ids)
+    interests = current_images(in_round)
+    mis = current_images(MicroInternship.objects.filter(pk__in=mi_ids))
+    challenge_ids = [row[_column(MicroInternship, "challenge_id")] for row in mis.values()]
+    return {
+        "entries": entries,
+        "overrides": current_images(Override.objects.filter(round=selection_round)),
+        "micro_internships": mis,
+        "challenges": current_images(Challenge.objects.filter(pk__in=challenge_ids)),
+        "interests": interests,
+        "students": current_images(Student.objects.filter(pk__in=in_round.values("student_id"))),
+        "earlier_rounds": sorted(queries.earlier_rounds(selection_round).values_list("pk")),
+        "placed": queries.students_holding_a_place(selection_round),
+        "had": queries.students_who_had_an_opportunity(
+            in_round.values("student_id"), selection_round
+        ),
+        "enrolment_known": queries.enrolment_is_known(),
+    }
+
+
+def _column(model, attname: str) -> int:
+    """Where a column is in the rows `current_images` returns."""
+    return [field.attname for field in model._meta.concrete_fields].index(attname)
+
+
+def _plan_publish(round_id: int, dry_run_id: int, actor) -> _PublishPlan:
+    """The read phase of `publish`: refuses as `publish` says; writes nothing."""
+    round_image = current_images(SelectionRound, [round_id])  # before it is read, so that
+    selection_round = SelectionRound.objects.get(pk=round_id)  # a change in between shows
+    image = _publish_image(selection_round)  # before anything is read from those rows
+    if selection_round.state == RoundState.PUBLISHED:
         raise SelectionRefused.because("This round is published; it can no longer change.")
-    checked = _check_publishable(locked, dry_run_id)
-    entries = list(locked.entries.select_related("micro_internship"))
-    inputs, result = compute_result(locked)
+    checked = _check_publishable(selection_round, dry_run_id)
+    entries = list(selection_round.entries.select_related("micro_internship"))
+    inputs, result = compute_result(selection_round)
     if inputs != checked.inputs:
         raise SelectionRefused.because(
             "Something changed since this dry run (new or changed interest, places or "
             "overrides). Run it again and check the result before publishing."
         )
-    run = _keep_run(locked, RunKind.PUBLISHED, inputs, result, actor)
     interests = {
         (i.student.student_number, i.micro_internship.reference): i
-        for i in queries.interests_in_round(locked)
+        for i in queries.interests_in_round(selection_round)
     }
     # Offers first (they need the seats), then the waiting lists, then everyone else.
     order = [PlaceState.OFFERED, PlaceState.WAITLISTED, PlaceState.NOT_SELECTED]
     decisions = sorted(
         (order.index(decision.state), sn, ref, decision) for sn, ref, decision in result.decisions()
     )
-    transition_places(
+    places = plan_places(
         [
             (interests[(sn, ref)], decision.state, decision.reason)
             for _rank, sn, ref, decision in decisions
@@ -653,7 +734,27 @@ def publish(selection_round: SelectionRound, *, dry_run_id: int, actor=None) -> 
         ],
         actor=actor,
     )
-    for entry in entries:
+    offers = sum(1 for d in decisions if d[3].state == PlaceState.OFFERED)
+    run = SelectionRun(
+        round=selection_round,
+        kind=RunKind.PUBLISHED,
+        inputs=inputs,
+        result=result.to_json(),
+        created_by=_staff(actor),
+    )
+    return _PublishPlan(round_image, image, checked, entries, prepare_insert([run]), places, offers)
+
+
+def _write_publish(round_id: int, plan: _PublishPlan, actor) -> SelectionRun:
+    """The write phase of `publish`, inside its transaction: lock, check unchanged, write."""
+    round_image = lock_images(SelectionRound, [round_id])
+    locked = lock_row(SelectionRound, round_id)
+    lock_rows(MicroInternship, [e.micro_internship_id for e in plan.entries])
+    if round_image != plan.round_image or _publish_image(locked) != plan.image:
+        raise ChangedSinceRead()
+    apply_places(plan.places)  # checks the rows it prepared from, under its locks, first
+    [run] = plan.run.execute()
+    for entry in plan.entries:
         if entry.micro_internship.state != MicroInternshipState.SELECTION_PUBLISHED:
             transition_micro_internship(
                 entry.micro_internship, MicroInternshipState.SELECTION_PUBLISHED, actor=actor
@@ -664,11 +765,10 @@ def publish(selection_round: SelectionRound, *, dry_run_id: int, actor=None) -> 
         actor=actor,
         log={
             "run": run.pk,
-            "dry_run": checked.pk,
+            "dry_run": plan.checked.pk,
             "seed": locked.seed,
-            "offers": sum(1 for d in decisions if d[3].state == PlaceState.OFFERED),
+            "offers": plan.offers,
         },
         published_at=timezone.now(),
     )
-    selection_round.refresh_from_db()
     return run

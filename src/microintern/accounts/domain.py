@@ -164,3 +164,21 @@ def change_role(user: User, role: Role, *, actor, reason: str) -> User:
         locked, "user.role_changed", actor=actor, from_role=before, to_role=role, reason=reason
     )
     return locked
+
+
+def known_language(code: str) -> str:
+    """`code` if it is one of the site's languages (LANGUAGES), else ""."""
+    return code if code in dict(settings.LANGUAGES) else ""
+
+
+def set_language_preference(user: User, language: str) -> bool:
+    """Remember the language `user` chose for pages and emails (one of LANGUAGES).
+
+    Side effects: saves `User.language` when it changes (emails from then on are written in
+    it, `mail.outbox`); an unknown code changes nothing. True when something was saved."""
+    language = known_language(language)
+    if not language or user.language == language:
+        return False
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+    return True

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from microintern.core.domain import log_activity
 from microintern.core.errors import Refusal
@@ -59,13 +60,15 @@ def university_address_problem(email: str) -> str:
     domains = university_domains()
     if domain in domains:
         return ""
-    listed = " or ".join(f"@{d}" for d in domains)
+    listed = gettext(" or ").join(f"@{d}" for d in domains)
     if any(domain.endswith("." + d) for d in domains):
-        return f"Please use your university email address ending in {listed}, not @{domain}."
-    return (
-        f"Please use your university email address, ending in {listed}. "
+        return gettext(
+            "Please use your university email address ending in %(listed)s, not @%(domain)s."
+        ) % {"listed": listed, "domain": domain}
+    return gettext(
+        "Please use your university email address, ending in %(listed)s. "
         "We use it to check that you study here."
-    )
+    ) % {"listed": listed}
 
 
 def student_for_interest(*, email: str, student_number: str, full_name: str) -> StudentMatch:

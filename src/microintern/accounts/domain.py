@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from microintern.core.domain import log_activity
 from microintern.core.errors import Refusal
@@ -114,10 +114,14 @@ def student_for_interest(*, email: str, student_number: str, full_name: str) -> 
 
 def _sign_in_user_for(email: str, full_name: str) -> User | None:
     """A student-role User for a new student's address, unless that address already belongs
-    to someone with another role (then the student simply has no sign-in yet)."""
+    to someone with another role (then the student simply has no sign-in yet). A new User
+    keeps the language of the page the student was on, when it is not the default, so that
+    the emails about their interest are in it."""
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
-        return User.objects.create_user(email, role=Role.STUDENT, full_name=full_name)
+        return User.objects.create_user(
+            email, role=Role.STUDENT, full_name=full_name, language=_language_in_use()
+        )
     if user.role == Role.STUDENT and not Student.objects.filter(user=user).exists():
         return user
     return None
@@ -167,6 +171,12 @@ def change_role(user: User, role: Role, *, actor, reason: str) -> User:
         locked, "user.role_changed", actor=actor, from_role=before, to_role=role, reason=reason
     )
     return locked
+
+
+def _language_in_use() -> str:
+    """The active language when it is not the default (the page's, in a request), else ""."""
+    language = known_language(get_language() or "")
+    return "" if language == settings.LANGUAGE_CODE else language
 
 
 def known_language(code: str) -> str:

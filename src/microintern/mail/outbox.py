@@ -43,7 +43,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage, make_msgid
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from microintern.core.domain import log_activity
 from microintern.core.errors import TransitionNotAllowed
@@ -52,6 +52,7 @@ from microintern.core.locking import lock_rows
 from microintern.core.tasks import enqueue_after_commit, retrying_task
 
 from .enums import OUTBOX_TRANSITIONS, EmailRole, MessageState
+from .language import recipient_language, stored_languages
 from .models import OutboundAttachment, OutboundMessage
 from .sealed import SEALED_ROLE_PREFIX, CannotOpen, seal, unseal
 from .templating import common_context, current_source, email_role, render_role, render_source
@@ -210,12 +211,19 @@ def queue_emails(emails: list[Email]) -> list[OutboundMessage]:
     for delivery after commit in batches (`deliver_messages`, `enqueue_after_commit`).
     """
     now = timezone.now()
-    roles = {email_role(e.role) for e in emails}
-    wording = {role: current_source(role)[:2] for role in roles}  # staff-edited or default
+    known = stored_languages(e.person for e in emails)
+    languages = [recipient_language(e.person, known) for e in emails]
+    wording = {  # each role's current wording (staff-edited or default) in each language
+        (role, language): current_source(role, language)[:2]
+        for role, language in {
+            (email_role(e.role), lang) for e, lang in zip(emails, languages, strict=True)
+        }
+    }
     messages = [
         _new_message(
             email_role(e.role),
-            wording=wording[email_role(e.role)],
+            language=language,
+            wording=wording[email_role(e.role), language],
             to=e.to,
             context=e.context,
             person=e.person,
@@ -226,7 +234,7 @@ def queue_emails(emails: list[Email]) -> list[OutboundMessage]:
             dedupe_key=None,
             now=now,
         )
-        for e in emails
+        for e, language in zip(emails, languages, strict=True)
     ]
     with transaction.atomic():
         OutboundMessage.objects.bulk_create(messages, batch_size=500)
@@ -259,14 +267,20 @@ def _new_message(
     reply_to,
     dedupe_key,
     now,
+    language: str | None = None,
     wording: tuple[str, str] | None = None,
 ) -> OutboundMessage:
-    """An unsaved outbox row with the role's email rendered for `context` (from `wording`,
-    the role's current subject and body, when the caller has looked it up already)."""
-    if wording is None:
-        subject, body = render_role(role, context)
-    else:
-        subject, body = render_source(*wording, {**common_context(), **context})
+    """An unsaved outbox row with the role's email rendered for `context` in the recipient's
+    language (`mail.language`; `language` when the caller has worked it out already), from
+    `wording`, the role's current subject and body in that language, when the caller has
+    looked it up already. The one place every email's language is decided: its wording
+    and its dates follow it."""
+    language = language or recipient_language(person)
+    with translation.override(language):
+        if wording is None:
+            subject, body = render_role(role, context, language)
+        else:
+            subject, body = render_source(*wording, {**common_context(), **context})
     return OutboundMessage(
         role=role.value,
         to=to,

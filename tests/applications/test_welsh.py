@@ -18,7 +18,7 @@ from microintern.mail.templating import (
     template_dir,
     translated_source,
 )
-from tests.accounts.factories import StudentFactory
+from tests.accounts.factories import StudentFactory, sign_in
 from tests.applications.factories import ExpressionOfInterestFactory
 from tests.applications.helpers import last_email_to
 
@@ -162,3 +162,15 @@ def test_each_welsh_email_uses_only_what_its_role_may_use(role):
     assert check_source(get_role(role), subject, body) == []
     english_subject, english_body = default_source(role)
     assert placeholders_in(subject + body) == placeholders_in(english_subject + english_body)
+
+
+def test_a_student_who_chose_welsh_sees_their_own_page_in_welsh_on_any_device(client, open_mi):
+    student = StudentFactory(with_user=True)
+    set_language_preference(student.user, "cy")
+    ExpressionOfInterestFactory(student=student, micro_internship=open_mi)
+    sign_in(client, student.user)  # a new browser: no language cookie yet
+    page = client.get(reverse("applications:my_interests")).content.decode()
+    assert '<html lang="cy">' in page
+    assert "<h1>Fy micro-interniaethau</h1>" in page
+    assert "Wedi'i wneud yn eich enw tra oeddech wedi allgofnodi" in page.replace("&#x27;", "'")
+    assert "Cadw — fi oedd hyn" in page

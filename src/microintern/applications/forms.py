@@ -166,21 +166,21 @@ class DayFeedbackForm(forms.Form):
     """Short feedback on the day: a rating and a comment (kept by `surveys`)."""
 
     rating = forms.TypedChoiceField(
-        label="How useful was the day for you?",
+        label=_("How useful was the day for you?"),
         choices=[
-            (5, "5 – Very useful"),
-            (4, "4 – Useful"),
-            (3, "3 – Somewhat useful"),
-            (2, "2 – Not very useful"),
-            (1, "1 – Not useful at all"),
+            (5, _("5 – Very useful")),
+            (4, _("4 – Useful")),
+            (3, _("3 – Somewhat useful")),
+            (2, _("2 – Not very useful")),
+            (1, _("1 – Not useful at all")),
         ],
         coerce=int,
         widget=RadioGroup,
-        error_messages={"required": "Please choose how useful the day was."},
+        error_messages={"required": _("Please choose how useful the day was.")},
     )
     comment = forms.CharField(
-        label="Anything you would like to tell us? (optional)",
-        help_text="What went well, and what could be better next time.",
+        label=_("Anything you would like to tell us? (optional)"),
+        help_text=_("What went well, and what could be better next time."),
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 5}),

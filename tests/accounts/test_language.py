@@ -9,19 +9,29 @@ from tests.accounts.factories import sign_in
 pytestmark = pytest.mark.django_db
 
 
-def test_english_is_the_default(client):
+def test_english_is_the_default_and_public_pages_still_carry_no_csrf_token(client):
     page = client.get(reverse("public:home")).content.decode()
     assert '<html lang="en-GB">' in page
-    assert 'lang="cy">Cymraeg</button>' in page
+    assert (
+        '/language/?language=cy&amp;next=/" lang="cy" hreflang="cy" rel="nofollow">Cymraeg</a>'
+        in page
+    )
+    assert "csrfmiddlewaretoken" not in page
 
 
 def test_choosing_welsh_is_remembered_on_the_next_page(client):
-    response = client.post(reverse("set_language"), {"language": "cy", "next": "/"})
-    assert response.status_code == 302 and response["Location"] == "/"
+    response = client.get(reverse("set_language"), {"language": "cy", "next": "/?month=2027-03"})
+    assert response.status_code == 302 and response["Location"] == "/?month=2027-03"
     assert client.cookies["language"].value == "cy"
     page = client.get(reverse("public:home")).content.decode()
     assert '<html lang="cy">' in page
-    assert 'lang="en-GB">English</button>' in page
+    assert 'lang="en-GB" hreflang="en-GB" rel="nofollow">English</a>' in page
+
+
+def test_a_signed_in_person_gets_a_form_not_a_link(client, student):
+    sign_in(client, student.user)
+    page = client.get(reverse("public:home")).content.decode()
+    assert '<button type="submit" name="language" value="cy" class="link-button" lang="cy">' in page
 
 
 def test_a_signed_in_persons_choice_is_stored_and_follows_them(client, student):
@@ -42,8 +52,15 @@ def test_an_unknown_language_changes_nothing(client, student):
     assert '<html lang="en-GB">' in client.get(reverse("public:home")).content.decode()
 
 
-def test_the_switch_goes_back_to_the_page_it_was_on_but_never_elsewhere(client):
-    back = client.post(reverse("set_language"), {"language": "cy", "next": "/my/"})
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_the_switch_goes_back_to_the_page_it_was_on_but_never_elsewhere(client, method):
+    switch = getattr(client, method)
+    back = switch(reverse("set_language"), {"language": "cy", "next": "/my/"})
     assert back["Location"] == "/my/"
-    away = client.post(reverse("set_language"), {"language": "cy", "next": "https://evil.example/"})
+    away = switch(reverse("set_language"), {"language": "cy", "next": "https://evil.example/"})
     assert "evil.example" not in away["Location"]
+
+
+def test_an_unknown_language_from_a_link_sets_nothing(client):
+    client.get(reverse("set_language"), {"language": "xx", "next": "/"})
+    assert "language" not in client.cookies

@@ -41,7 +41,7 @@ def welsh_roles() -> set[str]:
 
 @pytest.fixture
 def welsh(client):
-    client.post(reverse("set_language"), {"language": "cy", "next": "/"})
+    client.get(reverse("set_language"), {"language": "cy", "next": "/"})
     return client
 
 

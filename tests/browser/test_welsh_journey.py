@@ -24,7 +24,7 @@ STATEMENT = (
 
 def in_welsh(page) -> None:
     assert page.locator("html").get_attribute("lang") == "cy", page.url
-    expect(page.get_by_role("button", name="English")).to_be_visible()
+    expect(page.get_by_role("link", name="English")).to_be_visible()
 
 
 def test_the_welsh_student_journey(site, page, axe, smtp_sink):
@@ -32,7 +32,7 @@ def test_the_welsh_student_journey(site, page, axe, smtp_sink):
 
     page.goto(site + "/")
     assert page.locator("html").get_attribute("lang") == "en-GB"
-    page.get_by_role("button", name="Cymraeg").click()
+    page.get_by_role("link", name="Cymraeg").click()
     in_welsh(page)
     assert (
         page.get_by_role("heading", level=1).inner_text() == "Micro-interniaethau sydd ar agor nawr"
@@ -82,7 +82,7 @@ def test_the_welsh_student_journey(site, page, axe, smtp_sink):
     assert Student.objects.get(email=EMAIL).user.language == "cy"
 
     # Back to English: remembered too.
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("link", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en-GB"
     page.goto(site + "/")
     assert page.get_by_role("heading", level=1).inner_text() == "Micro-internships open now"

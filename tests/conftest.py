@@ -65,6 +65,18 @@ def pytest_report_header(config):
 
 
 @pytest.fixture(autouse=True)
+def english_to_begin_with():
+    """Each test starts in the default language: a request in Welsh leaves its language
+    active in the thread (the next request's LocaleMiddleware would choose again, but code
+    a test calls directly would not)."""
+    from django.utils import translation  # noqa: PLC0415 - settings are loaded by now
+
+    translation.activate("en-gb")
+    yield
+    translation.activate("en-gb")
+
+
+@pytest.fixture(autouse=True)
 def empty_cache(request):
     """Each test with database access starts with an empty cache (the database table, as in
     production): allauth keeps used TOTP codes and rate-limit counters there, and a code used

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from microintern.accounts import views as accounts_views
+from microintern.accounts.language import choose_language
 from microintern.api.dispatch import api_request
 from microintern.api.urls import staff_urls as api_staff_urls
 from microintern.applications.views import badges, certificates, hear, student
@@ -121,6 +122,7 @@ urlpatterns = [
     path("", include("microintern.insights.urls")),
     path("", include("microintern.surveys.urls")),
     path("home/", core.home_for_role, name="home_for_role"),
+    path("language/", choose_language, name="set_language"),
     path("healthz", core.healthz, name="healthz"),
     re_path(r"^api/v1/(?P<rest>.*)$", api_request, name="api"),
     *programme_feed_urls,

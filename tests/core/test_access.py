@@ -136,6 +136,7 @@ EXPECTED = {
         "researcher": OK,
         "administrator": OK,
     },
+    "set_language": dict.fromkeys(ROLES, 302),  # back to the page, with the cookie set
     "home_for_role": {**dict.fromkeys(ROLES, 302), "anonymous": LOGIN},
     # For monitors, open to anyone (counts and ages only); this world's periodic jobs have
     # never run, so it answers "failing".

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import get_language, gettext
 
 from microintern.core.domain import log_activity
 from microintern.core.errors import Refusal
@@ -59,13 +60,15 @@ def university_address_problem(email: str) -> str:
     domains = university_domains()
     if domain in domains:
         return ""
-    listed = " or ".join(f"@{d}" for d in domains)
+    listed = gettext(" or ").join(f"@{d}" for d in domains)
     if any(domain.endswith("." + d) for d in domains):
-        return f"Please use your university email address ending in {listed}, not @{domain}."
-    return (
-        f"Please use your university email address, ending in {listed}. "
+        return gettext(
+            "Please use your university email address ending in %(listed)s, not @%(domain)s."
+        ) % {"listed": listed, "domain": domain}
+    return gettext(
+        "Please use your university email address, ending in %(listed)s. "
         "We use it to check that you study here."
-    )
+    ) % {"listed": listed}
 
 
 def student_for_interest(*, email: str, student_number: str, full_name: str) -> StudentMatch:
@@ -111,10 +114,14 @@ def student_for_interest(*, email: str, student_number: str, full_name: str) -> 
 
 def _sign_in_user_for(email: str, full_name: str) -> User | None:
     """A student-role User for a new student's address, unless that address already belongs
-    to someone with another role (then the student simply has no sign-in yet)."""
+    to someone with another role (then the student simply has no sign-in yet). A new User
+    keeps the language of the page the student was on, when it is not the default, so that
+    the emails about their interest are in it."""
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
-        return User.objects.create_user(email, role=Role.STUDENT, full_name=full_name)
+        return User.objects.create_user(
+            email, role=Role.STUDENT, full_name=full_name, language=_language_in_use()
+        )
     if user.role == Role.STUDENT and not Student.objects.filter(user=user).exists():
         return user
     return None
@@ -164,3 +171,27 @@ def change_role(user: User, role: Role, *, actor, reason: str) -> User:
         locked, "user.role_changed", actor=actor, from_role=before, to_role=role, reason=reason
     )
     return locked
+
+
+def _language_in_use() -> str:
+    """The active language when it is not the default (the page's, in a request), else ""."""
+    language = known_language(get_language() or "")
+    return "" if language == settings.LANGUAGE_CODE else language
+
+
+def known_language(code: str) -> str:
+    """`code` if it is one of the site's languages (LANGUAGES), else ""."""
+    return code if code in dict(settings.LANGUAGES) else ""
+
+
+def set_language_preference(user: User, language: str) -> bool:
+    """Remember the language `user` chose for pages and emails (one of LANGUAGES).
+
+    Side effects: saves `User.language` when it changes (emails from then on are written in
+    it, `mail.outbox`); an unknown code changes nothing. True when something was saved."""
+    language = known_language(language)
+    if not language or user.language == language:
+        return False
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+    return True

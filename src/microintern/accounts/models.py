@@ -43,6 +43,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="May use the Django admin (administrators only)."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="The language the person chose for pages and emails (blank: not chosen, "
+        "English).",
+    )
 
     objects = UserManager()
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from microintern.accounts.domain import (
     NotAUniversityAddress,
@@ -75,9 +76,13 @@ def statement_character_limit() -> int:
 def statement_too_long(statement: str) -> str:
     """Why the statement is over a limit, for the student; "" when it is within both."""
     if count_words(statement) > statement_word_limit():
-        return f"Please keep your answer to {statement_word_limit()} words or fewer."
+        return gettext("Please keep your answer to %(limit)s words or fewer.") % {
+            "limit": statement_word_limit()
+        }
     if len(statement) > statement_character_limit():
-        return f"Please keep your answer to {statement_character_limit():,} characters or fewer."
+        return gettext("Please keep your answer to %(limit)s characters or fewer.") % {
+            "limit": f"{statement_character_limit():,}"
+        }
     return ""
 
 
@@ -87,8 +92,11 @@ def ensure_open_for_interest(micro_internship: MicroInternship, at: datetime) ->
         micro_internship.interest_opens_at <= at < micro_internship.interest_closes_at
     ):
         raise InterestRefused(
-            f"Sorry, {micro_internship.reference} is not open for interest at the moment. "
-            "Please have a look at the other micro-internships that are open now."
+            gettext(
+                "Sorry, %(reference)s is not open for interest at the moment. "
+                "Please have a look at the other micro-internships that are open now."
+            )
+            % {"reference": micro_internship.reference}
         )
 
 
@@ -165,8 +173,10 @@ def _save_unless_already_interested(interest: ExpressionOfInterest) -> None:
             discarded_at__isnull=True,
         ).exists():
             raise InterestRefused(
-                "You have already said you are interested in this micro-internship. "
-                "You can see it on your “My micro-internships” page."
+                gettext(
+                    "You have already said you are interested in this micro-internship. "
+                    "You can see it on your “My micro-internships” page."
+                )
             ) from error
         raise
 

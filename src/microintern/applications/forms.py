@@ -1,5 +1,7 @@
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from microintern.accounts.domain import normalise_email, university_address_problem
 from microintern.core.forms import StateChangeForm, limit_length, text_field
@@ -20,41 +22,41 @@ class InterestForm(forms.Form):
     access needs, a tick. Nothing else: no CV, no cover letter."""
 
     full_name = forms.CharField(
-        label="Your full name",
+        label=_("Your full name"),
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
-        error_messages={"required": "Please tell us your name."},
+        error_messages={"required": _("Please tell us your name.")},
     )
     email = forms.EmailField(
-        label="Your university email address",
+        label=_("Your university email address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
         error_messages={
-            "required": "Please give your university email address.",
-            "invalid": "Please check your email address: it should look like name@{domain}.",
+            "required": _("Please give your university email address."),
+            "invalid": _("Please check your email address: it should look like name@{domain}."),
         },
     )
     student_number = forms.CharField(
-        label="Your student number",
+        label=_("Your student number"),
         max_length=20,
-        help_text="It is on your student card.",
+        help_text=_("It is on your student card."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-        error_messages={"required": "Please give your student number."},
+        error_messages={"required": _("Please give your student number.")},
     )
     statement = forms.CharField(
-        label="Why are you interested?",
+        label=_("Why are you interested?"),
         widget=forms.Textarea(attrs={"rows": 6}),
-        error_messages={"required": "Please tell us in a few words why you are interested."},
+        error_messages={"required": _("Please tell us in a few words why you are interested.")},
     )
     access_needs = text_field(
         max_length=ACCESS_NEEDS_LENGTH,
-        label="Anything we should arrange so you can take part? (optional)",
-        help_text="For example step-free access, a quiet room, or breaks at set times.",
+        label=_("Anything we should arrange so you can take part? (optional)"),
+        help_text=_("For example step-free access, a quiet room, or breaks at set times."),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     can_attend = forms.BooleanField(
-        label="I can come on the day, for the whole day",
-        error_messages={"required": "Please confirm that you can come on the day."},
+        label=_("I can come on the day, for the whole day"),
+        error_messages={"required": _("Please confirm that you can come on the day.")},
     )
 
     def __init__(self, *args, student=None, choices=None, positions=(), **kwargs):
@@ -67,20 +69,24 @@ class InterestForm(forms.Form):
                 del self.fields[name]
         else:
             domain = university_domains()[0]
-            self.fields["email"].help_text = f"It ends in @{domain}."
+            self.fields["email"].help_text = gettext("It ends in @%(domain)s.") % {"domain": domain}
             self.fields["email"].error_messages["invalid"] = (
                 self.fields["email"].error_messages["invalid"].format(domain=domain)
             )
         limit = statement_word_limit()
         statement = self.fields["statement"]
         statement.widget.attrs["data-word-limit"] = limit
-        statement.help_text = f"A few sentences are enough: {limit} words at most."
+        statement.help_text = gettext("A few sentences are enough: %(limit)s words at most.") % {
+            "limit": limit
+        }
         characters = statement_character_limit()
         limit_length(
             statement,
             characters,
-            f"Your answer has %(show_value)d characters. Please shorten it to {characters:,} "
-            "characters or fewer. We have kept what you wrote so you can edit it.",
+            gettext(
+                "Your answer has %(show_value)d characters. Please shorten it to {limit} "
+                "characters or fewer. We have kept what you wrote so you can edit it."
+            ).format(limit=f"{characters:,}"),
         )
 
     @staticmethod
@@ -89,21 +95,30 @@ class InterestForm(forms.Form):
         titles = [i.micro_internship.title for i in choices.interests]
         options = []
         for n in positions:
-            where = ordinal(n).capitalize() + " choice"
+            choice = gettext("%(ordinal)s choice") % {"ordinal": ordinal(n).capitalize()}
             if n <= len(titles):
-                where += f", above “{titles[n - 1]}”"
+                where = gettext("%(choice)s, above “%(title)s”") % {
+                    "choice": choice,
+                    "title": titles[n - 1],
+                }
             else:
-                where += f", below “{titles[-1]}”"
+                where = gettext("%(choice)s, below “%(title)s”") % {
+                    "choice": choice,
+                    "title": titles[-1],
+                }
             options.append((n, where))
         return forms.TypedChoiceField(
-            label=f"Where does this come among your choices in “{choices.round_name}”?",
-            help_text="You can have at most one place in this round: the draw offers you your "
-            "highest choice that still has a place. You can change the order on “My "
-            "micro-internships” until interest closes.",
+            label=gettext("Where does this come among your choices in “%(round)s”?")
+            % {"round": choices.round_name},
+            help_text=gettext(
+                "You can have at most one place in this round: the draw offers you your "
+                "highest choice that still has a place. You can change the order on “My "
+                "micro-internships” until interest closes."
+            ),
             choices=options,
             coerce=int,
             initial=positions[-1],
-            error_messages={"required": "Please say where this comes among your choices."},
+            error_messages={"required": gettext("Please say where this comes among your choices.")},
         )
 
     @property
@@ -130,8 +145,11 @@ class InterestForm(forms.Form):
         words, limit = count_words(statement), statement_word_limit()
         if words > limit:
             raise forms.ValidationError(
-                f"Your answer has {words} words. Please shorten it to {limit} words or fewer. "
-                "We have kept what you wrote so you can edit it."
+                gettext(
+                    "Your answer has %(words)s words. Please shorten it to %(limit)s words or "
+                    "fewer. We have kept what you wrote so you can edit it."
+                )
+                % {"words": words, "limit": limit}
             )
         return statement
 
@@ -148,21 +166,21 @@ class DayFeedbackForm(forms.Form):
     """Short feedback on the day: a rating and a comment (kept by `surveys`)."""
 
     rating = forms.TypedChoiceField(
-        label="How useful was the day for you?",
+        label=_("How useful was the day for you?"),
         choices=[
-            (5, "5 – Very useful"),
-            (4, "4 – Useful"),
-            (3, "3 – Somewhat useful"),
-            (2, "2 – Not very useful"),
-            (1, "1 – Not useful at all"),
+            (5, _("5 – Very useful")),
+            (4, _("4 – Useful")),
+            (3, _("3 – Somewhat useful")),
+            (2, _("2 – Not very useful")),
+            (1, _("1 – Not useful at all")),
         ],
         coerce=int,
         widget=RadioGroup,
-        error_messages={"required": "Please choose how useful the day was."},
+        error_messages={"required": _("Please choose how useful the day was.")},
     )
     comment = forms.CharField(
-        label="Anything you would like to tell us? (optional)",
-        help_text="What went well, and what could be better next time.",
+        label=_("Anything you would like to tell us? (optional)"),
+        help_text=_("What went well, and what could be better next time."),
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 5}),

@@ -43,7 +43,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage, make_msgid
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from microintern.core.domain import PreparedInsert, log_activity, prepare_insert
 from microintern.core.errors import TransitionNotAllowed
@@ -52,6 +52,7 @@ from microintern.core.locking import lock_rows
 from microintern.core.tasks import enqueue_after_commit, retrying_task
 
 from .enums import OUTBOX_TRANSITIONS, EmailRole, MessageState
+from .language import recipient_language, stored_languages
 from .models import OutboundAttachment, OutboundMessage
 from .sealed import SEALED_ROLE_PREFIX, CannotOpen, seal, unseal
 from .templating import common_context, current_source, email_role, render_role, render_source
@@ -215,17 +216,21 @@ def queue_emails(emails: list[Email]) -> list[OutboundMessage]:
 @dataclass(frozen=True)
 class RenderedEmails:
     """Emails rendered by `render_emails`, not stored yet, with the wording they were
-    rendered from (`wording`: role → (subject, body)), so that a caller rendering before it
-    takes its locks can check the wording is still the current one (`wording_unchanged`)."""
+    rendered from (`wording`: (role, language) → (subject, body)), so that a caller rendering
+    before it takes its locks can check the wording is still the current one
+    (`wording_unchanged`)."""
 
     messages: list[OutboundMessage]
     attachments: list[list[tuple[str, bytes, str]]]
-    wording: dict[EmailRole, tuple[str, str]]
+    wording: dict[tuple[EmailRole, str], tuple[str, str]]
     insert: PreparedInsert
 
     def wording_unchanged(self) -> bool:
         """Whether every role's current wording is still the one these were rendered from."""
-        return all(current_source(role)[:2] == used for role, used in self.wording.items())
+        return all(
+            current_source(role, language)[:2] == used
+            for (role, language), used in self.wording.items()
+        )
 
 
 def render_emails(emails: list[Email]) -> RenderedEmails:
@@ -233,26 +238,31 @@ def render_emails(emails: list[Email]) -> RenderedEmails:
     them (`core.domain.prepare_insert`), without storing anything (reads only): the
     expensive half, which may run before the caller's write transaction."""
     now = timezone.now()
-    roles = {email_role(e.role) for e in emails}
-    wording = {role: current_source(role)[:2] for role in roles}  # staff-edited or default
-    messages = []
-    for e in emails:
-        role = email_role(e.role)
-        messages.append(
-            _new_message(
-                role,
-                wording=wording[role],
-                to=e.to,
-                context=e.context,
-                person=e.person,
-                about=e.about,
-                headers=None,
-                hold=e.hold,
-                reply_to=None,
-                dedupe_key=None,
-                now=now,
-            )
+    known = stored_languages(e.person for e in emails)
+    languages = [recipient_language(e.person, known) for e in emails]
+    wording = {  # each role's current wording (staff-edited or default) in each language
+        (role, language): current_source(role, language)[:2]
+        for role, language in {
+            (email_role(e.role), lang) for e, lang in zip(emails, languages, strict=True)
+        }
+    }
+    messages = [
+        _new_message(
+            email_role(e.role),
+            language=language,
+            wording=wording[email_role(e.role), language],
+            to=e.to,
+            context=e.context,
+            person=e.person,
+            about=e.about,
+            headers=None,
+            hold=e.hold,
+            reply_to=None,
+            dedupe_key=None,
+            now=now,
         )
+        for e, language in zip(emails, languages, strict=True)
+    ]
     attachments = [e.attachments or [] for e in emails]
     return RenderedEmails(messages, attachments, wording, prepare_insert(messages))
 
@@ -294,14 +304,20 @@ def _new_message(
     reply_to,
     dedupe_key,
     now,
+    language: str | None = None,
     wording: tuple[str, str] | None = None,
 ) -> OutboundMessage:
-    """An unsaved outbox row with the role's email rendered for `context` (from `wording`,
-    the role's current subject and body, when the caller has looked it up already)."""
-    if wording is None:
-        subject, body = render_role(role, context)
-    else:
-        subject, body = render_source(*wording, {**common_context(), **context})
+    """An unsaved outbox row with the role's email rendered for `context` in the recipient's
+    language (`mail.language`; `language` when the caller has worked it out already), from
+    `wording`, the role's current subject and body in that language, when the caller has
+    looked it up already. The one place every email's language is decided: its wording
+    and its dates follow it."""
+    language = language or recipient_language(person)
+    with translation.override(language):
+        if wording is None:
+            subject, body = render_role(role, context, language)
+        else:
+            subject, body = render_source(*wording, {**common_context(), **context})
     return OutboundMessage(
         role=role.value,
         to=to,

@@ -3,6 +3,10 @@
 Email templates are plain text rendered with autoescaping off by a separate template
 engine. A staff-edited template may use only: text, {{ placeholders }} from its role's
 list (with filters), {% if %} / {% elif %} / {% else %}, {% autoescape %} and comments.
+
+Other languages: a role's wording in Welsh is the file templates/email/cy/<role>.txt (and
+its subject file), used for a recipient who reads Welsh; a role without one is sent in
+English. Staff edit the English wording only, so far.
 """
 
 from functools import cache, lru_cache
@@ -73,9 +77,25 @@ def _file_source(subject: Path, body: Path, *_modified: int) -> tuple[str, str]:
     return _unwrap(subject.read_text()), _unwrap(body.read_text())
 
 
-def current_source(role: EmailRole | str) -> tuple[str, str, bool]:
-    """(subject, body, is_edited): the staff-edited version if any, else the default."""
+def translated_source(role: EmailRole | str, language: str) -> tuple[str, str] | None:
+    """(subject, body) of the role's file template in `language` (templates/email/<language>/),
+    without the autoescape wrapper; None when the role has none in that language (or the
+    language is the default, whose wording is the role's own)."""
+    if not language or language == settings.LANGUAGE_CODE:
+        return None
+    subject, body = (template_dir() / language / path.name for path in template_files(role))
+    if not (subject.is_file() and body.is_file()):
+        return None
+    return _file_source(subject, body, _modified(subject), _modified(body))
+
+
+def current_source(role: EmailRole | str, language: str = "") -> tuple[str, str, bool]:
+    """(subject, body, is_edited): in `language` when the role has wording in it, else the
+    staff-edited version if any, else the default."""
     role = email_role(role)
+    translated = translated_source(role, language)
+    if translated is not None:
+        return (*translated, False)
     edited = EmailTemplate.objects.filter(role=role.value).first()
     if edited is not None:
         return edited.subject, edited.body, True
@@ -96,9 +116,10 @@ def _compiled(source: str):
     return engine().from_string(source)
 
 
-def render_role(role: EmailRole | str, context: dict) -> tuple[str, str]:
-    """(subject, body) of the role's current wording rendered with `context`."""
-    subject, body, _edited = current_source(role)
+def render_role(role: EmailRole | str, context: dict, language: str = "") -> tuple[str, str]:
+    """(subject, body) of the role's current wording in `language` (see `current_source`)
+    rendered with `context`."""
+    subject, body, _edited = current_source(role, language)
     return render_source(subject, body, {**common_context(), **context})
 
 

@@ -3,7 +3,8 @@ micro-internship's page, the interest form as it first appears), rendered once a
 the shared cache until something on it changes.
 
 What is kept is only ever what every visitor sees alike: parts rendered without the request,
-so no signed-in person, CSRF token or message can be in them. The page around them (the
+so no signed-in person, CSRF token or message can be in them. Each language has its own
+parts. The page around them (the
 navigation, messages, the form's token) is rendered for each request.
 
 A kept part is stored with the version of the public pages it was built at, read before the
@@ -27,6 +28,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from .enums import MicroInternshipState
 from .models import MicroInternship
@@ -78,7 +80,8 @@ def next_window_change(now: datetime) -> datetime | None:
 
 
 def _key(name: str, params: tuple) -> str:
-    digest = hashlib.sha256(json.dumps(params).encode()).hexdigest()[:32]
+    """The part's key: its name, its parameters and the language it is written in."""
+    digest = hashlib.sha256(json.dumps([get_language(), *params]).encode()).hexdigest()[:32]
     return f"public-pages:{name}:{digest}"
 
 

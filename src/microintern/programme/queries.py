@@ -5,6 +5,7 @@ from datetime import MAXYEAR, MINYEAR
 
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from microintern.applications.enums import PlaceState
 
@@ -101,7 +102,7 @@ def open_months(now=None) -> list[tuple[str, str]]:
     months = {}
     for starts_at in open_for_interest(now).values_list("starts_at", flat=True):
         local = timezone.localtime(starts_at)
-        months[f"{local:%Y-%m}"] = f"{local:%B %Y}"
+        months[f"{local:%Y-%m}"] = date_format(local, "F Y")  # in the active language
     return sorted(months.items())
 
 

@@ -13,6 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from microintern.accounts.queries import missing_from_the_record
@@ -46,15 +48,15 @@ STUDENT_REPLIES = {
     "withdraw": PlaceState.WITHDRAWN,
 }
 IN_THEIR_NAME = ("keep", "discard")
-KEPT_MESSAGE = "Thank you. You have kept it, so your interest now counts."
-DISCARDED_MESSAGE = (
+KEPT_MESSAGE = _("Thank you. You have kept it, so your interest now counts.")
+DISCARDED_MESSAGE = _(
     "We have discarded it: it will never count. If you would like to take part yourself, "
     "you can say you are interested."
 )
 DONE_MESSAGES = {
-    PlaceState.ACCEPTED: "You have accepted your place. We look forward to seeing you!",
-    PlaceState.DECLINED: "You have declined the place. Thank you for letting us know.",
-    PlaceState.WITHDRAWN: "You have withdrawn. Thank you for letting us know.",
+    PlaceState.ACCEPTED: _("You have accepted your place. We look forward to seeing you!"),
+    PlaceState.DECLINED: _("You have declined the place. Thank you for letting us know."),
+    PlaceState.WITHDRAWN: _("You have withdrawn. Thank you for letting us know."),
 }
 # What the "sent" page says after the form: in a signed cookie of the visitor's own, not in a
 # session, so that sending interest writes nothing beyond the interest itself.
@@ -167,7 +169,11 @@ def move_choice(request, pk: int, direction: str):
         messages.error(request, str(refusal))
     else:
         title = interest.micro_internship.title
-        messages.success(request, f"“{title}” is now your {ranking.ordinal(position)} choice.")
+        messages.success(
+            request,
+            gettext("“%(title)s” is now your %(ordinal)s choice.")
+            % {"title": title, "ordinal": ranking.ordinal(position)},
+        )
     return redirect(reverse("applications:my_interests") + f"#choice-{interest.pk}")
 
 
@@ -289,7 +295,7 @@ def confirm_interest(request, interest, token: str):
         if request.POST.get("action") == "discard":
             _keep_or_discard(request, interest, "discard")
         elif verify_interest(interest, how="link"):
-            messages.success(request, "Thank you. Your interest now counts.")
+            messages.success(request, gettext("Thank you. Your interest now counts."))
         return redirect("applications:confirm_interest", token=token)
     return render(request, "applications/student/confirm.html", {"interest": interest})
 
@@ -354,7 +360,7 @@ def _keep_or_discard(request, interest, action: str) -> None:
         if keep_interest(interest, actor=request.user):
             messages.success(request, KEPT_MESSAGE)
         elif interest.discarded_at:
-            messages.error(request, "This interest has already been discarded.")
+            messages.error(request, gettext("This interest has already been discarded."))
         return
     try:
         discard_interest(interest, actor=request.user)
@@ -400,7 +406,9 @@ def feedback(request, interest, token: str):
         except FeedbackNotOpen:
             pass
         else:
-            messages.success(request, "Thank you for your feedback. It helps the next team.")
+            messages.success(
+                request, gettext("Thank you for your feedback. It helps the next team.")
+            )
             return redirect("applications:feedback", token=token)
     return render(
         request,

@@ -6,13 +6,22 @@
     var trimmed = text.trim();
     return trimmed ? trimmed.split(/\s+/).length : 0;
   }
-  function message(count, limit) {
-    if (count > limit) {
-      var over = count - limit;
-      return "You have " + count + " words. That is " + over + " word" + (over === 1 ? "" : "s") +
-        " too many: please shorten it to " + limit + " or fewer.";
-    }
-    return "You have used " + count + " of " + limit + " words.";
+  // The wording comes from the counter's data-message-* attributes, in the page's language,
+  // with {count}, {over} and {limit} in it; English when an attribute is missing.
+  var ENGLISH = {
+    used: "You have used {count} of {limit} words.",
+    overOne: "You have {count} words. That is {over} word too many: please shorten it to {limit} or fewer.",
+    overMany: "You have {count} words. That is {over} words too many: please shorten it to {limit} or fewer."
+  };
+  function wording(counter, name) {
+    return counter.getAttribute("data-message-" + name.replace(/[A-Z]/g, function (c) {
+      return "-" + c.toLowerCase();
+    })) || ENGLISH[name];
+  }
+  function message(counter, count, limit) {
+    var over = count - limit;
+    var text = wording(counter, count <= limit ? "used" : over === 1 ? "overOne" : "overMany");
+    return text.replace("{count}", count).replace("{over}", over).replace("{limit}", limit);
   }
   function setUp(counter) {
     var field = document.getElementById(counter.getAttribute("data-count-for"));
@@ -28,14 +37,14 @@
     var timer = null;
     function update() {
       var count = words(field.value);
-      var text = message(count, limit);
+      var text = message(counter, count, limit);
       counter.textContent = text;
       counter.classList.toggle("word-count-over", count > limit);
       window.clearTimeout(timer);
       timer = window.setTimeout(function () { spoken.textContent = text; }, 1000);
     }
     field.addEventListener("input", update);
-    counter.textContent = message(words(field.value), limit);
+    counter.textContent = message(counter, words(field.value), limit);
     counter.classList.toggle("word-count-over", words(field.value) > limit);
   }
   var counters = document.querySelectorAll("[data-count-for]");

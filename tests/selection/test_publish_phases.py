@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
-from microintern.accounts.models import Student
+from microintern.accounts.models import Student, User
 from microintern.applications.domain import transition_place
 from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
@@ -130,6 +130,26 @@ def test_a_change_that_leaves_the_draw_alone_is_published_from_the_new_rows(
     assert sent == sorted((address,) for address in expected)
     # Their delivery was queued in the same transaction (the database task queue).
     assert DBTaskResult.objects.filter(task_path__endswith="deliver_messages").exists()
+
+
+def test_a_student_choosing_welsh_while_publishing_is_prepared_hears_in_welsh(
+    build_round, monkeypatch
+):
+    """The emails are written before the lock: a recipient's language chosen in between is
+    found under it, and their email is written again in the new language."""
+    selection_round, (mi,), students, staff = build_round(capacities=(1,), interests=[(0,)] * 2)
+    run = domain.dry_run(selection_round, actor=staff)
+    chooser = students[1]
+    made = between_phases(
+        monkeypatch, lambda: User.objects.filter(pk=chooser.user_id).update(language="cy")
+    )
+    domain.publish(selection_round, dry_run_id=run.pk, actor=staff)
+    assert len(made) == 2  # prepared again once the change was found
+    subjects = dict(
+        OutboundMessage.objects.filter(role__in=DECISION_ROLES).values_list("to", "subject")
+    )
+    assert subjects[chooser.email].startswith("Rydych ar y rhestr aros")
+    assert not subjects[students[0].email].startswith("Rydych")
 
 
 def test_changes_that_keep_coming_stop_publishing_with_nothing_written(build_round, monkeypatch):

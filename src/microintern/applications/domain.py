@@ -585,7 +585,7 @@ def apply_places(plan: PlacesPlan) -> list[ExpressionOfInterest]:
             for model in (Student, Challenge, Organisation)
         )
         or _seats_taken(images[MicroInternship]) != plan.seats
-        or not plan.emails.wording_unchanged()
+        or not plan.emails.still_current()
     ):
         raise ChangedSinceRead()
     places = [place for place, _, _ in plan.moved]

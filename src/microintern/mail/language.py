@@ -26,6 +26,14 @@ def stored_languages(people) -> dict[int, str]:
     return dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "language"))
 
 
+def languages_unchanged(known: dict[int, str]) -> bool:
+    """Whether the accounts in `known` (from `stored_languages`) still have those languages."""
+    if not known:
+        return True
+    current = get_user_model().objects.filter(pk__in=known).values_list("pk", "language")
+    return dict(current) == known
+
+
 def recipient_language(person, known: dict[int, str] | None = None) -> str:
     """The language to write to `person` in (see the module's docstring). `known` holds
     languages already read by `stored_languages`."""

@@ -52,7 +52,7 @@ from microintern.core.locking import lock_rows
 from microintern.core.tasks import enqueue_after_commit, retrying_task
 
 from .enums import OUTBOX_TRANSITIONS, EmailRole, MessageState
-from .language import recipient_language, stored_languages
+from .language import languages_unchanged, recipient_language, stored_languages
 from .models import OutboundAttachment, OutboundMessage
 from .sealed import SEALED_ROLE_PREFIX, CannotOpen, seal, unseal
 from .templating import common_context, current_source, email_role, render_role, render_source
@@ -216,18 +216,20 @@ def queue_emails(emails: list[Email]) -> list[OutboundMessage]:
 @dataclass(frozen=True)
 class RenderedEmails:
     """Emails rendered by `render_emails`, not stored yet, with the wording they were
-    rendered from (`wording`: (role, language) → (subject, body)), so that a caller rendering
-    before it takes its locks can check the wording is still the current one
-    (`wording_unchanged`)."""
+    rendered from (`wording`: (role, language) → (subject, body)) and the recipients'
+    stored languages read for them (`languages`: user id → language), so that a caller
+    rendering before it takes its locks can check both are still current (`still_current`)."""
 
     messages: list[OutboundMessage]
     attachments: list[list[tuple[str, bytes, str]]]
     wording: dict[tuple[EmailRole, str], tuple[str, str]]
+    languages: dict[int, str]
     insert: PreparedInsert
 
-    def wording_unchanged(self) -> bool:
-        """Whether every role's current wording is still the one these were rendered from."""
-        return all(
+    def still_current(self) -> bool:
+        """Whether every role's wording and every recipient's chosen language are still the
+        ones these were rendered from."""
+        return languages_unchanged(self.languages) and all(
             current_source(role, language)[:2] == used
             for (role, language), used in self.wording.items()
         )
@@ -264,7 +266,7 @@ def render_emails(emails: list[Email]) -> RenderedEmails:
         for e, language in zip(emails, languages, strict=True)
     ]
     attachments = [e.attachments or [] for e in emails]
-    return RenderedEmails(messages, attachments, wording, prepare_insert(messages))
+    return RenderedEmails(messages, attachments, wording, known, prepare_insert(messages))
 
 
 def store_emails(rendered: RenderedEmails) -> list[OutboundMessage]:

@@ -124,7 +124,8 @@ urlpatterns = [
     path("home/", core.home_for_role, name="home_for_role"),
     path("language/", choose_language, name="set_language"),
     path("healthz", core.healthz, name="healthz"),
-    re_path(r"^api/v1/(?P<rest>.*)$", api_request, name="api"),
+    # (?s): a path with a line break in it is still the API's, and answered in JSON.
+    re_path(r"^api/v1/(?P<rest>(?s:.*))$", api_request, name="api"),
     *programme_feed_urls,
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

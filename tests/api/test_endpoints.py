@@ -285,3 +285,12 @@ def test_a_path_the_api_does_not_have_is_a_json_404(client):
         response = get(client, path, make_token())
         assert response.status_code == 404, path
         assert response.json()["detail"] == f"There is no API endpoint at {path}."
+
+
+def test_a_reference_with_a_line_break_is_answered_by_the_api_in_json(client):
+    """Not by the site's HTML page not found: the API's own address pattern once stopped at
+    a line break."""
+    response = get(client, "/api/v1/micro-internships/%0AMI-2026-007/attendance", make_token())
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json()["errors"][0]["parameter"] == "reference"

@@ -10,10 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
-
-def site_language(code: str | None) -> str:
-    """`code` if it is one of LANGUAGES, else ""."""
-    return code if code and code in dict(settings.LANGUAGES) else ""
+from microintern.accounts.domain import known_language
 
 
 def stored_languages(people) -> dict[int, str]:
@@ -37,8 +34,8 @@ def languages_unchanged(known: dict[int, str]) -> bool:
 def recipient_language(person, known: dict[int, str] | None = None) -> str:
     """The language to write to `person` in (see the module's docstring). `known` holds
     languages already read by `stored_languages`."""
-    return site_language(_stored(person, known)) or (
-        site_language(translation.get_language()) or settings.LANGUAGE_CODE
+    return known_language(_stored(person, known)) or (
+        known_language(translation.get_language()) or settings.LANGUAGE_CODE
     )
 
 

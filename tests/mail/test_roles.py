@@ -57,6 +57,8 @@ def test_a_role_may_be_named_by_its_member_or_its_value():
     assert default_source(EmailRole.THANK_YOU) == default_source("thank_you")
     with pytest.raises(UnknownEmailRole, match="nope.txt"):
         default_source("nope")
+    assert EmailRole.known(EmailRole.THANK_YOU) and EmailRole.known("thank_you")
+    assert not EmailRole.known("nope") and not EmailRole.known("Thank you for attending")
 
 
 @pytest.mark.django_db

@@ -182,6 +182,12 @@ class EmailRole(models.TextChoices):
         "Student-record feed: what was imported, or why not (to staff)",
     )
 
+    @classmethod
+    def known(cls, name: str) -> bool:
+        """Whether `name` is a role's value. Cheaper than `name in EmailRole.values`, which
+        builds the list of every value on each call (thousands of calls a publish)."""
+        return name in cls._value2member_map_
+
     @property
     def audience(self) -> Audience:
         return EMAIL_AUDIENCE[self]

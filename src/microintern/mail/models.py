@@ -14,7 +14,7 @@ def role_label(role: str) -> str:
     by its kind), never the template's file name."""
     if role.startswith(SEALED_ROLE_PREFIX):
         return f"Sign-in email ({role.removeprefix(SEALED_ROLE_PREFIX).replace('_', ' ')})"
-    if role in EmailRole.values:
+    if EmailRole.known(role):
         return EmailRole(role).label
     return role
 

@@ -238,7 +238,7 @@ def all_roles() -> list[TemplateRole]:
 
 def get_role(name: EmailRole | str) -> TemplateRole | None:
     """The role called `name`, or None when there is no such role."""
-    if name not in EmailRole.values:
+    if not EmailRole.known(name):
         return None
     role = EmailRole(name)
     return TemplateRole(role, ROLE_PLACEHOLDERS[role])

@@ -50,7 +50,7 @@ def template_files(role: EmailRole | str) -> tuple[Path, Path]:
 
 def email_role(role: EmailRole | str) -> EmailRole:
     """The EmailRole for a role or its name (so callers may pass either)."""
-    if role not in EmailRole.values:
+    if not EmailRole.known(role):
         subject, body = template_files(role)
         raise UnknownEmailRole(
             f"“{role}” is not an EmailRole: no email template {body.name} and {subject.name}"
@@ -96,9 +96,9 @@ def current_source(role: EmailRole | str, language: str = "") -> tuple[str, str,
     translated = translated_source(role, language)
     if translated is not None:
         return (*translated, False)
-    edited = EmailTemplate.objects.filter(role=role.value).first()
-    if edited is not None:
-        return edited.subject, edited.body, True
+    edited = EmailTemplate.objects.filter(role=role.value).values_list("subject", "body")[:1]
+    for subject, body in edited:  # at most one row: the role is unique
+        return subject, body, True
     return (*default_source(role), False)
 
 

@@ -19,10 +19,17 @@ what the attacker got (answers by kind, guesses checked, time per answer).
 With ``--through-nginx`` everyone goes through nginx configured as docs/deployment.md says
 (its per-address limit on sign-in posts included), gunicorn told of the one proxy.
 
+With ``--apart`` the two cores stand for two machines: the server (gunicorn, nginx) runs on
+core 0 only, the people signing in and the attacker on core 1, the attacker in a process of
+its own at the lowest priority. The attacker then takes none of the server's CPU except what
+answering it costs, as when it sends from another machine; in both phases the server has
+one core.
+
 Usage::
 
     .venv/bin/python bench/bench_signin_attack.py --users 30
     .venv/bin/python bench/bench_signin_attack.py --users 30 --through-nginx
+    .venv/bin/python bench/bench_signin_attack.py --users 30 --through-nginx --apart
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hmac
+import multiprocessing
 import os
 import statistics
 import struct
@@ -53,6 +61,7 @@ TOTP_KEY = "JBSWY3DPEHPK3PXPJBSWY3DP"  # the authenticator of every bench accoun
 VICTIM = "head.of.clinic@example.ac.uk"
 ATTACKER = "127.0.0.2"
 PHASES = ("without attacker", "with attacker")
+SERVER_CORE, CLIENTS_CORE = {0}, {1}  # with --apart
 
 MAKE_ACCOUNTS = """
 from allauth.mfa.totp.internal.auth import TOTP
@@ -179,6 +188,34 @@ class Attacker:
             thread.join()
 
 
+class AttackerApart:
+    """The attacker in a process of its own, at the lowest priority (with --apart it shares
+    the clients' core, not the server's); its answers come back when it is stopped."""
+
+    def __init__(self, url: str):
+        context = multiprocessing.get_context("fork")
+        self.stopped = context.Event()
+        self._answers, sender = context.Pipe(duplex=False)
+        self.process = context.Process(target=_attack, args=(url, self.stopped, sender))
+        self.answers: dict[str, list[tuple[str, float]]] = {}
+
+    def __enter__(self):
+        self.process.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.answers = self._answers.recv()
+        self.process.join()
+
+
+def _attack(url: str, stopped, sender) -> None:
+    os.nice(19)
+    with Attacker(url) as attacker:
+        stopped.wait()
+    sender.send(attacker.answers)
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[18]
 
@@ -192,7 +229,16 @@ def main() -> None:
         action="store_true",
         help="everyone through nginx configured as docs/deployment.md says",
     )
+    parser.add_argument(
+        "--apart",
+        action="store_true",
+        help="server on core 0, clients and attacker (own process, lowest priority) on core 1",
+    )
     args = parser.parse_args()
+    if args.apart:  # what this process starts now (gunicorn, nginx) inherits core 0
+        if len(os.sched_getaffinity(0)) < 2:
+            raise SystemExit("--apart needs two cores")
+        os.sched_setaffinity(0, SERVER_CORE)
     tmp = Path(tempfile.mkdtemp(prefix="signin-attack-bench-"))
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("MICROINTERN_")},
@@ -242,6 +288,8 @@ def main() -> None:
             (tmp / "nginx").mkdir()
             nginx = Nginx(tmp / "nginx", site)
             url = nginx.url
+        if args.apart:
+            os.sched_setaffinity(0, CLIENTS_CORE)
         manage("shell", "-c", EMPTY_CACHE)  # once: the attacker's counts carry on, as they would
         results = {name: ([], [], 0.0) for name in PHASES}
         per_round = args.users // args.rounds
@@ -253,7 +301,7 @@ def main() -> None:
                 if phase == "a":
                     times += everyone_signs_in(url, phase, people)
                 else:
-                    with Attacker(url) as attacker:
+                    with (AttackerApart if args.apart else Attacker)(url) as attacker:
                         times += everyone_signs_in(url, phase, people)
                     attackers.append(attacker)
                 results[name] = (times, attackers, took + time.perf_counter() - started)
@@ -263,6 +311,8 @@ def main() -> None:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
     print("through nginx (docs/deployment.md)" if args.through_nginx else "straight to gunicorn")
+    if args.apart:
+        print("apart: server on core 0; people and attacker (own process, nice 19) on core 1")
     report(results, args.users)
 
 

@@ -174,3 +174,46 @@ def test_a_student_who_chose_welsh_sees_their_own_page_in_welsh_on_any_device(cl
     assert "<h1>Fy micro-interniaethau</h1>" in page
     assert "Wedi'i wneud yn eich enw tra oeddech wedi allgofnodi" in page.replace("&#x27;", "'")
     assert "Cadw — fi oedd hyn" in page
+
+
+@pytest.mark.parametrize(
+    ("to_state", "welsh_subject", "english_subject"),
+    [
+        (PlaceState.ATTENDED, "Diolch am gymryd rhan yn ", "Thank you for taking part in "),
+        (PlaceState.NO_SHOW, "Roedden ni’n gweld eich colli yn ", "We missed you at "),
+        (PlaceState.WITHDRAWN, "Rydych wedi tynnu’n ôl o ", "You have withdrawn from "),
+        (PlaceState.EXPIRED, "Mae eich cynnig ar gyfer ", "Your offer for "),
+    ],
+)
+def test_the_emails_after_the_team_is_chosen_follow_the_students_language(
+    open_mi, to_state, welsh_subject, english_subject, django_capture_on_commit_callbacks
+):
+    welsh_student = StudentFactory(with_user=True)
+    set_language_preference(welsh_student.user, "cy")
+    english_student = StudentFactory(with_user=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        for student in (welsh_student, english_student):
+            interest = ExpressionOfInterestFactory(student=student, micro_internship=open_mi)
+            notifications.queue_place_email(interest, PlaceState.ACCEPTED, to_state)
+    welsh_email = last_email_to(welsh_student.email)
+    assert welsh_email.subject.startswith(welsh_subject + open_mi.title)
+    assert "Helo " in welsh_email.body and "Hello " not in welsh_email.body
+    assert last_email_to(english_student.email).subject.startswith(english_subject)
+
+
+def test_a_team_message_wraps_staffs_words_in_the_students_language(
+    open_mi, django_capture_on_commit_callbacks
+):
+    welsh_student = StudentFactory(with_user=True)
+    set_language_preference(welsh_student.user, "cy")
+    team = [ExpressionOfInterestFactory(student=welsh_student, micro_internship=open_mi)]
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.queue_team_message(team, subject="Parking", message="Use the side gate.")
+    email = last_email_to(welsh_student.email)
+    assert email.subject == f"Parking ({open_mi.reference})"
+    assert "Use the side gate." in email.body
+    with translation.override("cy"):
+        day = formats.date_format(timezone.localtime(open_mi.starts_at), "l j F Y")
+    assert f"gyda {open_mi.challenge.organisation.name} ar {day}, ac aeth at bawb yn y tîm" in (
+        email.body
+    )

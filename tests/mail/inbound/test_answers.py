@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from microintern.accounts.enums import Role
 from microintern.applications.models import ExpressionOfInterest
 from microintern.mail.enums import EmailRole
 from microintern.mail.inbound import acknowledge, pipeline, store
@@ -14,6 +15,7 @@ from microintern.mail.inbound.models import InboundMessage
 from microintern.mail.models import OutboundMessage
 from microintern.mail.templating import render_role
 from microintern.programme.enums import MicroInternshipState
+from tests.accounts.factories import UserFactory
 from tests.programme.factories import MicroInternshipFactory
 
 from .helpers import eoi
@@ -198,3 +200,16 @@ def test_the_too_large_answer_names_the_size_and_what_to_send_instead():
 def test_every_answer_is_counted_towards_the_daily_limit():
     automatic = {role for role in EmailRole if role.value.startswith("inbound_ack")}
     assert set(acknowledge.ACK_ROLES) == automatic | {EmailRole.INBOUND_REFUSED}
+
+
+def test_a_student_who_chose_welsh_is_answered_in_welsh(corpus_world):
+    students, mi = corpus_world
+    student = students["a.pereira@student.example.ac.uk"]
+    student.user = UserFactory(email=student.email, role=Role.STUDENT, language="cy")
+    student.save(update_fields=["user"])
+    ack = answer_to(receive(eoi()))
+    assert ack.role == EmailRole.INBOUND_ACK_CONFIRM
+    assert ack.subject == "Re: Interest in MI-2026-007 – cadarnhewch, os gwelwch yn dda"
+    assert f'Rydyn ni wedi cofnodi eich diddordeb yn "{mi.title}"' in ack.body
+    assert "Dydy e ddim yn cyfrif eto." in ack.body and "/my/confirm/" in ack.body
+    assert "Thank you" not in ack.body

@@ -217,3 +217,17 @@ def test_a_team_message_wraps_staffs_words_in_the_students_language(
     assert f"gyda {open_mi.challenge.organisation.name} ar {day}, ac aeth at bawb yn y tîm" in (
         email.body
     )
+
+
+def test_the_public_checks_of_a_certificate_and_of_the_draw_are_in_welsh(welsh):
+    wrong_length = welsh.get(reverse("public:check_certificate"), {"code": "7K3M-Q9XA"})
+    assert wrong_length.status_code == 400
+    page = wrong_length.content.decode().replace("&#x27;", "’")
+    assert "<h1>Gwirio tystysgrif cymryd rhan</h1>" in page
+    assert "Mae gan god tystysgrif 12 o lythrennau a digidau (teipioch chi 8)" in page
+    unknown = welsh.get(reverse("public:check_certificate"), {"code": "7K3M-Q9XA-2B4D"})
+    assert unknown.status_code == 404
+    assert "Does dim tystysgrif gyda’r cod hwn." in unknown.content.decode()
+    rounds = welsh.get(reverse("public:selection_rounds")).content.decode()
+    assert "<h1>Sut rydym yn dewis pwy sy’n cael y lleoedd</h1>" in rounds
+    assert "Dim rowndiau dewis eto." in rounds

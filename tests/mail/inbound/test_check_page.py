@@ -204,3 +204,21 @@ def test_quarantined_as_too_large(corpus_world, settings):
 def test_not_read_yet(corpus_world):
     message = store.store_message(eoi()).message
     assert understood(message) == "We have not read your message yet."
+
+
+def test_a_reader_who_chose_welsh_reads_the_page_in_welsh(corpus_world):
+    _students, mi = corpus_world
+    message = receive(eoi())
+    reader = Client()
+    reader.get(reverse("set_language"), {"language": "cy", "next": "/"})
+    url = reverse("inbound:check", args=[acknowledge.check_token(message)])
+    page = html.unescape(reader.get(url).content.decode())
+    assert "<h1>Eich e-bost aton ni</h1>" in page
+    assert f"Hoffech chi gymryd rhan yn “{mi.title}”" in page
+    assert "bydd yn cyfrif unwaith y byddwch yn agor y ddolen gadarnhau" in page
+    assert "Beth wnaethon ni o’i le?" in page  # the form's label
+    refused = reader.post(url, {"correction": ""})
+    assert "Dywedwch wrthym beth wnaethon ni o’i le." in html.unescape(refused.content.decode())
+    broken = reader.get(reverse("inbound:check", args=["not-a-token"]))
+    assert broken.status_code == 404
+    assert "Nid yw'r ddolen hon yn gweithio" in html.unescape(broken.content.decode())

@@ -2,6 +2,7 @@
 
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
 from ..certificate import spaced_code
@@ -19,11 +20,10 @@ def check_certificate(request):
     code = normal_certificate_code(typed)
     context = {"typed": typed}
     if len(code) != CERTIFICATE_CODE_LENGTH:
-        context["problem"] = (
-            f"A certificate code has {CERTIFICATE_CODE_LENGTH} letters and digits "
-            f"(you typed {len(code)}), printed in three groups of four at the foot of the "
-            "certificate."
-        )
+        context["problem"] = gettext(
+            "A certificate code has %(length)d letters and digits (you typed %(typed)d), "
+            "printed in three groups of four at the foot of the certificate."
+        ) % {"length": CERTIFICATE_CODE_LENGTH, "typed": len(code)}
         return render(request, "applications/check_certificate.html", context, status=400)
     interest = (
         ExpressionOfInterest.objects.select_related(
@@ -33,7 +33,7 @@ def check_certificate(request):
         .first()
     )
     if interest is None:
-        context["problem"] = (
+        context["problem"] = gettext(
             "No certificate has this code. Check it against the certificate: the letters "
             "I, L, O and U are never used, so 1 and 0 are always digits."
         )

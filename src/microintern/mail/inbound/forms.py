@@ -1,5 +1,6 @@
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from microintern.accounts.models import Student
 from microintern.programme.models import MicroInternship
@@ -106,10 +107,10 @@ class SetAsideForm(forms.Form):
 
 class CorrectionForm(forms.Form):
     correction = forms.CharField(
-        label="What did we get wrong?",
+        label=_("What did we get wrong?"),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=5000,
-        error_messages={"required": "Tell us what we got wrong."},
+        error_messages={"required": _("Tell us what we got wrong.")},
     )
 
 

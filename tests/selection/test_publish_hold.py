@@ -35,7 +35,7 @@ def publish_held(client, build_round):
         {"run": run.pk, "hold_emails": "yes"},
         follow=True,
     ).content.decode()
-    assert "their emails held for you to check; none goes until you release them" in page
+    assert "their emails held for a check on this page; none goes until released" in page
     run_worker()
     selection_round.refresh_from_db()
     return selection_round, students

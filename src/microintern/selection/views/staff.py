@@ -268,8 +268,8 @@ def round_publish(request, pk: int):
         messages.error(request, str(error))
     else:
         going = (
-            "the places are being decided and their emails held for you to check; none goes "
-            "until you release them"
+            "the places are being decided and their emails held for a check on this page; "
+            "none goes until released"
             if hold
             else "offers and every other outcome are going out by email"
         )

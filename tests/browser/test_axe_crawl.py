@@ -119,14 +119,17 @@ def crawl(page, axe, base_url: str, start: str) -> tuple[list[str], list[tuple]]
 
 
 def seed(make_user):
-    """A micro-internship with a team and places in several states, an accepted challenge
-    waiting to be scheduled, and a host contact and a student who take part."""
+    """A micro-internship with a team (who asked for adjustments) and places in several
+    states, an accepted challenge waiting to be scheduled, and a host contact and a student
+    who take part."""
     mi = open_micro_internship(capacity=4)
     student = StudentFactory(with_user=True)
     mine = ExpressionOfInterestFactory(micro_internship=mi, student=student)
     transition_place(mine, PlaceState.OFFERED)
     for state in (PlaceState.OFFERED, PlaceState.ACCEPTED):
-        other = ExpressionOfInterestFactory(micro_internship=mi)
+        other = ExpressionOfInterestFactory(  # the register flags what they asked for
+            micro_internship=mi, access_needs="A step-free way in, please."
+        )
         transition_place(other, PlaceState.OFFERED)
         if state == PlaceState.ACCEPTED:
             transition_place(other, PlaceState.ACCEPTED)

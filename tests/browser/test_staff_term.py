@@ -5,8 +5,9 @@ between selection and the day):
 a host offers a challenge → staff accept it → schedule the day → set up the selection
 round → open interest → three students say they're interested and confirm, two of them
 writing what they need arranged, which staff read → staff search → close interest →
-seal, dry run, publish → offers emailed, two accepted → the team list with the
-adjustments (the host sees first names only) → an email to the team, held and released
+seal, dry run, publish with its emails held for a check, then released → offers emailed,
+two accepted → the team list and the register with the adjustments (the host sees first
+names only) → an email to the team, held and released
 → on the day the register (printed without the menu; present, absent) → completed →
 thank-you with the certificate → the dashboard counts the term → the impact page → the
 day run again next term as a draft copy.
@@ -345,13 +346,42 @@ def test_a_whole_term_as_staff(site, staff, page, make_user, axe, smtp_sink, set
         expect(result.get_by_text("You are number 1 on the waiting list")).to_have_count(1)
         assert_no_axe_violations(axe, staff)
         shot(staff, "4-dry-run", top=staff.get_by_role("heading", name=re.compile("Dry run of")))
+        # The confirmation says who is emailed; the coordinator holds the emails to check
+        # them first. The worker decides the places; nobody is emailed until released.
+        expect(staff.get_by_text("It emails 3 students, those in the table above")).to_be_visible()
+        settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+        staff.get_by_label("Hold the emails so I can check them first").check()
         staff.get_by_role("button", name="Publish this result and email everyone").click()
+        expect(staff.get_by_text("Publishing: the places are being decided")).to_be_visible()
+        run_the_worker()
+        staff.reload()
         expect(staff.get_by_role("heading", name="Published result")).to_be_visible()
+        expect(action_emails(staff)).to_contain_text("This action queued 3 emails: 3 held back.")
+        run_the_worker()
+        assert [len(smtp_sink.to(email)) for _, email, _ in STUDENTS] == [
+            1,
+            1,
+            1,
+        ]  # the acknowledgements
+        assert_no_axe_violations(axe, staff)
+        action_emails(staff).get_by_role("link", name="See each email").click()
+        for _, email, _ in STUDENTS:
+            expect(staff.get_by_role("row").filter(has_text=email)).to_contain_text(
+                "Held for review"
+            )
+        staff.go_back()
+        staff.get_by_role("button", name="Release the 3 held emails").click()
+        expect(staff.get_by_text("3 held emails released for sending.")).to_be_visible()
+        run_the_worker()
+        settings.TASKS = {
+            "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+        }
         assert_no_axe_violations(axe, staff)
         shot(staff, "4-published", top=staff.get_by_role("heading", name="Published result"))
 
-        # Offers emailed: two places, one waiting list.
+        # Offers emailed, each once: two places, one waiting list.
         outcomes = {email: last_to(smtp_sink, email, 2) for _, email, _ in STUDENTS}
+        assert [len(smtp_sink.to(email)) for _, email, _ in STUDENTS] == [2, 2, 2]
         offered = [e for e, m in outcomes.items() if m.subject.startswith("A place for you")]
         waiting = [e for e, m in outcomes.items() if e not in offered]
         assert len(offered) == 2, {e: m.subject for e, m in outcomes.items()}
@@ -454,6 +484,15 @@ def test_a_whole_term_as_staff(site, staff, page, make_user, axe, smtp_sink, set
         }
         staff.get_by_role("link", name="Attendance register").click()
         expect(staff.get_by_text("The register opens on Wednesday 7 April 2027")).to_be_visible()
+        team_before = staff.get_by_role("heading", name="The team (2)").locator(
+            "xpath=following-sibling::ul[1]"
+        )
+        for email in offered:
+            expect(team_before.get_by_role("listitem").filter(has_text=names[email])).to_have_text(
+                f"{names[email]} Adjustments asked for {ACCESS_NEEDS[email]}"
+                if email in ACCESS_NEEDS
+                else names[email]
+            )
         assert_no_axe_violations(axe, staff)
 
         # The day, 7 April (British Summer Time): one present, one absent.
@@ -463,6 +502,14 @@ def test_a_whole_term_as_staff(site, staff, page, make_user, axe, smtp_sink, set
         expect(staff.locator("p.meta")).to_have_text("Wednesday 7 April 2027, 09:30")
         staff.get_by_role("group", name=present, exact=True).get_by_label("Present").check()
         staff.get_by_role("group", name=absent, exact=True).get_by_label("Absent").check()
+        # The adjustments a student asked for are on their line, in their words; nothing
+        # on the line of a student who asked for none.
+        for email in offered:
+            line = staff.get_by_role("group", name=names[email], exact=True)
+            if email in ACCESS_NEEDS:
+                expect(line).to_contain_text(f"Adjustments asked for {ACCESS_NEEDS[email]}")
+            else:
+                expect(line.get_by_text("Adjustments asked for")).to_have_count(0)
         shot(staff, "5-register")
         # Printed (the day sheet on paper): the names and their boxes, without the menu,
         # the footer or the button.
@@ -478,6 +525,10 @@ def test_a_whole_term_as_staff(site, staff, page, make_user, axe, smtp_sink, set
         expect(staff.get_by_role("heading", level=1)).to_have_text(
             "Register: Reaching more volunteers"
         )
+        for email in offered:  # the adjustments print too
+            if email in ACCESS_NEEDS:
+                expect(staff.get_by_text(ACCESS_NEEDS[email])).to_be_visible()
+        shot(staff, "5-register-printed")
         staff.emulate_media(media="screen")
         expect(staff.get_by_role("button", name="Save the register")).to_be_visible()
         before = {email: len(smtp_sink.to(email)) for email in offered}
@@ -542,7 +593,13 @@ def test_a_whole_term_as_staff(site, staff, page, make_user, axe, smtp_sink, set
         value = host_outcomes.get_by_role("row", name=re.compile("^Value of the recommendations"))
         assert [cell.strip() for cell in value.inner_text().split("\t")][2:] == ["..", ".."]
         expect(staff.get_by_text("Averages of 7 or fewer answers are suppressed.")).to_be_visible()
+        # The draw decided between the three, but none of them consented to research: the
+        # lottery comparison says so rather than that there is no round.
+        plan = staff.get_by_role("table", name="Analysis plan the lottery comparison follows")
+        lottery_plan = plan.locator("xpath=ancestor::section[1]")
+        expect(lottery_plan).to_contain_text("no consenting students in a published round yet")
         assert_no_axe_violations(axe, staff)
+        shot(staff, "8-impact", top=lottery_plan)
 
         # Next term: the same challenge again on another day. The copy is a draft with
         # nobody in it; the original keeps its students and its state.

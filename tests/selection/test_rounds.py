@@ -2,6 +2,7 @@
 overrides and publishing (the outcome each student would notice: state, reason, email)."""
 
 import pytest
+from bs4 import BeautifulSoup
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -436,14 +437,18 @@ def test_publishing_that_finds_a_change_goes_back_to_dry_run(
     assert "Something changed since this dry run" in page
 
 
-def test_the_publish_button_says_its_emails_go_at_once_and_they_do(
+def test_the_publish_confirmation_says_who_is_emailed_and_unheld_they_go_at_once(
     build_round, client, django_capture_on_commit_callbacks
 ):
     selection_round, (mi,), students, staff = build_round(capacities=(1,), interests=[(0,)] * 2)
     run = domain.dry_run(selection_round, reason="Check.", actor=staff)
     sign_in(client, staff)
     page = client.get(f"/staff/selection/{selection_round.pk}/").content.decode()
-    assert "its emails are not held back for a second look" in page
+    said = " ".join(BeautifulSoup(page, "html.parser").get_text(" ").split())
+    assert "It emails 2 students, those in the table above" in said
+    assert "Offered a place: 1" in said and "On the waiting list: 1" in said
+    assert "Hold the emails so I can check them first" in said  # an option, not ticked
+    assert 'name="hold_emails" value="yes" checked' not in page
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(

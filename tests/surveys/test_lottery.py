@@ -474,3 +474,56 @@ def test_pooled_rounds_are_confirmatory_only_when_they_fixed_the_same_plan(make_
         "Exploratory, not confirmatory: the rounds pooled here fixed different analysis plans"
     )
     assert first.commitment in verdict and other.commitment in verdict
+
+
+# A round published through the selection domain (not constructed): whether it enters the
+# comparison depends only on the applicants' research consent, and the page says why not.
+
+
+def _published_round(make_user, consenting: int):
+    """Three confirmed applicants for two places, all in one priority group, `consenting` of
+    them with research consent, published by the real draw."""
+    staff = make_user("staff")
+    mi = MicroInternshipFactory(open_now=True, capacity=2)
+    students = [StudentFactory() for _ in range(3)]
+    for student in students:
+        ExpressionOfInterestFactory(
+            student=student, micro_internship=mi, verified_at=timezone.now()
+        )
+    for student in students[:consenting]:
+        insights_domain.give_research_consent(student, quotes=False)
+    selection_round = selection_domain.create_round(
+        name="Spring, drawn", micro_internships=[mi], priority=["first_time"], actor=staff
+    )
+    set_interest_window_now(mi, open_it=False, actor=staff)
+    selection_domain.close_round(selection_round, actor=staff)
+    run = selection_domain.dry_run(selection_round, actor=staff)
+    selection_domain.publish(selection_round, dry_run_id=run.pk, actor=staff)
+    return selection_round, students
+
+
+def test_a_published_round_with_consenting_applicants_is_in_the_comparison(make_user):
+    selection_round, students = _published_round(make_user, consenting=3)
+    data = impact.lottery_data()
+    assert sorted(a.student for a in data.applicants) == sorted(s.student_number for s in students)
+    assert sorted(a.offered for a in data.applicants) == [False, True, True]
+    (row,) = impact.lottery_plan(data).rows
+    assert row[0] == "Spring, drawn" and row[1] == "Exploratory"  # no plan was recorded
+    assert "no round in the comparison yet" not in impact.lottery_plan(data).note
+
+
+def test_without_consent_the_page_says_no_consenting_students_are_in_a_published_round(
+    client, make_user
+):
+    _published_round(make_user, consenting=0)
+    data = impact.lottery_data()
+    assert data.applicants == [] and data.drawn == 3
+    sign_in(client, make_user("researcher"))
+    page = " ".join(client.get("/insights/impact/?year=all").content.decode().split())
+    assert "no round in the comparison yet: no consenting students in a published round yet" in page
+
+
+def test_with_no_published_draw_the_page_says_nothing_was_drawn_yet(client, make_user):
+    sign_in(client, make_user("researcher"))
+    page = " ".join(client.get("/insights/impact/?year=all").content.decode().split())
+    assert "no published draw has decided between applicants alike yet" in page

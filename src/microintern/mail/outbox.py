@@ -393,12 +393,19 @@ def release_held(message_ids, actor) -> int:
 _current_action: ContextVar[str] = ContextVar("outbox_action", default="")
 
 
+def new_action_key() -> str:
+    """A new key for the emails of one action (`one_action`), 32 characters."""
+    return secrets.token_hex(16)
+
+
 @contextmanager
-def one_action() -> Iterator[str]:
+def one_action(key: str = "") -> Iterator[str]:
     """Tag every email queued inside the block (by any domain function it calls) with one
-    new key, and yield the key: staff can then see, hold back, release or discard the
-    emails of that one action (`hold_action`), e.g. a bulk decision made by mistake."""
-    key = secrets.token_hex(16)
+    key, new unless `key` is given (an action the worker carries out for staff, e.g.
+    publishing a round, under the key chosen when staff asked), and yield the key: staff
+    can then see, hold back, release or discard the emails of that one action
+    (`hold_action`), e.g. a bulk decision made by mistake."""
+    key = key or new_action_key()
     token = _current_action.set(key)
     try:
         yield key

@@ -60,6 +60,17 @@ class SelectionRound(models.Model):
         related_name="+",
         help_text="The dry run staff last asked to publish.",
     )
+    publish_emails = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="The outbox action the emails of publishing are queued under "
+        "(`mail.outbox.one_action`): staff see, hold back, release or discard them by it.",
+    )
+    hold_publish_emails = models.BooleanField(
+        default=False,
+        help_text="Staff asked for the emails of publishing to be held for them to check "
+        "and release (or discard) from the round's page.",
+    )
     publish_failed_at = models.DateTimeField(null=True, blank=True)
     publish_failure = models.TextField(
         blank=True,

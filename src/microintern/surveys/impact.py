@@ -261,6 +261,9 @@ class LotteryData:
     outcomes: dict[str, dict[str, int]]
     """Item code ("applied", "secured") → {student number: 0/1} from this round's follow-up."""
     baseline: dict[str, dict[str, bool | None]]
+    drawn: int = 0
+    """Applicants the draw decided about before the consent rule (never shown: it only says
+    why the comparison is empty)."""
 
 
 def lottery_data(year: AcademicYear | None = None) -> LotteryData:
@@ -305,7 +308,8 @@ def lottery_data(year: AcademicYear | None = None) -> LotteryData:
         ).values_list("student", "micro_internship__rounds")
         if pk in not_offered and not_offered[pk].stratum[0] == round_id
     }
-    return LotteryData(applicants, later, outcomes, _baseline(applicants, students, places))
+    baseline = _baseline(applicants, students, places)
+    return LotteryData(applicants, later, outcomes, baseline, drawn=len(drawn))
 
 
 def _baseline(applicants, students: dict, places: dict) -> dict:
@@ -372,6 +376,29 @@ def _plans_of(data: LotteryData) -> list[lottery.PlanCheck]:
     return analysis_plans({a.stratum[0] for a in data.applicants})
 
 
+NO_ROUND_YET = "Exploratory, not confirmatory: no round in the comparison yet"
+
+
+def _verdict(data: LotteryData) -> tuple[bool, str]:
+    """`lottery.plan_verdict` of the rounds compared; when none is, the sentence says why:
+    no published draw has decided between applicants alike yet, or it has but none of
+    those applicants has research consent in force."""
+    plans = _plans_of(data)
+    if plans:
+        return lottery.plan_verdict(plans)
+    if data.drawn:
+        return False, (
+            f"{NO_ROUND_YET}: no consenting students in a published round yet. A published "
+            "draw decided between applicants, but none of them has research consent in force, "
+            "and only students whose consent is in force are compared."
+        )
+    return False, (
+        f"{NO_ROUND_YET}: no published draw has decided between applicants alike yet (the "
+        "same oversubscribed first choice and priority group, some offered a place and some "
+        "not)."
+    )
+
+
 def _public_pages(data: LotteryData) -> dict[str, str]:
     rounds = SelectionRound.objects.filter(pk__in={a.stratum[0] for a in data.applicants})
     return {r.commitment: absolute(reverse("public:selection_round", args=[r.pk])) for r in rounds}
@@ -381,7 +408,7 @@ def lottery_plan(data: LotteryData) -> DisplayTable:
     """Which pre-registered analysis plan the lottery comparison follows, round by round."""
     plans = _plans_of(data)
     pages = _public_pages(data)
-    _, verdict = lottery.plan_verdict(plans)
+    _, verdict = _verdict(data)
     return DisplayTable(
         "lottery_plan",
         "Analysis plan the lottery comparison follows",
@@ -430,7 +457,7 @@ def lottery_comparison(mode: OutputMode, data: LotteryData | None = None) -> Dis
                 protect_percentage(sum(given), len(given), mode).display,
             ]
         table.append(line)
-    confirmatory, verdict = lottery.plan_verdict(_plans_of(data))
+    confirmatory, verdict = _verdict(data)
     promoted = protect_count(len(data.later_offered), mode).display
     table.append(["… of whom offered a place later from a waiting list", promoted, "", "", "", ""])
     return DisplayTable(
@@ -463,7 +490,7 @@ def lottery_effect(mode: OutputMode, data: LotteryData | None = None) -> Display
     """The Mantel–Haenszel risk difference per outcome, its interval, test and the minimum
     detectable effect at the current size."""
     data = lottery_data() if data is None else data
-    confirmatory, verdict = lottery.plan_verdict(_plans_of(data))
+    confirmatory, verdict = _verdict(data)
     rows = []
     for code, label in (("applied", "Applied for a role"), ("secured", "Secured a role")):
         strata = lottery.outcome_strata(data.applicants, data.outcomes[code])

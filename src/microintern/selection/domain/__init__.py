@@ -26,6 +26,7 @@ from .rounds import (
     start_publishing,
     transition_round,
     update_policy,
+    who_publishing_emails,
 )
 from .second_rounds import create_second_round, places_left
 from .waiting_lists import (
@@ -65,4 +66,5 @@ __all__ = [
     "start_publishing",
     "transition_round",
     "update_policy",
+    "who_publishing_emails",
 ]

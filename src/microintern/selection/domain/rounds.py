@@ -14,6 +14,7 @@ transaction, then rows locked and checked unchanged, logs and emails written in 
 from __future__ import annotations
 
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -26,11 +27,13 @@ from microintern.accounts.models import Student
 from microintern.applications.domain import PlacesPlan, apply_places, plan_places
 from microintern.applications.enums import PlaceState
 from microintern.applications.models import ExpressionOfInterest
+from microintern.applications.notifications import holding_emails
 from microintern.core.domain import PreparedInsert, log_activity, prepare_insert
 from microintern.core.errors import ChangedSinceRead, TransitionNotAllowed
 from microintern.core.locking import current_images, lock_images, lock_row, lock_rows
 from microintern.core.tasks import retrying_task
 from microintern.hosts.models import Challenge
+from microintern.mail.outbox import new_action_key, one_action
 from microintern.programme.domain import transition_micro_internship
 from microintern.programme.enums import MicroInternshipState
 from microintern.programme.models import MicroInternship
@@ -40,7 +43,7 @@ from ..enums import ROUND_TRANSITIONS, OverrideAction, PriorityGroup, RoundState
 from ..errors import SelectionRefused
 from ..models import Override, RoundMicroInternship, SelectionRound, SelectionRun
 from .inputs import priority_group, ranked
-from .results import compute_result
+from .results import RoundResult, compute_result
 
 # The activity logged for each move of a round.
 ROUND_LOG_ACTIONS: dict[tuple[RoundState, RoundState], str] = {
@@ -563,12 +566,19 @@ def _check_publishable(locked: SelectionRound, dry_run_id: int) -> SelectionRun:
 
 
 @transaction.atomic
-def start_publishing(selection_round: SelectionRound, *, dry_run_id: int, actor=None) -> None:
+def start_publishing(
+    selection_round: SelectionRound, *, dry_run_id: int, actor=None, hold_emails: bool = False
+) -> None:
     """Staff asked to publish dry run `dry_run_id`: check what can be checked at once and
     move the round to "publishing" (nothing else can change it now); the worker publishes it
     after commit (`publish_round` → `finish_publishing`), because a large round takes longer
     than a web request should. A failure recorded by an earlier attempt is cleared. Logs
-    `selection.publishing`.
+    `selection.publishing` (with `hold_emails`).
+
+    Every email publishing queues is tagged with one new outbox action, kept on the round
+    (`publish_emails`), so staff can hold back, release or discard them like the emails of
+    any action; with `hold_emails` they are stored held, and none goes until staff release
+    them (`mail.outbox.release_held`).
     """
     locked = lock_row(SelectionRound, selection_round.pk)
     _ensure_not_published(locked)
@@ -577,21 +587,27 @@ def start_publishing(selection_round: SelectionRound, *, dry_run_id: int, actor=
         selection_round,
         RoundState.PUBLISHING,
         actor=actor,
-        log={"dry_run": dry_run_id},
+        log={"dry_run": dry_run_id, "hold_emails": hold_emails},
         publishing_run=checked,
         publish_failed_at=None,
         publish_failure="",
+        publish_emails=new_action_key(),
+        hold_publish_emails=hold_emails,
     )
 
 
 def finish_publishing(round_id: int, *, dry_run_id: int, actor_id: int | None = None) -> str:
     """The worker's half of publishing: `publish`, or, when it is refused (something changed
     since the dry run), put the round back to "dry run" with the reason and the time on the
-    round for staff, logging `selection.publish_failed`. Returns "published" or the reason."""
+    round for staff, logging `selection.publish_failed`. Returns "published" or the reason.
+    The emails go under the round's outbox action, held when staff asked
+    (`start_publishing`)."""
     selection_round = SelectionRound.objects.get(pk=round_id)
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    held = holding_emails() if selection_round.hold_publish_emails else nullcontext()
     try:
-        publish(selection_round, dry_run_id=dry_run_id, actor=actor)
+        with one_action(selection_round.publish_emails), held:
+            publish(selection_round, dry_run_id=dry_run_id, actor=actor)
     except TransitionNotAllowed as error:
         reason = str(error)
         try:
@@ -667,6 +683,33 @@ def publish(selection_round: SelectionRound, *, dry_run_id: int, actor=None) -> 
         selection_round.refresh_from_db()
         return run
     raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class PublishingEmails:
+    """Who publishing a dry run would email, for the confirmation staff see: one email per
+    expression of interest whose state it changes, counted by the outcome it tells."""
+
+    students: int
+    emails: int
+    by_outcome: list[tuple[str, int]]  # (outcome label, emails), in the order they go
+
+
+def who_publishing_emails(selection_round: SelectionRound, run: SelectionRun) -> PublishingEmails:
+    """The emails publishing `run` would queue now (as `publish` plans them). Reads only."""
+    current = {
+        (i.student.student_number, i.micro_internship.reference): i.state
+        for i in queries.interests_in_round(selection_round)
+    }
+    counts: dict[PlaceState, int] = {}
+    students = set()
+    for number, reference, decision in RoundResult.from_json(run.result).decisions():
+        if current.get((number, reference), decision.state) != decision.state:
+            counts[PlaceState(decision.state)] = counts.get(PlaceState(decision.state), 0) + 1
+            students.add(number)
+    order = [PlaceState.OFFERED, PlaceState.WAITLISTED, PlaceState.NOT_SELECTED]
+    by_outcome = [(state.label, counts[state]) for state in order if counts.get(state)]
+    return PublishingEmails(len(students), sum(counts.values()), by_outcome)
 
 
 def _publish_image(selection_round: SelectionRound) -> dict:

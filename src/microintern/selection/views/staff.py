@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 from microintern.core.domain import activity_for
 from microintern.core.errors import TransitionNotAllowed
 from microintern.core.permissions import permission_required
+from microintern.mail.outbox import action_emails
 
 from .. import domain, queries, wording
 from ..domain.results import RoundResult
@@ -135,6 +136,12 @@ def _detail_context(selection_round, run, override_form):
         "reason_form": PublicReasonForm(),
         "activity": activity_for(selection_round)[:50],
         "places_left": domain.places_left(selection_round) if selection_round.is_published else [],
+        "publishing_emails": (
+            domain.who_publishing_emails(selection_round, run)
+            if run and run.is_dry_run and selection_round.can_start_publishing
+            else None
+        ),
+        "action_emails": action_emails(selection_round.publish_emails),
     }
 
 
@@ -251,15 +258,24 @@ def round_publish(request, pk: int):
     selection_round = get_object_or_404(SelectionRound, pk=pk)
     try:
         run_id = int(request.POST.get("run", ""))
-        domain.start_publishing(selection_round, dry_run_id=run_id, actor=request.user)
+        hold = request.POST.get("hold_emails") == "yes"
+        domain.start_publishing(
+            selection_round, dry_run_id=run_id, actor=request.user, hold_emails=hold
+        )
     except ValueError:
         messages.error(request, "Make a dry run and check it before publishing.")
     except TransitionNotAllowed as error:
         messages.error(request, str(error))
     else:
+        going = (
+            "the places are being decided and their emails held for a check on this page; "
+            "none goes until released"
+            if hold
+            else "offers and every other outcome are going out by email"
+        )
         messages.success(
             request,
-            "Publishing: offers and every other outcome are going out by email, and the seed "
-            "becomes public. This page shows the published result when it is done.",
+            f"Publishing: {going}. The seed becomes public, and this page shows the published "
+            "result when it is done.",
         )
     return redirect("staff:selection_round", pk=pk)

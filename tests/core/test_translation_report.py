@@ -5,7 +5,7 @@ from io import StringIO
 
 from django.core.management import call_command
 
-from microintern.core.translations import has_unmarked_text
+from microintern.core.translations import has_unmarked_text, po_entries
 
 PO = r"""msgid ""
 msgstr ""
@@ -75,3 +75,15 @@ def test_a_template_counts_as_unmarked_only_if_it_shows_words_and_marks_none():
         "{% extends 'base.html' %}{% block content %}{{ content }}{% endblock %}"
     )
     assert not has_unmarked_text('<a href="{% url "home" %}" class="button"></a>')
+
+
+def test_an_entry_with_a_context_is_read_under_the_key_the_compiled_file_uses(tmp_path):
+    po = tmp_path / "django.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Language: cy\\n"\n\n'
+        'msgctxt "there is"\nmsgid "Yes"\nmsgstr "Oes"\n\nmsgid "Yes"\nmsgstr ""\n',
+        encoding="utf-8",
+    )
+    entries = {msgid: strings for msgid, _plural, strings, _fuzzy in po_entries(po)}
+    assert entries["there is\x04Yes"] == ["Oes"]
+    assert entries["Yes"] == [""]  # the same words without the context: another entry

@@ -174,6 +174,7 @@ def test_a_student_who_chose_welsh_sees_their_own_page_in_welsh_on_any_device(cl
     assert "<h1>Fy micro-interniaethau</h1>" in page
     assert "Wedi'i wneud yn eich enw tra oeddech wedi allgofnodi" in page.replace("&#x27;", "'")
     assert "Cadw — fi oedd hyn" in page
+    assert "Ffurflen ar y we, gan rywun nad oedd wedi mewngofnodi" in page  # a source's label
 
 
 @pytest.mark.parametrize(

@@ -120,7 +120,7 @@ def _sign_in_user_for(email: str, full_name: str) -> User | None:
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
         return User.objects.create_user(
-            email, role=Role.STUDENT, full_name=full_name, language=_language_in_use()
+            email, role=Role.STUDENT, full_name=full_name, language=language_in_use()
         )
     if user.role == Role.STUDENT and not Student.objects.filter(user=user).exists():
         return user
@@ -173,7 +173,7 @@ def change_role(user: User, role: Role, *, actor, reason: str) -> User:
     return locked
 
 
-def _language_in_use() -> str:
+def language_in_use() -> str:
     """The active language when it is not the default (the page's, in a request), else ""."""
     language = known_language(get_language() or "")
     return "" if language == settings.LANGUAGE_CODE else language

@@ -1,25 +1,26 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Source(models.TextChoices):
-    WEB = "web", "Web form"
-    EMAIL = "email", "Email"
-    STAFF = "staff", "Entered by staff"
+    WEB = "web", _("Web form")
+    EMAIL = "email", _("Email")
+    STAFF = "staff", _("Entered by staff")
 
 
 class PlaceState(models.TextChoices):
     """Where a student's expression of interest stands. Student-facing labels are plain."""
 
-    RECEIVED = "received", "Received"
-    WAITLISTED = "waitlisted", "On the waiting list"
-    NOT_SELECTED = "not_selected", "Not selected this time"
-    OFFERED = "offered", "Offered a place"
-    ACCEPTED = "accepted", "Place accepted"
-    DECLINED = "declined", "Place declined"
-    EXPIRED = "expired", "Offer expired"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    ATTENDED = "attended", "Attended"
-    NO_SHOW = "no_show", "Did not attend"
+    RECEIVED = "received", _("Received")
+    WAITLISTED = "waitlisted", _("On the waiting list")
+    NOT_SELECTED = "not_selected", _("Not selected this time")
+    OFFERED = "offered", _("Offered a place")
+    ACCEPTED = "accepted", _("Place accepted")
+    DECLINED = "declined", _("Place declined")
+    EXPIRED = "expired", _("Offer expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    ATTENDED = "attended", _("Attended")
+    NO_SHOW = "no_show", _("Did not attend")
 
     @classmethod
     def holding_a_seat(cls) -> list["PlaceState"]:

@@ -44,9 +44,10 @@ class Report:
 
 def po_entries(path: Path) -> list[tuple[str, str | None, list[str], bool]]:
     """(msgid, msgid_plural or None, msgstrs, fuzzy) of each entry of a .po file as gettext
-    writes one (quoted strings, continued on following lines), the header included."""
+    writes one (quoted strings, continued on following lines), the header included. An
+    entry with a context (pgettext) has the msgid the .mo keys it by: context, EOT, msgid."""
     entries = []
-    msgid = plural = current = None
+    msgid = plural = current = context = None
     strings: list[str] = []
     fuzzy = False
 
@@ -57,13 +58,18 @@ def po_entries(path: Path) -> list[tuple[str, str | None, list[str], bool]]:
         line = raw.strip()
         if not line:
             if msgid is not None:
-                entries.append((msgid, plural, strings, fuzzy))
-            msgid = plural = current = None
+                key = msgid if context is None else f"{context}\x04{msgid}"
+                entries.append((key, plural, strings, fuzzy))
+            msgid = plural = current = context = None
             strings, fuzzy = [], False
         elif line.startswith("#,"):
             fuzzy = fuzzy or "fuzzy" in line
         elif line.startswith("#"):
             continue
+        elif line.startswith("msgctxt "):
+            context, current = unquote(line[8:]), "msgctxt"
+        elif line.startswith('"') and current == "msgctxt":
+            context += unquote(line)
         elif line.startswith("msgid_plural "):
             plural, current = unquote(line[13:]), "plural"
         elif line.startswith("msgid "):

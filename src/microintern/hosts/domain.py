@@ -5,7 +5,9 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from microintern.accounts.domain import language_in_use
 from microintern.accounts.enums import Role
 from microintern.accounts.models import User
 from microintern.core.domain import log_activity
@@ -110,8 +112,9 @@ def propose_challenge(data: dict, *, signed_in=None) -> Challenge | UnconfirmedP
     Rules: one HostContact per email address; an address that belongs to a student or staff
     account is refused (they would otherwise get host pages). A new address gets its
     organisation, contact and sign-in User (role host, no password: they sign in with
-    emailed codes) and the challenge ("proposed"), logs `challenge.proposed` and emails the
-    acknowledgement with the link back. An existing contact's address proves nothing about
+    emailed codes; it keeps the language of the page, so a Welsh offer hears in Welsh) and
+    the challenge ("proposed"), logs `challenge.proposed` and emails the acknowledgement
+    with the link back. An existing contact's address proves nothing about
     who typed it, so the challenge is held apart as an UnconfirmedProposal (never on the
     organisation), `challenge.proposal_held` is logged, and the contact is emailed a signed
     link to confirm it (`confirm_proposal`) — unless `signed_in` is that contact's own
@@ -122,8 +125,10 @@ def propose_challenge(data: dict, *, signed_in=None) -> Challenge | UnconfirmedP
     user = User.objects.filter(email__iexact=email).first()
     if user is not None and user.role != Role.HOST:
         raise ProposalRefused(
-            "This email address already has a different kind of account with us. "
-            "Please use your work email address, or contact the Business Clinic."
+            gettext(
+                "This email address already has a different kind of account with us. "
+                "Please use your work email address, or contact the Business Clinic."
+            )
         )
     contact = HostContact.objects.filter(email__iexact=email).select_related("organisation").first()
     if contact is not None:
@@ -143,7 +148,10 @@ def propose_challenge(data: dict, *, signed_in=None) -> Challenge | UnconfirmedP
         website=data.get("website", ""),
     )
     if user is None:
-        user = User.objects.create_user(email, full_name=data["contact_name"], role=Role.HOST)
+        # A new contact keeps the language of the form they used, for the emails to come.
+        user = User.objects.create_user(
+            email, full_name=data["contact_name"], role=Role.HOST, language=language_in_use()
+        )
     contact = HostContact.objects.create(
         organisation=organisation,
         user=user,

@@ -1,26 +1,27 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OrganisationKind(models.TextChoices):
-    BUSINESS = "business", "Business"
-    CHARITY = "charity", "Charity"
-    SOCIAL_ENTERPRISE = "social_enterprise", "Social enterprise"
-    PUBLIC_BODY = "public_body", "Public body"
+    BUSINESS = "business", _("Business")
+    CHARITY = "charity", _("Charity")
+    SOCIAL_ENTERPRISE = "social_enterprise", _("Social enterprise")
+    PUBLIC_BODY = "public_body", _("Public body")
 
 
 class SizeBand(models.TextChoices):
-    MICRO = "micro", "Micro (1–9 people)"
-    SMALL = "small", "Small (10–49)"
-    MEDIUM = "medium", "Medium (50–249)"
-    LARGE = "large", "Large (250 or more)"
+    MICRO = "micro", _("Micro (1–9 people)")
+    SMALL = "small", _("Small (10–49)")
+    MEDIUM = "medium", _("Medium (50–249)")
+    LARGE = "large", _("Large (250 or more)")
 
 
 class ChallengeState(models.TextChoices):
-    PROPOSED = "proposed", "Proposed"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    SCHEDULED = "scheduled", "Scheduled"
-    ARCHIVED = "archived", "Archived"
+    PROPOSED = "proposed", _("Proposed")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    SCHEDULED = "scheduled", _("Scheduled")
+    ARCHIVED = "archived", _("Archived")
 
     @classmethod
     def pipeline(cls) -> list["ChallengeState"]:

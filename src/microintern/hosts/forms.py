@@ -2,6 +2,8 @@ import filetype
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from microintern.core.forms import StateChangeForm
 
@@ -9,10 +11,16 @@ from .enums import OrganisationKind, SizeBand
 
 SHORT = 200
 LONG = 3000  # a generous page of text; more is refused with a clear message
-YES_NO = [("", "Not sure"), ("yes", "Yes"), ("no", "No")]
+# Welsh answers "is there…?" with the verb ("Oes" / "Nac oes"), not a bare yes or no.
+YES_NO = [
+    ("", _("Not sure")),
+    ("yes", pgettext_lazy("there is", "Yes")),
+    ("no", pgettext_lazy("there is", "No")),
+]
 
 
-def long_text(label: str, help_text: str = "", required: bool = True) -> forms.CharField:
+def long_text(label, help_text="", required: bool = True) -> forms.CharField:
+    """A box for a paragraph or more; "required" is worded by `ProposalForm` from the label."""
     return forms.CharField(
         label=label,
         help_text=help_text,
@@ -20,9 +28,10 @@ def long_text(label: str, help_text: str = "", required: bool = True) -> forms.C
         max_length=LONG,
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={
-            "required": f"Please tell us: {label.lower()}",
-            "max_length": f"Please keep this under {LONG} characters "
-            "(it has %(show_value)d). A short answer is fine; we will talk it through.",
+            "max_length": _(
+                "Please keep this under %(limit_value)d characters (it has %(show_value)d). "
+                "A short answer is fine; we will talk it through."
+            ),
         },
     )
 
@@ -59,54 +68,60 @@ class DecisionForm(StateChangeForm):
 class ProposalForm(forms.Form):
     """Offer a challenge: no account needed, about ten minutes."""
 
-    organisation_name = forms.CharField(label="Organisation name", max_length=SHORT)
-    kind = forms.ChoiceField(label="Kind of organisation", choices=OrganisationKind.choices)
-    sector = forms.CharField(label="Sector", max_length=100, help_text="For example: hospitality")
-    size_band = forms.ChoiceField(label="Size", choices=SizeBand.choices)
-    website = forms.URLField(label="Website (optional)", required=False, assume_scheme="https")
-    contact_name = forms.CharField(label="Your name", max_length=SHORT)
+    organisation_name = forms.CharField(label=_("Organisation name"), max_length=SHORT)
+    kind = forms.ChoiceField(label=_("Kind of organisation"), choices=OrganisationKind.choices)
+    sector = forms.CharField(
+        label=_("Sector"), max_length=100, help_text=_("For example: hospitality")
+    )
+    size_band = forms.ChoiceField(label=_("Size"), choices=SizeBand.choices)
+    website = forms.URLField(label=_("Website (optional)"), required=False, assume_scheme="https")
+    contact_name = forms.CharField(label=_("Your name"), max_length=SHORT)
     email = forms.EmailField(
-        label="Your email address", help_text="We send sign-in codes here; no password needed."
+        label=_("Your email address"),
+        help_text=_("We send sign-in codes here; no password needed."),
     )
-    phone = forms.CharField(label="Phone (optional)", max_length=40, required=False)
-    job_title = forms.CharField(label="Your role (optional)", max_length=SHORT, required=False)
+    phone = forms.CharField(label=_("Phone (optional)"), max_length=40, required=False)
+    job_title = forms.CharField(label=_("Your role (optional)"), max_length=SHORT, required=False)
     title = forms.CharField(
-        label="A short title for the challenge",
+        label=_("A short title for the challenge"),
         max_length=SHORT,
-        help_text="For example: Reaching more volunteers under 30",
+        help_text=_("For example: Reaching more volunteers under 30"),
     )
-    context = long_text("About your organisation and the situation")
-    question = long_text("The question you would like the team to answer")
-    good_outcome = long_text("What a useful outcome would look like")
+    context = long_text(_("About your organisation and the situation"))
+    question = long_text(_("The question you would like the team to answer"))
+    good_outcome = long_text(_("What a useful outcome would look like"))
     preferred_dates = long_text(
-        "Dates or days that would suit you", "For example: any Wednesday in March", False
+        _("Dates or days that would suit you"), _("For example: any Wednesday in March"), False
     )
     earliest_date = forms.DateField(
-        label="Earliest date (optional)",
+        label=_("Earliest date (optional)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    premises_address = long_text("Address where the team would work")
+    premises_address = long_text(_("Address where the team would work"))
     step_free_access = forms.ChoiceField(
-        label="Is there step-free access?", choices=YES_NO, required=False
+        label=_("Is there step-free access?"), choices=YES_NO, required=False
     )
     quiet_room = forms.ChoiceField(
-        label="Is there a quiet room students could use?", choices=YES_NO, required=False
+        label=_("Is there a quiet room students could use?"), choices=YES_NO, required=False
     )
     nearest_transport = forms.CharField(
-        label="Nearest public transport (optional)", max_length=300, required=False
+        label=_("Nearest public transport (optional)"), max_length=300, required=False
     )
-    accessibility_notes = long_text("Anything else about access (optional)", required=False)
-    what_to_bring = long_text("Anything students must bring (optional)", required=False)
+    accessibility_notes = long_text(_("Anything else about access (optional)"), required=False)
+    what_to_bring = long_text(_("Anything students must bring (optional)"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Name the field in every "required" message: the error summary lists them apart.
+        optional = " " + gettext("(optional)")
         for field in self.fields.values():
             if field.error_messages["required"] == forms.Field.default_error_messages["required"]:
-                label = field.label.removesuffix(" (optional)")
-                field.error_messages["required"] = f"Please tell us: {label[0].lower()}{label[1:]}"
-        self.fields["email"].error_messages["invalid"] = (
+                label = str(field.label).removesuffix(optional)
+                field.error_messages["required"] = gettext("Please tell us: %(what)s") % {
+                    "what": f"{label[0].lower()}{label[1:]}"
+                }
+        self.fields["email"].error_messages["invalid"] = gettext(
             "Please enter your email address in the form name@example.org."
         )
 
@@ -150,7 +165,7 @@ class ProposalForm(forms.Form):
     def clean_earliest_date(self):
         day = self.cleaned_data.get("earliest_date")
         if day and day <= timezone.localdate():
-            raise forms.ValidationError("Please choose a date after today.")
+            raise forms.ValidationError(gettext("Please choose a date after today."))
         return day
 
     def clean(self):
@@ -178,22 +193,27 @@ def briefing_max_bytes() -> int:
 
 class BriefingForm(forms.Form):
     file = forms.FileField(
-        label="Briefing file",
-        help_text="PDF, Word, PowerPoint, Excel, image, text or CSV; up to 10 MB.",
+        label=_("Briefing file"),
+        help_text=_("PDF, Word, PowerPoint, Excel, image, text or CSV; up to 10 MB."),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > briefing_max_bytes():
             raise forms.ValidationError(
-                f"This file is {upload.size / 1024 / 1024:.1f} MB; the limit is "
-                f"{briefing_max_bytes() // 1024 // 1024} MB."
+                gettext("This file is %(size)s MB; the limit is %(limit)s MB.")
+                % {
+                    "size": f"{upload.size / 1024 / 1024:.1f}",
+                    "limit": briefing_max_bytes() // 1024 // 1024,
+                }
             )
         upload.detected_type = detect_type(upload)
         if upload.detected_type is None:
             raise forms.ValidationError(
-                "This kind of file cannot be shared here. Please use PDF, Word, PowerPoint, "
-                "Excel, an image, text or CSV."
+                gettext(
+                    "This kind of file cannot be shared here. Please use PDF, Word, PowerPoint, "
+                    "Excel, an image, text or CSV."
+                )
             )
         return upload
 

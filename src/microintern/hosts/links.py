@@ -8,6 +8,7 @@ CONFIRM_DAYS.
 from datetime import timedelta
 
 from django.core import signing
+from django.utils.translation import gettext_lazy as _
 
 from microintern.core.errors import Refusal
 
@@ -22,19 +23,20 @@ class ProposalLinkProblem(Refusal):
     """A confirm link that cannot be used; `kind` is "expired" or "invalid"."""
 
     MESSAGES = {
-        "expired": (
-            f"This link has expired: confirm links work for {CONFIRM_DAYS} days. Nothing has "
+        "expired": _(
+            "This link has expired: confirm links work for %(days)d days. Nothing has "
             "been added to your organisation. If you still want to offer the challenge, please "
             "offer it again."
         ),
-        "invalid": (
+        "invalid": _(
             "This link does not work: it is incomplete or has been changed. Nothing has been "
             "added to your organisation. Try copying the whole link from the email."
         ),
     }
 
     def __init__(self, kind: str):
-        super().__init__(self.MESSAGES[kind])
+        # Worded when raised, in the language of the page that meets it.
+        super().__init__(str(self.MESSAGES[kind]) % {"days": CONFIRM_DAYS})
         self.kind = kind
 
 

@@ -1,16 +1,17 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 MAX_TEAM_SIZE = 10
 
 
 class MicroInternshipState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    OPEN = "open", "Open for interest"
-    CLOSED = "closed", "Closed for interest"
-    SELECTION_PUBLISHED = "selection_published", "Selection published"
-    COMPLETED = "completed", "Completed"
-    EVALUATED = "evaluated", "Evaluated"
-    CANCELLED = "cancelled", "Cancelled"
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Open for interest")
+    CLOSED = "closed", _("Closed for interest")
+    SELECTION_PUBLISHED = "selection_published", _("Selection published")
+    COMPLETED = "completed", _("Completed")
+    EVALUATED = "evaluated", _("Evaluated")
+    CANCELLED = "cancelled", _("Cancelled")
 
     @classmethod
     def public(cls) -> list["MicroInternshipState"]:

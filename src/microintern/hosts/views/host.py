@@ -6,6 +6,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from microintern.applications.enums import PlaceState
@@ -81,7 +82,9 @@ def confirm(request, token: str):
     if request.method == "POST" and proposal.challenge_id is None:
         confirm_proposal(proposal)
         messages.success(
-            request, f"Thank you. “{proposal.title}” is now one of your organisation's challenges."
+            request,
+            gettext("Thank you. “%(title)s” is now one of your organisation's challenges.")
+            % {"title": proposal.title},
         )
         return redirect("hosts:confirm_proposal", token=token)
     return render(request, "hosts/host/confirm.html", {"proposal": proposal})
@@ -112,7 +115,9 @@ def upload_briefing(request, pk: int):
     if not form.is_valid():
         return _host_page(request, mi, form, status=400)
     item = add_briefing(mi, form.cleaned_data["file"], actor=request.user)
-    messages.success(request, f"“{item.original_name}” is shared with the team.")
+    messages.success(
+        request, gettext("“%(name)s” is shared with the team.") % {"name": item.original_name}
+    )
     return redirect("hosts:micro_internship", pk=pk)
 
 

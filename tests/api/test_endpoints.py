@@ -294,3 +294,17 @@ def test_a_reference_with_a_line_break_is_answered_by_the_api_in_json(client):
     assert response.status_code == 422
     assert response["Content-Type"] == "application/json; charset=utf-8"
     assert response.json()["errors"][0]["parameter"] == "reference"
+
+
+def test_labels_are_in_english_whatever_language_the_caller_asks_for(client):
+    mi = MicroInternshipFactory(open_now=True)
+    transition_place(
+        ExpressionOfInterestFactory(micro_internship=mi), PlaceState.OFFERED, reason="Drawn."
+    )
+    client.cookies["language"] = "cy"
+    welsh = {"HTTP_ACCEPT_LANGUAGE": "cy"}
+    listed = get(client, "/api/v1/micro-internships", make_token(), **welsh).json()
+    assert listed["items"][0]["state_label"] == "Open for interest"
+    url = f"/api/v1/micro-internships/{mi.reference}/places"
+    places = get(client, url, make_token(*ALL), **welsh).json()
+    assert places["items"][0]["state_label"] == "Offered a place"

@@ -6,9 +6,10 @@ data: no special-category data leaves through the API.
 
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 
 from microintern.applications.enums import PlaceState
@@ -91,7 +92,7 @@ def micro_internship_data(mi: MicroInternship, places_taken: int | None = None) 
         "starts_at": _london(mi.starts_at),
         "ends_at": _london(mi.ends_at),
         "state": mi.state,
-        "state_label": mi.get_state_display(),
+        "state_label": _in_one_language(mi.get_state_display),
         "capacity": mi.capacity,
         "places_taken": places_taken,
     }
@@ -116,7 +117,7 @@ def place_data(interest: ExpressionOfInterest, reference: str, *, student_number
             "student_number": interest.student.student_number if student_number else None,
         },
         "state": interest.state,
-        "state_label": interest.get_state_display(),
+        "state_label": _in_one_language(interest.get_state_display),
         "state_changed_at": _london(interest.state_changed_at),
         "offer_expires_at": _london(interest.offer_expires_at)
         if interest.offer_expires_at
@@ -133,3 +134,10 @@ def attendance_data(interest, reference: str, *, student_number: bool) -> dict:
         **place_data(interest, reference, student_number=student_number),
         "attended": ATTENDANCE.get(interest.state),
     }
+
+
+def _in_one_language(label) -> str:
+    """A label in the site's default language, whoever asks and whatever language their
+    request or the staff action behind a webhook was in: other systems read one vocabulary."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return label()

@@ -7,7 +7,7 @@ another connection, as a web request would (BEGIN IMMEDIATE, INSERT, COMMIT, bus
 it (the COMMIT is not counted: it may checkpoint the WAL, which is not a wait for the
 lock). The goal: no job holds it longer than 1 s.
 
-    .venv/bin/python bench/bench_sqlite_write_lock.py [--students 20000]
+    .venv/bin/python bench/bench_sqlite_write_lock.py [--students 20000] [--only feed ...]
 
 Bounded: each job has 10 minutes; the probe stops with the last job. Results in
 bench/README.md.
@@ -64,10 +64,11 @@ class Probe(threading.Thread):
         return waits
 
 
-def population_csv(path: Path, count: int) -> Path:
+def population_csv(path: Path, count: int, prefix: str = "P") -> Path:
     lines = ["student_number,email,full_name,programme,school,level,mode,fee_status,domicile"]
     lines += [
-        f"P{n:07d},p{n}@example.ac.uk,Person {n},BSc Data Science,Computing,UG,FT,H,UK"
+        f"{prefix}{n:07d},{prefix.lower()}{n}@example.ac.uk,Person {n},BSc Data Science,"
+        "Computing,UG,FT,H,UK"
         for n in range(count)
     ]
     path.write_text("\n".join(lines) + "\n")
@@ -77,6 +78,12 @@ def population_csv(path: Path, count: int) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=20000)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["demo", "students", "insights", "import", "feed", "retention"],
+        help="Run only these jobs (in their usual order).",
+    )
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-sqlite-lock-"))
     database = work / "var" / "microintern.sqlite3"
@@ -85,6 +92,9 @@ def main() -> None:
         "MICROINTERN_VAR_DIR": str(work / "var"),
         "LOG_LEVEL": "WARNING",
         "TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        "STUDENT_FEED_DROP_DIR": str(work / "drop"),
+        "STUDENT_FEED_SETTLE_SECONDS": "0",
+        "STUDENT_FEED_ACADEMIC_YEAR": "2026/27",
     }
 
     def manage(*args: str) -> float:
@@ -100,16 +110,29 @@ def main() -> None:
 
     manage("migrate", "--no-input")
     csv = population_csv(work / "population.csv", options.students)
+    (work / "drop").mkdir()
+    population_csv(work / "drop" / "record.csv", options.students, prefix="F")
     jobs = [
-        ("demo data (one transaction)", ["demo"]),
-        (f"demo --students {options.students}", ["demo", "--students", str(options.students)]),
-        ("demo_insights (population, equality, consent)", ["demo_insights"]),
+        ("demo", "demo data", ["demo"]),
         (
+            "students",
+            f"demo --students {options.students}",
+            ["demo", "--students", str(options.students)],
+        ),
+        ("insights", "demo_insights (population, equality, consent)", ["demo_insights"]),
+        (
+            "import",
             f"population import, {options.students} rows",
             ["import_population", str(csv), "--year", "2026/27"],
         ),
-        ("retention, eight years on", ["shell", "-c", RETENTION]),
+        (
+            "feed",
+            f"student-record feed, {options.students} new students",
+            ["import_student_record", "--from-drop"],
+        ),
+        ("retention", "retention, eight years on", ["shell", "-c", RETENTION]),
     ]
+    jobs = [(name, args) for key, name, args in jobs if key in (options.only or [key])]
     probe = Probe(database)
     probe.start()
     time.sleep(0.2)

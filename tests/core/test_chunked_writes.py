@@ -73,10 +73,49 @@ def test_generated_demo_students_and_interest_are_written_in_chunks(monkeypatch)
 
     monkeypatch.setattr(demo, "write_in_chunks", recording)
     monkeypatch.setattr(demo, "WRITE_CHUNK_ROWS", 100)
-    call_command("demo", students=450)
+    call_command("demo", students=450, year_students=0)
     interests = ExpressionOfInterest.objects.filter(statement="Generated statement.").count()
     assert calls == [("Student", 450, 100), ("ExpressionOfInterest", interests, 100)]
     assert Student.objects.filter(student_number__startswith="G").count() == 450
+
+
+def test_the_plain_demo_writes_its_year_in_chunks_and_hashes_passwords_outside_one(
+    monkeypatch,
+):
+    calls, hashed_inside = [], []
+    real_make_password = demo.make_password
+
+    def recording(items, write, *, size):
+        outside = not holds_a_transaction()  # none may be open around the chunks
+        chunks = []
+
+        def counting(chunk):
+            chunks.append((type(chunk[0]).__name__, len(chunk)))
+            return write(chunk)
+
+        count = write_in_chunks(items, counting, size=size)
+        calls.append((outside, chunks))
+        return count
+
+    def hashing(password):
+        if password is not None:  # None: an unusable password, nothing hashed
+            hashed_inside.append(holds_a_transaction())
+        return real_make_password(password)
+
+    monkeypatch.setattr(demo, "write_in_chunks", recording)
+    monkeypatch.setattr(demo, "WRITE_CHUNK_ROWS", 100)
+    monkeypatch.setattr(demo, "make_password", hashing)
+    call_command("demo", year_students=250, stdout=io.StringIO())
+    (students_outside, students), (interest_outside, interest) = calls
+    assert students_outside and interest_outside
+    assert students == [("Student", 100), ("Student", 100), ("Student", 50)]
+    year = ExpressionOfInterest.objects.filter(student__student_number__startswith="Y")
+    assert {kind for kind, _ in interest} == {"ExpressionOfInterest"}
+    assert sum(n for _, n in interest) == year.count() > 100 and len(interest) > 1
+    assert hashed_inside and not any(hashed_inside)  # slow by design: never under the lock
+    call_command("demo", year_students=250, stdout=io.StringIO())  # loaded: adds nothing
+    assert len(calls) == 2
+    assert Student.objects.filter(student_number__startswith="Y").count() == 250
 
 
 def test_demo_insights_writes_a_chunk_per_transaction_with_no_transaction_around_it(

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from microintern.applications.enums import PlaceState
 from microintern.insights.domain import give_research_consent
-from microintern.insights.models import PopulationRecord
+from microintern.insights.models import PopulationImportRow, PopulationRecord
 from microintern.surveys.models import Instrument, InstrumentVersion, Invitation
 from tests.accounts.factories import StudentFactory
 from tests.applications.factories import ExpressionOfInterestFactory
@@ -85,3 +85,25 @@ def funnel_world(db):
             )
             give_research_consent(student, quotes=False)
     return {"a": a, "b": b, "c": c, "q1": q1, "q5": q5}
+
+
+@pytest.fixture
+def fail_staging_after_two_chunks(monkeypatch):
+    """Call it to make staging an import's rows fail (the disk full) once two chunks of 500
+    are committed; the list it returns gets how many rows were staged when it failed.
+    `monkeypatch.undo()` mends it."""
+
+    def arm() -> list[int]:
+        real_bulk_create = PopulationImportRow.objects.bulk_create
+        staged_when_it_failed = []
+
+        def failing_third_chunk(rows):
+            if PopulationImportRow.objects.count() == 1000:
+                staged_when_it_failed.append(PopulationImportRow.objects.count())
+                raise OSError("disk full")
+            return real_bulk_create(rows)
+
+        monkeypatch.setattr(PopulationImportRow.objects, "bulk_create", failing_third_chunk)
+        return staged_when_it_failed
+
+    return arm

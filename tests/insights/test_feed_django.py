@@ -25,7 +25,12 @@ from microintern.core.models import ActivityLog
 from microintern.insights import codings, domain, feed
 from microintern.insights.checks import student_feed_is_usable
 from microintern.insights.enums import FeedOutcome, FeedSource
-from microintern.insights.models import FeedDelivery, PopulationImport, PopulationRecord
+from microintern.insights.models import (
+    FeedDelivery,
+    PopulationImport,
+    PopulationImportRow,
+    PopulationRecord,
+)
 from microintern.insights.tasks import FeedPassFailed, run_student_record_feed
 from microintern.mail.models import OutboundMessage
 from tests.accounts.factories import StudentFactory
@@ -654,3 +659,136 @@ def test_check_deploy_refuses_a_plain_http_address_in_production(settings, tmp_p
         "ALLOW_HTTP": False,
     }
     assert student_feed_is_usable(None) == []  # plain http is fine outside production
+
+
+# ---------------------------------------------------------------------------------------
+# Staged, then switched in: no long transaction, all or nothing (real commits)
+# ---------------------------------------------------------------------------------------
+
+committed = pytest.mark.django_db(transaction=True)  # the chunks before a failure commit
+
+
+def numbered(count: int, *, imd: int) -> bytes:
+    rows = (
+        f"P{n:05d},p{n}@example.ac.uk,Person {n},BSc Data,Computing,UG,FT,H,UK,{imd}"
+        for n in range(count)
+    )
+    return csv_bytes(*rows, header=HEADER + ",imd_quintile")
+
+
+def population() -> dict:
+    """What dashboards and selection read: each student's record fields and year's rows."""
+    return {
+        "students": sorted(Student.objects.values_list("student_number", "email", "imd_quintile")),
+        "records": sorted(
+            PopulationRecord.objects.values_list(
+                "student__student_number", "academic_year", "imd_quintile", "source_import"
+            )
+        ),
+    }
+
+
+@committed
+def test_a_broken_file_stages_nothing_and_changes_nothing(drop_dir):
+    drop(drop_dir, "first.csv", numbered(3, imd=1))
+    feed.run_feed_pass()
+    before, imports, log = (
+        population(),
+        PopulationImport.objects.count(),
+        ActivityLog.objects.count(),
+    )
+    broken = numbered(3, imd=2) + b"P9,p9@example.ac.uk,Too,Many,Values,UG,FT,H,UK,2,extra\n"
+    drop(drop_dir, "second.csv", broken)
+
+    (delivery,) = feed.run_feed_pass().deliveries
+
+    assert delivery.outcome == FeedOutcome.FAILED and "Line 5 has 11 values" in delivery.reason
+    assert population() == before
+    assert PopulationImport.objects.count() == imports
+    assert not PopulationImportRow.objects.exists()
+    assert list(ActivityLog.objects.order_by("pk").values_list("action", flat=True)[log:]) == [
+        "population.feed_failed"
+    ]
+
+
+@committed
+def test_a_failure_after_some_chunks_leaves_the_old_records_and_the_file(
+    drop_dir, monkeypatch, fail_staging_after_two_chunks
+):
+    drop(drop_dir, "first.csv", numbered(1200, imd=1))
+    (first,) = feed.run_feed_pass().deliveries
+    before, deliveries = population(), FeedDelivery.objects.count()
+    drop(drop_dir, "second.csv", numbered(1210, imd=2))
+    staged_when_it_failed = fail_staging_after_two_chunks()
+    with pytest.raises(OSError, match="disk full"):
+        feed.run_feed_pass()
+    assert staged_when_it_failed == [1000]  # two chunks of 500 committed
+    assert population() == before  # the first file's records, all still in use
+    assert {r[3] for r in before["records"]} == {first.population_import_id}
+    assert not PopulationImportRow.objects.exists()
+    assert list(PopulationImport.objects.all()) == [first.population_import]  # discarded
+    assert FeedDelivery.objects.count() == deliveries and len(emails()) == 1
+    assert listing(drop_dir)["waiting"] == ["second.csv"]  # tried again at the next pass
+
+    monkeypatch.undo()
+    (second,) = feed.run_feed_pass().deliveries
+    assert second.outcome == FeedOutcome.APPLIED
+    assert (second.population_import.created_count, second.population_import.updated_count) == (
+        10,
+        1200,
+    )
+    assert {imd for _, _, imd in population()["students"]} == {2}
+    assert not PopulationImportRow.objects.exists()
+
+
+@committed
+def test_a_record_changed_at_the_switch_changes_nothing(drop_dir, monkeypatch):
+    drop(drop_dir, "first.csv", numbered(3, imd=1))
+    feed.run_feed_pass()
+    before = population()
+    drop(drop_dir, "second.csv", numbered(4, imd=2))
+    real_apply = feed.apply_population_import
+
+    def someone_takes_the_new_students_email(staged, **kwargs):
+        StudentFactory(student_number="Q1", email="p3@example.ac.uk", imd_quintile=None)
+        return real_apply(staged, **kwargs)
+
+    monkeypatch.setattr(feed, "apply_population_import", someone_takes_the_new_students_email)
+    (delivery,) = feed.run_feed_pass().deliveries
+
+    assert delivery.outcome == FeedOutcome.FAILED
+    assert "Nothing was imported; send the file again." in delivery.reason
+    assert population() == {
+        **before,
+        "students": sorted([*before["students"], ("Q1", "p3@example.ac.uk", None)]),
+    }
+    assert PopulationImport.objects.filter(applied_at__isnull=True).count() == 0
+    assert not PopulationImportRow.objects.exists()
+    assert ActivityLog.objects.filter(action="population.discarded").count() == 1
+    assert emails()[-1].subject == "Student records NOT imported: second.csv is broken"
+
+
+@committed
+def test_a_file_another_pass_imported_at_the_switch_is_a_duplicate(drop_dir, monkeypatch):
+    content = numbered(4, imd=2)
+    drop(drop_dir, "students.csv", content)
+    real_apply = feed.apply_population_import
+
+    def another_pass_first(staged, **kwargs):
+        with feed.transaction.atomic():  # what the other pass's switch committed
+            FeedDelivery.objects.create(
+                source=FeedSource.URL,
+                name="download.csv",
+                sha256=staged.sha256,
+                received_at=NOW,
+                outcome=FeedOutcome.APPLIED,
+            )
+        return real_apply(staged, **kwargs)
+
+    monkeypatch.setattr(feed, "apply_population_import", another_pass_first)
+    (delivery,) = feed.run_feed_pass().deliveries
+
+    assert delivery.outcome == FeedOutcome.DUPLICATE
+    assert "The same file (download.csv) was imported on" in delivery.reason
+    assert not Student.objects.exists() and not PopulationRecord.objects.exists()
+    assert not PopulationImport.objects.exists() and emails() == []

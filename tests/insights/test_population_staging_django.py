@@ -62,25 +62,18 @@ def test_a_broken_file_changes_nothing_and_stages_nothing(tmp_path):
     assert ActivityLog.objects.count() == log
 
 
-def test_an_import_interrupted_after_some_chunks_leaves_the_previous_population(monkeypatch):
+def test_an_import_interrupted_after_some_chunks_leaves_the_previous_population(
+    monkeypatch, fail_staging_after_two_chunks
+):
     first = imported(extract(1200, imd=1))
     before = population()
     staged = domain.stage_population_import(
         name="next.csv", content=extract(1210, imd=2), academic_year=YEAR
     )
-    real_bulk_create = PopulationImportRow.objects.bulk_create
-    staged_when_it_failed = []
-
-    def failing_third_chunk(rows):
-        if PopulationImportRow.objects.count() == 1000:  # two chunks of 500 committed
-            staged_when_it_failed.append(PopulationImportRow.objects.count())
-            raise OSError("disk full")
-        return real_bulk_create(rows)
-
-    monkeypatch.setattr(PopulationImportRow.objects, "bulk_create", failing_third_chunk)
+    staged_when_it_failed = fail_staging_after_two_chunks()
     with pytest.raises(OSError, match="disk full"):
         domain.apply_population_import(staged)
-    assert staged_when_it_failed == [1000]
+    assert staged_when_it_failed == [1000]  # two chunks of 500 committed
     assert population() == before  # the first import's records, all still in use
     assert {r[3] for r in before["records"]} == {first.pk}
     assert not PopulationImportRow.objects.exists()

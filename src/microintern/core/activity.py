@@ -116,6 +116,7 @@ ACTIONS: dict[str, str] = {
     "population.staged": "Student record file checked",
     "population.applied": "Student record imported",
     "population.feed_failed": "Student record file from the feed not imported (broken)",
+    "population.discarded": "Student record file checked but not imported (applying failed)",
     "insights.mapping_saved": "Code mapping for student records saved as a new version",
     "equality.answered": "Equality questions answered",
     "equality.deleted": "Equality answers deleted",

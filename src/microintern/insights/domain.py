@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import timedelta
 from functools import reduce
 from operator import or_
@@ -165,20 +165,41 @@ def stage_population_import(**extract) -> PopulationImport:
     is confirmed with :func:`apply_population_import`. The file is read before the one
     short transaction that saves the import and logs ``population.staged``.
     """
-    staged = check_population_extract(**extract)
+    return save_staged_import(check_population_extract(**extract), actor=extract.get("actor"))
+
+
+def save_staged_import(staged: PopulationImport, *, actor=None) -> PopulationImport:
+    """Save an import that :func:`check_population_extract` read (its cleaned rows and
+    report) and log ``population.staged``, in one short transaction; nothing else changes
+    until it is confirmed with :func:`apply_population_import`."""
     with transaction.atomic():
         staged.save()
         log_activity(
             staged,
             "population.staged",
-            actor=extract.get("actor"),
+            actor=actor,
             rows=staged.row_count,
             mapping_version=staged.mapping.version,
         )
     return staged
 
 
-def apply_population_import(staged: PopulationImport, *, actor=None) -> PopulationImport:
+def discard_staged_import(staged: PopulationImport, *, reason: str) -> None:
+    """Delete an import that was staged but will never be confirmed (the feed's, when
+    applying it failed), with any rows of it still staged; log ``population.discarded``
+    with `reason`. An applied import is never deleted here: its records use it."""
+    with transaction.atomic():
+        deleted, _ = PopulationImport.objects.filter(pk=staged.pk, applied_at__isnull=True).delete()
+        if deleted:
+            log_activity(staged, "population.discarded", reason=reason[:500])
+
+
+def apply_population_import(
+    staged: PopulationImport,
+    *,
+    actor=None,
+    then: Callable[[PopulationImport], object] | None = None,
+) -> PopulationImport:
     """Write a validated import: update known students, create new ones, record the year.
 
     Idempotent: students are matched by student number (never duplicated); new students get
@@ -193,8 +214,11 @@ def apply_population_import(staged: PopulationImport, *, actor=None) -> Populati
     one short transaction copies them into the students and the year's records with a few
     statements that the database runs by itself. Until that transaction commits the
     previous records stay in use; if anything fails before, nothing else has changed.
-    Either way the batch's rows are deleted afterwards, a chunk per transaction. Inside a
-    caller's transaction (the feed) it is all one transaction, as before.
+    Either way the batch's rows are deleted afterwards, a chunk per transaction. `then`, if
+    given, is called with the applied import inside that one transaction, for what must
+    change with it or not at all (the feed records its delivery and queues its email); if
+    it raises, the switch is undone. Inside a caller's transaction it is all one
+    transaction.
     """
     if staged.applied_at:  # asked again, under the lock, in the switch
         raise ImportAlreadyApplied("This import has already been applied.")
@@ -206,6 +230,8 @@ def apply_population_import(staged: PopulationImport, *, actor=None) -> Populati
         )
         with transaction.atomic():
             staged = _switch_in(staged.pk, batch, actor)
+            if then is not None:
+                then(staged)
     finally:  # in use now, or never: either way no longer needed
         delete_in_chunks(PopulationImportRow.objects.filter(batch=batch))
     return staged

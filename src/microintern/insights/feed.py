@@ -5,16 +5,21 @@ Files come from a directory the student-record system drops them into
 (``["URL"]``, with an optional bearer token). A periodic job (``insights.tasks``) and the
 ``import_student_record`` command run one pass: :func:`run_feed_pass`.
 
-Each file is read exactly as the page reads an upload (``domain.stage_population_import``:
+Each file is read exactly as the page reads an upload (``domain.check_population_extract``:
 the same per-row report, the same code mapping, recorded on the import) and then applied as
-a confirmation on the page would apply it, in ONE transaction:
+a confirmation on the page would apply it (``domain.apply_population_import``: the rows
+staged a chunk per transaction, then switched in with one short transaction, which also
+records the delivery and queues the email), all or nothing:
 
 * a row the page would refuse (an unknown code, a missing email for a new student…) is left
   out and reported, and the other rows are imported: what a member of staff confirming the
   same report on the page would get;
 * a file that is broken as a whole (it cannot be opened, a CSV row has more or fewer values
   than the header, an unclosed quote, an unknown or missing column, no row that could be
-  imported) changes nothing, and says which line and why;
+  imported) changes nothing, and says which line and why: it is refused before anything
+  is written;
+* a failure while applying (the disk full part-way, a student record changed at the same
+  moment) leaves the records as they were; the import staged for it is discarded;
 * a file whose SHA-256 matches one already imported is never imported again (a UNIQUE
   constraint among the imported deliveries, so two passes at once cannot both import it;
   a file uploaded and confirmed on the page counts as imported too).
@@ -54,7 +59,12 @@ from microintern.mail.templating import common_context
 
 from .academic_year import AcademicYear
 from .checks import url_refusal
-from .domain import apply_population_import, stage_population_import
+from .domain import (
+    apply_population_import,
+    check_population_extract,
+    discard_staged_import,
+    save_staged_import,
+)
 from .enums import FeedOutcome, FeedSource
 from .models import FeedDelivery, PopulationImport
 from .population import ExtractError
@@ -148,9 +158,13 @@ def receive_file(*, source: FeedSource, name: str, content: bytes) -> FeedDelive
     Rules: see the module docstring (refused rows left out as on the page; a broken file or
     no importable row: nothing written; a file already imported: ``duplicate``, nothing
     written, nobody emailed). Side effects: a PopulationImport with its report and the
-    student records (imported); one FeedDelivery; ``population.applied`` or
-    ``population.feed_failed`` logged; the summary email queued to staff. ``Busy`` (rows
-    locked by someone else) is raised with nothing written, so the caller tries again later.
+    student records (imported); one FeedDelivery; ``population.staged`` and
+    ``population.applied``, or ``population.feed_failed``, logged; the summary email queued
+    to staff. No transaction is long (on SQLite each holds the one write lock): the file is
+    read and checked before any, the import staged and switched in as the page's is.
+    ``Busy`` (rows locked by someone else), or any other error while applying, is raised
+    with the records unchanged and the staged import discarded, so the caller tries again
+    later.
     """
     now = timezone.now()
     sha256 = hashlib.sha256(content).hexdigest()
@@ -162,21 +176,28 @@ def receive_file(*, source: FeedSource, name: str, content: bytes) -> FeedDelive
     if by_hand is not None:
         return _record_duplicate(facts, by_hand, now)
     year = feed_setting("ACADEMIC_YEAR") or str(AcademicYear.containing(now))
-    try:
-        with transaction.atomic():
-            staged = stage_population_import(
-                name=name, content=content, academic_year=year, strict=True
-            )
-            if staged.valid_count == 0:
-                raise ExtractError(_nothing_importable(staged))
-            staged = apply_population_import(staged)
-            delivery = FeedDelivery.objects.create(
-                **facts, received_at=now, outcome=FeedOutcome.APPLIED, population_import=staged
-            )
-            _tell_staff(delivery)
+    try:  # reads and checks the whole file; writes nothing
+        checked = check_population_extract(
+            name=name, content=content, academic_year=year, strict=True
+        )
+        if checked.valid_count == 0:
+            raise ExtractError(_nothing_importable(checked))
     except ExtractError as error:
         return _record_failure(facts, str(error), now)
+    staged = save_staged_import(checked)
+    recorded: list[FeedDelivery] = []
+
+    def record_delivery(applied: PopulationImport) -> None:  # in the switch's transaction
+        delivery = FeedDelivery.objects.create(
+            **facts, received_at=now, outcome=FeedOutcome.APPLIED, population_import=applied
+        )
+        _tell_staff(delivery)
+        recorded.append(delivery)
+
+    try:
+        staged = apply_population_import(staged, then=record_delivery)
     except IntegrityError as error:
+        discard_staged_import(staged, reason=f"Not applied: {type(error).__name__}")
         earlier = _imported_before(sha256)
         if earlier is not None:  # another pass imported the same file a moment ago
             return _record_duplicate(facts, earlier, now)
@@ -187,8 +208,11 @@ def receive_file(*, source: FeedSource, name: str, content: bytes) -> FeedDelive
             "in another way at the same moment). Nothing was imported; send the file again.",
             now,
         )
+    except Exception as error:
+        discard_staged_import(staged, reason=f"Not applied: {type(error).__name__}")
+        raise
     logger.info("Student-record feed: %s imported (%s rows)", name, staged.valid_count)
-    return delivery
+    return recorded[0]
 
 
 def _imported_before(sha256: str) -> FeedDelivery | None:

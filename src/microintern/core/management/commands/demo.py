@@ -1,9 +1,18 @@
-"""Load realistic synthetic demo data (idempotent), or a large generated data set."""
+"""Load realistic synthetic demo data (idempotent), or a large generated data set.
+
+No transaction holds the database for long (on SQLite each one holds its single write
+lock; bench/bench_sqlite_write_lock.py): the hand-written demo is one short transaction,
+its passwords hashed before it; the demo year and `--students` are written a chunk per
+transaction (`core.domain.write_in_chunks`). The same seed on the same day gives the same
+rows as when the year was one transaction; a year stopped part-way keeps the chunks it
+wrote.
+"""
 
 import random
 from datetime import datetime, time, timedelta
 
 from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -204,14 +213,14 @@ class Command(BaseCommand):
         if User.objects.filter(email=DEMO_LOGINS[2][1]).exists():
             self.stdout.write("Demo data already loaded.")
         else:
+            passwords = _hashed_passwords()  # slow on purpose: before the transaction
             with transaction.atomic():
-                load_demo(rng)
+                load_demo(rng, passwords)
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         year_loaded = Student.objects.filter(student_number__startswith=YEAR_PREFIX).exists()
         if year_students and not year_loaded:
             started = timezone.now()
-            with transaction.atomic():
-                summary = generate_year(year_students, random.Random(seed + 1))
+            summary = generate_year(year_students, random.Random(seed + 1))
             seconds = (timezone.now() - started).total_seconds()
             self.stdout.write(self.style.SUCCESS(f"{summary} in {seconds:.1f} s."))
         if students:
@@ -252,14 +261,27 @@ def _random_student_fields(rng: random.Random) -> dict:
     }
 
 
-def load_demo(rng: random.Random) -> None:
-    """Create the demo people, hosts, challenges, micro-internships and interest."""
+def _hashed_passwords() -> dict[str, str]:
+    """The demo password hashed for each login that signs in with one (a salt each)."""
+    return {
+        key: make_password(DEMO_PASSWORD)
+        for key, _email, role, _name in DEMO_LOGINS
+        if role in Role.signing_in_with_password()
+    }
+
+
+def load_demo(rng: random.Random, passwords: dict[str, str] | None = None) -> None:
+    """Create the demo people, hosts, challenges, micro-internships and interest.
+
+    `passwords` are the logins' hashed passwords (`_hashed_passwords`, hashed before the
+    caller's transaction: hashing is slow by design); by default they are hashed here."""
+    passwords = _hashed_passwords() if passwords is None else passwords
     users = {}
     for key, email, role, name in DEMO_LOGINS:
-        password = DEMO_PASSWORD if role in Role.signing_in_with_password() else None
-        users[key] = User.objects.create_user(
-            email,
-            password,
+        password = passwords.get(key)
+        users[key] = User.objects.create(
+            email=email,
+            password=password or make_password(None),
             full_name=name,
             role=role,
             is_staff=role == Role.ADMINISTRATOR,
@@ -462,15 +484,16 @@ def _interest_weight(student: Student) -> float:
 
 
 def generate_year(count: int, rng: random.Random) -> str:
-    """A realistic year of one business school: `count` students (bulk-created), twelve
+    """A realistic year of one business school: `count` students, twelve
     hosts and about three micro-internships a month on Wednesdays since the last academic
     year began (a full year from 1 August, and this one so far). The past ones have run
     (10 places, about 9 in 10 attended, the rest of the interest not selected); the next
     few are open for interest or still drafts. Who says they are interested differs by
-    group (`_interest_weight`). Deterministic for one `rng` seed and one day. Returns a
-    summary."""
-    Student.objects.bulk_create(
-        [
+    group (`_interest_weight`). Deterministic for one `rng` seed and one day. Students and
+    interest are written a chunk per transaction, the hosts and micro-internships in one
+    short transaction each. Returns a summary."""
+    write_in_chunks(
+        (
             Student(
                 student_number=f"{YEAR_PREFIX}{n:07d}",
                 email=f"year.student{n}@example.ac.uk",
@@ -478,8 +501,9 @@ def generate_year(count: int, rng: random.Random) -> str:
                 **_random_student_fields(rng),
             )
             for n in range(count)
-        ],
-        batch_size=2000,
+        ),
+        Student.objects.bulk_create,
+        size=WRITE_CHUNK_ROWS,
     )
     students = list(Student.objects.filter(student_number__startswith=YEAR_PREFIX))
     weights = [_interest_weight(s) for s in students]
@@ -489,33 +513,8 @@ def generate_year(count: int, rng: random.Random) -> str:
         this_year_start = this_year_start.replace(year=today.year - 1)
     year_start = this_year_start.replace(year=this_year_start.year - 1)  # the last full year
     tz = timezone.get_current_timezone()
-    hosts = []
-    for index, (name, kind, sector) in enumerate(YEAR_HOSTS, start=1):
-        org = Organisation.objects.create(
-            name=name,
-            kind=kind,
-            sector=sector,
-            size_band=rng.choice([SizeBand.MICRO, SizeBand.SMALL, SizeBand.MEDIUM]),
-            address=f"{index} Station Road\nMidtown",
-        )
-        first, last = _person(rng)
-        contact = HostContact.objects.create(
-            organisation=org,
-            name=f"{first} {last}",
-            email=f"{first.lower()}.{last.lower()}@year-host{index}.example",
-        )
-        hosts.append(
-            Challenge.objects.create(
-                organisation=org,
-                contact=contact,
-                title=f"{YEAR_QUESTIONS[index % len(YEAR_QUESTIONS)][:-1]} ({name})",
-                context=f"{name} is a {kind.label.lower()} in {sector.lower()}.",
-                question=YEAR_QUESTIONS[index % len(YEAR_QUESTIONS)],
-                good_outcome="Three practical options and a recommendation.",
-                subject_area=sector,
-                state=ChallengeState.SCHEDULED,
-            )
-        )
+    with transaction.atomic():  # a few dozen rows
+        hosts = _year_hosts(rng)
     mis, day, number = [], year_start + timedelta(days=14), 100
     while day <= today + timedelta(days=45):
         if day.weekday() == 2:  # Wednesdays, as the Business Clinic runs them
@@ -548,7 +547,8 @@ def generate_year(count: int, rng: random.Random) -> str:
             day += timedelta(days=rng.choice([7, 7, 14]))
         else:
             day += timedelta(days=1)
-    MicroInternship.objects.bulk_create(mis)
+    with transaction.atomic():
+        MicroInternship.objects.bulk_create(mis)
     interests = []
     for mi in MicroInternship.objects.filter(reference__in=[m.reference for m in mis]):
         wanted = rng.randint(14, 32)
@@ -577,11 +577,43 @@ def generate_year(count: int, rng: random.Random) -> str:
                     state_changed_at=min(mi.interest_closes_at, timezone.now()),
                 )
             )
-    ExpressionOfInterest.objects.bulk_create(interests, batch_size=2000)
+    write_in_chunks(interests, ExpressionOfInterest.objects.bulk_create, size=WRITE_CHUNK_ROWS)
     return (
         f"A year of {count} students: {len(mis)} micro-internships, "
         f"{len(interests)} expressions of interest"
     )
+
+
+def _year_hosts(rng: random.Random) -> list[Challenge]:
+    """The demo year's twelve hosts, each with a contact and a challenge."""
+    hosts = []
+    for index, (name, kind, sector) in enumerate(YEAR_HOSTS, start=1):
+        org = Organisation.objects.create(
+            name=name,
+            kind=kind,
+            sector=sector,
+            size_band=rng.choice([SizeBand.MICRO, SizeBand.SMALL, SizeBand.MEDIUM]),
+            address=f"{index} Station Road\nMidtown",
+        )
+        first, last = _person(rng)
+        contact = HostContact.objects.create(
+            organisation=org,
+            name=f"{first} {last}",
+            email=f"{first.lower()}.{last.lower()}@year-host{index}.example",
+        )
+        hosts.append(
+            Challenge.objects.create(
+                organisation=org,
+                contact=contact,
+                title=f"{YEAR_QUESTIONS[index % len(YEAR_QUESTIONS)][:-1]} ({name})",
+                context=f"{name} is a {kind.label.lower()} in {sector.lower()}.",
+                question=YEAR_QUESTIONS[index % len(YEAR_QUESTIONS)],
+                good_outcome="Three practical options and a recommendation.",
+                subject_area=sector,
+                state=ChallengeState.SCHEDULED,
+            )
+        )
+    return hosts
 
 
 def generate_large(count: int, rng: random.Random, stdout) -> None:

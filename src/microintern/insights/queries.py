@@ -345,14 +345,19 @@ def disclosure_counts(filters: Filters) -> dict:
     return counts
 
 
-def filter_choices(requested_year: str | None = None) -> dict:
-    """Three small queries: years with a population, schools in the chosen year (the one
-    requested if it has a population, else the latest), host sectors."""
-    years = list(
+def population_years() -> list[str]:
+    """The academic years with a population, latest first (one query)."""
+    return list(
         PopulationRecord.objects.order_by("-academic_year")
         .values_list("academic_year", flat=True)
         .distinct()
     )
+
+
+def filter_choices(requested_year: str | None = None) -> dict:
+    """Three small queries: years with a population, schools in the chosen year (the one
+    requested if it has a population, else the latest), host sectors."""
+    years = population_years()
     year = requested_year if requested_year in years else (years[0] if years else None)
     return {
         "years": years,

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+import time_machine
 from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,9 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from microintern.applications.enums import PlaceState
 from microintern.insights import domain as insights_domain
+from microintern.insights.academic_year import AcademicYear
 from microintern.insights.disclosure import OutputMode
+from microintern.insights.models import PopulationRecord
 from microintern.programme.domain import set_interest_window_now
 from microintern.selection import domain as selection_domain
 from microintern.selection.models import RoundMicroInternship, SelectionRound, SelectionRun
@@ -527,3 +530,64 @@ def test_with_no_published_draw_the_page_says_nothing_was_drawn_yet(client, make
     sign_in(client, make_user("researcher"))
     page = " ".join(client.get("/insights/impact/?year=all").content.decode().split())
     assert "no published draw has decided between applicants alike yet" in page
+
+
+def _table(page: str, caption: str) -> str:
+    """The HTML of the page's table whose caption starts with ``caption``."""
+    start = page.index(caption)
+    return page[start : page.index("</table>", start)]
+
+
+def test_the_cached_impact_page_changes_with_each_thing_it_is_computed_from(
+    client, make_user, constructed_round
+):
+    """The page is cached under a digest of its inputs, asked on every request: an answer
+    deleted or given, a consent withdrawn, a published run taken away or published, a
+    population record added or changed each show on the next request."""
+    sign_in(client, make_user("administrator"))  # unrounded counts: 24 is not rounded to 25
+    students, mis = constructed_round["students"], constructed_round["mis"]
+    url = "/insights/impact/?year=all&unrounded=on"
+
+    def arms() -> str:
+        page = client.get(url).content.decode()
+        caption = "Follow-up outcomes: offered vs not offered"
+        return _table(page, caption) if caption in page else ""
+
+    def balance() -> str:
+        return _table(client.get(url).content.decode(), "Baseline balance")
+
+    assert "<td>25</td>" in arms() and "<td>24</td>" not in arms()
+    follow_up = Invitation.objects.get(student=students["A100"], micro_internship=mis["A"])
+    follow_up.response.delete()  # an answer goes: the offered arm has 24 answers
+    assert "<td>24</td>" in arms()
+    Invitation.objects.filter(pk=follow_up.pk).update(responded_at=None)
+    _follow_up(students["A100"], mis["A"], 1, 1)  # and is given again
+    assert "<td>24</td>" not in arms()
+
+    insights_domain.withdraw_research_consent(students["A101"])
+    assert "<td>24</td>" in arms()
+
+    published = SelectionRun.objects.get(kind="published")
+    inputs, result, selection_round = published.inputs, published.result, published.round
+    published.delete()
+    assert "<td>24</td>" not in arms()
+    SelectionRun.objects.create(
+        round=selection_round, kind="published", inputs=inputs, result=result
+    )
+    assert "<td>24</td>" in arms()
+
+    before = balance()
+    year = str(AcademicYear.containing(mis["A"].starts_at))
+    records = [
+        PopulationRecord.objects.create(
+            student=student, academic_year=year, first_in_family=number[1] == "1"
+        )
+        for number, student in students.items()
+    ]
+    with_records = balance()
+    assert with_records != before
+    with time_machine.travel(timezone.now() + timedelta(minutes=1), tick=False):
+        for record in records:  # as a corrected import would
+            record.first_in_family = not record.first_in_family
+            record.save()
+    assert balance() not in (before, with_records)

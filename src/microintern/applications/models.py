@@ -81,7 +81,11 @@ class ExpressionOfInterest(models.Model):
                 name="interest_discarded_is_withdrawn_and_never_counted",
             ),
         ]
-        indexes = [models.Index(fields=["micro_internship", "state"])]
+        indexes = [
+            models.Index(fields=["micro_internship", "state"]),
+            # the impact page's cache key reads the latest change on every request
+            models.Index(fields=["state_changed_at"], name="interest_state_changed_at"),
+        ]
 
     is_received = InState(PlaceState.RECEIVED)
     is_waitlisted = InState(PlaceState.WAITLISTED)

@@ -62,7 +62,11 @@ class PopulationRecord(WideningParticipation):
             ),
             *quintile_range_constraints("population"),
         ]
-        indexes = [models.Index(fields=["academic_year", "school"])]
+        indexes = [
+            models.Index(fields=["academic_year", "school"]),
+            # the impact page's cache key reads the latest change on every request
+            models.Index(fields=["updated_at"], name="population_updated_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.student_id} in {self.academic_year}"
@@ -246,6 +250,8 @@ class ResearchConsent(models.Model):
                 name="consent_withdrawn_after_given",
             ),
         ]
+        # the impact page's cache key reads the latest withdrawal on every request
+        indexes = [models.Index(fields=["withdrawn_at"], name="consent_withdrawn_at")]
 
     def __str__(self) -> str:
         return f"Research consent #{self.pk}"

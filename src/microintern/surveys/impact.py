@@ -69,19 +69,25 @@ IMPACT_CACHE_SECONDS = 24 * 3600
 def data_digest() -> str:
     """A digest of everything the impact tables are computed from: any new, changed or
     deleted answer, consent, published run, place, population record or micro-internship
-    changes it, so a cached report is never stale."""
+    changes it, so a cached report is never stale.
+
+    Asked on every request, so each figure is one cheap query: a count of a whole table
+    (SQLite counts without reading the rows) or the largest value of an indexed column (one
+    index lookup). Nothing here aggregates two columns of a large table in one query,
+    which would read every row."""
+    published = SelectionRun.objects.filter(kind=RunKind.PUBLISHED)
+    withdrawn = ResearchConsent.objects.filter(withdrawn_at__isnull=False)
     parts = [
-        Answer.objects.aggregate(n=Count("pk"), top=Max("pk")),
-        ResearchConsent.objects.aggregate(
-            n=Count("pk"), top=Max("pk"), out=Count("withdrawn_at"), last=Max("withdrawn_at")
-        ),
-        SelectionRun.objects.filter(kind=RunKind.PUBLISHED).aggregate(n=Count("pk"), top=Max("pk")),
-        ExpressionOfInterest.objects.aggregate(n=Count("pk"), last=Max("state_changed_at")),
-        PopulationRecord.objects.aggregate(n=Count("pk"), last=Max("updated_at")),
-        MicroInternship.objects.aggregate(
+        *_count_and_largest(Answer.objects, "pk"),
+        *_count_and_largest(ResearchConsent.objects, "pk"),
+        *_count_and_largest(withdrawn, "withdrawn_at"),
+        *_count_and_largest(published, "pk"),
+        *_count_and_largest(ExpressionOfInterest.objects, "state_changed_at"),
+        *_count_and_largest(PopulationRecord.objects, "updated_at"),
+        MicroInternship.objects.aggregate(  # a few thousand rows at most
             n=Count("pk"), first=Min("starts_at"), last=Max("starts_at"), top=Max("pk")
         ),
-        InstrumentVersion.objects.aggregate(n=Count("pk")),
+        InstrumentVersion.objects.count(),
         list(  # the analysis plans the lottery comparison is checked against (few rows)
             SelectionRound.objects.order_by("pk").values_list(
                 "pk", "commitment", "analysis_plan", "closed_at"
@@ -89,6 +95,12 @@ def data_digest() -> str:
         ),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _count_and_largest(rows, field: str) -> tuple:
+    """How many ``rows`` there are and the largest ``field`` among them, in two queries
+    (each answered from an index)."""
+    return rows.count(), rows.aggregate(top=Max(field))["top"]
 
 
 def cached_impact_tables(mode: OutputMode, year: AcademicYear | None = None) -> list[DisplayTable]:

@@ -60,7 +60,7 @@ def consented_quotes(year: AcademicYear | None = None) -> list[str]:
 
 def report_years() -> list[AcademicYear]:
     """Academic years with data, latest first."""
-    return [AcademicYear.parse(y) for y in queries.filter_choices()["years"]]
+    return [AcademicYear.parse(y) for y in queries.population_years()]
 
 
 @dataclass

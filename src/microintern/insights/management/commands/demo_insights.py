@@ -6,7 +6,9 @@ random 70% answer the equality questionnaire (with some "prefer not to say") and
 research consent (60% of them including their equality answers). Attended students answer
 the pre- and end-of-day surveys (with a small average improvement) and hosts answer theirs
 (all of the hand-written demo, a seeded few of the demo year: `_surveyed_references`),
-so the impact report has figures. Synthetic data only.
+so the impact report has figures; from `BULK_SURVEYS_FROM` students (the benchmarks' data
+sets) those answers are written in chunks, not through the surveys domain one by one.
+Synthetic data only.
 
 Rows are written a chunk per transaction (`core.domain.write_in_chunks`), so on SQLite
 pages that write get the write lock between chunks instead of waiting for the whole run
@@ -14,6 +16,7 @@ pages that write get the write lock between chunks instead of waiting for the wh
 """
 
 import random
+import secrets
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
@@ -32,7 +35,14 @@ from microintern.programme.models import MicroInternship
 from microintern.surveys.domain import invite, record_response
 from microintern.surveys.enums import InstrumentKind
 from microintern.surveys.instruments import install
-from microintern.surveys.models import Instrument, InstrumentVersion, Item, Response
+from microintern.surveys.models import (
+    Answer,
+    Instrument,
+    InstrumentVersion,
+    Invitation,
+    Item,
+    Response,
+)
 
 
 def _pick(rng, frame: hesa.CodingFrame) -> str:
@@ -104,7 +114,7 @@ class Command(BaseCommand):
                 )
         write_in_chunks(equality, EqualityMonitoring.objects.bulk_create)
         write_in_chunks(consents, ResearchConsent.objects.bulk_create)
-        surveyed = _demo_surveys(rng) if len(students) < 10_000 else 0
+        surveyed = _demo_surveys(rng, in_bulk=len(students) >= BULK_SURVEYS_FROM)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Population for {', '.join(academic_years)}; {len(equality)} equality answers, "
@@ -114,6 +124,10 @@ class Command(BaseCommand):
 
 
 YEAR_SURVEYED = 3
+BULK_SURVEYS_FROM = 10_000
+"""From this many students the survey answers are written a chunk at a time, not one
+questionnaire at a time through the surveys domain (that took minutes, and queued an
+invitation email for every one)."""
 
 
 def _surveyed_references(rng) -> list[str]:
@@ -132,25 +146,53 @@ def _surveyed_references(rng) -> list[str]:
     ]
 
 
-def _demo_surveys(rng) -> int:
-    """Pre and post answers for attended demo students, and host answers (once)."""
+def _demo_surveys(rng, *, in_bulk: bool = False) -> int:
+    """Pre and post answers for attended demo students, and host answers (once).
+
+    One by one through the surveys domain (each invitation queues its email), or with
+    ``in_bulk`` (large generated data sets) a chunk of invitations, responses and answers
+    per transaction, without emails or activity-log rows: the same answers, drawn in the
+    same order from ``rng``."""
     if Response.objects.exists():
         return 0
     install(Instrument, InstrumentVersion, Item)
-    count = 0
     attended = ExpressionOfInterest.objects.filter(
         state=PlaceState.ATTENDED, micro_internship__reference__in=_surveyed_references(rng)
     ).select_related("student", "micro_internship__challenge__contact")
-    comments = [
-        "Working with a real client made me much more confident.",
-        "I learned how to turn research into a recommendation.",
-        "Presenting to the owner was scary but worth it.",
-    ]
+    planned = _planned_answers(rng, attended)
+    if in_bulk:
+        return write_in_chunks(planned, _write_answered)
+    count = 0
+    for kind, person, mi, answers in planned:
+        who = {"host_contact" if kind == InstrumentKind.HOST else "student": person}
+        record_response(invite(kind, **who, micro_internship=mi), answers)
+        count += 1
+    return count
+
+
+SURVEYED_INSTRUMENTS = {
+    InstrumentKind.STUDENT_PRE: "student-pre",
+    InstrumentKind.STUDENT_POST: "student-post",
+    InstrumentKind.HOST: "host",
+}
+
+COMMENTS = [
+    "Working with a real client made me much more confident.",
+    "I learned how to turn research into a recommendation.",
+    "Presenting to the owner was scary but worth it.",
+]
+
+
+def _planned_answers(rng, attended):
+    """(kind, person, micro-internship, answers) for each questionnaire the demo answers: a
+    pre and a post survey per attended place (a small average improvement) and a host
+    survey per micro-internship, the first time one of its places comes up."""
+    items = list(Instrument.objects.get(slug="student-post").current_version.items.all())
     hosts = set()
-    for interest in attended:
+    for interest in attended.iterator(chunk_size=2000):
         pre = {}
         post = {}
-        for item in Instrument.objects.get(slug="student-post").current_version.items.all():
+        for item in items:
             if item.response_type != "scale":
                 continue
             before = rng.choice([2, 3, 3, 4])
@@ -159,24 +201,67 @@ def _demo_surveys(rng) -> int:
             else:
                 pre[item.code] = before
                 post[item.code] = max(1, min(5, before + rng.choice([-1, 0, 0, 1, 1, 2])))
-        post["open_learned"] = rng.choice(comments)
+        post["open_learned"] = rng.choice(COMMENTS)
         mi = interest.micro_internship
-        with_mi = {"student": interest.student, "micro_internship": mi}
-        record_response(invite(InstrumentKind.STUDENT_PRE, **with_mi), pre)
-        record_response(invite(InstrumentKind.STUDENT_POST, **with_mi), post)
-        count += 2
+        yield InstrumentKind.STUDENT_PRE, interest.student, mi, pre
+        yield InstrumentKind.STUDENT_POST, interest.student, mi, post
         if mi.pk not in hosts:
             hosts.add(mi.pk)
-            record_response(
-                invite(InstrumentKind.HOST, host_contact=mi.challenge.contact, micro_internship=mi),
-                {
-                    "host_value": rng.choice([4, 5]),
-                    "host_hours": rng.choice([6, 8, 10]),
-                    "host_again": rng.choice([8, 9, 10]),
-                    "host_students_view": rng.choice([3, 4, 5]),
-                    "host_comments": "Fresh ideas and a well-researched presentation.",
-                    "host_quote_ok": 1,
-                },
-            )
-            count += 1
-    return count
+            host_answers = {
+                "host_value": rng.choice([4, 5]),
+                "host_hours": rng.choice([6, 8, 10]),
+                "host_again": rng.choice([8, 9, 10]),
+                "host_students_view": rng.choice([3, 4, 5]),
+                "host_comments": "Fresh ideas and a well-researched presentation.",
+                "host_quote_ok": 1,
+            }
+            yield InstrumentKind.HOST, mi.challenge.contact, mi, host_answers
+
+
+def _write_answered(chunk) -> None:
+    """Write one chunk of planned questionnaires: each an answered invitation, its response
+    (not linked to the invitation for an anonymous instrument, submitted on the hour) and
+    its answers, as `surveys.domain.invite` and `record_response` store them."""
+    versions = {
+        kind: Instrument.objects.get(slug=slug).current_version
+        for kind, slug in SURVEYED_INSTRUMENTS.items()
+    }
+    items = {
+        (item.version_id, item.code): item
+        for item in Item.objects.filter(version__in=[v.pk for v in versions.values()])
+    }
+    now = timezone.now()
+    invitations = Invitation.objects.bulk_create(
+        Invitation(
+            version=versions[kind],
+            micro_internship=mi,
+            token=secrets.token_urlsafe(24),
+            responded_at=now,
+            **{"host_contact" if kind == InstrumentKind.HOST else "student": person},
+        )
+        for kind, person, mi, _answers in chunk
+    )
+    responses = Response.objects.bulk_create(
+        Response(
+            version=invitation.version,
+            invitation=None if invitation.version.instrument.anonymous else invitation,
+            micro_internship=invitation.micro_internship,
+            submitted_at=(
+                now.replace(minute=0, second=0, microsecond=0)
+                if invitation.version.instrument.anonymous
+                else now
+            ),
+        )
+        for invitation in invitations
+    )
+    Answer.objects.bulk_create(
+        Answer(
+            response=response,
+            item=items[(response.version_id, code)],
+            number=value if isinstance(value, int) else None,
+            text=value if isinstance(value, str) else "",
+        )
+        for response, (_kind, _person, _mi, answers) in zip(responses, chunk, strict=True)
+        for code, value in answers.items()
+        if (response.version_id, code) in items and value not in (None, "")
+    )

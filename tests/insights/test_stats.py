@@ -7,6 +7,7 @@ from first principles (closed-form formulas, complete enumeration, the stdlib).
 
 import itertools
 import math
+import random
 from statistics import NormalDist
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from microintern.insights.stats import (
+    TIED_NORMAL_APPROXIMATION_MIN_N,
     composition_vs_census,
     conversions,
     fisher_group_vs_rest,
@@ -459,3 +461,29 @@ def test_scale_score_needs_80_percent_of_items():
     assert scale_score([]) is None
     assert scale_score([None, None]) is None
     assert scale_score([None, 5], min_answered_fraction=0.5) == 5.0
+
+
+def test_wilcoxon_with_ties_and_many_pairs_uses_the_tie_corrected_normal_approximation():
+    rng = random.Random(7)
+    changes = [rng.choice([-2, -1, 0, 1, 1, 2, 3]) for _ in range(1_500)]
+    pre = [3.0] * len(changes)
+    post = [3.0 + d for d in changes]
+    result = wilcoxon_signed_rank(pre, post)
+    nonzero = [d for d in changes if d]
+    assert result.method == "normal approximation (tie-corrected)"
+    assert result.n_nonzero == len(nonzero) > TIED_NORMAL_APPROXIMATION_MIN_N
+    expected = scipy_stats.wilcoxon(nonzero, zero_method="wilcox", method="asymptotic").pvalue
+    assert result.p_value == pytest.approx(expected, rel=1e-12)
+    # The permutation distribution it stands in for gives the same answer (small effect:
+    # p well inside (0, 1), so a disagreement would show).
+    ties_but_weak = [rng.choice([-2, -1, 1, 1, 2, -1, 0]) for _ in range(1_200)]
+    pre, post = [3.0] * len(ties_but_weak), [3.0 + d for d in ties_but_weak]
+    approximated = wilcoxon_signed_rank(pre, post)
+    kept = [d for d in ties_but_weak if d]
+    permuted = scipy_stats.wilcoxon(
+        kept,
+        zero_method="wilcox",
+        method=scipy_stats.PermutationMethod(n_resamples=9_999, rng=1),
+    ).pvalue
+    assert 0.001 < approximated.p_value < 0.999
+    assert approximated.p_value == pytest.approx(permuted, abs=0.01)

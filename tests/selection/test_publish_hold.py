@@ -3,6 +3,8 @@ but the real task worker (`db_worker`) sends none of the offer, waiting-list or
 not-selected emails until staff release them from the round's page, and then each exactly
 once; discarded, none is ever sent. A real SMTP server (aiosmtpd) receives what is sent."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -11,6 +13,7 @@ from microintern.applications.enums import PlaceState
 from microintern.mail.enums import MessageState
 from microintern.mail.models import OutboundMessage
 from microintern.selection import domain
+from microintern.selection.domain import waiting_lists
 from microintern.selection.enums import RoundState
 from tests import smtp_sink as sink
 from tests.accounts.factories import sign_in
@@ -93,3 +96,17 @@ def test_discarded_emails_of_publishing_are_never_sent(
     assert set(emails.values_list("state", flat=True)) == {MessageState.DISCARDED}
     offered = [i for s in students for i in s.interests.filter(state=PlaceState.OFFERED)]
     assert len(offered) == 2  # discarding the emails does not undo the places
+
+
+def test_an_offer_does_not_expire_while_its_email_is_held(
+    client, build_round, smtp_sink, worker_queue
+):
+    selection_round, students = publish_held(client, build_round)
+    offered = [i for s in students for i in s.interests.filter(state=PlaceState.OFFERED)]
+    after_reply_by = max(i.offer_expires_at for i in offered) + timedelta(hours=1)
+    assert waiting_lists.expire_offers(now=after_reply_by) == ""  # nobody was told yet
+    for interest in offered:
+        interest.refresh_from_db()
+        assert interest.state == PlaceState.OFFERED
+    decide(client, selection_round, "release")
+    assert waiting_lists.expire_offers(now=after_reply_by) == "expired 2 offers"

@@ -702,6 +702,17 @@ def messages_about(*objects):
     return OutboundMessage.objects.filter(query)
 
 
+def held_about(model, role: EmailRole) -> set[int]:
+    """The primary keys of `model` rows that a held email of `role` is about (a draft held
+    for review, or one staff held back): what their people have not been told yet."""
+    about = OutboundMessage.objects.filter(
+        about_type=ContentType.objects.get_for_model(model),
+        role=role.value,
+        state__in=MessageState.held(),
+    ).values_list("about_id", flat=True)
+    return {int(pk) for pk in about}
+
+
 @retrying_task()
 def deliver_message(message_id: int) -> str | None:
     """The task that sends one outbox message (skipped unless it is still queued). It is

@@ -23,6 +23,8 @@ from microintern.core.domain import log_activity
 from microintern.core.errors import CapacityFull, TransitionNotAllowed
 from microintern.core.locking import lock_row
 from microintern.core.tasks import retrying_task
+from microintern.mail.enums import EmailRole
+from microintern.mail.outbox import held_about
 from microintern.programme.enums import MicroInternshipState
 from microintern.programme.models import MicroInternship
 
@@ -280,14 +282,16 @@ def release_other_places(interest_id: int) -> list[ExpressionOfInterest]:
 
 def expire_offers(now: datetime | None = None) -> str:
     """The periodic job: every offer past its reply-by time expires (which frees the place
-    for the next student waiting). Each expiry is its own transaction through
+    for the next student waiting), except an offer whose email staff are still holding:
+    its student has not been told of it yet. Each expiry is its own transaction through
     `transition_place`. Returns a short summary (empty when nothing expired)."""
     now = now or timezone.now()
     due = ExpressionOfInterest.objects.filter(
         state=PlaceState.OFFERED, offer_expires_at__lte=now
     ).values_list("pk", flat=True)
+    untold = held_about(ExpressionOfInterest, EmailRole.PLACE_OFFERED)
     expired = 0
-    for pk in list(due):
+    for pk in [pk for pk in due if pk not in untold]:
         interest = ExpressionOfInterest.objects.get(pk=pk)
         try:
             transition_place(interest, PlaceState.EXPIRED, reason=wording.OFFER_EXPIRED, now=now)
